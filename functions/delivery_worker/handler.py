@@ -1,0 +1,46 @@
+"""Delivery worker: SQS batch → concurrent signed deliveries, partial batch failures for retries."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from hub import delivering, sender
+from hub.observability import logger, metrics, tracer
+
+processor = AsyncBatchProcessor(event_type=EventType.SQS)
+executor = ThreadPoolExecutor(max_workers=sender.POOL_SIZE)
+
+METRIC_BY_OUTCOME = {
+    delivering.Outcome.DELIVERED: "DeliverySucceeded",
+    delivering.Outcome.FAILED: "DeliveryFailed",
+    delivering.Outcome.PARKED: "DeliveryUnparseable",
+}
+
+
+def _deliver(record: SQSRecord) -> delivering.Outcome:
+    try:
+        outcome = delivering.process(record.body, record.receipt_handle)
+    except delivering.RetryLater:
+        metrics.add_metric(name="DeliveryRetried", unit=MetricUnit.Count, value=1)
+        raise
+    if outcome in METRIC_BY_OUTCOME:
+        metrics.add_metric(name=METRIC_BY_OUTCOME[outcome], unit=MetricUnit.Count, value=1)
+    return outcome
+
+
+async def handle_delivery(record: SQSRecord) -> str:
+    """Runs one delivery on the shared thread pool, so a batch's deliveries overlap."""
+    outcome = await asyncio.get_running_loop().run_in_executor(executor, _deliver, record)
+    return outcome.value
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event, context):
+    return async_process_partial_response(event=event, record_handler=handle_delivery, processor=processor, context=context)

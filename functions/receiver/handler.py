@@ -1,0 +1,85 @@
+"""Gateway-facing routes: receive one gateway event (any dialect) and the verification echo."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.metrics import MetricUnit
+
+from hub import api, dialects, errors, receiving, security
+from hub.observability import logger, metrics, tracer
+from hub.store import sessions
+
+app = api.make_resolver(enable_validation=False)
+
+
+def _decoded(raw: bytes):
+    try:
+        return dialects.decode_body(raw, api.header(app, "content-type"))
+    except ValueError as error:
+        raise errors.invalid_json(f"Request body could not be decoded: {error}") from error
+
+
+def _authenticated_session(session_id: str, raw: bytes) -> sessions.SessionRecord:
+    record = sessions.get(session_id)
+    if record is None:
+        raise errors.not_found("Session")
+    query = app.current_event.query_string_parameters or {}
+    if not security.gateway_request_is_authentic(record.inboundSecret, raw, app.current_event.headers, query):
+        raise errors.invalid_signature()
+    return record
+
+
+def _normalized(body, session_id: str):
+    try:
+        return dialects.normalize(body, session_id=session_id)
+    except dialects.NoDialectMatched as error:
+        raise errors.validation_error(f"Body matches no gateway dialect; expected {error.expected}", error.details) from error
+
+
+def _accept(record: sessions.SessionRecord, body, raw: bytes):
+    event = _normalized(body, record.sessionId)
+    receipt = receiving.receive(record, event, raw, datetime.now(timezone.utc))
+    metrics.add_metric(name="DuplicateEvents" if receipt.duplicate else "EventsReceived", unit=MetricUnit.Count, value=1)
+    logger.info("event received", extra={"sessionId": record.sessionId, **receipt.model_dump()})
+    return api.ok(receipt.model_dump())
+
+
+@app.post("/api/whatsapp/webhook/<sessionId>")
+def handle_receive_event(sessionId: str):
+    raw = api.raw_body(app)
+    record = _authenticated_session(sessionId, raw)
+    return _accept(record, _decoded(raw), raw)
+
+
+@app.post("/api/whatsapp/webhook")
+def handle_receive_event_with_session_in_body():
+    raw = api.raw_body(app)
+    body = _decoded(raw)
+    session_id = dialects.session_id_from_body(body)
+    if not session_id:
+        raise errors.validation_error(
+            "Body carries no session id; post to /api/whatsapp/webhook/{sessionId} instead",
+            [{"field": "session", "message": "no session/instance/deviceHash/sessionId field in the body"}],
+        )
+    record = _authenticated_session(session_id, raw)
+    return _accept(record, body, raw)
+
+
+@app.get("/api/whatsapp/webhook/<sessionId>")
+def handle_verify_webhook(sessionId: str):
+    query = app.current_event.query_string_parameters or {}
+    record = sessions.get(sessionId)
+    if record is None:
+        raise errors.not_found("Session")
+    if not security.keys_match(query.get("hub.verify_token"), record.inboundSecret):
+        raise errors.forbidden("Verify token does not match")
+    return Response(status_code=200, content_type="text/plain", body=query.get("hub.challenge", ""))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event, context):
+    return api.resolve(app, event, context)

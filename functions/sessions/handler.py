@@ -1,0 +1,91 @@
+"""Tenant session routes: register, delete, status, list-realtime, default webhook, usage; health."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from hub import PRODUCT, VERSION, api, errors, registry, settings, views
+from hub.observability import logger, tracer
+from hub.store import counters, ddb
+from hub.store import sessions as session_store
+
+app = api.make_resolver()
+
+
+def _tenant() -> str:
+    return api.tenant(app)
+
+
+def _base_url() -> str:
+    configured = settings.load().public_base_url
+    if configured:
+        return configured
+    context = app.current_event.request_context
+    stage = f"/{context.stage}" if context.stage and context.stage != "$default" else ""
+    return f"https://{context.domain_name or api.header(app, 'host')}{stage}"
+
+
+@app.get("/api/health")
+def handle_get_health():
+    return api.ok({"status": "ok", "service": PRODUCT, "version": VERSION})
+
+
+@app.post("/api/whatsapp/session")
+def handle_create_session(request: Annotated[registry.RegisterSession, Body()]):
+    tenant_id = _tenant()
+    return api.ok(registry.register(tenant_id, request, _base_url()), status=201)
+
+
+@app.delete("/api/whatsapp/session/<sessionId>")
+def handle_delete_session(sessionId: str):
+    registry.delete(_tenant(), sessionId)
+    return api.ok({"sessionId": sessionId, "deleted": True})
+
+
+@app.get("/api/whatsapp/session/status/<sessionId>")
+def handle_get_session_status(sessionId: str):
+    return api.ok(views.session_status(registry.owned_session(_tenant(), sessionId)))
+
+
+@app.get("/api/whatsapp/session/list-realtime")
+def handle_list_sessions(
+    userId: Annotated[Optional[str], Query(min_length=1, max_length=256)] = None,
+    status: Annotated[Optional[str], Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[Optional[str], Query(max_length=2048)] = None,
+):
+    tenant_id = _tenant()
+    if status is not None and status not in session_store.STATUS_FILTERS:
+        raise errors.validation_error(
+            f"Unknown status filter {status!r}",
+            [{"field": "status", "message": f"one of {sorted(session_store.STATUS_FILTERS)}"}],
+        )
+    try:
+        start = ddb.decode_cursor(cursor)
+        records, last_key = session_store.query_page(tenant_id, user_id=userId, status=status, limit=limit, cursor=start)
+    except ValueError as error:
+        raise errors.validation_error("cursor is not valid", [{"field": "cursor", "message": "not a cursor of this listing"}]) from error
+    extra = {"summary": counters.read_summary(tenant_id, userId, status), "timestamp": api.now_iso()}
+    next_cursor = ddb.encode_cursor(last_key)
+    if next_cursor:
+        extra["nextCursor"] = next_cursor
+    return api.ok([views.session_list_item(r) for r in records], **extra)
+
+
+@app.put("/api/instance/<instanceId>")
+def handle_put_instance_webhook(instanceId: str, request: Annotated[registry.SubscriptionInput, Body()]):
+    return api.ok(registry.set_default_subscription(_tenant(), instanceId, request))
+
+
+@app.get("/api/usage")
+def handle_get_usage(days: Annotated[int, Query(ge=1, le=90)] = 30):
+    return api.ok(registry.usage(_tenant(), days))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event, context):
+    return api.resolve(app, event, context)

@@ -1,0 +1,258 @@
+"""Every knob of the stack, read from CDK context, with its default: the ONE place.
+
+Set any of them with `cdk synth -c key=value` (or `python app.py` with the same
+context in cdk.json). Structured values (`plans`, `settings`) accept JSON strings on
+the command line, e.g. `-c plans='{"default": {"rateLimit": 5, ...}}'`.
+
+Runtime settings (layers/hub/python/hub/settings.py) are NOT listed here: every
+declared setting with a non-empty default is passed to the functions, and any of
+them can be overridden with `-c settings='{"WEBHOOK_RETRY_ATTEMPTS": "5"}'` or
+directly with `-c WEBHOOK_RETRY_ATTEMPTS=5`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
+
+from hub import catalog
+from hub import settings as hub_settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# --- defaults -------------------------------------------------------------------
+
+DEFAULT_STAGE = "prod"
+DEV_STAGES = frozenset({"dev", "development", "test", "sandbox", "local", "ci"})
+"""Stages whose data may be thrown away with the stack (removal policy DESTROY)."""
+
+DEFAULT_PLANS: dict[str, dict[str, int]] = {
+    # name -> per-key throttle (requests/s, burst) and monthly request quota.
+    "default": {"rateLimit": 10, "burstLimit": 20, "quotaPerMonth": 100_000},
+    "pro": {"rateLimit": 100, "burstLimit": 200, "quotaPerMonth": 5_000_000},
+}
+"""Usage plans (tenant billing tiers). `default` must exist: tenants without a plan land in it."""
+
+DEFAULTS: dict[str, Any] = {
+    "stage": DEFAULT_STAGE,
+    "removalPolicy": "",  # "", "retain" or "destroy"; "" = by stage
+    "logRetentionDays": 30,
+    "powertoolsLayerVersion": 18,
+    "powertoolsLayerAccount": "017000801446",
+    "metricsNamespace": "WaWebhookHub",
+    "apiThrottleRateLimit": 200,
+    "apiThrottleBurstLimit": 400,
+    "plans": DEFAULT_PLANS,
+    "settings": {},
+    "alarmEmail": "",
+    "alarmTopicArn": "",
+    # alarm thresholds
+    "deliveryFailureRatePercent": 20,
+    "api5xxThreshold": 5,
+    "receiverP99LatencyMs": 1000,
+    "queueAgeAlarmSeconds": 900,
+    # where the function folders live (tests point this at a tmp dir)
+    "functionsRoot": "functions",
+    "layersRoot": "layers",
+    "requirementsFile": "requirements.txt",
+}
+
+# Settings the stack owns: never taken from context, never a literal in the template.
+_SECRET_SETTINGS = frozenset({"ADMIN_API_KEY"})
+
+
+def _resource_env_vars() -> frozenset[str]:
+    """Env vars whose values are the stack's own resources (names, URLs)."""
+    names = {t.env_var for t in catalog.TABLES}
+    for q in catalog.QUEUES:
+        names |= {q.env_var, q.dead_letter_env_var}
+    return frozenset(names)
+
+
+RESOURCE_ENV_VARS = _resource_env_vars()
+STACK_OWNED_ENV_VARS = RESOURCE_ENV_VARS | _SECRET_SETTINGS | {
+    "ADMIN_KEY_SECRET_ARN",
+    "USAGE_PLAN_IDS",
+    "REST_API_ID",
+    "POWERTOOLS_METRICS_NAMESPACE",
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    rate_limit: float
+    burst_limit: int
+    quota_per_month: int
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    stage: str
+    removal_policy: RemovalPolicy
+    log_retention: logs.RetentionDays
+    log_retention_days: int
+    powertools_layer_version: int
+    powertools_layer_account: str
+    metrics_namespace: str
+    api_throttle_rate_limit: float
+    api_throttle_burst_limit: int
+    plans: tuple[Plan, ...]
+    settings: Mapping[str, str]
+    """Runtime settings passed to every function (declared settings, non-empty, context-overridden)."""
+    alarm_email: str
+    alarm_topic_arn: str
+    delivery_failure_rate_percent: float
+    api_5xx_threshold: int
+    receiver_p99_latency_ms: int
+    queue_age_alarm_seconds: int
+    functions_root: Path
+    layers_root: Path
+    requirements_file: Path
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def stack_name(self) -> str:
+        return f"WaWebhookHub-{self.stage}"
+
+    @property
+    def is_dev_stage(self) -> bool:
+        return self.stage in DEV_STAGES or self.stage.startswith("dev")
+
+    @property
+    def service_name(self) -> str:
+        return self.settings["POWERTOOLS_SERVICE_NAME"]
+
+    @property
+    def log_level(self) -> str:
+        return self.settings.get("LOG_LEVEL", "INFO").upper()
+
+    def plan_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.plans)
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _json_or(value: Any) -> Any:
+    """Context from the CLI arrives as strings; structured values may be JSON."""
+    if isinstance(value, str) and value.strip()[:1] in "{[":
+        return json.loads(value)
+    return value
+
+
+def _int(ctx: Mapping[str, Any], key: str) -> int:
+    try:
+        return int(ctx[key])
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"context {key!r} must be an integer, got {ctx[key]!r}") from exc
+
+
+def _retention(days: int) -> logs.RetentionDays:
+    for member in logs.RetentionDays:
+        if member.value == days:
+            return member
+    allowed = sorted(m.value for m in logs.RetentionDays if m.value != 9999)
+    raise ConfigError(f"context 'logRetentionDays' must be one of {allowed}, got {days}")
+
+
+def _plans(raw: Any) -> tuple[Plan, ...]:
+    raw = _json_or(raw)
+    if not isinstance(raw, Mapping) or "default" not in raw:
+        raise ConfigError("context 'plans' must be a map of plan name -> limits with a 'default' plan")
+    plans = []
+    for name, limits in raw.items():
+        limits = _json_or(limits)
+        try:
+            plans.append(Plan(
+                name=str(name),
+                rate_limit=float(limits["rateLimit"]),
+                burst_limit=int(limits["burstLimit"]),
+                quota_per_month=int(limits["quotaPerMonth"]),
+            ))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"plan {name!r} needs rateLimit, burstLimit and quotaPerMonth, got {limits!r}"
+            ) from exc
+    return tuple(plans)
+
+
+def _settings(ctx: Mapping[str, Any]) -> dict[str, str]:
+    declared = {s.env_var: s.default for s in hub_settings.SETTINGS}
+    overrides = dict(_json_or(ctx.get("settings") or {}))
+    # A declared setting's env var given directly as a context key wins too.
+    overrides.update({k: v for k, v in ctx.items() if k in declared})
+    for name in overrides:
+        if name not in declared:
+            raise ConfigError(f"unknown setting {name!r} in context (declared: {sorted(declared)})")
+        if name in STACK_OWNED_ENV_VARS:
+            raise ConfigError(f"setting {name!r} is set by the stack and cannot come from context")
+    values = {}
+    for name, default in declared.items():
+        if name in STACK_OWNED_ENV_VARS:
+            continue
+        value = str(overrides.get(name, default))
+        if value != "":
+            values[name] = value
+    return values
+
+
+def load(ctx_get) -> HubConfig:
+    """Build the config; `ctx_get(key)` reads one context value (None when unset)."""
+    ctx: dict[str, Any] = {}
+    for key, default in DEFAULTS.items():
+        value = ctx_get(key)
+        ctx[key] = default if value is None else value
+    for s in hub_settings.SETTINGS:
+        value = ctx_get(s.env_var)
+        if value is not None:
+            ctx[s.env_var] = value
+
+    stage = str(ctx["stage"]).strip()
+    if not stage or not stage.replace("-", "").isalnum():
+        raise ConfigError(f"context 'stage' must be alphanumeric (dashes allowed), got {stage!r}")
+
+    removal = str(ctx["removalPolicy"]).strip().lower()
+    if removal not in ("", "retain", "destroy"):
+        raise ConfigError(f"context 'removalPolicy' must be 'retain' or 'destroy', got {removal!r}")
+    is_dev = stage in DEV_STAGES or stage.startswith("dev")
+    if removal == "destroy" or (removal == "" and is_dev):
+        policy = RemovalPolicy.DESTROY
+    else:
+        policy = RemovalPolicy.RETAIN
+
+    days = _int(ctx, "logRetentionDays")
+
+    def path(key: str) -> Path:
+        p = Path(str(ctx[key]))
+        return p if p.is_absolute() else REPO_ROOT / p
+
+    return HubConfig(
+        stage=stage,
+        removal_policy=policy,
+        log_retention=_retention(days),
+        log_retention_days=days,
+        powertools_layer_version=_int(ctx, "powertoolsLayerVersion"),
+        powertools_layer_account=str(ctx["powertoolsLayerAccount"]),
+        metrics_namespace=str(ctx["metricsNamespace"]),
+        api_throttle_rate_limit=float(ctx["apiThrottleRateLimit"]),
+        api_throttle_burst_limit=_int(ctx, "apiThrottleBurstLimit"),
+        plans=_plans(ctx["plans"]),
+        settings=_settings(ctx),
+        alarm_email=str(ctx["alarmEmail"] or ""),
+        alarm_topic_arn=str(ctx["alarmTopicArn"] or ""),
+        delivery_failure_rate_percent=float(ctx["deliveryFailureRatePercent"]),
+        api_5xx_threshold=_int(ctx, "api5xxThreshold"),
+        receiver_p99_latency_ms=_int(ctx, "receiverP99LatencyMs"),
+        queue_age_alarm_seconds=_int(ctx, "queueAgeAlarmSeconds"),
+        functions_root=path("functionsRoot"),
+        layers_root=path("layersRoot"),
+        requirements_file=path("requirementsFile"),
+        raw=ctx,
+    )

@@ -1,0 +1,1 @@
+"""The stack's building blocks; each is generated from hub.catalog."""

@@ -1,0 +1,183 @@
+"""Lambda functions from catalog.FUNCTIONS, each with its own role and log group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from hub import catalog
+
+from ..bundling import dependency_layer_code
+from ..config import HubConfig
+from .queues import HubQueues
+from .tables import HubTables
+
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+HANDLER = "handler.handler"
+
+ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/tests", "**/test_*.py", "**/.pytest_cache"]
+
+# Explicit DynamoDB data actions (never dynamodb:*), on the table and its declared indexes.
+DYNAMODB_READ = [
+    "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
+    "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan",
+]
+DYNAMODB_WRITE = [
+    "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+]
+
+
+def admin_key_functions() -> frozenset[str]:
+    """Functions serving routes authenticated with the operator key."""
+    return frozenset(r.function for r in catalog.ROUTES if r.auth == "admin")
+
+
+def gateway_functions() -> frozenset[str]:
+    """Functions receiving gateway webhooks (their latency is what gateways wait on)."""
+    return frozenset(r.function for r in catalog.ROUTES if r.auth == "gateway")
+
+
+@dataclass
+class HubFunction:
+    spec: catalog.Function
+    function: lambda_.Function
+    role: iam.Role
+    log_group: logs.LogGroup
+
+
+class HubFunctions(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: HubConfig,
+        tables: HubTables,
+        queues: HubQueues,
+    ) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        self.config = config
+
+        self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "PowertoolsLayer",
+            f"arn:{stack.partition}:lambda:{stack.region}:{config.powertools_layer_account}:layer:"
+            f"AWSLambdaPowertoolsPythonV3-python313-arm64:{config.powertools_layer_version}",
+        )
+        self.domain_layer = lambda_.LayerVersion(
+            self,
+            "DomainLayer",
+            description="wa-webhook-hub domain code (hub.*)",
+            code=lambda_.Code.from_asset(str(config.layers_root / "hub"), exclude=ASSET_EXCLUDES),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            removal_policy=config.removal_policy,
+        )
+        self.dependency_layer = lambda_.LayerVersion(
+            self,
+            "DependencyLayer",
+            description="wa-webhook-hub third-party libraries (linux arm64, CPython 3.13)",
+            code=dependency_layer_code(config.requirements_file),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            removal_policy=config.removal_policy,
+        )
+
+        self.by_name: dict[str, HubFunction] = {}
+        for spec in catalog.FUNCTIONS:
+            self.by_name[spec.name] = self._function(spec, tables, queues)
+
+    # -- one function ------------------------------------------------------------------
+
+    def _function(self, spec: catalog.Function, tables: HubTables, queues: HubQueues) -> HubFunction:
+        config = self.config
+        scope = Construct(self, _pascal(spec.name))
+        log_group = logs.LogGroup(
+            scope,
+            "Logs",
+            retention=config.log_retention,
+            removal_policy=config.removal_policy,
+        )
+        role = iam.Role(
+            scope,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"wa-webhook-hub {spec.name}: least privilege from the catalog",
+        )
+        # What AWSLambdaBasicExecutionRole would give, limited to this function's log group.
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[log_group.log_group_arn],
+        ))
+
+        environment = dict(config.settings)
+        environment["POWERTOOLS_METRICS_NAMESPACE"] = config.metrics_namespace
+
+        for table_id in spec.tables:
+            table = tables.by_id[table_id]
+            environment[catalog.table(table_id).env_var] = table.table_name
+            role.add_to_policy(iam.PolicyStatement(
+                actions=DYNAMODB_READ + DYNAMODB_WRITE,
+                resources=[table.table_arn, *tables.index_arns(table_id)],
+            ))
+
+        for queue_id in spec.queues:
+            q = queues.by_id[queue_id]
+            environment[q.spec.env_var] = q.queue.queue_url
+            environment[q.spec.dead_letter_env_var] = q.dlq.queue_url
+            q.queue.grant_send_messages(role)
+            if spec.sqs_trigger == queue_id:
+                # The consumer moves a delivery whose retries are exhausted to the DLQ itself.
+                q.dlq.grant_send_messages(role)
+
+        function = lambda_.Function(
+            scope,
+            "Function",
+            description=spec.description[:256],
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=HANDLER,
+            code=lambda_.Code.from_asset(str(config.functions_root / spec.name), exclude=ASSET_EXCLUDES),
+            layers=[self.powertools_layer, self.dependency_layer, self.domain_layer],
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_s),
+            role=role,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=_app_log_level(config.log_level),
+            system_log_level_v2=lambda_.SystemLogLevel.INFO,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment=environment,
+        )
+
+        if spec.sqs_trigger:
+            q = queues.by_id[spec.sqs_trigger]
+            function.add_event_source(sources.SqsEventSource(
+                q.queue,
+                batch_size=spec.batch_size,
+                max_concurrency=spec.max_concurrency,
+                report_batch_item_failures=True,
+            ))
+
+        return HubFunction(spec=spec, function=function, role=role, log_group=log_group)
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
+
+
+def _app_log_level(level: str) -> lambda_.ApplicationLogLevel:
+    level = {"WARNING": "WARN", "CRITICAL": "FATAL"}.get(level, level)
+    try:
+        return lambda_.ApplicationLogLevel[level]
+    except KeyError:
+        return lambda_.ApplicationLogLevel.INFO
+

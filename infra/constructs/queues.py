@@ -1,0 +1,55 @@
+"""SQS queues (each with its dead-letter queue) from catalog.QUEUES."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from hub import catalog
+
+VISIBILITY_FACTOR = 6
+"""AWS guidance: queue visibility timeout >= 6x the consuming function's timeout."""
+
+
+@dataclass(frozen=True)
+class HubQueue:
+    spec: catalog.Queue
+    queue: sqs.Queue
+    dlq: sqs.Queue
+
+
+def consumers(queue_id: str) -> tuple[catalog.Function, ...]:
+    return tuple(f for f in catalog.FUNCTIONS if f.sqs_trigger == queue_id)
+
+
+def visibility_timeout_s(queue_id: str) -> int:
+    timeouts = [f.timeout_s for f in consumers(queue_id)] or [30]
+    return VISIBILITY_FACTOR * max(timeouts)
+
+
+class HubQueues(Construct):
+    def __init__(self, scope: Construct, id: str, *, removal_policy: RemovalPolicy) -> None:
+        super().__init__(scope, id)
+        self.by_id: dict[str, HubQueue] = {}
+        for spec in catalog.QUEUES:
+            dlq = sqs.Queue(
+                self,
+                f"{spec.id}Dlq",
+                retention_period=Duration.days(spec.dlq_retention_days),
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                removal_policy=removal_policy,
+            )
+            queue = sqs.Queue(
+                self,
+                spec.id,
+                visibility_timeout=Duration.seconds(visibility_timeout_s(spec.id)),
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=spec.max_receive_count),
+                removal_policy=removal_policy,
+            )
+            self.by_id[spec.id] = HubQueue(spec=spec, queue=queue, dlq=dlq)

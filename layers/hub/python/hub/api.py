@@ -1,0 +1,112 @@
+"""What every HTTP handler shares: the resolver with the error envelope, responses, body limits."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from hub import auth, catalog, errors, settings
+
+logger = Logger()
+
+JSON = "application/json"
+
+
+def json_response(status: int, body: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type=JSON, body=json.dumps(body, default=str, separators=(",", ":")))
+
+
+def ok(data: Any, status: int = 200, **extra: Any) -> Response:
+    return json_response(status, {"success": True, "data": data, **extra})
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _validation_response(error: RequestValidationError) -> Response:
+    problems = error.errors()
+    if any(p.get("type") == "json_invalid" for p in problems):
+        return json_response(400, errors.invalid_json().body())
+    return json_response(400, errors.validation_error("Request is invalid", errors.pydantic_details(problems)).body())
+
+
+def make_resolver(enable_validation: bool = True) -> APIGatewayRestResolver:
+    """A REST resolver whose every failure answers in the SPEC error envelope."""
+    app = APIGatewayRestResolver(enable_validation=enable_validation)
+
+    @app.exception_handler(errors.ApiError)
+    def _api_error(error: errors.ApiError) -> Response:
+        return json_response(error.status, error.body())
+
+    @app.exception_handler(RequestValidationError)
+    def _request_validation(error: RequestValidationError) -> Response:
+        return _validation_response(error)
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response:
+        return json_response(404, errors.not_found("Route").body())
+
+    @app.exception_handler(Exception)
+    def _internal(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return json_response(500, errors.ApiError(500, "INTERNAL", "Internal error").body())
+
+    return app
+
+
+def _body_bytes(event: APIGatewayProxyEvent) -> bytes:
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+
+
+def raw_body(app: APIGatewayRestResolver) -> bytes:
+    """The request body exactly as the client sent it."""
+    return _body_bytes(app.current_event)
+
+
+_ROUTES = {(r.method, r.path): r for r in catalog.ROUTES}
+
+
+def _admit(event: APIGatewayProxyEvent) -> str | None:
+    """Enforces the body limit and the route's declared auth; returns the caller's tenant id."""
+    limit = settings.load().max_body_bytes
+    if len(_body_bytes(event)) > limit:
+        raise errors.payload_too_large(limit)
+    route = _ROUTES.get((event.http_method, event.resource))
+    if route is None:
+        return None
+    if route.auth == "tenant":
+        return auth.tenant_id(event.headers.get("x-api-key"))
+    if route.auth == "admin":
+        auth.require_admin(event.headers.get("x-admin-key"))
+    return None
+
+
+def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Admits the request (size, auth per the catalog) before routing and validation, then resolves it."""
+    try:
+        app.append_context(tenant_id=_admit(APIGatewayProxyEvent(event)))
+    except errors.ApiError as error:
+        return {"statusCode": error.status, "headers": {"Content-Type": JSON}, "body": json.dumps(error.body())}
+    return app.resolve(event, context)
+
+
+def tenant(app: APIGatewayRestResolver) -> str:
+    """The authenticated caller's tenant id (set by resolve)."""
+    tenant_id = app.context.get("tenant_id")
+    if not tenant_id:
+        raise errors.unauthorized()
+    return tenant_id
+
+
+def header(app: APIGatewayRestResolver, name: str) -> str | None:
+    """A request header, case-insensitively."""
+    return app.current_event.headers.get(name) if app.current_event.headers else None

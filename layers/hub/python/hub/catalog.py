@@ -1,0 +1,216 @@
+"""The single declaration of the hub's routes, functions, tables and queues.
+
+The CDK stack (`infra/`), the local hub (`local/`) and the tests are all built from
+these objects; nothing else lists a route, a table or a queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Auth = Literal["tenant", "admin", "gateway", "public"]
+KeyType = Literal["S", "N"]
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: KeyType = "S"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: Key
+    sort_key: Key | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    env_var: str
+    partition_key: Key
+    sort_key: Key | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+
+
+MAX_RETRY_ATTEMPTS = 10
+"""Most retries any subscription may ask for (SPEC section 6)."""
+
+
+@dataclass(frozen=True)
+class Queue:
+    """An SQS queue with its dead-letter queue.
+
+    `max_receive_count` is the redrive threshold: every retry is one more receive,
+    so it sits above the longest retry schedule; only messages that keep failing
+    without being handled (poison, crashes) are redriven by SQS itself.
+    """
+
+    id: str
+    env_var: str
+    dead_letter_env_var: str
+    max_receive_count: int
+    dlq_retention_days: int = 14
+
+
+@dataclass(frozen=True)
+class Function:
+    """A Lambda function: its folder under functions/, sizing, and what it touches."""
+
+    name: str
+    description: str
+    memory_mb: int
+    timeout_s: int
+    tables: tuple[str, ...] = ()
+    queues: tuple[str, ...] = ()
+    sqs_trigger: str | None = None
+    batch_size: int = 10
+    max_concurrency: int | None = None
+    manages_api_keys: bool = False
+
+    @property
+    def module(self) -> str:
+        return f"functions.{self.name}.handler"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+    auth: Auth
+    summary: str = ""
+    body: bool = False
+
+
+TENANTS = Table(
+    id="Tenants",
+    env_var="TENANTS_TABLE",
+    partition_key=Key("pk"),
+    sort_key=Key("sk"),
+)
+SESSIONS = Table(
+    id="Sessions",
+    env_var="SESSIONS_TABLE",
+    partition_key=Key("sessionId"),
+    indexes=(
+        Index("byTenant", Key("tenantId"), Key("sessionId")),
+        Index("byOwner", Key("ownerKey"), Key("sessionId")),
+        Index("byStatus", Key("statusKey"), Key("sessionId")),
+        Index("byBucket", Key("bucketKey"), Key("sessionId")),
+    ),
+)
+EVENTS = Table(
+    id="Events",
+    env_var="EVENTS_TABLE",
+    partition_key=Key("sessionId"),
+    sort_key=Key("eventKey"),
+    ttl_attribute="expiresAt",
+)
+COUNTERS = Table(
+    id="Counters",
+    env_var="COUNTERS_TABLE",
+    partition_key=Key("pk"),
+    sort_key=Key("sk"),
+)
+DELIVERIES = Table(
+    id="Deliveries",
+    env_var="DELIVERIES_TABLE",
+    partition_key=Key("webhookId"),
+    indexes=(
+        Index("byTenant", Key("tenantId"), Key("createdKey")),
+        Index("byInstance", Key("instanceKey"), Key("createdKey")),
+    ),
+    ttl_attribute="expiresAt",
+)
+TABLES: tuple[Table, ...] = (TENANTS, SESSIONS, EVENTS, COUNTERS, DELIVERIES)
+
+DELIVERY_QUEUE = Queue(
+    id="Delivery",
+    env_var="DELIVERY_QUEUE_URL",
+    dead_letter_env_var="DELIVERY_DLQ_URL",
+    max_receive_count=MAX_RETRY_ATTEMPTS + 2,
+)
+QUEUES: tuple[Queue, ...] = (DELIVERY_QUEUE,)
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        name="receiver",
+        description="Gateway webhooks: authenticate, validate, dedupe, normalize, apply state, fan out",
+        memory_mb=512,
+        timeout_s=10,
+        tables=(SESSIONS.id, EVENTS.id, COUNTERS.id, DELIVERIES.id),
+        queues=(DELIVERY_QUEUE.id,),
+    ),
+    Function(
+        name="sessions",
+        description="Tenant session routes: register, delete, status, list, instance webhook, usage",
+        memory_mb=256,
+        timeout_s=10,
+        tables=(TENANTS.id, SESSIONS.id, COUNTERS.id),
+    ),
+    Function(
+        name="admin",
+        description="Operator routes: create, list and revoke tenants",
+        memory_mb=256,
+        timeout_s=10,
+        tables=(TENANTS.id,),
+        manages_api_keys=True,
+    ),
+    Function(
+        name="webhooks",
+        description="Webhook management routes: test, logs, retry, stats, clear",
+        memory_mb=256,
+        timeout_s=30,
+        tables=(TENANTS.id, DELIVERIES.id, COUNTERS.id),
+        queues=(DELIVERY_QUEUE.id,),
+    ),
+    Function(
+        name="delivery_worker",
+        description="Delivers queued events to subscribers, signed, with SQS-carried backoff",
+        memory_mb=512,
+        timeout_s=60,
+        tables=(DELIVERIES.id, COUNTERS.id),
+        queues=(DELIVERY_QUEUE.id,),
+        sqs_trigger=DELIVERY_QUEUE.id,
+        batch_size=10,
+        max_concurrency=20,
+    ),
+)
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/api/health", "sessions", "public", "Liveness and version"),
+    Route("POST", "/api/whatsapp/webhook/{sessionId}", "receiver", "gateway", "Receive one gateway event", body=True),
+    Route("POST", "/api/whatsapp/webhook", "receiver", "gateway", "Receive one gateway event (session in body)", body=True),
+    Route("GET", "/api/whatsapp/webhook/{sessionId}", "receiver", "gateway", "Verification challenge"),
+    Route("POST", "/api/whatsapp/session", "sessions", "tenant", "Register a session", body=True),
+    Route("DELETE", "/api/whatsapp/session/{sessionId}", "sessions", "tenant", "Delete a session"),
+    Route("GET", "/api/whatsapp/session/status/{sessionId}", "sessions", "tenant", "Session status"),
+    Route("GET", "/api/whatsapp/session/list-realtime", "sessions", "tenant", "List sessions with summary"),
+    Route("PUT", "/api/instance/{instanceId}", "sessions", "tenant", "Set the default webhook subscription", body=True),
+    Route("GET", "/api/usage", "sessions", "tenant", "Per-day usage counts"),
+    Route("POST", "/api/webhook/test", "webhooks", "tenant", "Send a signed webhook.test now", body=True),
+    Route("GET", "/api/webhook/logs", "webhooks", "tenant", "List delivery logs"),
+    Route("GET", "/api/webhook/logs/{webhookId}", "webhooks", "tenant", "One delivery log with its attempts"),
+    Route("POST", "/api/webhook/retry/{webhookId}", "webhooks", "tenant", "Re-queue a delivery now"),
+    Route("GET", "/api/webhook/stats", "webhooks", "tenant", "Delivery statistics"),
+    Route("DELETE", "/api/webhook/logs", "webhooks", "tenant", "Clear delivery logs", body=True),
+    Route("POST", "/api/admin/tenants", "admin", "admin", "Create a tenant", body=True),
+    Route("GET", "/api/admin/tenants", "admin", "admin", "List tenants"),
+    Route("DELETE", "/api/admin/tenants/{tenantId}", "admin", "admin", "Revoke a tenant"),
+)
+
+
+def table(table_id: str) -> Table:
+    return next(t for t in TABLES if t.id == table_id)
+
+
+def function(name: str) -> Function:
+    return next(f for f in FUNCTIONS if f.name == name)
+
+
+def routes_of(function_name: str) -> tuple[Route, ...]:
+    return tuple(r for r in ROUTES if r.function == function_name)

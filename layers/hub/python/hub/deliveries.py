@@ -1,0 +1,80 @@
+"""Delivery logs (SPEC `webhookId`): the model shared by the receiver, the worker and the API."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from hub.subscriptions import RetryPolicy
+
+DeliveryStatus = Literal["pending", "retrying", "success", "failed"]
+RESPONSE_EXCERPT_BYTES = 1024
+
+
+class Attempt(BaseModel):
+    attempt: int
+    at: str
+    statusCode: int | None = None
+    durationMs: int
+    ok: bool
+    error: str | None = None
+    response: str | None = None
+
+
+class Target(BaseModel):
+    """The subscription as it was when the event was accepted: where and how to send."""
+
+    subscriptionId: str
+    url: str
+    secret: str
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+
+
+class DeliveryLog(BaseModel):
+    webhookId: str
+    tenantId: str
+    instanceId: str
+    eventId: str
+    event: str
+    payload: str
+    target: Target
+    status: DeliveryStatus = "pending"
+    attempts: int = 0
+    retryFrom: int = 0
+    """Attempts made before the last manual retry: the retry budget counts from here."""
+    attemptLog: list[Attempt] = Field(default_factory=list)
+    nextAttemptAt: str | None = None
+    createdAt: str
+    updatedAt: str
+    expiresAt: int
+
+    def public(self, with_attempts: bool = True) -> dict[str, Any]:
+        """The log as the API shows it (seed 003 fields), never the secret."""
+        import json
+
+        shown: dict[str, Any] = {
+            "webhookId": self.webhookId,
+            "instanceId": self.instanceId,
+            "eventId": self.eventId,
+            "event": self.event,
+            "url": self.target.url,
+            "subscriptionId": self.target.subscriptionId,
+            "status": self.status,
+            "attempts": self.attempts,
+            "statusCode": self.attemptLog[-1].statusCode if self.attemptLog else None,
+            "error": self.attemptLog[-1].error if self.attemptLog else None,
+            "nextAttemptAt": self.nextAttemptAt,
+            "createdAt": self.createdAt,
+            "updatedAt": self.updatedAt,
+        }
+        if with_attempts:
+            shown["payload"] = json.loads(self.payload)
+            shown["attemptLog"] = [a.model_dump() for a in self.attemptLog]
+        return shown
+
+
+class DeliveryMessage(BaseModel):
+    """What the delivery queue carries: just the log to work on (it holds everything else)."""
+
+    webhookId: str

@@ -1,0 +1,115 @@
+"""Delivering one queued delivery: sign, send once, record the attempt, schedule what comes next.
+
+Backoff is carried by SQS: a failed attempt with retries left hides its message for
+the backoff delay (visibility timeout) and is reported as a batch failure, so SQS
+hands it back later. When retries are exhausted the log becomes `failed` and the
+message is parked in the dead-letter queue. Recording an attempt is conditional on
+the attempt count read before sending, so a redelivered message can never record
+the same attempt twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+
+from botocore.exceptions import ClientError
+from pydantic import ValidationError
+
+from hub import backoff, queue, sender, signing
+from hub.deliveries import Attempt, DeliveryLog, DeliveryMessage
+from hub.receiving import iso
+from hub.store import counters, ddb
+from hub.store import deliveries as delivery_store
+
+
+class Outcome(str, Enum):
+    DELIVERED = "delivered"
+    RESCHEDULED = "rescheduled"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    PARKED = "parked"
+
+
+class RetryLater(Exception):
+    """The delivery failed and was rescheduled: report it as a batch item failure."""
+
+
+def _next_state(log: DeliveryLog, result: sender.AttemptResult, now: datetime) -> tuple[DeliveryLog, int | None]:
+    """The log after this attempt, and the backoff delay in seconds when a retry follows."""
+    attempt_number = log.attempts + 1
+    attempt = Attempt(
+        attempt=attempt_number, at=iso(now), statusCode=result.status_code, durationMs=result.duration_ms,
+        ok=result.ok, error=result.error, response=result.response_excerpt,
+    )
+    retries_used = attempt_number - log.retryFrom - 1
+    delay: int | None = None
+    if result.ok:
+        status = "success"
+    elif result.permanent or retries_used >= backoff.retries_allowed(log.target.retry):
+        status = "failed"
+    else:
+        status = "retrying"
+        delay = backoff.delay_seconds(retries_used + 1, log.target.retry)
+    after = log.model_copy(update={
+        "status": status,
+        "attempts": attempt_number,
+        "attemptLog": [*log.attemptLog, attempt],
+        "updatedAt": iso(now),
+        "nextAttemptAt": iso(now + timedelta(seconds=delay)) if delay is not None else None,
+    })
+    return after, delay
+
+
+def _record(before: DeliveryLog, after: DeliveryLog, now: datetime) -> bool:
+    """Stores the attempt with its counters; False when another worker recorded it first."""
+    day = now.strftime("%Y-%m-%d")
+    succeeded = after.status == "success"
+    items = [
+        delivery_store.attempt_update_item(before, after),
+        counters.add_items(counters.usage_key(after.tenantId, day),
+                           {"deliveriesAttempted": 1, "deliveriesSucceeded": int(succeeded)}),
+    ]
+    if after.status in ("success", "failed"):
+        items += counters.stats_updates(after.tenantId, after.instanceId, day, {after.status: 1})
+    try:
+        ddb.client().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        if ddb.cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+            return False
+        raise
+    return True
+
+
+def send_attempt(log: DeliveryLog, now: datetime) -> sender.AttemptResult:
+    """Signs and sends the log's payload once."""
+    body = log.payload.encode("utf-8")
+    headers = signing.headers(
+        body, log.target.secret, message_id=log.eventId, webhook_id=log.webhookId, event=log.event,
+        attempt=log.attempts + 1, timestamp=int(now.timestamp()),
+    )
+    return sender.post(log.target.url, body, headers)
+
+
+def process(body: str, receipt_handle: str) -> Outcome:
+    """Handles one delivery-queue message; raises RetryLater when SQS must hand it back later."""
+    try:
+        message = DeliveryMessage.model_validate_json(body)
+    except ValidationError:
+        queue.park_in_dead_letter_queue(body)
+        return Outcome.PARKED
+    log = delivery_store.get(message.webhookId)
+    if log is None or log.status in ("success", "failed"):
+        return Outcome.SKIPPED
+    now = datetime.now(timezone.utc)
+    result = send_attempt(log, now)
+    after, delay = _next_state(log, result, now)
+    if not _record(log, after, now):
+        return Outcome.SKIPPED
+    if delay is not None:
+        queue.reschedule(receipt_handle, delay)
+        raise RetryLater(f"{log.webhookId}: attempt {after.attempts} failed ({result.error}); retry in {delay} s")
+    if after.status == "failed":
+        queue.park_in_dead_letter_queue(body)
+        return Outcome.FAILED
+    return Outcome.DELIVERED

@@ -1,0 +1,148 @@
+"""Deliveries table: the delivery logs, newest first per tenant and per instance."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+from hub import catalog
+from hub.deliveries import DeliveryLog
+from hub.store import ddb
+
+TABLE = catalog.DELIVERIES
+
+
+def _index_keys(log: DeliveryLog) -> dict[str, str]:
+    return {
+        "instanceKey": f"{log.tenantId}#{log.instanceId}",
+        "createdKey": f"{log.createdAt}#{log.webhookId}",
+    }
+
+
+def to_item(log: DeliveryLog) -> dict[str, Any]:
+    values = log.model_dump(exclude={"attemptLog", "target"}, exclude_none=True)
+    values["target"] = log.target.model_dump_json(exclude_none=True)
+    values["attemptLog"] = json.dumps([a.model_dump(exclude_none=True) for a in log.attemptLog])
+    values.update(_index_keys(log))
+    return ddb.to_item(values)
+
+
+def from_item(item: dict[str, Any]) -> DeliveryLog:
+    values = ddb.from_item(item)
+    values["target"] = json.loads(values["target"])
+    values["attemptLog"] = json.loads(values.get("attemptLog") or "[]")
+    return DeliveryLog.model_validate(values)
+
+
+def create_item(log: DeliveryLog) -> dict[str, Any]:
+    return {"Put": {
+        "TableName": ddb.name(TABLE),
+        "Item": to_item(log),
+        "ConditionExpression": "attribute_not_exists(webhookId)",
+    }}
+
+
+def get(webhook_id: str) -> DeliveryLog | None:
+    item = ddb.client().get_item(
+        TableName=ddb.name(TABLE), Key=ddb.to_item({"webhookId": webhook_id}), ConsistentRead=True
+    ).get("Item")
+    return from_item(item) if item else None
+
+
+def get_many(webhook_ids: list[str]) -> list[DeliveryLog]:
+    if not webhook_ids:
+        return []
+    response = ddb.client().batch_get_item(
+        RequestItems={ddb.name(TABLE): {"Keys": [ddb.to_item({"webhookId": w}) for w in webhook_ids], "ConsistentRead": True}}
+    )
+    return [from_item(item) for item in response["Responses"].get(ddb.name(TABLE), [])]
+
+
+def attempt_update_item(before: DeliveryLog, after: DeliveryLog) -> dict[str, Any]:
+    """A transaction Update that records an attempt unless another worker already recorded it."""
+    item = ddb.from_item(to_item(after))
+    fields = {k: item[k] for k in ("status", "attempts", "attemptLog", "updatedAt") if k in item}
+    removes = [] if after.nextAttemptAt else ["nextAttemptAt"]
+    if after.nextAttemptAt:
+        fields["nextAttemptAt"] = after.nextAttemptAt
+    expression = "SET " + ", ".join(f"#{k} = :{k}" for k in fields)
+    if removes:
+        expression += " REMOVE " + ", ".join(removes)
+    return {"Update": {
+        "TableName": ddb.name(TABLE),
+        "Key": ddb.to_item({"webhookId": after.webhookId}),
+        "UpdateExpression": expression,
+        "ConditionExpression": "attempts = :expected",
+        "ExpressionAttributeNames": {f"#{k}": k for k in fields},
+        "ExpressionAttributeValues": ddb.values(expected=before.attempts, **fields),
+    }}
+
+
+def requeue(log: DeliveryLog, now: str) -> DeliveryLog:
+    """Marks a delivery pending again for a manual retry; returns the updated log."""
+    response = ddb.client().update_item(
+        TableName=ddb.name(TABLE),
+        Key=ddb.to_item({"webhookId": log.webhookId}),
+        UpdateExpression="SET #status = :pending, updatedAt = :now, retryFrom = attempts REMOVE nextAttemptAt",
+        ConditionExpression="attribute_exists(webhookId)",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues=ddb.values(pending="pending", now=now),
+        ReturnValues="ALL_NEW",
+    )
+    return from_item(response["Attributes"])
+
+
+def query_page(tenant_id: str, *, instance_id: str | None, status: str | None, event: str | None,
+               limit: int, cursor: dict[str, Any] | None) -> tuple[list[DeliveryLog], dict[str, Any] | None]:
+    """One page of the tenant's logs, newest first, through the tenant or instance index."""
+    if instance_id:
+        params: dict[str, Any] = {"IndexName": "byInstance", "KeyConditionExpression": "instanceKey = :pk",
+                                  "ExpressionAttributeValues": ddb.values(pk=f"{tenant_id}#{instance_id}")}
+    else:
+        params = {"IndexName": "byTenant", "KeyConditionExpression": "tenantId = :pk",
+                  "ExpressionAttributeValues": ddb.values(pk=tenant_id)}
+    filters, names = [], {}
+    if status:
+        filters.append("#status = :status")
+        names["#status"] = "status"
+        params["ExpressionAttributeValues"].update(ddb.values(status=status))
+    if event:
+        filters.append("#event = :event")
+        names["#event"] = "event"
+        params["ExpressionAttributeValues"].update(ddb.values(event=event))
+    if filters:
+        params.update(FilterExpression=" AND ".join(filters), ExpressionAttributeNames=names)
+    if cursor:
+        params["ExclusiveStartKey"] = cursor
+    try:
+        response = ddb.client().query(TableName=ddb.name(TABLE), Limit=limit, ScanIndexForward=False, **params)
+    except ClientError as error:
+        if cursor and ddb.error_code(error) == "ValidationException":
+            raise ValueError("cursor is not valid") from error
+        raise
+    return [from_item(item) for item in response["Items"]], response.get("LastEvaluatedKey")
+
+
+def delete_older_than(tenant_id: str, instance_id: str | None, cutoff: str | None) -> int:
+    """Deletes the tenant's logs (of one instance, created before `cutoff` when given); returns the count."""
+    if instance_id:
+        condition, pk = "instanceKey = :pk", f"{tenant_id}#{instance_id}"
+        index = "byInstance"
+    else:
+        condition, pk = "tenantId = :pk", tenant_id
+        index = "byTenant"
+    expression_values = ddb.values(pk=pk)
+    if cutoff:
+        condition += " AND createdKey < :cutoff"
+        expression_values.update(ddb.values(cutoff=cutoff))
+    pages = ddb.client().get_paginator("query").paginate(
+        TableName=ddb.name(TABLE), IndexName=index, KeyConditionExpression=condition,
+        ExpressionAttributeValues=expression_values, ProjectionExpression="webhookId",
+    )
+    keys = [{"DeleteRequest": {"Key": {"webhookId": item["webhookId"]}}} for page in pages for item in page["Items"]]
+    for start in range(0, len(keys), 25):
+        pending = {ddb.name(TABLE): keys[start:start + 25]}
+        while pending:
+            pending = ddb.client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    return len(keys)

@@ -1,0 +1,156 @@
+"""Sessions table: one item per session with its owner, state, inbound secret and subscriptions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field
+
+from hub import catalog, state
+from hub.state import SessionState
+from hub.store import ddb
+from hub.subscriptions import Subscription
+
+TABLE = catalog.SESSIONS
+STATUS_FILTERS = frozenset(s.value for s in state.SessionStatus) | frozenset(state.BUCKETS)
+
+
+class SessionRecord(BaseModel):
+    sessionId: str
+    tenantId: str
+    userId: str
+    createdAt: str
+    updatedAt: str
+    inboundSecret: str
+    status: str = state.SessionStatus.INITIALIZING.value
+    bucket: str = "loading"
+    version: int = 0
+    lastEventAt: str | None = None
+    subscriptions: list[Subscription] = Field(default_factory=list)
+    state: SessionState = Field(default_factory=SessionState)
+
+
+def _index_keys(tenant_id: str, user_id: str, status: str, bucket: str) -> dict[str, str]:
+    return {
+        "ownerKey": f"{tenant_id}#{user_id}",
+        "statusKey": f"{tenant_id}#{status}",
+        "bucketKey": f"{tenant_id}#{bucket}",
+    }
+
+
+def _to_item(record: SessionRecord) -> dict[str, Any]:
+    values = record.model_dump(exclude={"state", "subscriptions"}, exclude_none=True)
+    values["state"] = record.state.model_dump_json(exclude_defaults=True)
+    values["subscriptions"] = [s.model_dump(exclude_none=True) for s in record.subscriptions]
+    values.update(_index_keys(record.tenantId, record.userId, record.status, record.bucket))
+    return ddb.to_item(values)
+
+
+def _from_item(item: dict[str, Any]) -> SessionRecord:
+    values = ddb.from_item(item)
+    values["state"] = SessionState.model_validate(json.loads(values.get("state") or "{}"))
+    return SessionRecord.model_validate(values)
+
+
+def get(session_id: str) -> SessionRecord | None:
+    item = ddb.client().get_item(
+        TableName=ddb.name(TABLE), Key=ddb.to_item({"sessionId": session_id}), ConsistentRead=True
+    ).get("Item")
+    return _from_item(item) if item else None
+
+
+def create_item(record: SessionRecord) -> dict[str, Any]:
+    """A transaction Put that creates the session unless its id is taken."""
+    return {"Put": {
+        "TableName": ddb.name(TABLE),
+        "Item": _to_item(record),
+        "ConditionExpression": "attribute_not_exists(sessionId)",
+    }}
+
+
+def delete_item(record: SessionRecord) -> dict[str, Any]:
+    return {"Delete": {
+        "TableName": ddb.name(TABLE),
+        "Key": ddb.to_item({"sessionId": record.sessionId}),
+        "ConditionExpression": "version = :version",
+        "ExpressionAttributeValues": ddb.values(version=record.version),
+    }}
+
+
+def state_update_item(before: SessionRecord, after: SessionRecord) -> dict[str, Any]:
+    """A transaction Update that stores `after` only if nobody changed the session since `before` was read."""
+    keys = _index_keys(after.tenantId, after.userId, after.status, after.bucket)
+    fields = {
+        "state": after.state.model_dump_json(exclude_defaults=True),
+        "status": after.status,
+        "bucket": after.bucket,
+        "updatedAt": after.updatedAt,
+        "lastEventAt": after.lastEventAt,
+        "statusKey": keys["statusKey"],
+        "bucketKey": keys["bucketKey"],
+        "nextVersion": before.version + 1,
+    }
+    assignments = ", ".join(f"#{k} = :{k}" for k in fields if k != "nextVersion")
+    return {"Update": {
+        "TableName": ddb.name(TABLE),
+        "Key": ddb.to_item({"sessionId": after.sessionId}),
+        "UpdateExpression": f"SET {assignments}, version = :nextVersion",
+        "ConditionExpression": "version = :version",
+        "ExpressionAttributeNames": {f"#{k}": k for k in fields if k != "nextVersion"},
+        "ExpressionAttributeValues": ddb.values(version=before.version, **{k: v for k, v in fields.items()}),
+    }}
+
+
+def save_subscriptions(record: SessionRecord, subscriptions: list[Subscription]) -> None:
+    """Replaces the session's subscriptions; ConditionalCheckFailed when the session changed meanwhile."""
+    ddb.client().update_item(
+        TableName=ddb.name(TABLE),
+        Key=ddb.to_item({"sessionId": record.sessionId}),
+        UpdateExpression="SET subscriptions = :subs, version = :next",
+        ConditionExpression="version = :version",
+        ExpressionAttributeValues=ddb.values(
+            subs=[s.model_dump(exclude_none=True) for s in subscriptions],
+            version=record.version,
+            next=record.version + 1,
+        ),
+    )
+
+
+def query_page(
+    tenant_id: str,
+    *,
+    user_id: str | None,
+    status: str | None,
+    limit: int,
+    cursor: dict[str, Any] | None,
+) -> tuple[list[SessionRecord], dict[str, Any] | None]:
+    """One page of the tenant's sessions through the narrowest index; never a scan.
+
+    With both `user_id` and `status`, the owner index is read and filtered by status.
+    """
+    params: dict[str, Any] = {"TableName": ddb.name(TABLE), "Limit": limit}
+    if user_id is not None:
+        params.update(IndexName="byOwner", KeyConditionExpression="ownerKey = :pk",
+                      ExpressionAttributeValues=ddb.values(pk=f"{tenant_id}#{user_id}"))
+        if status is not None:
+            attribute = "bucket" if status in state.BUCKETS else "status"
+            params.update(FilterExpression=f"#f = :f", ExpressionAttributeNames={"#f": attribute})
+            params["ExpressionAttributeValues"].update(ddb.values(f=status))
+    elif status is not None:
+        index, key = ("byBucket", "bucketKey") if status in state.BUCKETS else ("byStatus", "statusKey")
+        params.update(IndexName=index, KeyConditionExpression=f"{key} = :pk",
+                      ExpressionAttributeValues=ddb.values(pk=f"{tenant_id}#{status}"))
+    else:
+        params.update(IndexName="byTenant", KeyConditionExpression="tenantId = :pk",
+                      ExpressionAttributeValues=ddb.values(pk=tenant_id))
+    if cursor:
+        params["ExclusiveStartKey"] = cursor
+    try:
+        response = ddb.client().query(**params)
+    except ClientError as error:
+        if cursor and ddb.error_code(error) == "ValidationException":
+            raise ValueError("cursor is not valid") from error
+        raise
+    return [_from_item(item) for item in response["Items"]], response.get("LastEvaluatedKey")

@@ -1,0 +1,306 @@
+"""API Gateway (REST API, Lambda proxy integration) in front of the catalog's handlers.
+
+An HTTP request becomes the v1 proxy event Lambda receives from API Gateway, the route's
+handler is called with it, and its result becomes the HTTP response. No business logic
+lives here. Where API Gateway answers by itself, this module does too:
+
+- unknown path: 404, known path with another method: 405 (with `Allow`), both in the hub's
+  error envelope (`NOT_FOUND`, `METHOD_NOT_ALLOWED`). The most specific resource wins, as in
+  API Gateway: `/api/whatsapp/session/list-realtime` is its own resource, so `DELETE` on it is a
+  405, not a delete of a session called "list-realtime".
+- `auth == "tenant"` routes: no API-key check here. In the cloud, API Gateway's "API key
+  required" rejects a request without a valid key with 403 `{"message": "Forbidden"}` before
+  the handler runs; locally there are no API Gateway keys, so every request reaches the
+  handler, which answers 401 `UNAUTHORIZED` for a missing or wrong key. One behaviour to test
+  locally, the handler's; clients should treat both 401 and 403 as "bad key".
+- a handler that raises, or returns something that is not a proxy response: 502
+  `{"message": "Internal server error"}`, traceback on stderr.
+- a request body over API Gateway's 10 MB limit: 413 `{"message": "Request Too Long"}`.
+
+Event details: `path` is the raw (percent-encoded) path, path and query parameters are
+decoded; single-value `headers` / `queryStringParameters` hold the last value, as in API
+Gateway; `body` is None when empty; a body that is not UTF-8 is passed base64-encoded with
+`isBase64Encoded: true` (the cloud API is expected to declare binary media types for that).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Iterable
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from hub import catalog
+from local.runtime import ACCOUNT_ID, Invoker
+
+log = logging.getLogger("local")
+
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+STAGE = "local"
+_PARAM = re.compile(r"^\{(\w+)\}$")
+
+
+# --- routing -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Resource:
+    """One path template with the routes (methods) declared on it."""
+
+    template: str
+    segments: tuple[str, ...]
+    routes: dict[str, catalog.Route]
+
+    def match(self, parts: list[str]) -> dict[str, str] | None:
+        if len(parts) != len(self.segments):
+            return None
+        params: dict[str, str] = {}
+        for segment, part in zip(self.segments, parts):
+            name = _PARAM.match(segment)
+            if name:
+                if not part:
+                    return None
+                params[name.group(1)] = unquote(part)
+            elif segment != part:
+                return None
+        return params
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    route: catalog.Route
+    path_parameters: dict[str, str]
+
+
+class NoRoute(Exception):
+    def __init__(self, status: int, code: str, message: str, allowed: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.allowed = status, code, message, allowed
+
+
+def _split(path: str) -> list[str]:
+    return path.strip("/").split("/") if path.strip("/") else []
+
+
+def compile_routes(routes: Iterable[catalog.Route] = catalog.ROUTES) -> tuple[Resource, ...]:
+    """Resources, most specific first (a literal segment beats a parameter at the same place)."""
+    by_template: dict[str, dict[str, catalog.Route]] = {}
+    for route in routes:
+        by_template.setdefault(route.path, {})[route.method.upper()] = route
+    resources = [Resource(t, tuple(_split(t)), methods) for t, methods in by_template.items()]
+    return tuple(sorted(resources, key=lambda r: tuple(bool(_PARAM.match(s)) for s in r.segments)))
+
+
+def match_route(resources: tuple[Resource, ...], method: str, path: str) -> RouteMatch:
+    """The route for `method path`; raises NoRoute (404 or 405) otherwise."""
+    parts = _split(path)
+    for resource in resources:
+        params = resource.match(parts)
+        if params is None:
+            continue
+        route = resource.routes.get(method.upper())
+        if route is None:
+            allowed = tuple(sorted(resource.routes))
+            raise NoRoute(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on {resource.template}; use {', '.join(allowed)}",
+                          allowed)
+        return RouteMatch(route, params)
+    raise NoRoute(404, "NOT_FOUND", f"No route for {method} {path}")
+
+
+# --- events --------------------------------------------------------------------------------
+
+def _single_and_multi(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, value in pairs:
+        single[name] = value
+        multi.setdefault(name, []).append(value)
+    return (single or None, multi or None)
+
+
+def encode_body(body: bytes) -> tuple[str | None, bool]:
+    """(body, isBase64Encoded) as API Gateway passes them."""
+    if not body:
+        return None, False
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), True
+
+
+def build_event(match: RouteMatch, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes,
+                source_ip: str = "127.0.0.1", *, request_id: str | None = None, now: float | None = None) -> dict[str, Any]:
+    """The REST API (v1) Lambda proxy event for one request; `target` is the request line's path?query."""
+    now = time.time() if now is None else now
+    request_id = request_id or str(uuid.uuid4())
+    url = urlsplit(target)
+    header_pairs = list(headers)
+    header_map, multi_headers = _single_and_multi(header_pairs)
+    query, multi_query = _single_and_multi(parse_qsl(url.query, keep_blank_values=True))
+    text, is_base64 = encode_body(body)
+    lower = {k.lower(): v for k, v in (header_map or {}).items()}
+    route = match.route
+    return {
+        "resource": route.path,
+        "path": url.path,
+        "httpMethod": method.upper(),
+        "headers": header_map,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": match.path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": "local",
+            "resourceId": route.path,
+            "resourcePath": route.path,
+            "httpMethod": method.upper(),
+            "path": url.path,
+            "stage": STAGE,
+            "protocol": "HTTP/1.1",
+            "domainName": lower.get("host", ""),
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "requestTime": datetime.fromtimestamp(now, timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": int(now * 1000),
+            "identity": {
+                "sourceIp": source_ip,
+                "userAgent": lower.get("user-agent"),
+                "apiKey": lower.get("x-api-key") if route.auth == "tenant" else None,
+                "apiKeyId": None,
+                "accessKey": None, "accountId": None, "caller": None, "user": None, "userArn": None,
+                "cognitoIdentityId": None, "cognitoIdentityPoolId": None,
+                "cognitoAuthenticationType": None, "cognitoAuthenticationProvider": None,
+            },
+        },
+        "body": text,
+        "isBase64Encoded": is_base64,
+    }
+
+
+# --- responses -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def json_response(status: int, payload: Any, headers: Iterable[tuple[str, str]] = ()) -> HttpResponse:
+    return HttpResponse(status, [("Content-Type", "application/json"), *headers], json.dumps(payload).encode())
+
+
+def error_envelope(status: int, code: str, message: str, headers: Iterable[tuple[str, str]] = ()) -> HttpResponse:
+    return json_response(status, {"success": False, "error": {"code": code, "message": message}}, headers)
+
+
+def gateway_message(status: int, message: str) -> HttpResponse:
+    """An answer API Gateway gives by itself."""
+    return json_response(status, {"message": message})
+
+
+_NOT_FORWARDED = {"content-length", "transfer-encoding", "connection"}
+
+
+def to_http_response(result: Any) -> HttpResponse:
+    """The HTTP response API Gateway makes from a proxy result; ValueError when it is malformed."""
+    if not isinstance(result, dict) or "statusCode" not in result:
+        raise ValueError(f"Malformed Lambda proxy response: {type(result).__name__} without statusCode")
+    body = result.get("body")
+    if body is not None and not isinstance(body, str):
+        raise ValueError(f"Malformed Lambda proxy response: body is {type(body).__name__}, not str")
+    data = base64.b64decode(body or "") if result.get("isBase64Encoded") else (body or "").encode()
+    # API Gateway merges both maps; for a name in both, multiValueHeaders wins.
+    multi = {k: [str(v) for v in vs] for k, vs in (result.get("multiValueHeaders") or {}).items()}
+    multi_names = {k.lower() for k in multi}
+    headers = [(k, str(v)) for k, v in (result.get("headers") or {}).items() if k.lower() not in multi_names]
+    headers += [(k, v) for k, vs in multi.items() for v in vs]
+    headers = [(k, v) for k, v in headers if k.lower() not in _NOT_FORWARDED]
+    if not any(k.lower() == "content-type" for k, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    return HttpResponse(int(result["statusCode"]), headers, data)
+
+
+# --- the gateway and its HTTP server -------------------------------------------------------
+
+class Gateway:
+    """Routes a request to its function through the invoker; never raises."""
+
+    def __init__(self, invoker: Invoker, routes: Iterable[catalog.Route] = catalog.ROUTES) -> None:
+        self._resources = compile_routes(routes)
+        self._invoker = invoker
+
+    def handle(self, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes = b"",
+               source_ip: str = "127.0.0.1") -> HttpResponse:
+        path = urlsplit(target).path
+        try:
+            match = match_route(self._resources, method, path)
+        except NoRoute as e:
+            allow = [("Allow", ", ".join(e.allowed))] if e.allowed else []
+            return error_envelope(e.status, e.code, e.message, allow)
+        event = build_event(match, method, target, headers, body, source_ip)
+        try:
+            return to_http_response(self._invoker.invoke(match.route.function, event))
+        except Exception:
+            log.exception("%s %s: function %s failed", method, path, match.route.function)
+            return gateway_message(502, "Internal server error")
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "wa-hub-local"
+    server: "GatewayServer"
+
+    def _serve(self) -> None:
+        started = time.monotonic()
+        body = self._read_body()
+        if body is None:
+            self.close_connection = True
+            response = gateway_message(413, "Request Too Long")
+        else:
+            response = self.server.gateway.handle(self.command, self.path, self.headers.items(), body, self.client_address[0])
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+        log.info("%s %s %d %.1f ms", self.command, self.path, response.status, (time.monotonic() - started) * 1000)
+
+    def _read_body(self) -> bytes | None:
+        """The request body, or None when it is over the limit (then left unread)."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks, total = [], 0
+            while (size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)) > 0:
+                total += size
+                if total > MAX_REQUEST_BYTES:
+                    return None
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            while self.rfile.readline().strip():  # trailers
+                pass
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return None if length > MAX_REQUEST_BYTES else self.rfile.read(length)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+        log.debug(format, *args)
+
+
+class GatewayServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, gateway: Gateway) -> None:
+        self.gateway = gateway
+        super().__init__((host, port), _RequestHandler)

@@ -1,0 +1,153 @@
+"""The whole hub in one process: embedded AWS (moto), the catalog's tables and queues, the SQS
+pollers, a dev tenant, and API Gateway's part played over HTTP. No business logic: every
+request and message goes to the same handler functions Lambda runs.
+
+The embedded AWS is one per process, started on first use and emptied at every `start()`:
+handler modules build their boto3 clients at import, bound to the endpoint they saw then,
+and moto's state is process-global anyway. So a process can start and stop several hubs
+(one at a time); `stop()` restores the environment as it was before `start()`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import secrets
+import threading
+import urllib.request
+
+from moto.server import ThreadedMotoServer
+
+from hub import catalog, settings
+from local import resources
+from local.gateway import Gateway, GatewayServer
+from local.poller import SqsPoller
+from local.runtime import Invoker, Resolver, import_handler
+
+log = logging.getLogger("local")
+
+REGION = "us-east-1"
+
+_aws: ThreadedMotoServer | None = None
+_aws_lock = threading.Lock()
+
+
+def embedded_aws() -> str:
+    """The endpoint of the process's embedded AWS, emptied of everything it held."""
+    global _aws
+    with _aws_lock:
+        if _aws is None:
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+            server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            server.start()
+            atexit.register(server.stop)
+            _aws = server
+        host, port = _aws.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()
+    return endpoint
+
+
+class LocalHub:
+    def __init__(self, port: int = 3000, host: str = "127.0.0.1", *, resolver: Resolver = import_handler,
+                 admin_key: str | None = None, dev_api_key: str | None = None, create_dev_tenant: bool = True) -> None:
+        """`port` 0 picks a free one. Keys default to $ADMIN_API_KEY / $LOCAL_API_KEY, else random ones."""
+        self.host, self.port = host, port
+        self.admin_key = admin_key or os.environ.get("ADMIN_API_KEY") or "adm_" + secrets.token_urlsafe(24)
+        self.dev_api_key = dev_api_key or os.environ.get("LOCAL_API_KEY") or None
+        self.dev_tenant_id: str | None = None
+        self.aws_endpoint = ""
+        self._resolver = resolver
+        self._create_dev_tenant = create_dev_tenant
+        self._saved_env: dict[str, str] | None = None
+        self._server: GatewayServer | None = None
+        self._serving: threading.Thread | None = None
+        self._pollers: list[SqsPoller] = []
+        self.gateway: Gateway | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LocalHub:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self._saved_env = dict(os.environ)
+        # Environment first: handler modules read it (and make their clients) when imported.
+        for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL_")] + ["AWS_PROFILE", "AWS_SESSION_TOKEN"]:
+            os.environ.pop(name, None)
+        os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                          AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION)
+        self.aws_endpoint = os.environ["AWS_ENDPOINT_URL"] = embedded_aws()
+        for setting in settings.SETTINGS:  # what the stack sets on every function
+            if setting.default:
+                os.environ.setdefault(setting.env_var, setting.default)
+
+        invoker = Invoker(self._resolver, region=REGION)
+        self.gateway = Gateway(invoker)
+        self._server = GatewayServer(self.host, self.port, self.gateway)  # bound now, served last
+        self.port = self._server.server_address[1]
+        os.environ.update(HUB_LOCAL="true", ADMIN_API_KEY=self.admin_key, PUBLIC_BASE_URL=self.base_url)
+        settings.load.cache_clear()
+
+        consumers = [f for f in catalog.FUNCTIONS if f.sqs_trigger]
+        resources.create_all(visibility_timeout_s=6 * max((f.timeout_s for f in consumers), default=10))
+        queues = {q.id: q for q in catalog.QUEUES}
+        for function in consumers:
+            poller = SqsPoller(function, invoker, os.environ[queues[function.sqs_trigger].env_var])
+            poller.start()
+            self._pollers.append(poller)
+
+        if self._create_dev_tenant:
+            self._make_dev_tenant()
+        self._serving = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
+        self._serving.start()
+
+    def _make_dev_tenant(self) -> None:
+        """Creates the dev tenant through the admin route, exactly as an HTTP request would."""
+        assert self.gateway
+        body: dict[str, str] = {"name": "dev"}
+        if self.dev_api_key:
+            body["apiKey"] = self.dev_api_key  # honoured by the admin handler only when HUB_LOCAL=true
+        headers = [("Host", f"{self.host}:{self.port}"), ("Content-Type", "application/json"), ("X-Admin-Key", self.admin_key)]
+        response = self.gateway.handle("POST", "/api/admin/tenants", headers, json.dumps(body).encode())
+        try:
+            data = json.loads(response.body)["data"]
+            self.dev_tenant_id, created_key = data["tenantId"], data["apiKey"]
+        except (ValueError, KeyError, TypeError):
+            log.warning("could not create the dev tenant: %d %s", response.status, response.body[:500].decode(errors="replace"))
+            self.dev_api_key = None
+            return
+        if self.dev_api_key and created_key != self.dev_api_key:
+            log.warning("the admin handler ignored LOCAL_API_KEY; the dev key is %s", created_key)
+        self.dev_api_key = created_key
+
+    def stop(self) -> None:
+        """Stops serving and polling, and restores the environment; idempotent."""
+        if self._server:
+            if self._serving:
+                self._server.shutdown()
+            self._server.server_close()
+            self._server = self._serving = None
+        for poller in self._pollers:
+            poller.stop()
+        self._pollers = []
+        if self._saved_env is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_env)
+            self._saved_env = None
+            settings.load.cache_clear()
+
+    def __enter__(self) -> LocalHub:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

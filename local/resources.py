@@ -1,0 +1,75 @@
+"""Creates the catalog's tables and queues on an embedded AWS (moto), for the local hub and the tests."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import boto3
+
+from hub import catalog, settings
+
+
+def _key_schema(partition: catalog.Key, sort: catalog.Key | None) -> list[dict]:
+    schema = [{"AttributeName": partition.name, "KeyType": "HASH"}]
+    if sort:
+        schema.append({"AttributeName": sort.name, "KeyType": "RANGE"})
+    return schema
+
+
+def _attribute_definitions(table: catalog.Table) -> list[dict]:
+    keys = [table.partition_key, table.sort_key]
+    for index in table.indexes:
+        keys += [index.partition_key, index.sort_key]
+    unique = {k.name: k.type for k in keys if k}
+    return [{"AttributeName": name, "AttributeType": kind} for name, kind in unique.items()]
+
+
+def create_table(client, table: catalog.Table) -> None:
+    name = settings.table_name(table)
+    params: dict = {
+        "TableName": name,
+        "KeySchema": _key_schema(table.partition_key, table.sort_key),
+        "AttributeDefinitions": _attribute_definitions(table),
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if table.indexes:
+        params["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": _key_schema(index.partition_key, index.sort_key),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in table.indexes
+        ]
+    client.create_table(**params)
+    if table.ttl_attribute:
+        client.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+        )
+
+
+def create_queue(client, queue: catalog.Queue, visibility_timeout_s: int) -> None:
+    """Creates the queue and its DLQ and exports their URLs into the environment."""
+    dlq_url = client.create_queue(QueueName=f"wa-hub-{queue.id.lower()}-dlq")["QueueUrl"]
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = client.create_queue(
+        QueueName=f"wa-hub-{queue.id.lower()}",
+        Attributes={
+            "VisibilityTimeout": str(visibility_timeout_s),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}),
+        },
+    )["QueueUrl"]
+    os.environ[queue.env_var] = url
+    os.environ[queue.dead_letter_env_var] = dlq_url
+
+
+def create_all(visibility_timeout_s: int = 60) -> None:
+    """Creates every table and queue of the catalog with the current credentials and endpoint."""
+    dynamodb = boto3.client("dynamodb")
+    for table in catalog.TABLES:
+        create_table(dynamodb, table)
+    sqs = boto3.client("sqs")
+    for queue in catalog.QUEUES:
+        create_queue(sqs, queue, visibility_timeout_s)

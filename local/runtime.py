@@ -1,0 +1,98 @@
+"""Plays the Lambda runtime for the local hub: loads a function's handler once, then invokes it."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from hub import catalog
+
+log = logging.getLogger("local")
+
+Handler = Callable[[dict[str, Any], Any], Any]
+Resolver = Callable[[str], Handler]
+"""Function name -> its `handler(event, context)`; injectable so tests can run throwaway handlers."""
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+
+
+def import_handler(function_name: str) -> Handler:
+    """The real handler: `functions.<name>.handler.handler`, imported as Lambda would at cold start."""
+    return importlib.import_module(catalog.function(function_name).module).handler
+
+
+def function_arn(function_name: str, region: str) -> str:
+    return f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:wa-hub-{function_name}"
+
+
+@dataclass
+class FakeLambdaContext:
+    """The attributes of Lambda's context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_s: int
+    region: str = "us-east-1"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    identity: Any = None
+    client_context: Any = None
+    _deadline: float = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_s
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return function_arn(self.function_name, self.region)
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/wa-hub-{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class Invoker:
+    """Invokes the catalog's functions like Lambda does.
+
+    Each function behaves as one warm execution environment: its handler is loaded on first
+    use and runs one event at a time (module globals such as a Powertools resolver's current
+    event assume that), while different functions run concurrently. Nothing can stop a thread,
+    so a run past the function's timeout is only reported.
+    """
+
+    def __init__(self, resolver: Resolver = import_handler, functions: Iterable[catalog.Function] = catalog.FUNCTIONS,
+                 region: str = "us-east-1") -> None:
+        self._functions = {f.name: f for f in functions}
+        self._resolver = resolver
+        self._region = region
+        self._handlers: dict[str, Handler] = {}
+        self._locks = {name: threading.Lock() for name in self._functions}
+
+    def invoke(self, function_name: str, event: dict[str, Any]) -> Any:
+        """Returns what the handler returns; lets its exceptions (and import errors) through."""
+        function = self._functions[function_name]
+        with self._locks[function_name]:
+            handler = self._handlers.get(function_name)
+            if handler is None:
+                handler = self._handlers[function_name] = self._resolver(function_name)
+            context = FakeLambdaContext(function.name, function.memory_mb, function.timeout_s, self._region)
+            started = time.monotonic()
+            try:
+                return handler(event, context)
+            finally:
+                elapsed = time.monotonic() - started
+                if elapsed > function.timeout_s:
+                    log.warning("%s ran %.1f s, past its %d s timeout: Lambda would have stopped it",
+                                function_name, elapsed, function.timeout_s)
