@@ -154,12 +154,20 @@ def _int(ctx: Mapping[str, Any], key: str) -> int:
         raise ConfigError(f"context {key!r} must be an integer, got {ctx[key]!r}") from exc
 
 
+_RETENTION_DAYS = {
+    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
+    60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
+    365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS",
+    1096: "THREE_YEARS", 1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS",
+    2922: "EIGHT_YEARS", 3288: "NINE_YEARS", 3653: "TEN_YEARS",
+}
+"""CloudWatch Logs' allowed retention periods (days) -> RetentionDays member."""
+
+
 def _retention(days: int) -> logs.RetentionDays:
-    for member in logs.RetentionDays:
-        if member.value == days:
-            return member
-    allowed = sorted(m.value for m in logs.RetentionDays if m.value != 9999)
-    raise ConfigError(f"context 'logRetentionDays' must be one of {allowed}, got {days}")
+    if days not in _RETENTION_DAYS:
+        raise ConfigError(f"context 'logRetentionDays' must be one of {sorted(_RETENTION_DAYS)}, got {days}")
+    return logs.RetentionDays[_RETENTION_DAYS[days]]
 
 
 def _plans(raw: Any) -> tuple[Plan, ...]:

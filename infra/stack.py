@@ -61,4 +61,4 @@ class WebhookHubStack(Stack):
                   description="Secrets Manager secret holding the operator key (X-Admin-Key)")
         CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)
 
-        acknowledge_findings(self)
+        self.nag_acknowledgments = acknowledge_findings(self)

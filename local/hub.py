@@ -51,6 +51,8 @@ def embedded_aws() -> str:
 
 
 class LocalHub:
+    """`start()` / `stop()` (or `with LocalHub(port=0) as hub:`); then `.base_url`, `.admin_key`, `.dev_api_key`."""
+
     def __init__(self, port: int = 3000, host: str = "127.0.0.1", *, resolver: Resolver = import_handler,
                  admin_key: str | None = None, dev_api_key: str | None = None, create_dev_tenant: bool = True) -> None:
         """`port` 0 picks a free one. Keys default to $ADMIN_API_KEY / $LOCAL_API_KEY, else random ones."""
