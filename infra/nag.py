@@ -49,7 +49,7 @@ def acknowledge_findings(stack: WebhookHubStack) -> list[tuple[str, str, str]]:
     """Acknowledges the accepted findings; returns them as (construct path, rule id, reason)."""
     made: list[tuple[str, str, str]] = []
 
-    def _acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
+    def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
         made.append(_acknowledge(scope, rule_id, reason))
 
     partition_region = "arn:<AWS::Partition>:apigateway:<AWS::Region>::"

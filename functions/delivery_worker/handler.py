@@ -22,7 +22,9 @@ METRIC_BY_OUTCOME = {
 }
 
 
-def _deliver(record: SQSRecord) -> delivering.Outcome:
+def _deliver(record: SQSRecord, first_copies: set[str]) -> delivering.Outcome:
+    if record.message_id not in first_copies:
+        return delivering.Outcome.SKIPPED
     try:
         outcome = delivering.process(record.body, record.receipt_handle)
     except delivering.RetryLater:
@@ -33,14 +35,15 @@ def _deliver(record: SQSRecord) -> delivering.Outcome:
     return outcome
 
 
-async def handle_delivery(record: SQSRecord) -> str:
-    """Runs one delivery on the shared thread pool, so a batch's deliveries overlap."""
-    outcome = await asyncio.get_running_loop().run_in_executor(executor, _deliver, record)
-    return outcome.value
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event, context):
+    first_copies = delivering.first_copies({r["messageId"]: r["body"] for r in event.get("Records", [])})
+
+    async def handle_delivery(record: SQSRecord) -> str:
+        """Runs one delivery on the shared thread pool, so a batch's deliveries overlap."""
+        outcome = await asyncio.get_running_loop().run_in_executor(executor, _deliver, record, first_copies)
+        return outcome.value
+
     return async_process_partial_response(event=event, record_handler=handle_delivery, processor=processor, context=context)

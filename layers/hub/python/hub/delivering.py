@@ -81,6 +81,23 @@ def _record(before: DeliveryLog, after: DeliveryLog, now: datetime) -> bool:
     return True
 
 
+def _early_copy(log: DeliveryLog, now: datetime) -> bool:
+    """True for a second copy of a message that arrives before the retry it would duplicate is due."""
+    return log.status == "retrying" and log.nextAttemptAt is not None and iso(now) < log.nextAttemptAt
+
+
+def first_copies(bodies: dict[str, str]) -> set[str]:
+    """Of a batch's messages (message id -> body), the ids to work on: one per delivery."""
+    chosen: dict[str, str] = {}
+    for message_id, body in bodies.items():
+        try:
+            key = DeliveryMessage.model_validate_json(body).webhookId
+        except ValidationError:
+            key = message_id
+        chosen.setdefault(key, message_id)
+    return set(chosen.values())
+
+
 def send_attempt(log: DeliveryLog, now: datetime) -> sender.AttemptResult:
     """Signs and sends the log's payload once."""
     body = log.payload.encode("utf-8")
@@ -99,9 +116,9 @@ def process(body: str, receipt_handle: str) -> Outcome:
         queue.park_in_dead_letter_queue(body)
         return Outcome.PARKED
     log = delivery_store.get(message.webhookId)
-    if log is None or log.status in ("success", "failed"):
-        return Outcome.SKIPPED
     now = datetime.now(timezone.utc)
+    if log is None or log.status in ("success", "failed") or _early_copy(log, now):
+        return Outcome.SKIPPED
     result = send_attempt(log, now)
     after, delay = _next_state(log, result, now)
     if not _record(log, after, now):

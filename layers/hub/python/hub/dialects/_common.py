@@ -135,6 +135,7 @@ def session(
     status: SessionStatus,
     *,
     qr: str | None = None,
+    qr_image: str | None = None,
     phone: str | None = None,
     display: str | None = None,
     reason: Any = None,
@@ -143,13 +144,16 @@ def session(
     data: Mapping[str, Any] | None = None,
     at: Any = None,
 ) -> Parsed:
-    """A lifecycle event. `qr` may be a raw QR string or an image data URL; QR events become session.qr."""
-    raw_qr, qr_image = split_qr(qr)
+    """A lifecycle event. `qr` may be a raw QR string or an image data URL (`qr_image` an image data URL
+    sent next to a raw QR); QR events become session.qr."""
+    raw_qr, image = split_qr(qr)
+    if qr_image and qr_image.startswith("data:image/"):
+        image = qr_image
     reason_s = None if reason is None or reason == "" else str(reason)
     life = Lifecycle(
         status=status,
         qr=raw_qr,
-        qr_image=qr_image,
+        qr_image=image,
         phone_number=phone_from(phone),
         display_name=display or None,
         reason=reason_s,

@@ -1,0 +1,111 @@
+"""Delivery fixtures: a session subscribed to a real local HTTP subscriber, and the queue drained
+the way Lambda's SQS poller would (through local.poller)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import pytest
+from werkzeug import Request, Response
+
+from hub import catalog, queue
+from hub.events import Lifecycle, NormalizedEvent, SessionStatus
+
+
+@dataclass
+class Subscriber:
+    """Records what it receives; `behaviour(n, request)` answers the n-th request (1-based)."""
+
+    url: str
+    received: list[dict[str, Any]] = field(default_factory=list)
+    behaviour: Callable[[int, Request], Response] = lambda n, request: Response("ok", status=200)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def handle(self, request: Request) -> Response:
+        with self.lock:
+            self.received.append({"headers": dict(request.headers), "body": request.get_data()})
+            number = len(self.received)
+        response = self.behaviour(number, request)
+        with self.lock:
+            self.received[number - 1]["status"] = response.status_code
+        return response
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(r["body"]) for r in self.received]
+
+    def delivered_ids(self) -> set[str]:
+        """Event ids the subscriber answered with a 2xx."""
+        return {json.loads(r["body"])["id"] for r in self.received if 200 <= r.get("status", 0) < 300}
+
+
+@pytest.fixture
+def subscriber(httpserver) -> Subscriber:
+    target = Subscriber(url=httpserver.url_for("/hook"))
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(target.handle)
+    return target
+
+
+def status_event(session_id: str, status: SessionStatus = SessionStatus.SESSION_CONNECTED, n: int = 0) -> NormalizedEvent:
+    return NormalizedEvent(
+        type="session.status", session_id=session_id, dialect="wwebjs", source_event="ready",
+        gateway_event_id=f"g-{n}", lifecycle=Lifecycle(status=status, phone_number="628100"),
+        occurred_at=datetime(2026, 1, 1, tzinfo=timezone.utc).replace(second=n % 60, minute=n // 60),
+    )
+
+
+def message_event(session_id: str, n: int = 0) -> NormalizedEvent:
+    return NormalizedEvent(
+        type="message.received", session_id=session_id, dialect="wwebjs", source_event="message",
+        gateway_event_id=f"m-{n}", data={"messageId": f"m-{n}", "body": "hi"},
+    )
+
+
+def accept(event: NormalizedEvent):
+    """Hands an event to the receiving domain as the receiver handler does."""
+    from hub import receiving
+    from hub.store import sessions
+
+    record = sessions.get(event.session_id)
+    return receiving.receive(record, event, event.model_dump_json().encode(), datetime.now(timezone.utc))
+
+
+class Worker:
+    """Plays Lambda's SQS poller for the delivery worker (local.poller, no wait)."""
+
+    def __init__(self) -> None:
+        from local.poller import SqsPoller
+        from local.runtime import Invoker
+
+        function = next(f for f in catalog.FUNCTIONS if f.sqs_trigger == catalog.DELIVERY_QUEUE.id)
+        self.poller = SqsPoller(function, Invoker(), queue.queue_url(), sqs=queue.client(), wait_s=0)
+
+    def drain(self, until: Callable[[], bool] = lambda: False, timeout_s: float = 15.0) -> None:
+        """Polls until the queue is empty and nothing is in flight, or `until()` holds."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            received = self.poller.poll_once()
+            if until():
+                return
+            if not received:
+                attributes = queue.client().get_queue_attributes(
+                    QueueUrl=queue.queue_url(), AttributeNames=["ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessages"],
+                )["Attributes"]
+                if attributes["ApproximateNumberOfMessagesNotVisible"] == "0" and attributes["ApproximateNumberOfMessages"] == "0":
+                    return
+                time.sleep(0.1)
+        raise AssertionError("delivery queue did not drain in time")
+
+
+@pytest.fixture
+def worker(aws) -> Worker:
+    return Worker()
+
+
+def dead_letters() -> list[str]:
+    messages = queue.client().receive_message(QueueUrl=queue.dead_letter_url(), MaxNumberOfMessages=10).get("Messages", [])
+    return [m["Body"] for m in messages]
