@@ -306,5 +306,5 @@ def test_burst_through_a_flaky_subscriber_delivers_every_event(api, tenant, subs
     sent = {accept(message_event("s1", n=i)).eventId for i in range(30)}
     worker.drain(timeout_s=60)
     assert subscriber.delivered_ids() == sent
-    assert len(subscriber.received) >= 45
+    assert sum(r["status"] == 500 for r in subscriber.received) == len(subscriber.received) // 3
     assert all(log["status"] == "success" for log in logs(api, key, "?limit=100"))

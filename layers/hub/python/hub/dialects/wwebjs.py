@@ -20,7 +20,7 @@ from ._common import (
 )
 
 NAME = "wwebjs"
-SESSION_FIELD = "sessionId"
+SESSION_FIELD = None  # no session in the body: path only
 
 
 class Env(Envelope):
