@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -135,13 +136,15 @@ class PipLayerBundling:
             filtered.write_text("\n".join(kept) + "\n")
             report_file = tmp_path / "report.json"
             pip = [self.python, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-            _run(pip + ["install", "--dry-run", "--ignore-installed", "--quiet",
+            # (pip < 24 wants --target with platform options even for a dry run)
+            _run(pip + ["install", "--dry-run", "--ignore-installed", "--quiet", "--target", str(tmp_path / "dry"),
                         "--report", str(report_file), "-r", str(filtered)] + _pip_platform_args())
             pins = closure_without(json.loads(report_file.read_text()), self.excluded)
             pinned = tmp_path / "pinned.txt"
             pinned.write_text("".join(f"{n}=={v}\n" for n, v in pins))
             _run(pip + ["install", "--no-deps", "--no-compile", "--quiet", "--target", str(target),
                         "-r", str(pinned)] + _pip_platform_args())
+        shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts: not importable, not on PATH
         # What went in, for audits and the tests (not importable, outside python/).
         (out / "layer-requirements.txt").write_text("".join(f"{n}=={v}\n" for n, v in pins))
         for cache in target.rglob("__pycache__"):

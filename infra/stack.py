@@ -31,6 +31,7 @@ class WebhookHubStack(Stack):
         self.admin_key = secretsmanager.Secret(
             self,
             "AdminKey",
+            secret_name=f"{config.stack_name}/admin-key",
             description=f"wa-webhook-hub {config.stage} operator key (X-Admin-Key)",
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=48, exclude_punctuation=True, include_space=False,

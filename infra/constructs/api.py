@@ -160,7 +160,7 @@ class HubApi(Construct):
         stack = Stack.of(self)
         api_stage = f"{self.rest_api.rest_api_id}:{self.stage.stage_name}"
 
-        def call(op: str) -> cr.AwsSdkCall:
+        def call(op: str, **extra) -> cr.AwsSdkCall:
             return cr.AwsSdkCall(
                 service="APIGateway",
                 action="updateUsagePlan",
@@ -169,13 +169,16 @@ class HubApi(Construct):
                     "patchOperations": [{"op": op, "path": "/apiStages", "value": api_stage}],
                 },
                 physical_resource_id=cr.PhysicalResourceId.of(f"{plan.usage_plan_id}:{api_stage}"),
+                **extra,
             )
 
         cr.AwsCustomResource(
             self,
             id,
             on_create=call("add"),
-            on_delete=call("remove"),
+            # A changed plan or stage gets a new physical id: CloudFormation then deletes the old association.
+            on_update=call("add"),
+            on_delete=call("remove", ignore_error_codes_matching="NotFoundException"),
             install_latest_aws_sdk=False,
             timeout=Duration.minutes(2),
             policy=cr.AwsCustomResourcePolicy.from_statements([

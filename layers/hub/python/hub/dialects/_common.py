@@ -203,6 +203,23 @@ def phone_from(value: Any) -> str | None:
     return user if domain in _PHONE_DOMAINS and user else None
 
 
+def chat_of_serialized(value: Any) -> str | None:
+    """Chat JID from a serialized whatsapp-web.js / WAHA message id `fromMe_chat_id[_participant]`."""
+    if not isinstance(value, str):
+        return None
+    parts = value.split("_")
+    return parts[1] if len(parts) >= 3 and parts[0] in ("true", "false") and "@" in parts[1] else None
+
+
+_JID_PHONE = re.compile(r"\b(\d{6,})(?::\d+)?@(?:s\.whatsapp\.net|c\.us)\b")
+
+
+def phone_in_text(value: Any) -> str | None:
+    """First phone-number JID mentioned in a human sentence ("Successfully pair with 5511…:12@s.whatsapp.net")."""
+    match = _JID_PHONE.search(value) if isinstance(value, str) else None
+    return match.group(1) if match else None
+
+
 def first(*values: Any) -> Any:
     """First value that is not None / empty string."""
     for v in values:

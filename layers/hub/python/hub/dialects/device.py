@@ -12,8 +12,8 @@ from typing import Any
 from hub.events import SessionStatus as S
 
 from ._common import (
-    Envelope, Handler, Loose, Parsed, Result, Stamp, as_dict, check, event, first, parse_time, session,
-    unknown,
+    Envelope, Handler, Loose, Parsed, Result, Stamp, as_dict, check, event, first, parse_time, phone_in_text,
+    session, unknown,
 )
 
 NAME = "device"
@@ -60,7 +60,8 @@ def _status(status: S) -> Handler:
         reason = first(as_dict(err).get("reason"), err if isinstance(err, str) else None,
                        as_dict(env.event.data).get("reason"))
         info = as_dict(env.event.device_info)
-        return session(status, phone=first(info.get("jid"), info.get("id")), reason=reason,
+        phone = first(info.get("jid"), info.get("id"), phone_in_text(env.event.message))
+        return session(status, phone=phone, reason=reason,
                        message=env.event.message, data={"code": env.event.code, "deviceStatus": env.device.status})
     return handler
 

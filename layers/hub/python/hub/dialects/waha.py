@@ -14,7 +14,8 @@ from pydantic import Field
 from hub.events import SessionStatus as S
 
 from ._common import (
-    WWEB_ACK, Envelope, Handler, Loose, Parsed, Result, Stamp, ack_status, as_dict, check, event, first,
+    WWEB_ACK, Envelope, Handler, Loose, Parsed, Result, Stamp, ack_status, chat_of_serialized, check, event,
+    first,
     invalid, iso, message_type, parse_time, presence, session, unknown,
 )
 
@@ -96,7 +97,7 @@ class Message(Loose):
 
 
 def _chat(m: Message) -> str | None:
-    return m.to if m.fromMe else m.from_
+    return chat_of_serialized(m.id) or (m.to if m.fromMe else m.from_)
 
 
 def _type(m: Message) -> str:

@@ -15,7 +15,7 @@ from pydantic import Field
 from hub.events import SessionStatus as S
 
 from ._common import (
-    WWEB_ACK, Envelope, Handler, Loose, NoDialectMatched, Parsed, Result, Stamp, ack_status, as_dict,
+    WWEB_ACK, Envelope, Handler, Loose, NoDialectMatched, Parsed, Result, Stamp, ack_status, chat_of_serialized,
     check, event, first, invalid, iso, message_type, parse_time, session, unknown,
 )
 
@@ -73,7 +73,8 @@ def _message_of(data: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:
 
 def message_data(m: Message) -> dict[str, Any]:
     from_me = m.fromMe if m.fromMe is not None else (m.id.fromMe if isinstance(m.id, MsgId) else None)
-    chat = m.id.remote if isinstance(m.id, MsgId) and m.id.remote else (m.to if from_me else m.from_)
+    chat = first(m.id.remote if isinstance(m.id, MsgId) else None, chat_of_serialized(msg_id(m.id)),
+                 m.to if from_me else m.from_)
     return {
         "messageId": msg_id(m.id), "chatId": chat, "from": m.from_, "to": m.to, "author": m.author,
         "fromMe": from_me, "body": m.body, "type": message_type(m.type), "hasMedia": m.hasMedia,
