@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
+from aws_cdk import aws_sns as sns
 from constructs import IConstruct
 
 from hub import catalog
@@ -100,8 +101,15 @@ def acknowledge_findings(stack: WebhookHubStack) -> list[tuple[str, str, str]]:
             "CDK's AwsCustomResource provider (attaches usage plans to the stage at deploy time) uses the "
             "basic execution role for its own logs")
 
+    # --- alarm topic (only when the stack creates one) ----------------------------------
+    topic = stack.observability.topic
+    if isinstance(topic, sns.Topic):
+        acknowledge(topic, finding("SNS2"),
+                    "CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed aws/sns key; "
+                    "alarm notifications carry no customer data")
+
     # --- secrets ------------------------------------------------------------------------
     acknowledge(stack.admin_key, finding("SMG4"),
-                "The operator key is rotated by the operator (put-secret-value); the admin function reads it "
-                "at each cold start, so no rotation Lambda is needed")
+                "A random operator key with no upstream system to sync: the operator rotates it with "
+                "put-secret-value; a rotation Lambda would add nothing")
     return made

@@ -17,8 +17,6 @@ TEST_ENV = {
     "AWS_SECURITY_TOKEN": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_METRICS_NAMESPACE": "WaWebhookHubTests",
     "POWERTOOLS_DEV": "false",
     "LOG_LEVEL": "WARNING",
     "HUB_LOCAL": "true",

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from hub import delivering, sender
 from hub.observability import logger, metrics, tracer
 
-processor = AsyncBatchProcessor(event_type=EventType.SQS)
+processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 executor = ThreadPoolExecutor(max_workers=sender.POOL_SIZE)
 
 METRIC_BY_OUTCOME = {

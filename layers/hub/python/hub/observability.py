@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+from hub import settings
+
+logger = Logger(service=settings.env("POWERTOOLS_SERVICE_NAME"))
+tracer = Tracer(service=settings.env("POWERTOOLS_SERVICE_NAME"))
+metrics = Metrics(namespace=settings.env("POWERTOOLS_METRICS_NAMESPACE"), service=settings.env("POWERTOOLS_SERVICE_NAME"))

@@ -29,6 +29,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ADMIN_API_KEY", "", "Operator key for /api/admin (locally; in the cloud read from ADMIN_KEY_SECRET_ARN)"),
     Setting("ADMIN_KEY_SECRET_ARN", "", "Secrets Manager secret holding the operator key (set by the stack)"),
     Setting("POWERTOOLS_SERVICE_NAME", "wa-webhook-hub", "Service name in logs, traces and metrics"),
+    Setting("POWERTOOLS_METRICS_NAMESPACE", "WaWebhookHub", "CloudWatch namespace of the hub's metrics"),
     Setting("LOG_LEVEL", "INFO", "Log level"),
 ) + tuple(
     Setting(t.env_var, f"wa-hub-{t.id.lower()}", f"DynamoDB table {t.id} (set by the stack)") for t in catalog.TABLES

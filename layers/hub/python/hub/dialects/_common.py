@@ -200,7 +200,7 @@ def phone_from(value: Any) -> str | None:
         return value
     user, _, domain = value.partition("@")
     user = user.split(":", 1)[0]
-    return user if domain in _PHONE_DOMAINS and user else None
+    return user if domain in _PHONE_DOMAINS and re.fullmatch(r"\+?\d{5,20}", user) else None
 
 
 def chat_of_serialized(value: Any) -> str | None:
