@@ -1,0 +1,80 @@
+"""DynamoDB tables and SQS queues, as the catalog declares them."""
+
+from __future__ import annotations
+
+from hub import catalog
+from infra.constructs.queues import VISIBILITY_FACTOR
+
+from .helpers import of_type
+
+
+def _key_schema(partition: catalog.Key, sort: catalog.Key | None) -> list[dict]:
+    schema = [{"AttributeName": partition.name, "KeyType": "HASH"}]
+    if sort:
+        schema.append({"AttributeName": sort.name, "KeyType": "RANGE"})
+    return schema
+
+
+def test_tables_as_declared(hub):
+    assert len(of_type(hub.resources, "AWS::DynamoDB::Table")) == len(catalog.TABLES)
+    for spec in catalog.TABLES:
+        table = hub.resources[hub.logical_id(hub.stack.tables.by_id[spec.id])]
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert props["SSESpecification"]["SSEEnabled"] is True  # AWS-managed KMS key
+        assert "KMSMasterKeyId" not in props["SSESpecification"]
+        assert props["KeySchema"] == _key_schema(spec.partition_key, spec.sort_key)
+        if spec.ttl_attribute:
+            assert props["TimeToLiveSpecification"] == {"AttributeName": spec.ttl_attribute, "Enabled": True}
+        else:
+            assert "TimeToLiveSpecification" not in props
+        gsis = {g["IndexName"]: g for g in props.get("GlobalSecondaryIndexes", [])}
+        assert set(gsis) == {i.name for i in spec.indexes}
+        for index in spec.indexes:
+            assert gsis[index.name]["KeySchema"] == _key_schema(index.partition_key, index.sort_key)
+            assert gsis[index.name]["Projection"] == {"ProjectionType": "ALL"}
+        attrs = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+        for key in (spec.partition_key, spec.sort_key, *(k for i in spec.indexes
+                                                         for k in (i.partition_key, i.sort_key))):
+            if key:
+                assert attrs[key.name] == key.type
+
+
+def test_removal_policy_retain_by_default_destroy_on_dev(hub, hub_dev):
+    for lid in of_type(hub.resources, "AWS::DynamoDB::Table"):
+        assert hub.resources[lid]["DeletionPolicy"] == "Retain"
+        assert hub.resources[lid]["UpdateReplacePolicy"] == "Retain"
+    for lid in of_type(hub_dev.resources, "AWS::DynamoDB::Table"):
+        assert hub_dev.resources[lid]["DeletionPolicy"] == "Delete"
+    assert hub.stack.stack_name == "WaWebhookHub-prod"
+    assert hub_dev.stack.stack_name == "WaWebhookHub-dev"
+
+
+def test_queues_as_declared(hub):
+    assert len(of_type(hub.resources, "AWS::SQS::Queue")) == 2 * len(catalog.QUEUES)
+    for spec in catalog.QUEUES:
+        q = hub.stack.queues.by_id[spec.id]
+        queue_id, dlq_id = hub.logical_id(q.queue), hub.logical_id(q.dlq)
+        queue, dlq = hub.resources[queue_id]["Properties"], hub.resources[dlq_id]["Properties"]
+        assert queue["RedrivePolicy"] == {
+            "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+            "maxReceiveCount": spec.max_receive_count,
+        }
+        assert dlq["MessageRetentionPeriod"] == spec.dlq_retention_days * 86400 == 14 * 86400
+        consumers = [f for f in catalog.FUNCTIONS if f.sqs_trigger == spec.id]
+        for f in consumers:
+            assert queue["VisibilityTimeout"] >= VISIBILITY_FACTOR * f.timeout_s
+        for props in (queue, dlq):
+            assert props["SqsManagedSseEnabled"] is True
+
+
+def test_queues_enforce_tls(hub):
+    policies = of_type(hub.resources, "AWS::SQS::QueuePolicy").values()
+    covered = set()
+    for policy in policies:
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in statements):
+            covered |= {q["Ref"] for q in policy["Properties"]["Queues"]}
+    assert covered == set(of_type(hub.resources, "AWS::SQS::Queue"))

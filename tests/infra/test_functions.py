@@ -1,0 +1,169 @@
+"""Lambda functions: runtime, layers, roles, log groups, environment, least privilege."""
+
+from __future__ import annotations
+
+from hub import catalog
+from hub import settings as hub_settings
+from infra.constructs.functions import admin_key_functions
+
+from .helpers import as_list, dumps, hub_functions, of_type, policy_statements_of_role, refs_in
+
+POWERTOOLS = "017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:"
+
+
+def test_one_function_per_catalog_entry(hub):
+    functions = hub_functions(hub)
+    assert set(functions) == {f.name for f in catalog.FUNCTIONS}
+    for spec in catalog.FUNCTIONS:
+        props = functions[spec.name]["Properties"]
+        assert props["Runtime"] == "python3.13"
+        assert props["Architectures"] == ["arm64"]
+        assert props["Handler"] == "handler.handler"
+        assert props["MemorySize"] == spec.memory_mb
+        assert props["Timeout"] == spec.timeout_s
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["LoggingConfig"]["LogFormat"] == "JSON"
+        assert props["LoggingConfig"]["ApplicationLogLevel"] == "INFO"
+
+
+def test_layers(hub, hub_dev):
+    for synth, version in ((hub, 18), (hub_dev, 21)):
+        ours = set(of_type(synth.resources, "AWS::Lambda::LayerVersion"))
+        assert len(ours) == 2
+        for fn in hub_functions(synth).values():
+            layers = fn["Properties"]["Layers"]
+            assert {layer["Ref"] for layer in layers if "Ref" in layer} == ours
+            managed = [dumps(layer) for layer in layers if "Fn::Join" in layer]
+            assert len(managed) == 1 and f"{POWERTOOLS}{version}" in managed[0]
+    for layer in of_type(hub.resources, "AWS::Lambda::LayerVersion").values():
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+        assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+
+
+def test_each_function_has_its_own_role_and_log_group(hub, hub_dev):
+    functions = hub_functions(hub)
+    roles = [fn["Properties"]["Role"]["Fn::GetAtt"][0] for fn in functions.values()]
+    groups = [fn["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] for fn in functions.values()]
+    assert len(set(roles)) == len(roles) == len(functions)
+    assert len(set(groups)) == len(groups) == len(functions)
+    for role in roles:
+        assert "ManagedPolicyArns" not in hub.resources[role]["Properties"]
+    for group in groups:
+        assert hub.resources[group]["Properties"]["RetentionInDays"] == 30
+    for fn in hub_functions(hub_dev).values():
+        group = fn["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert hub_dev.resources[group]["Properties"]["RetentionInDays"] == 14
+
+
+def test_environment_from_catalog_and_settings(hub):
+    functions = hub_functions(hub)
+    tables = {t: hub.logical_id(hub.stack.tables.by_id[t]) for t in hub.stack.tables.by_id}
+    queues = hub.stack.queues.by_id
+    resource_vars = {t.env_var for t in catalog.TABLES} | {
+        v for q in catalog.QUEUES for v in (q.env_var, q.dead_letter_env_var)}
+    for spec in catalog.FUNCTIONS:
+        env = functions[spec.name]["Properties"]["Environment"]["Variables"]
+        # Tables and queues: only the declared ones, with their real names / URLs.
+        expected_tables = {catalog.table(t).env_var: {"Ref": tables[t]} for t in spec.tables}
+        expected_queues = {}
+        for q in spec.queues:
+            expected_queues[queues[q].spec.env_var] = {"Ref": hub.logical_id(queues[q].queue)}
+            expected_queues[queues[q].spec.dead_letter_env_var] = {"Ref": hub.logical_id(queues[q].dlq)}
+        assert {k: v for k, v in env.items() if k in resource_vars} == {**expected_tables, **expected_queues}
+        # Settings with a non-empty default.
+        for s in hub_settings.SETTINGS:
+            if s.env_var in resource_vars or s.env_var in ("ADMIN_KEY_SECRET_ARN", "ADMIN_API_KEY"):
+                continue
+            if s.default:
+                assert env[s.env_var] == s.default, s.env_var
+            else:
+                assert s.env_var not in env, s.env_var
+        assert env["POWERTOOLS_SERVICE_NAME"] == "wa-webhook-hub"
+        assert env["POWERTOOLS_METRICS_NAMESPACE"] == hub.stack.config.metrics_namespace
+
+
+def test_settings_overridable_by_context(hub_dev):
+    for fn in hub_functions(hub_dev).values():
+        env = fn["Properties"]["Environment"]["Variables"]
+        assert env["WEBHOOK_RETRY_ATTEMPTS"] == "5"
+        assert env["WEBHOOK_RETRY_DELAY"] == "60000"
+
+
+def test_admin_key_is_a_generated_secret_never_a_literal(hub):
+    secrets = of_type(hub.resources, "AWS::SecretsManager::Secret")
+    assert len(secrets) == 1
+    (secret_id, secret), = secrets.items()
+    assert "GenerateSecretString" in secret["Properties"]
+    assert "SecretString" not in secret["Properties"]
+    functions = hub_functions(hub)
+    for name, fn in functions.items():
+        env = fn["Properties"]["Environment"]["Variables"]
+        assert "ADMIN_API_KEY" not in env
+        if name in admin_key_functions():
+            assert env["ADMIN_KEY_SECRET_ARN"] == {"Ref": secret_id}
+        else:
+            assert "ADMIN_KEY_SECRET_ARN" not in env
+        role = hub.logical_id(hub.stack.functions.by_name[name].role)
+        reads = [s for s in policy_statements_of_role(hub.resources, role)
+                 if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+        if name in admin_key_functions():
+            assert reads and all(s["Resource"] == {"Ref": secret_id} for s in reads)
+        else:
+            assert not reads
+    assert secret["Properties"]["Name"] == f"{hub.stack.stack_name}/admin-key"
+    assert "AdminKeySecretName" in hub.json["Outputs"]
+
+
+def test_least_privilege_data_access(hub):
+    tables = {t: hub.logical_id(hub.stack.tables.by_id[t]) for t in hub.stack.tables.by_id}
+    all_tables = set(tables.values())
+    for spec in catalog.FUNCTIONS:
+        role = hub.logical_id(hub.stack.functions.by_name[spec.name].role)
+        stmts = policy_statements_of_role(hub.resources, role)
+        for s in stmts:
+            actions = as_list(s["Action"])
+            assert not any(a in ("*", "dynamodb:*", "sqs:*") or a.endswith(":*") for a in actions), s
+            if s["Resource"] == "*":
+                # Only X-Ray, which has no resource-level permissions.
+                assert all(a.startswith("xray:") for a in actions), s
+            assert s["Effect"] == "Allow"
+        dynamo_refs = set()
+        for s in stmts:
+            if any(a.startswith("dynamodb:") for a in as_list(s["Action"])):
+                dynamo_refs |= refs_in(s["Resource"])
+                assert "*" not in dumps(s["Resource"]), s
+        assert dynamo_refs & all_tables == {tables[t] for t in spec.tables}, spec.name
+
+
+def test_queue_permissions(hub):
+    queues = hub.stack.queues.by_id
+    for spec in catalog.FUNCTIONS:
+        role = hub.logical_id(hub.stack.functions.by_name[spec.name].role)
+        stmts = policy_statements_of_role(hub.resources, role)
+        sends = set()
+        consumes = set()
+        for s in stmts:
+            actions = as_list(s["Action"])
+            if "sqs:SendMessage" in actions:
+                sends |= refs_in(s["Resource"])
+            if "sqs:ReceiveMessage" in actions:
+                consumes |= refs_in(s["Resource"])
+        declared = {hub.logical_id(queues[q].queue) for q in spec.queues}
+        assert declared <= sends
+        expected_consume = {hub.logical_id(queues[spec.sqs_trigger].queue)} if spec.sqs_trigger else set()
+        assert consumes == expected_consume, spec.name
+
+
+def test_sqs_triggers(hub):
+    mappings = of_type(hub.resources, "AWS::Lambda::EventSourceMapping")
+    triggered = [f for f in catalog.FUNCTIONS if f.sqs_trigger]
+    assert len(mappings) == len(triggered)
+    for spec in triggered:
+        fn_id = hub.logical_id(hub.stack.functions.by_name[spec.name].function)
+        queue_id = hub.logical_id(hub.stack.queues.by_id[spec.sqs_trigger].queue)
+        (m,) = [m["Properties"] for m in mappings.values() if m["Properties"]["FunctionName"] == {"Ref": fn_id}]
+        assert m["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+        assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert m["BatchSize"] == spec.batch_size
+        if spec.max_concurrency:
+            assert m["ScalingConfig"] == {"MaximumConcurrency": spec.max_concurrency}
