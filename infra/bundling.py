@@ -35,7 +35,7 @@ EXCLUDED = frozenset({
 })
 """Packages never shipped in the layer (canonical names)."""
 
-BUNDLING_VERSION = "1"
+BUNDLING_VERSION = "2"
 """Bump to force a rebuild when the bundling logic changes."""
 
 _NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -145,6 +145,9 @@ class PipLayerBundling:
             _run(pip + ["install", "--no-deps", "--no-compile", "--quiet", "--target", str(target),
                         "-r", str(pinned)] + _pip_platform_args())
         shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts: not importable, not on PATH
+        for tests in target.glob("*/tests"):  # test suites some wheels ship inside their package (qrcode)
+            if tests.is_dir():
+                shutil.rmtree(tests)
         # What went in, for audits and the tests (not importable, outside python/).
         (out / "layer-requirements.txt").write_text("".join(f"{n}=={v}\n" for n, v in pins))
         for cache in target.rglob("__pycache__"):

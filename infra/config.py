@@ -44,7 +44,6 @@ DEFAULTS: dict[str, Any] = {
     "logRetentionDays": 30,
     "powertoolsLayerVersion": 18,
     "powertoolsLayerAccount": "017000801446",
-    "metricsNamespace": "WaWebhookHub",
     "apiThrottleRateLimit": 200,
     "apiThrottleBurstLimit": 400,
     "plans": DEFAULT_PLANS,
@@ -79,7 +78,6 @@ STACK_OWNED_ENV_VARS = RESOURCE_ENV_VARS | _SECRET_SETTINGS | {
     "ADMIN_KEY_SECRET_ARN",
     "USAGE_PLAN_IDS",
     "REST_API_ID",
-    "POWERTOOLS_METRICS_NAMESPACE",
 }
 
 
@@ -99,7 +97,6 @@ class HubConfig:
     log_retention_days: int
     powertools_layer_version: int
     powertools_layer_account: str
-    metrics_namespace: str
     api_throttle_rate_limit: float
     api_throttle_burst_limit: int
     plans: tuple[Plan, ...]
@@ -127,6 +124,10 @@ class HubConfig:
     @property
     def service_name(self) -> str:
         return self.settings["POWERTOOLS_SERVICE_NAME"]
+
+    @property
+    def metrics_namespace(self) -> str:
+        return self.settings["POWERTOOLS_METRICS_NAMESPACE"]
 
     @property
     def log_level(self) -> str:
@@ -248,7 +249,6 @@ def load(ctx_get) -> HubConfig:
         log_retention_days=days,
         powertools_layer_version=_int(ctx, "powertoolsLayerVersion"),
         powertools_layer_account=str(ctx["powertoolsLayerAccount"]),
-        metrics_namespace=str(ctx["metricsNamespace"]),
         api_throttle_rate_limit=float(ctx["apiThrottleRateLimit"]),
         api_throttle_burst_limit=_int(ctx, "apiThrottleBurstLimit"),
         plans=_plans(ctx["plans"]),

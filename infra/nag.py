@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
-from aws_cdk import aws_sns as sns
 from constructs import IConstruct
 
 from hub import catalog
@@ -100,13 +99,6 @@ def acknowledge_findings(stack: WebhookHubStack) -> list[tuple[str, str, str]]:
             "IAM4", "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"),
             "CDK's AwsCustomResource provider (attaches usage plans to the stage at deploy time) uses the "
             "basic execution role for its own logs")
-
-    # --- alarm topic (only when the stack creates one) ----------------------------------
-    topic = stack.observability.topic
-    if isinstance(topic, sns.Topic):
-        acknowledge(topic, finding("SNS2"),
-                    "CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed aws/sns key; "
-                    "alarm notifications carry no customer data")
 
     # --- secrets ------------------------------------------------------------------------
     acknowledge(stack.admin_key, finding("SMG4"),

@@ -8,8 +8,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from hub import api, errors, tenancy
-from hub.observability import logger, tracer
+from hub.observability import logger, make_tracer
 
+tracer = make_tracer()
 app = api.make_resolver()
 
 

@@ -10,8 +10,9 @@ from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from hub import delivering, sender
-from hub.observability import logger, metrics, tracer
+from hub.observability import logger, metrics, make_tracer
 
+tracer = make_tracer()
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 executor = ThreadPoolExecutor(max_workers=sender.POOL_SIZE)
 

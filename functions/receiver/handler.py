@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
 from hub import api, dialects, errors, receiving, security
-from hub.observability import logger, metrics, tracer
+from hub.observability import logger, metrics
 from hub.store import sessions
 
 app = api.make_resolver(enable_validation=False)
@@ -79,7 +79,6 @@ def handle_verify_webhook(sessionId: str):
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event, context):
     return api.resolve(app, event, context)

@@ -8,10 +8,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from hub import PRODUCT, VERSION, api, errors, registry, settings, views
-from hub.observability import logger, tracer
+from hub.observability import logger, make_tracer
 from hub.store import counters, ddb
 from hub.store import sessions as session_store
 
+tracer = make_tracer()
 app = api.make_resolver()
 
 

@@ -7,8 +7,9 @@ from typing import Annotated, Literal, Optional
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from hub import api, webhook_logs
-from hub.observability import logger, tracer
+from hub.observability import logger, make_tracer
 
+tracer = make_tracer()
 app = api.make_resolver()
 
 LogStatus = Literal["pending", "retrying", "success", "failed"]

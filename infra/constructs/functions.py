@@ -118,8 +118,7 @@ class HubFunctions(Construct):
             resources=[log_group.log_group_arn],
         ))
 
-        environment = dict(config.settings)
-        environment["POWERTOOLS_METRICS_NAMESPACE"] = config.metrics_namespace
+        environment = dict(config.settings)  # POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, ...
 
         for table_id in spec.tables:
             table = tables.by_id[table_id]

@@ -19,6 +19,8 @@ PERIOD = Duration.minutes(5)
 # Custom metrics the functions emit with Powertools Metrics (namespace
 # POWERTOOLS_METRICS_NAMESPACE, dimension service=POWERTOOLS_SERVICE_NAME).
 EVENTS_RECEIVED = "EventsReceived"
+DUPLICATE_EVENTS = "DuplicateEvents"
+DELIVERY_UNPARSEABLE = "DeliveryUnparseable"
 DELIVERY_SUCCEEDED = "DeliverySucceeded"
 DELIVERY_FAILED = "DeliveryFailed"
 DELIVERY_RETRIED = "DeliveryRetried"
@@ -158,10 +160,12 @@ class HubObservability(Construct):
         dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"{stack.stack_name}-hub")
         gateway = sorted(gateway_functions())
         dashboard.add_widgets(
-            cw.GraphWidget(title="Events received", left=[self.metric(EVENTS_RECEIVED)], width=8),
+            cw.GraphWidget(title="Events received",
+                           left=[self.metric(EVENTS_RECEIVED), self.metric(DUPLICATE_EVENTS)], width=8),
             cw.GraphWidget(
                 title="Deliveries by outcome",
-                left=[self.metric(DELIVERY_SUCCEEDED), self.metric(DELIVERY_FAILED), self.metric(DELIVERY_RETRIED)],
+                left=[self.metric(DELIVERY_SUCCEEDED), self.metric(DELIVERY_FAILED), self.metric(DELIVERY_RETRIED),
+                      self.metric(DELIVERY_UNPARSEABLE)],
                 right=[self.failure_rate],
                 width=8,
             ),

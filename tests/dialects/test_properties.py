@@ -108,6 +108,40 @@ def test_mutated_fixtures_give_an_event_or_no_dialect_matched(body: Any, session
     _outcome(body, session_id)
 
 
+def _names(dialect_name: str) -> list[str]:
+    return sorted(next(d for d in DIALECTS if d.NAME == dialect_name).EVENTS)
+
+
+inner = st.dictionaries(keys, json_values, max_size=8)
+TEMPLATES = [
+    ("wwebjs", lambda n, d: {"event": n, "data": d}),
+    ("worker", lambda n, d: {"event": n, "data": d}),
+    ("worker", lambda n, d: {"event": n, "data": [d]}),
+    ("gateway", lambda n, d: {"event": n, "instanceId": "i", "data": d}),
+    ("device", lambda n, d: {"device": {"deviceHash": "h"}, "event": {**d, "type": n}}),
+    ("waha", lambda n, d: {"event": n, "session": "s", "payload": d}),
+    ("evolution", lambda n, d: {"event": n, "instance": "i", "data": d}),
+    ("wwebjs-api", lambda n, d: {"dataType": n, "sessionId": "s", "data": d}),
+    ("gowa", lambda n, d: {"event": n, "device_id": "d", "payload": d}),
+    ("wuzapi", lambda n, d: {**d, "type": n, "instanceName": "w"}),
+    ("wuzapi", lambda n, d: {"jsonData": {**d, "type": n}, "userID": "u"}),
+    ("baileys-api", lambda n, d: {"type": n, "body": d, "instanceKey": "k"}),
+]
+
+
+@st.composite
+def shaped_bodies(draw: st.DrawFn) -> Any:
+    """A dialect's envelope with one of its own event names around random inner data."""
+    dialect, build = draw(st.sampled_from(TEMPLATES))
+    return build(draw(st.sampled_from(_names(dialect))), draw(inner))
+
+
+@SETTINGS
+@given(body=shaped_bodies(), session_id=st.none() | st.just("path-session"))
+def test_dialect_shaped_bodies_give_an_event_or_no_dialect_matched(body: Any, session_id: str | None) -> None:
+    _outcome(body, session_id)
+
+
 content_types = st.sampled_from([None, "application/json", "application/json; charset=utf-8",
                                  "application/x-www-form-urlencoded", "text/plain", "multipart/form-data"])
 

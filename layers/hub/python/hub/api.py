@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from hub import auth, catalog, errors, settings
+from hub import catalog, errors, settings
 
 logger = Logger()
 
@@ -83,6 +83,8 @@ def _admit(event: APIGatewayProxyEvent) -> str | None:
     route = _ROUTES.get((event.http_method, event.resource))
     if route is None:
         return None
+    if route.auth in ("tenant", "admin"):
+        from hub import auth
     if route.auth == "tenant":
         return auth.tenant_id(event.headers.get("x-api-key"))
     if route.auth == "admin":
