@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -115,9 +116,21 @@ def _run(cmd: list[str]) -> None:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
 
 
+def cache_root() -> Path:
+    """Where built layers are kept across output directories (HUB_LAYER_CACHE overrides)."""
+    if os.environ.get("HUB_LAYER_CACHE"):
+        return Path(os.environ["HUB_LAYER_CACHE"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "wa-webhook-hub" / "layers"
+
+
 @jsii.implements(ILocalBundling)
 class PipLayerBundling:
-    """Installs requirements into `<output>/python` for Linux arm64 / CPython 3.13."""
+    """Installs requirements into `<output>/python` for Linux arm64 / CPython 3.13.
+
+    A build is kept in `cache_root()/<hash>` (hash of requirements, exclusions and
+    platform), so a fresh `cdk.out` is filled without pip, and without network.
+    """
 
     def __init__(self, requirements_file: Path, excluded: Iterable[str] = EXCLUDED,
                  python: str = sys.executable) -> None:
@@ -127,6 +140,26 @@ class PipLayerBundling:
 
     def try_bundle(self, output_dir: str, *, image: DockerImage, **_options) -> bool:  # noqa: ARG002
         out = Path(output_dir)
+        cached = cache_root() / asset_hash(self.requirements_file, self.excluded)
+        if not (cached / "python").is_dir():
+            try:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                building = Path(tempfile.mkdtemp(prefix=f".{cached.name[:12]}-", dir=cached.parent))
+            except OSError:  # no writable cache: build straight into the output
+                self.build(out)
+                return True
+            try:
+                self.build(building)
+                try:
+                    building.rename(cached)
+                except OSError:  # another process got there first
+                    pass
+            finally:
+                shutil.rmtree(building, ignore_errors=True)
+        shutil.copytree(cached, out, dirs_exist_ok=True)
+        return True
+
+    def build(self, out: Path) -> None:
         target = out / "python"
         target.mkdir(parents=True, exist_ok=True)
         kept = filter_requirements(self.requirements_file.read_text().splitlines(), self.excluded)
@@ -148,14 +181,10 @@ class PipLayerBundling:
         for tests in target.glob("*/tests"):  # test suites some wheels ship inside their package (qrcode)
             if tests.is_dir():
                 shutil.rmtree(tests)
-        # What went in, for audits and the tests (not importable, outside python/).
+        for cache in list(target.rglob("__pycache__")):
+            shutil.rmtree(cache, ignore_errors=True)
+        # What went in, for audits and the tests (outside python/, so not importable).
         (out / "layer-requirements.txt").write_text("".join(f"{n}=={v}\n" for n, v in pins))
-        for cache in target.rglob("__pycache__"):
-            if cache.is_dir():
-                for f in cache.iterdir():
-                    f.unlink()
-                cache.rmdir()
-        return True
 
 
 def asset_hash(requirements_file: Path, excluded: Iterable[str] = EXCLUDED) -> str:

@@ -8,11 +8,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from hub import catalog, errors, settings
+from hub.store import ddb
 
 logger = Logger()
 
@@ -53,6 +55,14 @@ def make_resolver(enable_validation: bool = True) -> APIGatewayRestResolver:
     @app.not_found
     def _not_found(_: Exception) -> Response:
         return json_response(404, errors.not_found("Route").body())
+
+    @app.exception_handler(ClientError)
+    def _aws_error(error: ClientError) -> Response:
+        if ddb.is_retryable(error):
+            logger.warning("AWS is throttling or failing; answering 503", extra={"code": ddb.error_code(error)})
+            return json_response(503, errors.unavailable().body())
+        logger.exception("AWS call failed")
+        return json_response(500, errors.ApiError(500, "INTERNAL", "Internal error").body())
 
     @app.exception_handler(Exception)
     def _internal(error: Exception) -> Response:

@@ -157,7 +157,11 @@ def _plan(record: SessionRecord, event: NormalizedEvent, key: str, event_id: str
 
 
 def _dispatch(webhook_ids: list[str]) -> None:
-    if webhook_ids and queue.enqueue(webhook_ids):
+    try:
+        refused = queue.enqueue(webhook_ids) if webhook_ids else []
+    except ClientError as error:
+        raise errors.unavailable("Event accepted but not yet queued for delivery; retry the request") from error
+    if refused:
         raise errors.unavailable("Event accepted but not yet queued for delivery; retry the request")
 
 

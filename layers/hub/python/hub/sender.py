@@ -29,12 +29,19 @@ class AttemptResult:
     """True when retrying cannot help (the URL is refused by policy)."""
 
 
-def _excerpt(response: requests.Response) -> str:
+class SlowResponse(Exception):
+    """The subscriber kept sending past the timeout."""
+
+
+def _excerpt(response: requests.Response, deadline: float) -> str:
+    """At most 1 KB of the body, read before `deadline` (a trickling body cannot hold a worker)."""
     data = b""
-    for chunk in response.iter_content(chunk_size=RESPONSE_EXCERPT_BYTES):
+    for chunk in response.iter_content(chunk_size=64):
         data += chunk
         if len(data) >= RESPONSE_EXCERPT_BYTES:
             break
+        if time.monotonic() > deadline:
+            raise SlowResponse()
     return data[:RESPONSE_EXCERPT_BYTES].decode("utf-8", errors="replace")
 
 
@@ -54,11 +61,11 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout_ms: int | None 
     try:
         with _session.post(url, data=body, headers=headers, timeout=(min(timeout_s, 5.0), timeout_s),
                            allow_redirects=False, stream=True) as response:
-            excerpt = _excerpt(response)
+            excerpt = _excerpt(response, started + timeout_s)
             ok = 200 <= response.status_code < 300
             error = None if ok else f"HTTP {response.status_code}"
             return AttemptResult(ok, response.status_code, elapsed(), error, excerpt)
-    except requests.Timeout:
+    except (requests.Timeout, SlowResponse):
         return AttemptResult(False, None, elapsed(), f"timeout after {int(timeout_s * 1000)} ms", None)
     except requests.ConnectionError as error:
         return AttemptResult(False, None, elapsed(), f"connection error: {type(error).__name__}: {str(error)[:200]}", None)

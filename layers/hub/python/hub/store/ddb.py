@@ -67,6 +67,17 @@ def cancellation_codes(error: Exception) -> list[str]:
     return [reason.get("Code", "None") for reason in response.get("CancellationReasons", [])]
 
 
+RETRYABLE_CODES = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "InternalServerError", "ServiceUnavailable", "TransactionInProgressException", "TransactionConflictException",
+})
+
+
+def is_retryable(error: Exception) -> bool:
+    """Throttling and server-side failures: the caller may retry the whole request."""
+    return error_code(error) in RETRYABLE_CODES
+
+
 def is_conditional_failure(error: Exception) -> bool:
     return error_code(error) == "ConditionalCheckFailedException"
 
