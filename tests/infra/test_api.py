@@ -13,6 +13,8 @@ from .helpers import as_list, hub_functions, methods_by_route, of_type, policy_s
 
 
 def test_every_route_is_a_method_with_the_right_key_requirement(hub):
+    (api,) = of_type(hub.resources, "AWS::ApiGateway::RestApi").values()
+    assert api["Properties"]["ApiKeySourceType"] == "HEADER"  # x-api-key
     methods = methods_by_route(hub.resources)
     assert len(methods) == len(catalog.ROUTES)
     for route in catalog.ROUTES:
@@ -77,8 +79,10 @@ def test_gateway_answers_use_the_hub_error_shape(hub):
         assert body["success"] is False and body["error"]["code"]
 
 
-def _plans(synth) -> dict[str, dict]:
-    return {p["Properties"]["UsagePlanName"].rsplit("-", 1)[1]: (lid, p["Properties"])
+def _plans(synth) -> dict[str, tuple[str, dict]]:
+    """plan name -> (logical id, properties)."""
+    prefix = f"wa-webhook-hub-{synth.stack.config.stage}-"
+    return {p["Properties"]["UsagePlanName"].removeprefix(prefix): (lid, p["Properties"])
             for lid, p in of_type(synth.resources, "AWS::ApiGateway::UsagePlan").items()}
 
 

@@ -111,7 +111,21 @@ def test_admin_key_is_a_generated_secret_never_a_literal(hub):
         else:
             assert not reads
     assert secret["Properties"]["Name"] == f"{hub.stack.stack_name}/admin-key"
+    # No function gets a key-like literal: only references (secret ARN, API id, plan ids).
+    for fn in functions.values():
+        for name, value in fn["Properties"]["Environment"]["Variables"].items():
+            if "KEY" in name or "SECRET" in name:
+                assert not isinstance(value, str), name
     assert "AdminKeySecretName" in hub.json["Outputs"]
+
+
+def test_no_policy_grants_wildcard_actions_or_data_on_any_resource(hub):
+    for lid, policy in of_type(hub.resources, "AWS::IAM::Policy").items():
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = as_list(s["Action"])
+            assert not any(a == "*" or a.endswith(":*") for a in actions), (lid, s)
+            if "*" in as_list(s["Resource"]):
+                assert all(a.startswith("xray:") for a in actions), (lid, s)
 
 
 def test_least_privilege_data_access(hub):
