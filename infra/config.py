@@ -54,7 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "deliveryFailureRatePercent": 20,
     "api5xxThreshold": 5,
     "receiverP99LatencyMs": 1000,
-    "queueAgeAlarmSeconds": 900,
+    "queueAgeAlarmSeconds": 3600,  # above the longest retry schedule you configure
     # where the function folders live (tests point this at a tmp dir)
     "functionsRoot": "functions",
     "layersRoot": "layers",
@@ -65,20 +65,17 @@ DEFAULTS: dict[str, Any] = {
 _SECRET_SETTINGS = frozenset({"ADMIN_API_KEY"})
 
 
-def _resource_env_vars() -> frozenset[str]:
-    """Env vars whose values are the stack's own resources (names, URLs)."""
+def resource_env_vars() -> frozenset[str]:
+    """Env vars whose values are the stack's own resources (table names, queue URLs)."""
     names = {t.env_var for t in catalog.TABLES}
     for q in catalog.QUEUES:
         names |= {q.env_var, q.dead_letter_env_var}
     return frozenset(names)
 
 
-RESOURCE_ENV_VARS = _resource_env_vars()
-STACK_OWNED_ENV_VARS = RESOURCE_ENV_VARS | _SECRET_SETTINGS | {
-    "ADMIN_KEY_SECRET_ARN",
-    "USAGE_PLAN_IDS",
-    "REST_API_ID",
-}
+def stack_owned_env_vars() -> frozenset[str]:
+    """Env vars the stack sets itself (resources, secret ARN, API ids): never from context."""
+    return resource_env_vars() | _SECRET_SETTINGS | {"ADMIN_KEY_SECRET_ARN", "USAGE_PLAN_IDS", "REST_API_ID"}
 
 
 @dataclass(frozen=True)
@@ -197,14 +194,15 @@ def _settings(ctx: Mapping[str, Any]) -> dict[str, str]:
     overrides = dict(_json_or(ctx.get("settings") or {}))
     # A declared setting's env var given directly as a context key wins too.
     overrides.update({k: v for k, v in ctx.items() if k in declared})
+    owned = stack_owned_env_vars()
     for name in overrides:
         if name not in declared:
             raise ConfigError(f"unknown setting {name!r} in context (declared: {sorted(declared)})")
-        if name in STACK_OWNED_ENV_VARS:
+        if name in owned:
             raise ConfigError(f"setting {name!r} is set by the stack and cannot come from context")
     values = {}
     for name, default in declared.items():
-        if name in STACK_OWNED_ENV_VARS:
+        if name in owned:
             continue
         value = str(overrides.get(name, default))
         if value != "":

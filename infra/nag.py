@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
+from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
 from hub import catalog
@@ -93,7 +94,9 @@ def acknowledge_findings(stack: WebhookHubStack) -> list[tuple[str, str, str]]:
             "Account-level role API Gateway uses for execution logs; AWS's managed policy is the documented one")
 
     # --- the custom resource that attaches usage plans to the stage -------------------
-    provider = stack.node.try_find_child("AWS679f53fac002430cb0da5b7982bd2287")
+    # (SingletonFunction's construct id: "AWS" + the provider's UUID without dashes)
+    provider_id = "AWS" + cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace("-", "")
+    provider = stack.node.try_find_child(provider_id)
     if provider is not None:
         acknowledge(provider, finding(
             "IAM4", "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"),

@@ -38,6 +38,7 @@ from typing import Any, Iterable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from hub import catalog
+from local import openapi
 from local.runtime import ACCOUNT_ID, Invoker
 
 log = logging.getLogger("local")
@@ -237,10 +238,19 @@ class Gateway:
     def __init__(self, invoker: Invoker, routes: Iterable[catalog.Route] = catalog.ROUTES) -> None:
         self._resources = compile_routes(routes)
         self._invoker = invoker
+        self._openapi: dict[str, Any] | None = None
+
+    def _openapi_document(self) -> dict[str, Any]:
+        """The OpenAPI document of the handlers (docs/openapi.json is the same, kept in git)."""
+        if self._openapi is None:
+            self._openapi = openapi.build()
+        return self._openapi
 
     def handle(self, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes = b"",
                source_ip: str = "127.0.0.1") -> HttpResponse:
         path = urlsplit(target).path
+        if method.upper() == "GET" and path == openapi.SERVED_AT:
+            return json_response(200, self._openapi_document())
         try:
             match = match_route(self._resources, method, path)
         except NoRoute as e:
@@ -292,7 +302,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return None if length > MAX_REQUEST_BYTES else self.rfile.read(length)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+    def __getattr__(self, name: str) -> Any:
+        """Every method (TRACE included) goes to the gateway, which answers 405 for undeclared ones."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
         log.debug(format, *args)

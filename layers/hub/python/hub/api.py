@@ -7,16 +7,15 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from hub import catalog, errors, settings
+from hub.observability import logger
 from hub.store import ddb
 
-logger = Logger()
 
 JSON = "application/json"
 
@@ -52,6 +51,10 @@ def make_resolver(enable_validation: bool = True) -> APIGatewayRestResolver:
     def _request_validation(error: RequestValidationError) -> Response:
         return _validation_response(error)
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_media_type(error: RequestUnsupportedContentType) -> Response:
+        return json_response(415, errors.unsupported_media_type().body())
+
     @app.not_found
     def _not_found(_: Exception) -> Response:
         return json_response(404, errors.not_found("Route").body())
@@ -82,6 +85,10 @@ def raw_body(app: APIGatewayRestResolver) -> bytes:
     return _body_bytes(app.current_event)
 
 
+def _media_type(event: APIGatewayProxyEvent) -> str:
+    return (event.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+
+
 _ROUTES = {(r.method, r.path): r for r in catalog.ROUTES}
 
 
@@ -93,6 +100,13 @@ def _admit(event: APIGatewayProxyEvent) -> str | None:
     route = _ROUTES.get((event.http_method, event.resource))
     if route is None:
         return None
+    if route.auth != "gateway" and event.body:
+        if _media_type(event) not in ("", JSON):
+            raise errors.unsupported_media_type()
+        try:
+            json.loads(_body_bytes(event))
+        except ValueError as error:
+            raise errors.invalid_json() from error
     if route.auth in ("tenant", "admin"):
         from hub import auth
     if route.auth == "tenant":

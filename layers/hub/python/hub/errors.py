@@ -54,6 +54,10 @@ def payload_too_large(limit: int) -> ApiError:
     return ApiError(413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {limit} bytes")
 
 
+def unsupported_media_type() -> ApiError:
+    return ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json")
+
+
 def unavailable(message: str = "Temporarily unavailable, retry later") -> ApiError:
     return ApiError(503, "UNAVAILABLE", message)
 

@@ -13,10 +13,12 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub import errors, security, settings
 from hub.receiving import iso
+from hub.store import ddb
 from hub.store import tenants as tenant_store
 
 DEFAULT_PLAN = "default"
@@ -61,7 +63,12 @@ def create(request: CreateTenant) -> dict[str, Any]:
         tenantId=tenant_id, name=request.name, plan=request.plan, createdAt=iso(datetime.now(timezone.utc)),
         apiGatewayKeyId=_register_gateway_key(tenant_id, api_key, request.plan),
     )
-    tenant_store.create(tenant, security.hash_key(api_key))
+    try:
+        tenant_store.create(tenant, security.hash_key(api_key))
+    except ClientError as error:
+        if ddb.cancellation_codes(error):
+            raise errors.conflict("That API key is already in use") from error
+        raise
     return {**tenant.model_dump(exclude={"apiGatewayKeyId"}), "apiKey": api_key}
 
 

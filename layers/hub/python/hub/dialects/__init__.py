@@ -26,7 +26,7 @@ from hub.events import NormalizedEvent
 from . import baileys_api, device, evolution, gateway, gowa, waha, worker, wuzapi, wwebjs, wwebjs_api
 from ._common import ENVELOPES, EXPECTED, NoDialectMatched, details_of
 
-__all__ = ["DIALECTS", "ENVELOPES", "EXPECTED", "NoDialectMatched", "decode_body", "detect", "normalize",
+__all__ = ["DIALECTS", "DIALECT_NAMES", "ENVELOPES", "EXPECTED", "NoDialectMatched", "decode_body", "detect", "normalize",
            "session_id_from_body"]
 
 DIALECTS = (wwebjs_api, waha, gowa, evolution, baileys_api, wuzapi, device, gateway, worker, wwebjs)

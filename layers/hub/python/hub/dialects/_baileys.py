@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
 from hub.events import SessionStatus as S
 
 from ._common import (

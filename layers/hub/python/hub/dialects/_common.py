@@ -67,17 +67,16 @@ def invalid(field_name: str, message: str) -> NoDialectMatched:
 
 # --------------------------------------------------------------------------- models
 
-class Envelope(BaseModel):
-    """Strict base for top-level envelopes: no type coercion; unknown keys kept."""
-
-    model_config = ConfigDict(strict=True, extra="allow", populate_by_name=True)
-
-
 class Loose(BaseModel):
-    """Base for inner gateway objects: every field optional at the use site, extra fields allowed,
-    but what is declared is type-checked strictly (no "3" -> 3, no 1 -> True)."""
+    """Base of every gateway model. Declared fields are type-checked strictly (no "3" -> 3, no 1 -> True);
+    undeclared keys are allowed, since gateways add fields. Models build lazily (cheap imports)."""
 
-    model_config = ConfigDict(strict=True, extra="allow", populate_by_name=True)
+    model_config = ConfigDict(strict=True, extra="allow", populate_by_name=True, defer_build=True)
+
+
+Envelope = Loose
+"""Top-level envelopes: the same base; what makes them strict is that their discriminating keys are
+required and typed, and that only the dialect whose `claims()` matched ever validates a body."""
 
 
 M = TypeVar("M", bound=BaseModel)
