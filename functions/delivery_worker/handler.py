@@ -27,7 +27,7 @@ def _deliver(record: SQSRecord, first_copies: set[str]) -> delivering.Outcome:
     if record.message_id not in first_copies:
         return delivering.Outcome.SKIPPED
     try:
-        outcome = delivering.process(record.body, record.receipt_handle)
+        outcome = delivering.process(record.body, record.receipt_handle, int(record.attributes.approximate_receive_count))
     except delivering.RetryLater:
         metrics.add_metric(name="DeliveryRetried", unit=MetricUnit.Count, value=1)
         raise

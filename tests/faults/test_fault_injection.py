@@ -245,3 +245,23 @@ def test_misbehaving_subscribers_are_failed_attempts_retried_per_policy(api, ten
         assert attempt["response"] is None or len(attempt["response"].encode()) <= 1024
     assert elapsed < 20
     assert len(dead_letters()) == 1
+
+
+def test_a_worker_error_on_the_last_receive_marks_the_log_failed_before_redrive(api, session, monkeypatch):
+    from hub import catalog as hub_catalog
+    from hub import sender
+
+    accept(status_event("wa-1"))
+    message = queue.client().receive_message(QueueUrl=queue.queue_url())["Messages"][0]
+
+    def broken_post(*args, **kwargs):
+        raise RuntimeError("unexpected bug")
+
+    monkeypatch.setattr(sender, "post", broken_post)
+    for receive_count in (1, hub_catalog.DELIVERY_QUEUE.max_receive_count):
+        with pytest.raises(RuntimeError):
+            delivering.process(message["Body"], message["ReceiptHandle"], receive_count)
+        [log] = api.call("GET", "/api/webhook/logs", api_key=session["apiKey"]).data
+        expected = "failed" if receive_count == hub_catalog.DELIVERY_QUEUE.max_receive_count else "pending"
+        assert log["status"] == expected
+    assert "RuntimeError" in log["error"]

@@ -45,6 +45,7 @@ class DeliveryLog(BaseModel):
     """Attempts made before the last manual retry: the retry budget counts from here."""
     attemptLog: list[Attempt] = Field(default_factory=list)
     nextAttemptAt: str | None = None
+    lastError: str | None = None
     createdAt: str
     updatedAt: str
     expiresAt: int
@@ -63,7 +64,7 @@ class DeliveryLog(BaseModel):
             "status": self.status,
             "attempts": self.attempts,
             "statusCode": self.attemptLog[-1].statusCode if self.attemptLog else None,
-            "error": self.attemptLog[-1].error if self.attemptLog else None,
+            "error": self.lastError or (self.attemptLog[-1].error if self.attemptLog else None),
             "nextAttemptAt": self.nextAttemptAt,
             "createdAt": self.createdAt,
             "updatedAt": self.updatedAt,

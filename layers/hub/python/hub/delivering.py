@@ -108,13 +108,30 @@ def send_attempt(log: DeliveryLog, now: datetime) -> sender.AttemptResult:
     return sender.post(log.target.url, body, headers)
 
 
-def process(body: str, receipt_handle: str) -> Outcome:
-    """Handles one delivery-queue message; raises RetryLater when SQS must hand it back later."""
+def process(body: str, receipt_handle: str, receive_count: int = 1) -> Outcome:
+    """Handles one delivery-queue message; raises RetryLater when SQS must hand it back later.
+
+    An unexpected error is raised too (the message comes back after the visibility timeout);
+    on the last receive before SQS redrives the message to the DLQ, the log is marked failed
+    first, so the log and the DLQ agree.
+    """
     try:
         message = DeliveryMessage.model_validate_json(body)
     except ValidationError:
         queue.park_in_dead_letter_queue(body)
         return Outcome.PARKED
+    try:
+        return _deliver(message, receipt_handle)
+    except RetryLater:
+        raise
+    except Exception as error:
+        if receive_count >= queue.QUEUE.max_receive_count:
+            delivery_store.mark_failed(message.webhookId, f"worker error on the last receive: {type(error).__name__}",
+                                       iso(datetime.now(timezone.utc)))
+        raise
+
+
+def _deliver(message: DeliveryMessage, receipt_handle: str) -> Outcome:
     log = delivery_store.get(message.webhookId)
     now = datetime.now(timezone.utc)
     if log is None or log.status in ("success", "failed") or _early_copy(log, now):
@@ -127,6 +144,6 @@ def process(body: str, receipt_handle: str) -> Outcome:
         queue.reschedule(receipt_handle, delay)
         raise RetryLater(f"{log.webhookId}: attempt {after.attempts} failed ({result.error}); retry in {delay} s")
     if after.status == "failed":
-        queue.park_in_dead_letter_queue(body)
+        queue.park_in_dead_letter_queue(message.model_dump_json())
         return Outcome.FAILED
     return Outcome.DELIVERED

@@ -79,6 +79,21 @@ def attempt_update_item(before: DeliveryLog, after: DeliveryLog) -> dict[str, An
     }}
 
 
+def mark_failed(webhook_id: str, error: str, now: str) -> None:
+    """Marks a delivery failed without an attempt (the worker could not handle it); never raises."""
+    try:
+        ddb.client().update_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"webhookId": webhook_id}),
+            UpdateExpression="SET #status = :failed, updatedAt = :now, lastError = :error REMOVE nextAttemptAt",
+            ConditionExpression="attribute_exists(webhookId) AND #status <> :success",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=ddb.values(failed="failed", now=now, error=error, success="success"),
+        )
+    except ClientError:
+        return
+
+
 def requeue(log: DeliveryLog, now: str) -> DeliveryLog:
     """Marks a delivery pending again for a manual retry; returns the updated log."""
     response = ddb.client().update_item(
