@@ -1,0 +1,165 @@
+"""cold_import_ms: the time to import each function's handler module in a fresh interpreter.
+
+Each sample is a new `.venv/bin/python` process with a Lambda-like environment (region, fake credentials,
+the function's name and memory, the stack's table/queue settings; POWERTOOLS_TRACE_DISABLED unset, so the
+handlers build their tracers as in the cloud). Inside the child, `time.perf_counter()` brackets only the
+`import functions.<name>.handler` (interpreter start-up and `site` are not counted). `floor_boto3` is
+`import boto3` alone, measured the same way in the same run, interleaved with the handlers.
+One warm-up run per module first (bytecode caches written, disk cache warm), then RUNS samples; medians.
+
+When the receiver misses its target, `python -X importtime` of the receiver shows where the time goes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from typing import Any
+
+from bench import harness as h
+
+NAME = "cold_import"
+RUNS = 7
+TARGET_RATIO = 1.6
+
+CHILD = """
+import importlib, json, sys, time
+sys.path[:0] = {paths!r}
+started = time.perf_counter()
+importlib.import_module({module!r})
+print(json.dumps((time.perf_counter() - started) * 1000))
+"""
+
+
+def _python() -> str:
+    venv = os.path.join(h.ROOT, ".venv", "bin", "python")
+    return venv if os.path.exists(venv) else sys.executable
+
+
+def lambda_environment(function_name: str, memory_mb: int) -> dict[str, str]:
+    """What Lambda and the stack put in a function's environment (no tracing switch-off)."""
+    from hub import catalog, settings
+
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "TZ": ":UTC",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_LAMBDA_FUNCTION_NAME": f"wa-hub-{function_name}",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "POWERTOOLS_SERVICE_NAME": settings.env("POWERTOOLS_SERVICE_NAME"),
+        "POWERTOOLS_METRICS_NAMESPACE": settings.env("POWERTOOLS_METRICS_NAMESPACE"),
+        "LOG_LEVEL": "INFO",
+    }
+    for table in catalog.TABLES:
+        env[table.env_var] = f"wa-hub-{table.id.lower()}"
+    for queue in catalog.QUEUES:
+        env[queue.env_var] = f"https://sqs.us-east-1.amazonaws.com/123456789012/wa-hub-{queue.id.lower()}"
+        env[queue.dead_letter_env_var] = f"https://sqs.us-east-1.amazonaws.com/123456789012/wa-hub-{queue.id.lower()}-dlq"
+    return env
+
+
+def _targets() -> dict[str, tuple[str, dict[str, str]]]:
+    from hub import catalog
+
+    targets = {f.name: (f.module, lambda_environment(f.name, f.memory_mb)) for f in catalog.FUNCTIONS}
+    targets["floor_boto3"] = ("boto3", lambda_environment("receiver", catalog.function("receiver").memory_mb))
+    return targets
+
+
+def _sample(module: str, env: dict[str, str]) -> float:
+    code = CHILD.format(paths=[h.LAYER, h.ROOT], module=module)
+    done = subprocess.run([_python(), "-c", code], env=env, cwd=h.ROOT, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"importing {module} failed:\n{done.stderr[-2000:]}")
+    return float(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def measure(runs: int = RUNS) -> dict[str, float]:
+    targets = _targets()
+    samples: dict[str, list[float]] = defaultdict(list)
+    for name, (module, env) in targets.items():
+        _sample(module, env)  # warm-up
+    for _ in range(runs):
+        for name, (module, env) in targets.items():
+            samples[name].append(_sample(module, env))
+    out = {name: h.rounded(h.median(values), 1) for name, values in samples.items()}
+    out["receiver_vs_boto3"] = h.rounded(out["receiver"] / out["floor_boto3"], 3)
+    return out
+
+
+_LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s+)(\S+)\s*$")
+
+
+def import_profile(module: str, env: dict[str, str], repeats: int = 3) -> dict[str, Any]:
+    """`python -X importtime` of `module` (median per entry over `repeats` runs): the heaviest imports by
+    cumulative time, and self time summed per top-level package."""
+    code = f"import sys; sys.path[:0] = {[h.LAYER, h.ROOT]!r}; import {module}"
+    cumulative: dict[str, list[float]] = defaultdict(list)
+    depth: dict[str, int] = {}
+    by_package: dict[str, list[float]] = defaultdict(list)
+    own: dict[str, list[float]] = defaultdict(list)
+    for _ in range(repeats):
+        done = subprocess.run([_python(), "-X", "importtime", "-c", code], env=env, cwd=h.ROOT,
+                              capture_output=True, text=True, timeout=120)
+        package_self: dict[str, float] = defaultdict(float)
+        for line in done.stderr.splitlines():
+            match = _LINE.match(line)
+            if not match:
+                continue
+            self_us, cum_us, indent, name = int(match[1]), int(match[2]), match[3], match[4]
+            cumulative[name].append(cum_us / 1000)
+            own[name].append(self_us / 1000)
+            depth[name] = (len(indent) - 1) // 2
+            package_self[name.split(".")[0]] += self_us / 1000
+        for package, ms in package_self.items():
+            by_package[package].append(ms)
+    top = sorted(((h.median(v), n) for n, v in cumulative.items()), reverse=True)
+    top_self = sorted(((h.median(v), n) for n, v in own.items()), reverse=True)
+    return {
+        "top_self_ms": {n: h.rounded(ms, 1) for ms, n in top_self[:15]},
+        "top_cumulative_ms": {n: h.rounded(ms, 1) for ms, n in top[:25]},
+        "depth": {n: depth[n] for _, n in top[:25]},
+        "self_ms_by_package": {p: h.rounded(h.median(v), 1)
+                               for p, v in sorted(by_package.items(), key=lambda kv: -h.median(kv[1]))[:15]},
+    }
+
+
+def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    print(f"cold_import_ms (fresh interpreter per sample, Lambda-like environment, median of {RUNS})")
+    measured = measure()
+    for name, value in measured.items():
+        if name in ("receiver_vs_boto3",):
+            continue
+        h.show(name, value, "ms")
+    ok = measured["receiver_vs_boto3"] <= TARGET_RATIO
+    h.show_target("receiver_vs_boto3", measured["receiver_vs_boto3"], f"<= {TARGET_RATIO:g}x floor_boto3", ok, "x")
+    out: dict[str, Any] = {"cold_import_ms": measured}
+    module, env = _targets()["receiver"]
+    profile = import_profile(module, env)
+    out["cold_import_receiver_profile"] = {k: profile[k] for k in ("top_cumulative_ms", "top_self_ms", "self_ms_by_package")}
+    if not ok:
+        print("  receiver import profile (python -X importtime, median of 3):")
+    else:
+        print("  receiver import profile (python -X importtime, median of 3), for reference:")
+    print("    heaviest imports by cumulative time (indent = nesting):")
+    for name, ms in profile["top_cumulative_ms"].items():
+        print(f"      {ms:>8.1f} ms  {'  ' * profile['depth'][name]}{name}")
+    print("    heaviest modules by self time (module body: class and model definitions, etc.):")
+    for name, ms in profile["top_self_ms"].items():
+        print(f"      {ms:>8.1f} ms  {name}")
+    print("    self time by top-level package:")
+    for package, ms in profile["self_ms_by_package"].items():
+        print(f"      {ms:>8.1f} ms  {package}")
+    return out, [{"name": "cold_import_ms.receiver_vs_boto3", "value": measured["receiver_vs_boto3"],
+                  "limit": TARGET_RATIO, "pass": ok}]

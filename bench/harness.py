@@ -1,0 +1,612 @@
+"""What every figure shares: the environment, an embedded AWS (moto) built from the catalog, API Gateway
+events for the real handlers, a local HTTP subscriber, Lambda's SQS poller, and botocore hooks that count
+(and size) every AWS request the hub's code sends.
+
+Nothing here is business logic: the handlers under `functions/` and the domain in `layers/hub/python/hub`
+run unchanged; this module only drives them the way API Gateway, Lambda and SQS would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import io
+import json
+import logging
+import math
+import os
+import statistics
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Iterable
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LAYER = os.path.join(ROOT, "layers", "hub", "python")
+RESULTS_PATH = os.path.join(ROOT, "bench", "results.json")
+
+ADMIN_KEY = "adm_bench_operator_key_0123456789"
+
+# The in-process environment (as tests/conftest.py): fake credentials, moto, the local hub's rules
+# (HUB_LOCAL allows http:// loopback subscribers). LOG_LEVEL stays at the production default (INFO);
+# the log lines go to a sink, not the terminal.
+ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+    "LOG_LEVEL": "INFO",
+    "HUB_LOCAL": "true",
+    "ADMIN_API_KEY": ADMIN_KEY,
+    "PUBLIC_BASE_URL": "http://127.0.0.1:3000",
+}
+
+
+def configure_environment() -> None:
+    """Must run before any hub module is imported (settings and Powertools read the environment)."""
+    os.environ.update(ENV)
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_PROFILE"):
+        os.environ.pop(name, None)
+
+
+def median(values: Iterable[float]) -> float:
+    return float(statistics.median(list(values)))
+
+
+def rounded(value: float, digits: int = 3) -> float:
+    return float(round(value, digits))
+
+
+# --- output -------------------------------------------------------------------------------------
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def show_target(name: str, value: float, target: str, ok: bool, unit: str = "") -> str:
+    line = f"  {name:<44} {value:>12,.3f} {unit:<6} target {target:<22} {verdict(ok)}"
+    print(line, flush=True)
+    return line
+
+
+def show(name: str, value: float, unit: str = "", note: str = "") -> None:
+    print(f"  {name:<44} {value:>12,.3f} {unit:<6} {note}", flush=True)
+
+
+class _Sink(io.TextIOBase):
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+SINK = _Sink()
+
+
+def silence_powertools_logs() -> None:
+    """Powertools' Logger writes JSON lines to the stdout it saw at import: send them to a sink
+    (the formatting work is still done, as in Lambda)."""
+    from hub.observability import SERVICE
+
+    for handler in logging.getLogger(SERVICE).handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(SINK)
+
+
+@contextmanager
+def quiet():
+    """Metrics (EMF) are printed to stdout on every invocation: drop them while handlers run."""
+    with contextlib.redirect_stdout(SINK):
+        yield
+
+
+# --- the embedded AWS ---------------------------------------------------------------------------
+
+def reset_cached_clients() -> None:
+    """The hub caches its boto3 clients per process (as in Lambda); figures start each fresh."""
+    from hub import queue, settings
+    from hub.store import ddb
+
+    ddb.client.cache_clear()
+    queue.client.cache_clear()
+    settings.load.cache_clear()
+
+
+@contextmanager
+def embedded_aws(visibility_timeout_s: int = 60):
+    """moto with every catalog table and queue (fresh for each figure)."""
+    from moto import mock_aws
+
+    from local import resources
+
+    with mock_aws():
+        reset_cached_clients()
+        resources.create_all(visibility_timeout_s=visibility_timeout_s)
+        try:
+            yield
+        finally:
+            reset_cached_clients()
+
+
+def side_client(service: str):
+    """A client of a session of its own: the meter's hooks are not on it (setup, poller, sizing)."""
+    import boto3
+
+    return boto3.session.Session(region_name=ENV["AWS_DEFAULT_REGION"]).client(service)
+
+
+# --- DynamoDB item sizes (for capacity units) --------------------------------------------------
+
+def _attribute_size(value: dict[str, Any]) -> int:
+    (kind, data), = value.items()
+    if kind == "S":
+        return len(data.encode("utf-8"))
+    if kind == "N":
+        digits = data.lstrip("-").replace(".", "").lstrip("0") or "0"
+        return (len(digits) + 1) // 2 + 1
+    if kind == "B":
+        return len(data)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(s.encode("utf-8")) for s in data)
+    if kind == "NS":
+        return sum(_attribute_size({"N": n}) for n in data)
+    if kind == "BS":
+        return sum(len(b) for b in data)
+    if kind == "L":
+        return 3 + sum(1 + _attribute_size(v) for v in data)
+    if kind == "M":
+        return 3 + sum(len(k.encode("utf-8")) + 1 + _attribute_size(v) for k, v in data.items())
+    return 0
+
+
+def item_size(item: dict[str, Any] | None) -> int:
+    """DynamoDB's size of an item in wire format: attribute names plus values (documented rules)."""
+    if not item:
+        return 0
+    return sum(len(k.encode("utf-8")) + _attribute_size(v) for k, v in item.items())
+
+
+def _table_keys() -> dict[str, tuple[str, ...]]:
+    from hub import catalog, settings
+
+    return {
+        settings.table_name(t): tuple(k.name for k in (t.partition_key, t.sort_key) if k)
+        for t in catalog.TABLES
+    }
+
+
+# --- the meter ----------------------------------------------------------------------------------
+
+@dataclass
+class Call:
+    service: str
+    operation: str
+    params: dict[str, Any]
+    response: dict[str, Any] | None = None
+    read_units: float = 0.0
+    write_units: float = 0.0
+    sqs_requests: float = 0.0
+    items_read: int = 0
+    started: float = 0.0
+    ms: float = 0.0
+    """Time from parameter build to the parsed response (with moto: its in-process service time)."""
+    item_units: list[tuple[str, str, float]] = field(default_factory=list)
+    """(kind, table, write units) of each item a write request touched (with sizing)."""
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}.{self.operation}"
+
+
+class Meter:
+    """Counts every AWS API request made through boto3's default session (the session behind
+    `boto3.client(...)`, hence behind the hub's cached clients), with botocore event hooks:
+
+    - `before-parameter-build`: one call recorded per API request (its parameters kept);
+    - `after-call`: the parsed response (items read from Count/ScannedCount, 1 per GetItem that
+      returned an item) and, with `sizing`, DynamoDB capacity units from item sizes.
+
+    For write units, an item's size is the larger of before and after the write; both are read
+    with a side client (not counted) when `sizing` is on, so timings are never taken with sizing on.
+    """
+
+    def __init__(self, sizing: bool = False) -> None:
+        self.sizing = sizing
+        self.calls: list[Call] = []
+        self._lock = threading.Lock()
+        self._side = side_client("dynamodb") if sizing else None
+        self._keys = _table_keys() if sizing else {}
+        self._session = None
+
+    # registration -------------------------------------------------------------------------
+    def attach(self) -> "Meter":
+        """Hooks the default boto3 session and drops the hub's cached clients, so the clients the
+        handlers create next carry the hooks (a client copies its session's hooks when created)."""
+        import boto3
+
+        self._session = boto3._get_default_session()
+        events = self._session.events
+        events.register("before-parameter-build", self._before, unique_id=f"bench-meter-before-{id(self)}")
+        events.register("after-call", self._after, unique_id=f"bench-meter-after-{id(self)}")
+        reset_cached_clients()
+        return self
+
+    def detach(self) -> None:
+        if self._session is not None:
+            events = self._session.events
+            events.unregister("before-parameter-build", unique_id=f"bench-meter-before-{id(self)}")
+            events.unregister("after-call", unique_id=f"bench-meter-after-{id(self)}")
+        reset_cached_clients()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls = []
+
+    # hooks --------------------------------------------------------------------------------
+    def _before(self, params, model, context, **_: Any) -> None:
+        call = Call(model.service_model.service_name, model.name, dict(params), started=time.perf_counter())
+        if self.sizing and call.service == "dynamodb":
+            call.params["__before_sizes"] = self._sizes_of_written_items(call)
+        context["bench_call"] = call
+        with self._lock:
+            self.calls.append(call)
+
+    def _after(self, parsed, model, context, **_: Any) -> None:
+        call: Call | None = context.get("bench_call")
+        if call is None:
+            return
+        call.ms = (time.perf_counter() - call.started) * 1000
+        call.response = parsed
+        if call.service == "dynamodb":
+            call.items_read = _items_read(call.operation, parsed)
+            if self.sizing:
+                self._units(call, parsed)
+        elif call.service == "sqs":
+            call.sqs_requests = _sqs_requests(call.operation, call.params)
+
+    # sizing -------------------------------------------------------------------------------
+    def _key_of(self, table: str, item: dict[str, Any]) -> dict[str, Any]:
+        return {k: item[k] for k in self._keys.get(table, ()) if k in item}
+
+    def _current_size(self, table: str, key: dict[str, Any]) -> int:
+        if not key:
+            return 0
+        item = self._side.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+        return item_size(item)
+
+    def _written(self, call: Call) -> list[tuple[str, str, dict[str, Any], dict[str, Any] | None]]:
+        """(kind, table, key, new item for puts) of each item a write request touches."""
+        p, op = call.params, call.operation
+        out: list[tuple[str, str, dict[str, Any], dict[str, Any] | None]] = []
+        if op == "TransactWriteItems":
+            for entry in p.get("TransactItems", []):
+                (kind, body), = entry.items()
+                table = body["TableName"]
+                item = body.get("Item")
+                out.append((kind, table, self._key_of(table, item) if item else body.get("Key", {}), item))
+        elif op in ("PutItem", "UpdateItem", "DeleteItem"):
+            table = p["TableName"]
+            item = p.get("Item")
+            out.append((op[:-4], table, self._key_of(table, item) if item else p.get("Key", {}), item))
+        elif op == "BatchWriteItem":
+            for table, requests in p.get("RequestItems", {}).items():
+                for request in requests:
+                    if "PutRequest" in request:
+                        item = request["PutRequest"]["Item"]
+                        out.append(("Put", table, self._key_of(table, item), item))
+                    else:
+                        out.append(("Delete", table, request["DeleteRequest"]["Key"], None))
+        return out
+
+    def _sizes_of_written_items(self, call: Call) -> list[int]:
+        return [self._current_size(table, key) for _, table, key, _ in self._written(call)]
+
+    def _units(self, call: Call, parsed: dict[str, Any]) -> None:
+        op, p = call.operation, call.params
+        written = self._written(call)
+        if written:
+            before = p.pop("__before_sizes", [0] * len(written))
+            factor = 2 if op == "TransactWriteItems" else 1
+            for (kind, table, key, item), size_before in zip(written, before):
+                size_after = item_size(item) if item is not None else self._current_size(table, key)
+                units = factor * max(1, math.ceil(max(size_before, size_after) / 1024))
+                call.item_units.append((kind, table, float(units)))
+            call.write_units = float(sum(u for _, _, u in call.item_units))
+            return
+        p.pop("__before_sizes", None)
+        if op == "GetItem":
+            factor = 1.0 if p.get("ConsistentRead") else 0.5
+            call.read_units = factor * max(1, math.ceil(item_size(parsed.get("Item")) / 4096))
+        elif op == "BatchGetItem":
+            units = 0.0
+            for table, request in p.get("RequestItems", {}).items():
+                factor = 1.0 if request.get("ConsistentRead") else 0.5
+                found = parsed.get("Responses", {}).get(table, [])
+                units += sum(factor * max(1, math.ceil(item_size(i) / 4096)) for i in found)
+                units += factor * max(0, len(request.get("Keys", [])) - len(found))
+            call.read_units = units
+        elif op in ("Query", "Scan"):
+            factor = 1.0 if p.get("ConsistentRead") else 0.5
+            items = parsed.get("Items", [])
+            size = sum(item_size(i) for i in items)
+            count, scanned = parsed.get("Count", len(items)), parsed.get("ScannedCount", len(items))
+            if count and scanned > count:
+                size = size * scanned / count  # filtered-out items are read too: assume the same mean size
+            call.read_units = factor * max(1, math.ceil(size / 4096))
+        elif op == "TransactGetItems":
+            call.read_units = sum(2 * max(1, math.ceil(item_size(r.get("Item")) / 4096)) for r in parsed.get("Responses", []))
+
+    # summaries ----------------------------------------------------------------------------
+    def snapshot(self) -> list[Call]:
+        with self._lock:
+            return list(self.calls)
+
+
+def _items_read(operation: str, parsed: dict[str, Any]) -> int:
+    if operation in ("Query", "Scan"):
+        return int(parsed.get("ScannedCount", parsed.get("Count", 0)))
+    if operation == "GetItem":
+        return 1 if parsed.get("Item") else 0
+    if operation == "BatchGetItem":
+        return sum(len(v) for v in parsed.get("Responses", {}).values())
+    if operation == "TransactGetItems":
+        return sum(1 for r in parsed.get("Responses", []) if r.get("Item"))
+    return 0
+
+
+SQS_CHUNK = 64 * 1024
+
+
+def _sqs_requests(operation: str, params: dict[str, Any]) -> float:
+    """SQS bills each 64 KB chunk of a request's payload as one request."""
+    if operation == "SendMessageBatch":
+        size = sum(len(e.get("MessageBody", "").encode("utf-8")) for e in params.get("Entries", []))
+    elif operation == "SendMessage":
+        size = len(params.get("MessageBody", "").encode("utf-8"))
+    else:
+        size = 0
+    return float(max(1, math.ceil(size / SQS_CHUNK)))
+
+
+def by_operation(calls: Iterable[Call]) -> Counter[str]:
+    return Counter(c.name for c in calls)
+
+
+# --- API Gateway --------------------------------------------------------------------------------
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Api:
+    """Real API Gateway (REST, v1 proxy) events to the real handlers, in process (local.gateway)."""
+
+    def __init__(self) -> None:
+        from hub import catalog
+        from local.gateway import Gateway, compile_routes
+        from local.runtime import Invoker
+
+        self.invoker = Invoker()
+        self.gateway = Gateway(self.invoker)
+        self.resources = compile_routes(catalog.ROUTES)
+
+    def call(self, method: str, target: str, *, body: Any = None, raw: bytes | None = None,
+             headers: dict[str, str] | None = None, api_key: str | None = None, admin: bool = False) -> Reply:
+        sent = dict(headers or {})
+        payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        if body is not None and raw is None:
+            sent.setdefault("Content-Type", "application/json")
+        if api_key:
+            sent["X-API-Key"] = api_key
+        if admin:
+            sent["X-Admin-Key"] = ADMIN_KEY
+        with quiet():
+            response = self.gateway.handle(method, target, list(sent.items()), payload)
+        return Reply(response.status, response.body)
+
+    def event(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[str, dict[str, Any]]:
+        """(function name, the proxy event API Gateway would send it) for one request."""
+        from urllib.parse import urlsplit
+
+        from local.gateway import build_event, match_route
+
+        match = match_route(self.resources, method, urlsplit(target).path)
+        return match.route.function, build_event(match, method, target, list(headers.items()), body)
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        with quiet():
+            return self.invoker.invoke(function, event)
+
+    # setup helpers (not measured) ---------------------------------------------------------
+    def create_tenant(self, name: str = "bench") -> dict[str, Any]:
+        reply = self.call("POST", "/api/admin/tenants", body={"name": name}, admin=True)
+        assert reply.status == 201, reply.body
+        return reply.json["data"]
+
+    def create_session(self, api_key: str, session_id: str, webhook_url: str | None = None,
+                       events: list[str] | None = None, user_id: str = "user-1") -> dict[str, Any]:
+        body: dict[str, Any] = {"sessionId": session_id, "userId": user_id}
+        if webhook_url:
+            body["webhookUrl"] = webhook_url
+        if events is not None:
+            body["events"] = events
+        reply = self.call("POST", "/api/whatsapp/session", body=body, api_key=api_key)
+        assert reply.status == 201, reply.body
+        return reply.json["data"]
+
+
+def signed_headers(secret: str, body: bytes) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "X-Webhook-Signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+        "Host": "hub.example.com",
+        "User-Agent": "bench-gateway/1",
+    }
+
+
+_STATUS_EVENTS = (
+    ("ready", {}),
+    ("disconnected", {"reason": "network"}),
+)
+
+
+def status_body(n: int) -> bytes:
+    """A whatsapp-web.js status event; consecutive ones alternate connected / not connected (each
+    changes the session's status), and each is distinct (its own timestamp)."""
+    name, data = _STATUS_EVENTS[n % 2]
+    return json.dumps({"event": name, "data": data, "timestamp": 1767225600000 + n * 1000}).encode()
+
+
+def message_body(n: int) -> bytes:
+    """A whatsapp-web.js message event with its own message id."""
+    return json.dumps({"event": "message", "data": {"message": {
+        "id": f"bench_msg_{n:06d}", "body": f"Hello {n}", "from": "6281234567890@c.us", "to": "6289876543210@c.us",
+        "timestamp": 1767225600 + n,
+    }}}).encode()
+
+
+def receive_target(session_id: str) -> str:
+    return f"/api/whatsapp/webhook/{session_id}"
+
+
+# --- Lambda's SQS poller for the delivery worker -----------------------------------------------
+
+class WorkerPoller:
+    """Receives up to 10 messages, invokes the worker with Lambda's SQS event, deletes the ones that
+    succeeded: the event source mapping's part, made with a side client so the meter does not count
+    it (its requests are accounted for separately, as Lambda batches them)."""
+
+    def __init__(self, api: Api) -> None:
+        from hub import catalog, queue
+
+        self.api = api
+        self.function = next(f for f in catalog.FUNCTIONS if f.sqs_trigger == catalog.DELIVERY_QUEUE.id)
+        self.sqs = side_client("sqs")
+        self.url = queue.queue_url()
+        self.arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def receive(self, want: int, timeout_s: float = 10.0) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout_s
+        while len(messages) < want and time.monotonic() < deadline:
+            got = self.sqs.receive_message(
+                QueueUrl=self.url, MaxNumberOfMessages=min(10, want - len(messages)), WaitTimeSeconds=0,
+                AttributeNames=["All"], MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            messages += got
+        if len(messages) < want:
+            raise RuntimeError(f"expected {want} delivery messages, got {len(messages)}")
+        return messages
+
+    def event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        from local.poller import build_sqs_event
+
+        return build_sqs_event(messages, self.arn, ENV["AWS_DEFAULT_REGION"])
+
+    def invoke(self, messages: list[dict[str, Any]]) -> tuple[Any, float]:
+        """(the worker's result, its duration in ms); then deletes what succeeded."""
+        from local.poller import failed_message_ids
+
+        event = self.event(messages)
+        started = time.perf_counter()
+        result = self.api.invoke(self.function.name, event)
+        elapsed = (time.perf_counter() - started) * 1000
+        ids = {m["MessageId"] for m in messages}
+        keep = failed_message_ids(result, ids)
+        done = [m for m in messages if m["MessageId"] not in keep]
+        for start in range(0, len(done), 10):
+            self.sqs.delete_message_batch(QueueUrl=self.url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start:start + 10])
+            ])
+        if keep:
+            raise RuntimeError(f"the worker reported {len(keep)} failed deliveries: {result}")
+        return result, elapsed
+
+    def depth(self) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+# --- a local HTTP subscriber --------------------------------------------------------------------
+
+@dataclass
+class Subscriber:
+    """A threaded HTTP/1.1 server on 127.0.0.1 that answers every POST with 200 after `delay_s`."""
+
+    delay_s: float = 0.0
+    received: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+
+    def __enter__(self) -> "Subscriber":
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if owner.delay_s:
+                    time.sleep(owner.delay_s)
+                with owner._lock:
+                    owner.received += 1
+                body = b"ok"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 64
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+
+
+# --- results ------------------------------------------------------------------------------------
+
+def load_results() -> dict[str, Any]:
+    try:
+        with open(RESULTS_PATH) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def save_results(results: dict[str, Any]) -> None:
+    with open(RESULTS_PATH, "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+        f.write("\n")
