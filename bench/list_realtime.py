@@ -114,7 +114,7 @@ def measure() -> dict[str, Any]:
                     break
             filtered = {}
             for label, query in (("status_connected", "status=connected"), ("user", "userId=user-3"),
-                                 ("user_and_status", "userId=user-3&status=needsQR")):
+                                 ("user_and_status", "userId=user-3&status=error")):
                 body, elapsed, read, _ = _request(api, meter, key, f"limit={PAGE}&{query}")
                 filtered[label] = {"items_read": float(read), "ms": h.rounded(elapsed, 1), "returned": float(len(body["data"]))}
         finally:

@@ -31,6 +31,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("POWERTOOLS_SERVICE_NAME", "wa-webhook-hub", "Service name in logs, traces and metrics"),
     Setting("POWERTOOLS_METRICS_NAMESPACE", "WaWebhookHub", "CloudWatch namespace of the hub's metrics"),
     Setting("LOG_LEVEL", "INFO", "Log level"),
+    Setting("PYDANTIC_DISABLE_PLUGINS", "__all__", "Read by pydantic: skips the plugin scan of installed packages at cold start"),
 ) + tuple(
     Setting(t.env_var, f"wa-hub-{t.id.lower()}", f"DynamoDB table {t.id} (set by the stack)") for t in catalog.TABLES
 ) + tuple(
