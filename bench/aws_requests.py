@@ -73,10 +73,12 @@ def _summarize(sample: dict[str, Any], tables: dict[str, str]) -> dict[str, Any]
         breakdown["lambda_poller.sqs.ReceiveMessage"] += POLLER_RECEIVE_PER_MESSAGE * deliveries
         breakdown["lambda_poller.sqs.DeleteMessageBatch"] += POLLER_DELETE_PER_MESSAGE * deliveries
     item_units: Counter[str] = Counter()
+    item_counts: Counter[str] = Counter()
     for phase in ("receiver", "worker"):
         for call in sample[phase]:
             for kind, table, units in call.item_units:
                 item_units[f"{phase}.{kind}.{tables.get(table, table)}"] += units
+                item_counts[f"{phase}.{kind}.{tables.get(table, table)}"] += 1
     return {
         "requests": len(calls) + poller,
         "breakdown": dict(breakdown),
@@ -89,6 +91,7 @@ def _summarize(sample: dict[str, Any], tables: dict[str, str]) -> dict[str, Any]
             for phase in ("receiver", "worker")
         },
         "write_units_by_item": dict(item_units),
+        "write_items_by_kind": dict(item_counts),
     }
 
 
@@ -100,7 +103,7 @@ def _median_dict(samples: list[dict[str, float]]) -> dict[str, float]:
 def measure(runs: int = RUNS) -> dict[str, Any]:
     """Per scenario: the medians over `runs` events, each in a session of its own kind."""
     out: dict[str, Any] = {"aws_requests_per_event": {}, "aws_requests_breakdown": {}, "capacity_per_event": {},
-                           "write_units_by_item": {}}
+                           "write_units_by_item": {}, "write_items_by_kind": {}}
     with h.embedded_aws():
         meter = h.Meter(sizing=True).attach()
         try:
@@ -128,6 +131,7 @@ def measure(runs: int = RUNS) -> dict[str, Any]:
                         "worker_transaction_items": h.rounded(h.median(s["transact_items"]["worker"] for s in summaries)),
                     }
                     out["write_units_by_item"][scenario] = _median_dict([s["write_units_by_item"] for s in summaries])
+                    out["write_items_by_kind"][scenario] = _median_dict([s["write_items_by_kind"] for s in summaries])
         finally:
             meter.detach()
     return out
@@ -151,4 +155,7 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
               f" worker transaction {capacity['worker_transaction_items']:g} items), SQS requests {capacity['sqs_requests']:g}")
         for name, count in sorted(measured["aws_requests_breakdown"][scenario].items()):
             print(f"        {count:>5g}  {name}")
+        print("      DynamoDB items written (phase.kind.table: items -> write units):")
+        for name, units in sorted(measured["write_units_by_item"][scenario].items()):
+            print(f"        {name:<32} {measured['write_items_by_kind'][scenario].get(name, 0):>3g} -> {units:g} WRU")
     return measured, targets

@@ -98,6 +98,46 @@ def measure(runs: int = RUNS) -> dict[str, float]:
     return out
 
 
+STAIRCASE = (
+    "boto3",
+    "botocore.config",
+    "boto3.dynamodb.types",
+    "pydantic",
+    "aws_lambda_powertools",
+    "aws_lambda_powertools.metrics",
+    "aws_lambda_powertools.event_handler",
+    "hub.events",
+    "hub.dialects",
+    "hub.receiving",
+    "hub.api",
+    "functions.receiver.handler",
+)
+"""The receiver's imports in dependency order: each step's increment is what it adds to the ones above."""
+
+STAIRCASE_CHILD = """
+import importlib, json, sys, time
+sys.path[:0] = {paths!r}
+steps = []
+for module in {modules!r}:
+    started = time.perf_counter()
+    importlib.import_module(module)
+    steps.append((time.perf_counter() - started) * 1000)
+print(json.dumps(steps))
+"""
+
+
+def staircase(env: dict[str, str], runs: int = 5) -> dict[str, float]:
+    """Median increment of each STAIRCASE step, in fresh interpreters."""
+    code = STAIRCASE_CHILD.format(paths=[h.LAYER, h.ROOT], modules=list(STAIRCASE))
+    samples: list[list[float]] = []
+    for _ in range(runs):
+        done = subprocess.run([_python(), "-c", code], env=env, cwd=h.ROOT, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"staircase import failed:\n{done.stderr[-2000:]}")
+        samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {module: h.rounded(h.median(s[i] for s in samples), 1) for i, module in enumerate(STAIRCASE)}
+
+
 _LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s+)(\S+)\s*$")
 
 
@@ -148,6 +188,12 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     module, env = _targets()["receiver"]
     profile = import_profile(module, env)
     out["cold_import_receiver_profile"] = {k: profile[k] for k in ("top_cumulative_ms", "top_self_ms", "self_ms_by_package")}
+    steps = staircase(env)
+    out["cold_import_receiver_staircase_ms"] = steps
+    print("  receiver imports step by step (each line: what importing it adds to the lines above; median of 5):")
+    for module, ms in steps.items():
+        print(f"      {ms:>8.1f} ms  + {module}")
+    print(f"      {sum(steps.values()):>8.1f} ms  total")
     if not ok:
         print("  receiver import profile (python -X importtime, median of 3):")
     else:
