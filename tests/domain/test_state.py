@@ -98,11 +98,11 @@ def test_loading_percent_shown_only_while_loading():
     assert shown(run([(1, lifecycle_event(S.LOADING, loading_percent=75)), (2, lifecycle_event(S.SESSION_CONNECTED))])).loading_percent is None
 
 
-def test_non_lifecycle_events_only_move_last_event():
+def test_non_lifecycle_events_leave_state_alone():
     message = NormalizedEvent(type="message.received", session_id="s", dialect="test", source_event="message")
-    current = run([(1, lifecycle_event(S.SESSION_CONNECTED)), (2, message)])
-    assert current.last_event == "message.received"
-    assert shown(current).status is S.SESSION_CONNECTED
+    connected = run([(1, lifecycle_event(S.SESSION_CONNECTED))])
+    assert run([(2, message)], connected) == connected
+    assert connected.last_event == "session.status"
 
 
 lifecycle_events = st.builds(

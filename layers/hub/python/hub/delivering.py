@@ -71,7 +71,7 @@ def _record(before: DeliveryLog, after: DeliveryLog, now: datetime) -> bool:
                            {"deliveriesAttempted": 1, "deliveriesSucceeded": int(succeeded)}),
     ]
     if after.status in ("success", "failed"):
-        items += counters.stats_updates(after.tenantId, after.instanceId, day, {after.status: 1})
+        items += counters.stats_updates(after.tenantId, after.instanceId, day, counters.outcome_deltas(after.status, after.event))
     try:
         ddb.client().transact_write_items(TransactItems=items)
     except ClientError as error:

@@ -107,24 +107,19 @@ class _Plan(BaseModel):
     webhook_ids: list[str]
 
 
-def _plan(record: SessionRecord, event: NormalizedEvent, key: str, event_id: str,
-          occurred_at: datetime, now: datetime) -> _Plan:
+def _session_items(record: SessionRecord, event: NormalizedEvent, key: str, occurred_at: datetime,
+                   now: datetime) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
+    """The writes a lifecycle event makes to its session (state, summary counters), its outbound data and type."""
     config = settings.load()
     before_view = state.view(record.state, config.max_qr_attempts)
-    new_state = state.apply(record.state, event, state.order_key(occurred_at, event_id), config.max_qr_attempts)
+    new_state = state.apply(record.state, event, key, config.max_qr_attempts)
     new_state = _with_qr_image(record.state, new_state)
     after_view = state.view(new_state, config.max_qr_attempts)
-
+    applied = new_state.base_key != record.state.base_key
+    data = _session_data(event, before_view, after_view, record, applied)
     event_type = event.type
-    data = event.data
-    if event.lifecycle is not None:
-        applied = new_state.base_key != record.state.base_key
-        data = _session_data(event, before_view, after_view, record, applied)
-        if event_type == "session.qr" and after_view.status is not SessionStatus.QR_GENERATED and applied:
-            event_type = "session.status"
-    payload = _envelope(event, event_id, occurred_at, data, event_type)
-    logs = _delivery_logs(record, event_id, event_type, payload, now)
-
+    if event_type == "session.qr" and after_view.status is not SessionStatus.QR_GENERATED and applied:
+        event_type = "session.status"
     after = record.model_copy(update={
         "state": new_state,
         "status": after_view.status.value,
@@ -132,6 +127,40 @@ def _plan(record: SessionRecord, event: NormalizedEvent, key: str, event_id: str
         "updatedAt": iso(now),
         "lastEventAt": iso(occurred_at) if new_state.last_key != record.state.last_key else record.lastEventAt,
     })
+    items = [
+        session_store.state_update_item(record, after),
+        *counters.summary_updates(
+            record.tenantId, record.userId,
+            counters.transition_deltas((record.status, record.bucket), (after.status, after.bucket)),
+        ),
+    ]
+    return items, data, event_type
+
+
+class _Plan(BaseModel):
+    items: list[dict[str, Any]]
+    event_type: str
+    webhook_ids: list[str]
+    session_item: int | None
+    """Index of the session's conditional update in `items`, when the event changes the session."""
+
+
+def _plan(record: SessionRecord, event: NormalizedEvent, key: str, event_id: str,
+          occurred_at: datetime, now: datetime) -> _Plan:
+    """One transaction: event record, session writes (lifecycle events only), usage, delivery logs.
+
+    Other events (messages, acks, ...) leave the session item alone, so a busy session's
+    message traffic never contends with its status changes.
+    """
+    config = settings.load()
+    session_items: list[dict[str, Any]] = []
+    event_type, data = event.type, event.data
+    if event.lifecycle is not None:
+        session_items, data, event_type = _session_items(
+            record, event, state.order_key(occurred_at, event_id), occurred_at, now,
+        )
+    payload = _envelope(event, event_id, occurred_at, data, event_type)
+    logs = _delivery_logs(record, event_id, event_type, payload, now)
     expires = int((now + timedelta(hours=config.dedupe_window_hours)).timestamp())
     items = [
         event_store.record_item(
@@ -140,20 +169,12 @@ def _plan(record: SessionRecord, event: NormalizedEvent, key: str, event_id: str
              "receivedAt": iso(now), "payload": payload, "webhookIds": [log.webhookId for log in logs]},
             int(now.timestamp()), expires,
         ),
-        session_store.state_update_item(record, after),
+        *session_items,
         counters.add_items(counters.usage_key(record.tenantId, now.strftime("%Y-%m-%d")), {"eventsReceived": 1}),
-        *counters.summary_updates(
-            record.tenantId, record.userId,
-            counters.transition_deltas((record.status, record.bucket), (after.status, after.bucket)),
-        ),
         *(delivery_store.create_item(log) for log in logs),
     ]
-    if logs:
-        items += counters.stats_updates(
-            record.tenantId, record.sessionId, now.strftime("%Y-%m-%d"),
-            {"total": len(logs), f"ev#{event_type}": len(logs)},
-        )
-    return _Plan(items=items, event_type=event_type, webhook_ids=[log.webhookId for log in logs])
+    return _Plan(items=items, event_type=event_type, webhook_ids=[log.webhookId for log in logs],
+                 session_item=1 if session_items else None)
 
 
 def _dispatch(webhook_ids: list[str]) -> None:
@@ -189,7 +210,7 @@ def receive(record: SessionRecord, event: NormalizedEvent, raw_body: bytes, now:
             if codes[0] == "ConditionalCheckFailed":
                 event_type = _redispatch_unsent(record.sessionId, key) or plan.event_type
                 return Receipt(eventId=event_id, event=event_type, duplicate=True)
-            if codes[1] == "ConditionalCheckFailed":
+            if plan.session_item is not None and codes[plan.session_item] == "ConditionalCheckFailed":
                 fresh = session_store.get(record.sessionId)
                 if fresh is None:
                     raise errors.not_found("Session") from error

@@ -174,11 +174,14 @@ def _apply_lifecycle(state: SessionState, lifecycle: Lifecycle, key: str, max_qr
 
 
 def apply(state: SessionState, event: NormalizedEvent, key: str, max_qr_attempts: int) -> SessionState:
-    """The state after `event`, whose place in the event order is `key` (see order_key)."""
-    if _newer(key, state.last_key):
-        state = state.model_copy(update={"last_event": event.type, "last_key": key})
+    """The state after `event`, whose place in the event order is `key` (see order_key).
+
+    Only session-lifecycle events change state; `last_event` is the newest of them.
+    """
     if event.lifecycle is None:
         return state
+    if _newer(key, state.last_key):
+        state = state.model_copy(update={"last_event": event.type, "last_key": key})
     return _apply_lifecycle(state, event.lifecycle, key, max_qr_attempts)
 
 

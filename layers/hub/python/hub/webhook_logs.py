@@ -96,7 +96,7 @@ def retry(tenant_id: str, webhook_id: str) -> dict[str, Any]:
     now = datetime.now(timezone.utc)
     if log.status in ("success", "failed"):
         ddb.client().transact_write_items(TransactItems=counters.stats_updates(
-            tenant_id, log.instanceId, log.updatedAt[:10], {log.status: -1},
+            tenant_id, log.instanceId, log.updatedAt[:10], counters.outcome_deltas(log.status, log.event, sign=-1),
         ))
     try:
         updated = delivery_store.requeue(log, iso(now))
@@ -123,7 +123,6 @@ def stats(tenant_id: str, instance_id: str | None, days: int) -> dict[str, Any]:
         "total": total,
         "success": success,
         "failed": failed,
-        "pending": max(total - success - failed, 0),
         "successRate": f"{(success / total * 100) if total else 0:.2f}",
         "topEvents": [{"event": name, "count": count} for name, count in top[:10]],
         "instanceId": instance_id,

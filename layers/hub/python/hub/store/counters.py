@@ -107,6 +107,11 @@ def _stats_sk(instance_id: str, day: str) -> str:
     return f"stats#{instance_id}#{day}"
 
 
+def outcome_deltas(status: str, event: str, sign: int = 1) -> dict[str, int]:
+    """Stats counted when a delivery ends (or, with sign -1, un-counted when it is retried)."""
+    return {"total": sign, status: sign, f"ev#{event}": sign}
+
+
 def stats_updates(tenant_id: str, instance_id: str, day: str, deltas: dict[str, int]) -> list[dict[str, Any]]:
     """Adds to the per-day delivery stats of the instance and of the whole tenant."""
     return [
