@@ -396,25 +396,17 @@ class Api:
 
     def __init__(self) -> None:
         from hub import catalog
-        from local.gateway import Gateway, compile_routes
-        from local.runtime import Invoker
+        from local.client import InProcessClient
+        from local.gateway import compile_routes
 
-        self.invoker = Invoker()
-        self.gateway = Gateway(self.invoker)
+        self.client = InProcessClient(ADMIN_KEY)
+        self.invoker = self.client.invoker
+        self.gateway = self.client.gateway
         self.resources = compile_routes(catalog.ROUTES)
 
-    def call(self, method: str, target: str, *, body: Any = None, raw: bytes | None = None,
-             headers: dict[str, str] | None = None, api_key: str | None = None, admin: bool = False) -> Reply:
-        sent = dict(headers or {})
-        payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
-        if body is not None and raw is None:
-            sent.setdefault("Content-Type", "application/json")
-        if api_key:
-            sent["X-API-Key"] = api_key
-        if admin:
-            sent["X-Admin-Key"] = ADMIN_KEY
+    def call(self, method: str, target: str, **request: Any) -> Reply:
         with quiet():
-            response = self.gateway.handle(method, target, list(sent.items()), payload)
+            response = self.client.request(method, target, **request)
         return Reply(response.status, response.body)
 
     def event(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[str, dict[str, Any]]:

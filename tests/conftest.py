@@ -78,22 +78,12 @@ class Api:
     """Calls the catalog's routes with API Gateway proxy events, in process."""
 
     def __init__(self) -> None:
-        from local.gateway import Gateway
-        from local.runtime import Invoker
+        from local.client import InProcessClient
 
-        self._gateway = Gateway(Invoker())
+        self._client = InProcessClient(ADMIN_KEY)
 
-    def call(self, method: str, target: str, *, body: Any = None, raw: bytes | None = None,
-             headers: dict[str, str] | None = None, api_key: str | None = None, admin: bool = False) -> Reply:
-        sent_headers = dict(headers or {})
-        payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
-        if body is not None and raw is None:
-            sent_headers.setdefault("Content-Type", "application/json")
-        if api_key:
-            sent_headers["X-API-Key"] = api_key
-        if admin:
-            sent_headers["X-Admin-Key"] = ADMIN_KEY
-        response = self._gateway.handle(method, target, list(sent_headers.items()), payload)
+    def call(self, method: str, target: str, **request: Any) -> Reply:
+        response = self._client.request(method, target, **request)
         return Reply(response.status, {k.lower(): v for k, v in response.headers}, response.body)
 
     def create_tenant(self, name: str = "acme") -> dict[str, Any]:
