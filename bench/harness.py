@@ -401,7 +401,6 @@ class Api:
 
         self.client = InProcessClient(ADMIN_KEY)
         self.invoker = self.client.invoker
-        self.gateway = self.client.gateway
         self.resources = compile_routes(catalog.ROUTES)
 
     def call(self, method: str, target: str, **request: Any) -> Reply:
