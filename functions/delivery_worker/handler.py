@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from hub import delivering, sender
+from hub import catalog, delivering, sender
 from hub.observability import logger, metrics, make_tracer
 
 tracer = make_tracer()
@@ -17,9 +17,9 @@ processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_
 executor = ThreadPoolExecutor(max_workers=sender.POOL_SIZE)
 
 METRIC_BY_OUTCOME = {
-    delivering.Outcome.DELIVERED: "DeliverySucceeded",
-    delivering.Outcome.FAILED: "DeliveryFailed",
-    delivering.Outcome.PARKED: "DeliveryUnparseable",
+    delivering.Outcome.DELIVERED: catalog.Metric.DELIVERY_SUCCEEDED,
+    delivering.Outcome.FAILED: catalog.Metric.DELIVERY_FAILED,
+    delivering.Outcome.PARKED: catalog.Metric.DELIVERY_UNPARSEABLE,
 }
 
 
@@ -29,7 +29,7 @@ def _deliver(record: SQSRecord, first_copies: set[str]) -> delivering.Outcome:
     try:
         outcome = delivering.process(record.body, record.receipt_handle, int(record.attributes.approximate_receive_count))
     except delivering.RetryLater:
-        metrics.add_metric(name="DeliveryRetried", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=catalog.Metric.DELIVERY_RETRIED, unit=MetricUnit.Count, value=1)
         raise
     if outcome in METRIC_BY_OUTCOME:
         metrics.add_metric(name=METRIC_BY_OUTCOME[outcome], unit=MetricUnit.Count, value=1)

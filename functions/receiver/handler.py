@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from hub import api, dialects, errors, receiving, security
+from hub import api, catalog, dialects, errors, receiving, security
 from hub.observability import logger, metrics
 from hub.store import sessions
 
@@ -41,7 +41,8 @@ def _normalized(body, session_id: str):
 def _accept(record: sessions.SessionRecord, body, raw: bytes):
     event = _normalized(body, record.sessionId)
     receipt = receiving.receive(record, event, raw, datetime.now(timezone.utc))
-    metrics.add_metric(name="DuplicateEvents" if receipt.duplicate else "EventsReceived", unit=MetricUnit.Count, value=1)
+    metric = catalog.Metric.DUPLICATE_EVENTS if receipt.duplicate else catalog.Metric.EVENTS_RECEIVED
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     logger.info("event received", extra={"sessionId": record.sessionId, **receipt.model_dump()})
     return api.ok(receipt.model_dump())
 

@@ -9,6 +9,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
 
+from hub import catalog
+
 from ..config import HubConfig
 from .api import HubApi
 from .functions import HubFunctions, gateway_functions
@@ -16,14 +18,7 @@ from .queues import HubQueues
 
 PERIOD = Duration.minutes(5)
 
-# Custom metrics the functions emit with Powertools Metrics (namespace
-# POWERTOOLS_METRICS_NAMESPACE, dimension service=POWERTOOLS_SERVICE_NAME).
-EVENTS_RECEIVED = "EventsReceived"
-DUPLICATE_EVENTS = "DuplicateEvents"
-DELIVERY_UNPARSEABLE = "DeliveryUnparseable"
-DELIVERY_SUCCEEDED = "DeliverySucceeded"
-DELIVERY_FAILED = "DeliveryFailed"
-DELIVERY_RETRIED = "DeliveryRetried"
+# Custom metrics: catalog.Metric (namespace POWERTOOLS_METRICS_NAMESPACE, dimension service).
 
 
 class HubObservability(Construct):
@@ -69,8 +64,8 @@ class HubObservability(Construct):
             )
 
         # -- deliveries -------------------------------------------------------------------
-        succeeded = self.metric(DELIVERY_SUCCEEDED)
-        failed = self.metric(DELIVERY_FAILED)
+        succeeded = self.metric(catalog.Metric.DELIVERY_SUCCEEDED)
+        failed = self.metric(catalog.Metric.DELIVERY_FAILED)
         self.failure_rate = cw.MathExpression(
             expression="IF((s + f) > 0, 100 * f / (s + f), 0)",
             using_metrics={"s": succeeded, "f": failed},
@@ -161,17 +156,17 @@ class HubObservability(Construct):
         gateway = sorted(gateway_functions())
         dashboard.add_widgets(
             cw.GraphWidget(title="Events received",
-                           left=[self.metric(EVENTS_RECEIVED), self.metric(DUPLICATE_EVENTS)], width=8),
+                           left=[self.metric(catalog.Metric.EVENTS_RECEIVED), self.metric(catalog.Metric.DUPLICATE_EVENTS)], width=8),
             cw.GraphWidget(
                 title="Deliveries by outcome",
-                left=[self.metric(DELIVERY_SUCCEEDED), self.metric(DELIVERY_FAILED), self.metric(DELIVERY_RETRIED),
-                      self.metric(DELIVERY_UNPARSEABLE)],
+                left=[self.metric(catalog.Metric.DELIVERY_SUCCEEDED), self.metric(catalog.Metric.DELIVERY_FAILED), self.metric(catalog.Metric.DELIVERY_RETRIED),
+                      self.metric(catalog.Metric.DELIVERY_UNPARSEABLE)],
                 right=[self.failure_rate],
                 width=8,
             ),
             cw.GraphWidget(
                 title="Retry depth",
-                left=[self.metric(DELIVERY_RETRIED)],
+                left=[self.metric(catalog.Metric.DELIVERY_RETRIED)],
                 right=[q.queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum")
                        for q in queues.by_id.values()],
                 width=8,

@@ -204,6 +204,18 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
+class Metric:
+    """Custom CloudWatch metrics the handlers emit (namespace POWERTOOLS_METRICS_NAMESPACE); alarms and the
+    dashboard are built on these names."""
+
+    EVENTS_RECEIVED = "EventsReceived"
+    DUPLICATE_EVENTS = "DuplicateEvents"
+    DELIVERY_SUCCEEDED = "DeliverySucceeded"
+    DELIVERY_FAILED = "DeliveryFailed"
+    DELIVERY_RETRIED = "DeliveryRetried"
+    DELIVERY_UNPARSEABLE = "DeliveryUnparseable"
+
+
 def table(table_id: str) -> Table:
     return next(t for t in TABLES if t.id == table_id)
 
