@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from hub import PRODUCT, VERSION, api, errors, registry, settings, views
+from hub import PRODUCT, VERSION, api, clock, errors, registry, settings, views
 from hub.observability import logger, make_tracer
 from hub.store import counters, ddb
 from hub.store import sessions as session_store
@@ -69,7 +69,7 @@ def handle_list_sessions(
         records, last_key = session_store.query_page(tenant_id, user_id=userId, status=status, limit=limit, cursor=start)
     except ValueError as error:
         raise errors.validation_error("cursor is not valid", [{"field": "cursor", "message": "not a cursor of this listing"}]) from error
-    extra = {"summary": counters.read_summary(tenant_id, userId, status), "timestamp": api.now_iso()}
+    extra = {"summary": counters.read_summary(tenant_id, userId, status), "timestamp": clock.now_iso()}
     next_cursor = ddb.encode_cursor(last_key)
     if next_cursor:
         extra["nextCursor"] = next_cursor

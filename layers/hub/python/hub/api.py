@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -26,10 +25,6 @@ def json_response(status: int, body: dict[str, Any]) -> Response:
 
 def ok(data: Any, status: int = 200, **extra: Any) -> Response:
     return json_response(status, {"success": True, "data": data, **extra})
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _validation_response(error: RequestValidationError) -> Response:

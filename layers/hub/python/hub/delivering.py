@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from hub import backoff, queue, sender, signing
 from hub.deliveries import Attempt, DeliveryLog, DeliveryMessage
-from hub.receiving import iso
+from hub.clock import iso
 from hub.store import counters, ddb
 from hub.store import deliveries as delivery_store
 

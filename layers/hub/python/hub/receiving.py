@@ -1,7 +1,8 @@
 """Accepting one normalized gateway event: dedupe, state, fan-out, all in one transaction.
 
-The event record (dedupe), the session's new state, the summary and usage counters
-and one pending delivery log per matching subscription are written atomically, so
+The event record (dedupe), the session's new state and summary counters (session
+events only), the usage counter and one pending delivery log per matching
+subscription are written atomically, so
 two concurrent copies of an event cannot both apply, and an accepted event always
 has its deliveries. The queue messages are sent after the commit; if that send
 fails the gateway gets a 503, and its retry (a duplicate) sends them again.
@@ -16,6 +17,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from hub import errors, outbound, queue, settings, state
+from hub.clock import iso
 from hub.deliveries import DeliveryLog, Target
 from hub.events import NormalizedEvent, SessionStatus
 from hub.store import counters, ddb
@@ -31,10 +33,6 @@ class Receipt(BaseModel):
     eventId: str
     event: str
     duplicate: bool
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _session_data(event: NormalizedEvent, before: state.SessionView, after: state.SessionView,
@@ -180,8 +178,8 @@ def _plan(record: SessionRecord, event: NormalizedEvent, key: str, event_id: str
 def _dispatch(webhook_ids: list[str]) -> None:
     try:
         refused = queue.enqueue(webhook_ids) if webhook_ids else []
-    except ClientError as error:
-        raise errors.unavailable("Event accepted but not yet queued for delivery; retry the request") from error
+    except ClientError:
+        refused = webhook_ids
     if refused:
         raise errors.unavailable("Event accepted but not yet queued for delivery; retry the request")
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub import errors, security, settings, urls
 from hub.events import SessionStatus
-from hub.receiving import iso
+from hub.clock import iso
 from hub.store import counters, ddb
 from hub.store import sessions as session_store
 from hub.store.sessions import SessionRecord

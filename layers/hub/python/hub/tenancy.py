@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub import errors, security, settings
-from hub.receiving import iso
+from hub.clock import iso
 from hub.store import ddb
 from hub.store import tenants as tenant_store
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub import errors, outbound, queue, sender, settings, signing, urls
 from hub.deliveries import DeliveryLog
-from hub.receiving import iso
+from hub.clock import iso
 from hub.store import counters, ddb
 from hub.store import deliveries as delivery_store
 from hub.store import sessions as session_store
