@@ -15,7 +15,7 @@ units the cost figure prices.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Any, Callable
 
 from bench import harness as h

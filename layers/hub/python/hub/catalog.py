@@ -6,7 +6,7 @@ these objects; nothing else lists a route, a table or a queue.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Auth = Literal["tenant", "admin", "gateway", "public"]

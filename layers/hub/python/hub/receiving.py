@@ -10,7 +10,7 @@ fails the gateway gets a 503, and its retry (a duplicate) sends them again.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError

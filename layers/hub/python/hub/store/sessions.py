@@ -136,7 +136,7 @@ def query_page(
                       ExpressionAttributeValues=ddb.values(pk=f"{tenant_id}#{user_id}"))
         if status is not None:
             attribute = "bucket" if status in state.BUCKETS else "status"
-            params.update(FilterExpression=f"#f = :f", ExpressionAttributeNames={"#f": attribute})
+            params.update(FilterExpression="#f = :f", ExpressionAttributeNames={"#f": attribute})
             params["ExpressionAttributeValues"].update(ddb.values(f=status))
     elif status is not None:
         index, key = ("byBucket", "bucketKey") if status in state.BUCKETS else ("byStatus", "statusKey")
