@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -158,6 +159,11 @@ def delete_older_than(tenant_id: str, instance_id: str | None, cutoff: str | Non
     keys = [{"DeleteRequest": {"Key": {"webhookId": item["webhookId"]}}} for page in pages for item in page["Items"]]
     for start in range(0, len(keys), 25):
         pending = {ddb.name(TABLE): keys[start:start + 25]}
-        while pending:
+        for pause in (0, 0.05, 0.1, 0.2, 0.4, 0.8):
+            time.sleep(pause)
             pending = ddb.client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not pending:
+                break
+        else:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "logs still unprocessed"}}, "BatchWriteItem")
     return len(keys)
