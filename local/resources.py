@@ -73,3 +73,33 @@ def create_all(visibility_timeout_s: int = 60) -> None:
     sqs = boto3.client("sqs")
     for queue in catalog.QUEUES:
         create_queue(sqs, queue, visibility_timeout_s)
+
+
+_atomic = False
+
+
+def make_dynamodb_writes_atomic() -> None:
+    """Makes moto's DynamoDB writes atomic, as DynamoDB's are (idempotent, process-wide).
+
+    moto applies an update as read-modify-write and restores a snapshot of every table
+    when a transaction fails, with no lock: concurrent requests (the delivery worker's
+    threads, the local hub's functions) would lose updates that DynamoDB never loses.
+    One lock per write request restores DynamoDB's per-request atomicity.
+    """
+    global _atomic
+    if _atomic:
+        return
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("transact_write_items", "update_item", "put_item", "delete_item", "batch_write_item"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(self, *args, _original=original, **kwargs):
+            with lock:
+                return _original(self, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, locked)
+    _atomic = True

@@ -48,6 +48,7 @@ def aws():
 
     from local import resources
 
+    resources.make_dynamodb_writes_atomic()
     with mock_aws():
         reset_cached_clients()
         resources.create_all(visibility_timeout_s=30)

@@ -111,17 +111,7 @@ def test_late_event_is_kept_but_does_not_roll_back(api, session):
     assert len(held) == 2
 
 
-def test_concurrent_copies_of_one_event_apply_once(api, session, monkeypatch):
-    """Four copies race; DynamoDB serializes transactions, moto in-process does not (a failed
-    transaction restores a snapshot of every table), so the test serializes them as DynamoDB does."""
-    client, lock = ddb.client(), threading.Lock()
-    real_transact = client.transact_write_items
-
-    def serialized(**kwargs):
-        with lock:
-            return real_transact(**kwargs)
-
-    monkeypatch.setattr(client, "transact_write_items", serialized)
+def test_concurrent_copies_of_one_event_apply_once(api, session):
     record = session_store.get(session["sessionId"])
     event = dialects.normalize({"event": "ready", "data": {}}, session_id=session["sessionId"])
     receipts = []
