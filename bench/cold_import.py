@@ -43,16 +43,13 @@ def _python() -> str:
 def lambda_environment(function_name: str, memory_mb: int) -> dict[str, str]:
     """What Lambda and the stack put in a function's environment (no tracing switch-off)."""
     from hub import catalog, settings
+    from local.resources import FAKE_AWS_ENV
 
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         "TZ": ":UTC",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
+        **FAKE_AWS_ENV,
         "AWS_LAMBDA_FUNCTION_NAME": f"wa-hub-{function_name}",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

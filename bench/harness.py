@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterable
 
+from local.resources import FAKE_AWS_ENV
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAYER = os.path.join(ROOT, "layers", "hub", "python")
 RESULTS_PATH = os.path.join(ROOT, "bench", "results.json")
@@ -35,11 +37,7 @@ ADMIN_KEY = "adm_bench_operator_key_0123456789"
 # (HUB_LOCAL allows http:// loopback subscribers). LOG_LEVEL stays at the production default (INFO);
 # the log lines go to a sink, not the terminal.
 ENV = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
+    **FAKE_AWS_ENV,
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_DEV": "false",
     "LOG_LEVEL": "INFO",

@@ -28,7 +28,7 @@ from local.runtime import Invoker, Resolver, import_handler
 
 log = logging.getLogger("local")
 
-REGION = "us-east-1"
+REGION = resources.REGION
 
 _aws: ThreadedMotoServer | None = None
 _aws_lock = threading.Lock()
@@ -87,8 +87,7 @@ class LocalHub:
         # Environment first: handler modules read it (and make their clients) when imported.
         for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL_")] + ["AWS_PROFILE", "AWS_SESSION_TOKEN"]:
             os.environ.pop(name, None)
-        os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                          AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION)
+        os.environ.update(resources.FAKE_AWS_ENV)
         self.aws_endpoint = os.environ["AWS_ENDPOINT_URL"] = embedded_aws()
         for setting in settings.SETTINGS:  # what the stack sets on every function
             if setting.default:

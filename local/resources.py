@@ -9,6 +9,15 @@ import boto3
 
 from hub import catalog, settings
 
+REGION = "us-east-1"
+FAKE_AWS_ENV: dict[str, str] = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
+"""Region and credentials for the embedded AWS (moto accepts any); never real ones."""
+
 
 def _key_schema(partition: catalog.Key, sort: catalog.Key | None) -> list[dict]:
     schema = [{"AttributeName": partition.name, "KeyType": "HASH"}]

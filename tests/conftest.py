@@ -10,12 +10,10 @@ from typing import Any
 
 import pytest
 
+from local.resources import FAKE_AWS_ENV
+
 TEST_ENV = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
+    **FAKE_AWS_ENV,
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_DEV": "false",
     "LOG_LEVEL": "WARNING",
