@@ -308,3 +308,19 @@ def test_burst_through_a_flaky_subscriber_delivers_every_event(api, tenant, subs
     assert subscriber.delivered_ids() == sent
     assert sum(r["status"] == 500 for r in subscriber.received) == len(subscriber.received) // 3
     assert all(log["status"] == "success" for log in logs(api, key, "?limit=100"))
+
+
+def test_subscriptions_can_change_while_the_session_receives_events(api, tenant, subscriber):
+    from hub.store import sessions
+    from hub.subscriptions import Subscription
+
+    key = tenant["apiKey"]
+    subscribe(api, key, "s1", subscriber.url)
+    read_before_event = sessions.get("s1")
+    accept(status_event("s1"))
+    assert sessions.get("s1").version > read_before_event.version
+    replacement = Subscription(url=subscriber.url, secret="whsec_" + "A" * 44, events=["message.*"])
+    sessions.save_subscriptions(read_before_event, [replacement])
+    assert [s.events for s in sessions.get("s1").subscriptions] == [["message.*"]]
+    with pytest.raises(Exception, match="ConditionalCheckFailed"):
+        sessions.save_subscriptions(read_before_event, [replacement])

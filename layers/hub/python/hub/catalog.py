@@ -222,7 +222,3 @@ def table(table_id: str) -> Table:
 
 def function(name: str) -> Function:
     return next(f for f in FUNCTIONS if f.name == name)
-
-
-def routes_of(function_name: str) -> tuple[Route, ...]:
-    return tuple(r for r in ROUTES if r.function == function_name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -52,8 +53,6 @@ class DeliveryLog(BaseModel):
 
     def public(self, with_attempts: bool = True) -> dict[str, Any]:
         """The log as the API shows it (seed 003 fields), never the secret."""
-        import json
-
         shown: dict[str, Any] = {
             "webhookId": self.webhookId,
             "instanceId": self.instanceId,

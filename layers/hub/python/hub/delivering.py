@@ -25,7 +25,6 @@ from hub.store import deliveries as delivery_store
 
 class Outcome(str, Enum):
     DELIVERED = "delivered"
-    RESCHEDULED = "rescheduled"
     FAILED = "failed"
     SKIPPED = "skipped"
     PARKED = "parked"

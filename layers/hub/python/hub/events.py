@@ -43,11 +43,6 @@ EventType = Literal[
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 
-MessageStatus = Literal["failed", "pending", "sent", "delivered", "read", "played"]
-MESSAGE_STATUS_RANK: dict[str, int] = {
-    "failed": -1, "pending": 0, "sent": 1, "delivered": 2, "read": 3, "played": 4,
-}
-
 
 class Lifecycle(BaseModel):
     """What a session-lifecycle event says about the session's state.

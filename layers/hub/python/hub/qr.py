@@ -19,7 +19,3 @@ def png_data_url(text: str) -> str:
     buffer = io.BytesIO()
     code.make_image(image_factory=PyPNGImage).save(buffer)
     return DATA_URL_PREFIX + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def is_image_data_url(value: str) -> bool:
-    return value.startswith("data:image/")

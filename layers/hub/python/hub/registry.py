@@ -126,7 +126,7 @@ def set_default_subscription(tenant_id: str, instance_id: str, request: Subscrip
         session_store.save_subscriptions(record, [subscription, *others])
     except ClientError as error:
         if ddb.is_conditional_failure(error):
-            raise errors.conflict("Session changed meanwhile; retry") from error
+            raise errors.conflict("Subscriptions changed meanwhile; retry") from error
         raise
     shown: dict[str, Any] = {"instanceId": instance_id, "webhookUrl": subscription.url, "webhook": subscription.public()}
     if made_secret:

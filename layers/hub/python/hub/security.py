@@ -13,10 +13,6 @@ def new_api_key() -> str:
     return "wak_" + secrets.token_urlsafe(32)
 
 
-def new_admin_key() -> str:
-    return "adm_" + secrets.token_urlsafe(24)
-
-
 def new_inbound_secret() -> str:
     return "whin_" + secrets.token_urlsafe(32)
 

@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import errors, outbound, queue, sender, settings, signing, urls
+from hub import errors, outbound, queue, security, sender, settings, signing, urls
 from hub.deliveries import DeliveryLog
 from hub.clock import iso
 from hub.store import counters, ddb
@@ -57,8 +57,6 @@ def send_test(tenant_id: str, request: TestRequest) -> dict[str, Any]:
             raise errors.not_found("Session")
         secret = next((s.secret for s in record.subscriptions), None)
     if secret is None:
-        from hub import security
-
         secret = shown_secret = security.new_signing_secret()
     now = datetime.now(timezone.utc)
     event_id = "evt_test_" + secrets.token_hex(10)

@@ -27,6 +27,7 @@ class SessionRecord(BaseModel):
     status: str = state.SessionStatus.INITIALIZING.value
     bucket: str = "loading"
     version: int = 0
+    subscriptionsVersion: int = 0
     lastEventAt: str | None = None
     subscriptions: list[Subscription] = Field(default_factory=list)
     state: SessionState = Field(default_factory=SessionState)
@@ -104,16 +105,20 @@ def state_update_item(before: SessionRecord, after: SessionRecord) -> dict[str, 
 
 
 def save_subscriptions(record: SessionRecord, subscriptions: list[Subscription]) -> None:
-    """Replaces the session's subscriptions; ConditionalCheckFailed when the session changed meanwhile."""
+    """Replaces the session's subscriptions; ConditionalCheckFailed when they (not its state) changed meanwhile.
+
+    Subscriptions carry their own version, so a session busy with status events can still be reconfigured.
+    """
     ddb.client().update_item(
         TableName=ddb.name(TABLE),
         Key=ddb.to_item({"sessionId": record.sessionId}),
-        UpdateExpression="SET subscriptions = :subs, version = :next",
-        ConditionExpression="version = :version",
+        UpdateExpression="SET subscriptions = :subs, subscriptionsVersion = :next",
+        ConditionExpression="attribute_exists(sessionId) AND "
+                            "(attribute_not_exists(subscriptionsVersion) OR subscriptionsVersion = :current)",
         ExpressionAttributeValues=ddb.values(
             subs=[s.model_dump(exclude_none=True) for s in subscriptions],
-            version=record.version,
-            next=record.version + 1,
+            current=record.subscriptionsVersion,
+            next=record.subscriptionsVersion + 1,
         ),
     )
 

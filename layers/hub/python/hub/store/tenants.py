@@ -60,11 +60,6 @@ def _record(tenant_id: str) -> dict[str, Any] | None:
     return ddb.from_item(item) if item else None
 
 
-def get(tenant_id: str) -> Tenant | None:
-    record = _record(tenant_id)
-    return Tenant.model_validate(record) if record else None
-
-
 def list_all() -> list[Tenant]:
     pages = ddb.client().get_paginator("query").paginate(
         TableName=ddb.name(TABLE),
