@@ -58,7 +58,7 @@ def _seed(tenant_id: str) -> dict[str, Counter[str]]:
             sessionId=f"bench-{n:05d}", tenantId=tenant_id, userId=user_id, createdAt=created, updatedAt=created,
             inboundSecret=f"whin_bench_{n:05d}_0123456789abcdef0123456789", status=status.value, bucket=bucket,
         )
-        batch.append({"PutRequest": {"Item": session_store.create_item(record)["Put"]["Item"]}})
+        batch.append({"PutRequest": {"Item": session_store.item_of(record)}})
         if len(batch) == 25:
             flush()
         deltas = counters.transition_deltas(None, (record.status, record.bucket))

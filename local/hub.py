@@ -1,5 +1,5 @@
 """The whole hub in one process: embedded AWS (moto), the catalog's tables and queues, the SQS
-pollers, a dev tenant, and API Gateway's part played over HTTP. No business logic: every
+and DynamoDB stream pollers, a dev tenant, and API Gateway's part played over HTTP. No business logic: every
 request and message goes to the same handler functions Lambda runs.
 
 The embedded AWS is one per process, started on first use and emptied at every `start()`:
@@ -23,6 +23,7 @@ from moto.server import ThreadedMotoServer
 from hub import catalog, settings
 from local import resources
 from local.gateway import Gateway, GatewayServer
+from local import streams
 from local.poller import SqsPoller
 from local.runtime import Invoker, Resolver, import_handler
 
@@ -67,7 +68,7 @@ class LocalHub:
         self._saved_env: dict[str, str] | None = None
         self._server: GatewayServer | None = None
         self._serving: threading.Thread | None = None
-        self._pollers: list[SqsPoller] = []
+        self._pollers: list[SqsPoller | streams.StreamPoller] = []
         self.gateway: Gateway | None = None
 
     @property
@@ -107,6 +108,9 @@ class LocalHub:
             poller = SqsPoller(function, invoker, os.environ[queues[function.sqs_trigger].env_var])
             poller.start()
             self._pollers.append(poller)
+        for stream_poller in streams.pollers(invoker):
+            stream_poller.start()
+            self._pollers.append(stream_poller)
 
         if self._create_dev_tenant:
             self._make_dev_tenant()

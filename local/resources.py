@@ -51,6 +51,8 @@ def create_table(client, table: catalog.Table) -> None:
             }
             for index in table.indexes
         ]
+    if table.stream:
+        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": table.stream}
     client.create_table(**params)
     if table.ttl_attribute:
         client.update_time_to_live(

@@ -73,16 +73,44 @@ class Reply:
         return self.json["error"]["code"]
 
 
-class Api:
-    """Calls the catalog's routes with API Gateway proxy events, in process."""
+class Streams:
+    """Lambda's DynamoDB stream event sources with no lag (local.streams): `pump()` hands every new
+    record to the dispatcher and the aggregator, and lets their exceptions through."""
 
     def __init__(self) -> None:
+        from local import streams
+        from local.runtime import Invoker
+
+        self._pollers = streams.pollers(Invoker(), raise_errors=True)
+
+    def pump(self) -> int:
+        from local import streams
+
+        return streams.drain_all(self._pollers)
+
+
+@pytest.fixture
+def streams(aws) -> Streams:
+    return Streams()
+
+
+class Api:
+    """Calls the catalog's routes with API Gateway proxy events, in process.
+
+    The streams are pumped before and after each call, as if the dispatcher and the aggregator
+    kept up instantly: a test reads counters and queues as they are once Lambda has caught up.
+    """
+
+    def __init__(self, streams: Streams) -> None:
         from local.client import InProcessClient
 
         self._client = InProcessClient(ADMIN_KEY)
+        self.streams = streams
 
     def call(self, method: str, target: str, **request: Any) -> Reply:
+        self.streams.pump()
         response = self._client.request(method, target, **request)
+        self.streams.pump()
         return Reply(response.status, {k.lower(): v for k, v in response.headers}, response.body)
 
     def create_tenant(self, name: str = "acme") -> dict[str, Any]:
@@ -97,8 +125,8 @@ class Api:
 
 
 @pytest.fixture
-def api(aws) -> Api:
-    return Api()
+def api(streams: Streams) -> Api:
+    return Api(streams)
 
 
 @pytest.fixture

@@ -137,6 +137,10 @@ class HubFunctions(Construct):
                 # The consumer moves a delivery whose retries are exhausted to the DLQ itself.
                 q.dlq.grant_send_messages(role)
 
+        for trigger in spec.stream_triggers:
+            # The table's name too, so the function can tell which stream a record came from.
+            environment[catalog.table(trigger.table).env_var] = tables.by_id[trigger.table].table_name
+
         function = lambda_.Function(
             scope,
             "Function",
@@ -164,6 +168,18 @@ class HubFunctions(Construct):
                 batch_size=spec.batch_size,
                 max_concurrency=spec.max_concurrency,
                 report_batch_item_failures=True,
+            ))
+
+        failures = queues.by_id[catalog.DELIVERY_QUEUE.id].dlq
+        for trigger in spec.stream_triggers:
+            function.add_event_source(sources.DynamoEventSource(
+                tables.by_id[trigger.table],
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=trigger.batch_size,
+                max_batching_window=Duration.seconds(trigger.batching_window_s) if trigger.batching_window_s else None,
+                retry_attempts=trigger.retry_attempts,
+                bisect_batch_on_error=trigger.bisect_on_error,
+                on_failure=sources.SqsDlq(failures),
             ))
 
         return HubFunction(spec=spec, function=function, role=role, log_group=log_group)

@@ -33,6 +33,7 @@ class HubTables(Construct):
                 ),
                 encryption=dynamodb.TableEncryption.AWS_MANAGED,
                 time_to_live_attribute=spec.ttl_attribute,
+                stream=dynamodb.StreamViewType[spec.stream] if spec.stream else None,
                 removal_policy=removal_policy,
                 deletion_protection=removal_policy == RemovalPolicy.RETAIN,
             )

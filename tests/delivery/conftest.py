@@ -75,20 +75,29 @@ def accept(event: NormalizedEvent):
 
 
 class Worker:
-    """Plays Lambda's SQS poller for the delivery worker (local.poller, no wait)."""
+    """Plays Lambda's SQS poller for the delivery worker (local.poller, no wait), with the streams
+    pumped around each poll (the dispatcher queues what was accepted, the aggregator counts)."""
 
-    def __init__(self) -> None:
+    def __init__(self, streams) -> None:
+        self.streams = streams
         from local.poller import SqsPoller
         from local.runtime import Invoker
 
         function = next(f for f in catalog.FUNCTIONS if f.sqs_trigger == catalog.DELIVERY_QUEUE.id)
         self.poller = SqsPoller(function, Invoker(), queue.queue_url(), sqs=queue.client(), wait_s=0)
 
+    def poll_once(self) -> int:
+        """One receive / invoke / delete cycle of the worker, with the streams pumped before and after."""
+        self.streams.pump()
+        received = self.poller.poll_once()
+        self.streams.pump()
+        return received
+
     def drain(self, until: Callable[[], bool] = lambda: False, timeout_s: float = 15.0) -> None:
         """Polls until the queue is empty and nothing is in flight, or `until()` holds."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            received = self.poller.poll_once()
+            received = self.poll_once()
             if until():
                 return
             if not received:
@@ -102,8 +111,8 @@ class Worker:
 
 
 @pytest.fixture
-def worker(aws) -> Worker:
-    return Worker()
+def worker(streams) -> Worker:
+    return Worker(streams)
 
 
 def dead_letters() -> list[str]:

@@ -120,12 +120,12 @@ def test_backoff_hides_the_message_in_sqs(api, tenant, subscriber, worker):
     subscriber.behaviour = lambda n, _: Response("no", status=500)
     subscribe(api, key, "s1", subscriber.url, retry={"attempts": 1, "delayMs": 2000})
     accept(status_event("s1"))
-    worker.poller.poll_once()
+    worker.poll_once()
     [log] = logs(api, key)
     assert log["status"] == "retrying"
     next_at = datetime.fromisoformat(log["nextAttemptAt"].replace("Z", "+00:00"))
     assert 1 <= (next_at - datetime.now(timezone.utc)).total_seconds() <= 2.5
-    assert worker.poller.poll_once() == 0
+    assert worker.poll_once() == 0
     time.sleep(2.2)
     worker.drain()
     assert len(subscriber.received) == 2
@@ -145,6 +145,7 @@ def test_partial_batch_failure_reports_only_the_failed_ids(api, tenant, httpserv
     subscribe(api, key, "bad", httpserver.url_for("/bad"))
     accept(status_event("good"))
     accept(status_event("bad"))
+    api.streams.pump()
     messages = queue.client().receive_message(QueueUrl=queue.queue_url(), MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
     assert len(messages) == 2
     result = handler(build_sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1"),

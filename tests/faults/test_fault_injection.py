@@ -52,9 +52,9 @@ def session(api, tenant, subscriber):
 
 
 @pytest.mark.parametrize("code", ["ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError"])
-def test_storage_failure_during_receipt_is_a_retryable_5xx_and_the_retry_applies_once(
+def test_storage_failure_recording_the_event_is_a_retryable_5xx_and_the_retry_applies_once(
         api, session, subscriber, worker, monkeypatch, code):
-    failing = FailingClient(ddb.client(), "transact_write_items", code)
+    failing = FailingClient(ddb.client(), "put_item", code)
     monkeypatch.setattr(ddb, "client", lambda: failing)
     body = {"event": "ready", "data": {}, "timestamp": 1735732800}
     first = post_signed(api, session, body)
@@ -62,7 +62,8 @@ def test_storage_failure_during_receipt_is_a_retryable_5xx_and_the_retry_applies
     monkeypatch.undo()
     status = api.call("GET", "/api/whatsapp/session/status/wa-1", api_key=session["apiKey"]).data
     assert status["status"] == "initializing"
-    assert api.call("GET", "/api/webhook/logs", api_key=session["apiKey"]).data == []
+    worker.drain()
+    assert subscriber.received == []
     retried = post_signed(api, session, body)
     assert retried.status == 200 and retried.data["duplicate"] is False
     assert post_signed(api, session, body).data["duplicate"] is True
@@ -70,25 +71,63 @@ def test_storage_failure_during_receipt_is_a_retryable_5xx_and_the_retry_applies
     assert len(subscriber.received) == 1
 
 
-def test_read_failure_during_receipt_is_503(api, session, monkeypatch):
-    failing = FailingClient(ddb.client(), "get_item", "ServiceUnavailable")
+def test_storage_failure_writing_the_session_is_a_5xx_and_the_retry_applies_the_recorded_event(
+        api, session, subscriber, worker, monkeypatch):
+    failing = FailingClient(ddb.client(), "update_item", "ThrottlingException")
     monkeypatch.setattr(ddb, "client", lambda: failing)
-    reply = post_signed(api, session, {"event": "ready", "data": {}})
-    assert (reply.status, reply.error_code) == (503, "UNAVAILABLE")
-
-
-def test_queue_failure_after_commit_is_recovered_by_the_gateway_retry(api, session, subscriber, worker, monkeypatch):
-    failing = FailingClient(queue.client(), "send_message_batch", "InternalError")
-    monkeypatch.setattr(queue, "client", lambda: failing)
     body = {"event": "ready", "data": {}}
-    assert post_signed(api, session, body).status == 503
+    first = post_signed(api, session, body)
+    assert (first.status, first.error_code) == (503, "UNAVAILABLE")
     monkeypatch.undo()
+    status = api.call("GET", "/api/whatsapp/session/status/wa-1", api_key=session["apiKey"]).data
+    assert status["status"] == "initializing"
     retried = post_signed(api, session, body)
     assert retried.status == 200 and retried.data["duplicate"] is True
+    status = api.call("GET", "/api/whatsapp/session/status/wa-1", api_key=session["apiKey"]).data
+    assert status["status"] == "session_connected"
+    worker.drain()
+    assert len(subscriber.received) == 1
+    summary = api.call("GET", "/api/whatsapp/session/list-realtime", api_key=session["apiKey"]).json["summary"]
+    assert (summary["connected"], summary["total"]) == (1, 1)
+    assert post_signed(api, session, {"event": "disconnected", "data": {"reason": "NAVIGATION"}}).status == 200
+    assert post_signed(api, session, body).data["duplicate"] is True
+    status = api.call("GET", "/api/whatsapp/session/status/wa-1", api_key=session["apiKey"]).data
+    assert status["status"] == "session_not_connected"
+
+
+def test_queue_failure_in_the_dispatcher_retries_the_batch_until_sqs_takes_it(api, session, subscriber, worker, monkeypatch):
+    from local import streams
+    from local.runtime import Invoker
+
+    failing = FailingClient(queue.client(), "send_message_batch", "InternalError", times=2)
+    monkeypatch.setattr(queue, "client", lambda: failing)
+    dispatcher = next(p for p in streams.pollers(Invoker()) if p.function.name == "dispatcher")
+    accept(status_event("wa-1"))
+    assert dispatcher.poll_once() == 0
+    assert dispatcher.poll_once() == 0
+    assert dispatcher.poll_once() == 1
+    monkeypatch.undo()
     worker.drain()
     assert len(subscriber.received) == 1
     [log] = api.call("GET", "/api/webhook/logs", api_key=session["apiKey"]).data
     assert (log["status"], log["attempts"]) == ("success", 1)
+
+
+def test_a_dispatcher_batch_that_keeps_failing_goes_to_the_dead_letter_queue(api, session, monkeypatch):
+    from local import streams
+    from local.runtime import Invoker
+
+    failing = FailingClient(queue.client(), "send_message_batch", "InternalError", times=1000)
+    monkeypatch.setattr(queue, "client", lambda: failing)
+    dispatcher = next(p for p in streams.pollers(Invoker()) if p.function.name == "dispatcher")
+    accept(status_event("wa-1"))
+    for _ in range(dispatcher.trigger.retry_attempts):
+        assert dispatcher.poll_once() == 0
+    assert dispatcher.poll_once() == 1
+    monkeypatch.undo()
+    [record] = [json.loads(body) for body in dead_letters()]
+    assert record["DDBStreamBatchInfo"]["batchSize"] == 1
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
 
 
 def short_visibility() -> None:
@@ -106,19 +145,21 @@ def crashing_poller(crash):
 
 
 def test_worker_dying_after_sending_redelivers_once_and_logs_one_success(api, session, subscriber, worker, monkeypatch):
-    real_record = delivering._record
+    from hub.store import deliveries as delivery_store
+
+    real_record = delivery_store.record_attempt
     calls = {"n": 0}
 
-    def dies_once(before, after, now):
+    def dies_once(before, after, stored):
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("worker killed between sending and recording")
-        return real_record(before, after, now)
+        return real_record(before, after, stored)
 
-    monkeypatch.setattr(delivering, "_record", dies_once)
+    monkeypatch.setattr(delivery_store, "record_attempt", dies_once)
     short_visibility()
     accept(status_event("wa-1"))
-    worker.poller.poll_once()
+    worker.poll_once()
     time.sleep(1.2)
     worker.drain()
     [log] = api.call("GET", "/api/webhook/logs", api_key=session["apiKey"]).data
@@ -252,16 +293,33 @@ def test_a_worker_error_on_the_last_receive_marks_the_log_failed_before_redrive(
     from hub import sender
 
     accept(status_event("wa-1"))
+    api.streams.pump()
     message = queue.client().receive_message(QueueUrl=queue.queue_url())["Messages"][0]
 
     def broken_post(*args, **kwargs):
         raise RuntimeError("unexpected bug")
 
     monkeypatch.setattr(sender, "post", broken_post)
-    for receive_count in (1, hub_catalog.DELIVERY_QUEUE.max_receive_count):
+    last = hub_catalog.DELIVERY_QUEUE.max_receive_count
+    expected_statuses = {1: [], 2: ["pending"], last: ["failed"]}
+    for receive_count, expected in expected_statuses.items():
         with pytest.raises(RuntimeError):
             delivering.process(message["Body"], message["ReceiptHandle"], receive_count)
-        [log] = api.call("GET", "/api/webhook/logs", api_key=session["apiKey"]).data
-        expected = "failed" if receive_count == hub_catalog.DELIVERY_QUEUE.max_receive_count else "pending"
-        assert log["status"] == expected
-    assert "RuntimeError" in log["error"]
+        logs = api.call("GET", "/api/webhook/logs", api_key=session["apiKey"]).data
+        assert [log["status"] for log in logs] == expected
+    assert "RuntimeError" in logs[0]["error"]
+
+
+def test_a_first_attempt_that_never_recorded_is_stored_as_failed_on_the_last_receive(api, session, monkeypatch):
+    from hub import catalog as hub_catalog
+    from hub import sender
+
+    accept(status_event("wa-1"))
+    api.streams.pump()
+    message = queue.client().receive_message(QueueUrl=queue.queue_url())["Messages"][0]
+    monkeypatch.setattr(delivering, "_current", lambda *args: (_ for _ in ()).throw(RuntimeError("broken")))
+    monkeypatch.setattr(sender, "post", lambda *args, **kwargs: pytest.fail("nothing may be sent"))
+    with pytest.raises(RuntimeError):
+        delivering.process(message["Body"], message["ReceiptHandle"], hub_catalog.DELIVERY_QUEUE.max_receive_count)
+    [log] = api.call("GET", "/api/webhook/logs", api_key=session["apiKey"]).data
+    assert (log["status"], log["attempts"]) == ("failed", 0)

@@ -64,7 +64,8 @@ def test_environment_from_catalog_and_settings(hub):
     for spec in catalog.FUNCTIONS:
         env = functions[spec.name]["Properties"]["Environment"]["Variables"]
         # Tables and queues: only the declared ones, with their real names / URLs.
-        expected_tables = {catalog.table(t).env_var: {"Ref": tables[t]} for t in spec.tables}
+        named = {*spec.tables, *(trigger.table for trigger in spec.stream_triggers)}
+        expected_tables = {catalog.table(t).env_var: {"Ref": tables[t]} for t in named}
         expected_queues = {}
         for q in spec.queues:
             expected_queues[queues[q].spec.env_var] = {"Ref": hub.logical_id(queues[q].queue)}
@@ -119,13 +120,17 @@ def test_admin_key_is_a_generated_secret_never_a_literal(hub):
     assert "AdminKeySecretName" in hub.json["Outputs"]
 
 
+RESOURCELESS_STREAM_ACTIONS = ("dynamodb:ListStreams",)
+"""Granted on "*" by CDK to stream readers: it lists stream ARNs and reads no data."""
+
+
 def test_no_policy_grants_wildcard_actions_or_data_on_any_resource(hub):
     for lid, policy in of_type(hub.resources, "AWS::IAM::Policy").items():
         for s in policy["Properties"]["PolicyDocument"]["Statement"]:
             actions = as_list(s["Action"])
             assert not any(a == "*" or a.endswith(":*") for a in actions), (lid, s)
             if "*" in as_list(s["Resource"]):
-                assert all(a.startswith("xray:") for a in actions), (lid, s)
+                assert all(a.startswith("xray:") or a in RESOURCELESS_STREAM_ACTIONS for a in actions), (lid, s)
 
 
 def test_least_privilege_data_access(hub):
@@ -138,15 +143,17 @@ def test_least_privilege_data_access(hub):
             actions = as_list(s["Action"])
             assert not any(a in ("*", "dynamodb:*", "sqs:*") or a.endswith(":*") for a in actions), s
             if s["Resource"] == "*":
-                # Only X-Ray, which has no resource-level permissions.
-                assert all(a.startswith("xray:") for a in actions), s
+                # Only X-Ray, and for stream readers ListStreams: no resource-level permissions exist for them.
+                allowed = RESOURCELESS_STREAM_ACTIONS if spec.stream_triggers else ()
+                assert all(a.startswith("xray:") or a in allowed for a in actions), s
             assert s["Effect"] == "Allow"
         dynamo_refs = set()
         for s in stmts:
-            if any(a.startswith("dynamodb:") for a in as_list(s["Action"])):
+            if any(a.startswith("dynamodb:") and a not in RESOURCELESS_STREAM_ACTIONS for a in as_list(s["Action"])):
                 dynamo_refs |= refs_in(s["Resource"])
                 assert "*" not in dumps(s["Resource"]), s
-        assert dynamo_refs & all_tables == {tables[t] for t in spec.tables}, spec.name
+        streamed = {trigger.table for trigger in spec.stream_triggers}
+        assert dynamo_refs & all_tables == {tables[t] for t in {*spec.tables, *streamed}}, spec.name
 
 
 def test_queue_permissions(hub):
@@ -168,8 +175,37 @@ def test_queue_permissions(hub):
         assert consumes == expected_consume, spec.name
 
 
+def event_source_mappings(hub, kind: str) -> dict:
+    """The stack's event source mappings whose source is a queue ("Arn") or a table stream ("StreamArn")."""
+    return {lid: m for lid, m in of_type(hub.resources, "AWS::Lambda::EventSourceMapping").items()
+            if m["Properties"]["EventSourceArn"]["Fn::GetAtt"][1] == kind}
+
+
+def test_stream_triggers(hub):
+    mappings = event_source_mappings(hub, "StreamArn")
+    triggers = [(f, t) for f in catalog.FUNCTIONS for t in f.stream_triggers]
+    assert len(mappings) == len(triggers) >= 4
+    dlq = hub.logical_id(hub.stack.queues.by_id[catalog.DELIVERY_QUEUE.id].dlq)
+    for spec, trigger in triggers:
+        fn_id = hub.logical_id(hub.stack.functions.by_name[spec.name].function)
+        table_id = hub.logical_id(hub.stack.tables.by_id[trigger.table])
+        (m,) = [m["Properties"] for m in mappings.values()
+                if m["Properties"]["FunctionName"] == {"Ref": fn_id}
+                and m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}]
+        assert m["BatchSize"] == trigger.batch_size
+        assert m["StartingPosition"] == "TRIM_HORIZON"
+        assert m["MaximumRetryAttempts"] == trigger.retry_attempts
+        assert m["BisectBatchOnFunctionError"] == trigger.bisect_on_error
+        assert m.get("MaximumBatchingWindowInSeconds", 0) == trigger.batching_window_s
+        assert m["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [dlq, "Arn"]}
+    for table in catalog.TABLES:
+        view = hub.resources[hub.logical_id(hub.stack.tables.by_id[table.id])]["Properties"].get("StreamSpecification")
+        assert view == ({"StreamViewType": table.stream} if table.stream else None)
+    assert {t.table for _, t in triggers} <= {t.id for t in catalog.TABLES if t.stream}
+
+
 def test_sqs_triggers(hub):
-    mappings = of_type(hub.resources, "AWS::Lambda::EventSourceMapping")
+    mappings = event_source_mappings(hub, "Arn")
     triggered = [f for f in catalog.FUNCTIONS if f.sqs_trigger]
     assert len(mappings) == len(triggered)
     for spec in triggered:

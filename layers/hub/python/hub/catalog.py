@@ -11,6 +11,7 @@ from typing import Literal
 
 Auth = Literal["tenant", "admin", "gateway", "public"]
 KeyType = Literal["S", "N"]
+StreamView = Literal["NEW_IMAGE", "NEW_AND_OLD_IMAGES"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Table:
     sort_key: Key | None = None
     indexes: tuple[Index, ...] = ()
     ttl_attribute: str | None = None
+    stream: StreamView | None = None
+    """The table's DynamoDB stream, read by the functions that have a StreamTrigger on it."""
 
 
 MAX_RETRY_ATTEMPTS = 10
@@ -57,6 +60,23 @@ class Queue:
 
 
 @dataclass(frozen=True)
+class StreamTrigger:
+    """A DynamoDB stream event source: Lambda reads the table's stream and invokes the function with batches.
+
+    A batch that keeps failing goes, after `retry_attempts`, to the delivery dead-letter queue (its
+    shard and sequence range, as Lambda's on-failure record), so nothing is dropped silently.
+    `bisect_on_error` splits a failing batch to isolate a bad record; it is off where the function
+    applies a batch as one idempotent unit (the aggregator).
+    """
+
+    table: str
+    batch_size: int
+    batching_window_s: int
+    retry_attempts: int
+    bisect_on_error: bool
+
+
+@dataclass(frozen=True)
 class Function:
     """A Lambda function: its folder under functions/, sizing, and what it touches."""
 
@@ -68,6 +88,7 @@ class Function:
     queues: tuple[str, ...] = ()
     sqs_trigger: str | None = None
     batch_size: int = 10
+    stream_triggers: tuple[StreamTrigger, ...] = ()
     max_concurrency: int | None = None
     manages_api_keys: bool = False
 
@@ -102,6 +123,7 @@ SESSIONS = Table(
         Index("byStatus", Key("statusKey"), Key("sessionId")),
         Index("byBucket", Key("bucketKey"), Key("sessionId")),
     ),
+    stream="NEW_AND_OLD_IMAGES",
 )
 EVENTS = Table(
     id="Events",
@@ -109,6 +131,7 @@ EVENTS = Table(
     partition_key=Key("sessionId"),
     sort_key=Key("eventKey"),
     ttl_attribute="expiresAt",
+    stream="NEW_AND_OLD_IMAGES",
 )
 COUNTERS = Table(
     id="Counters",
@@ -125,6 +148,7 @@ DELIVERIES = Table(
         Index("byInstance", Key("instanceKey"), Key("createdKey")),
     ),
     ttl_attribute="expiresAt",
+    stream="NEW_AND_OLD_IMAGES",
 )
 TABLES: tuple[Table, ...] = (TENANTS, SESSIONS, EVENTS, COUNTERS, DELIVERIES)
 
@@ -139,11 +163,10 @@ QUEUES: tuple[Queue, ...] = (DELIVERY_QUEUE,)
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="receiver",
-        description="Gateway webhooks: authenticate, validate, dedupe, normalize, apply state, fan out",
+        description="Gateway webhooks: authenticate, validate, normalize, apply state, record the event (dedupe)",
         memory_mb=512,
         timeout_s=10,
-        tables=(SESSIONS.id, EVENTS.id, COUNTERS.id, DELIVERIES.id),
-        queues=(DELIVERY_QUEUE.id,),
+        tables=(SESSIONS.id, EVENTS.id),
     ),
     Function(
         name="sessions",
@@ -169,15 +192,36 @@ FUNCTIONS: tuple[Function, ...] = (
         queues=(DELIVERY_QUEUE.id,),
     ),
     Function(
+        name="dispatcher",
+        description="Fans recorded events out to the delivery queue, one message per subscription",
+        memory_mb=256,
+        timeout_s=30,
+        tables=(DELIVERIES.id,),
+        queues=(DELIVERY_QUEUE.id,),
+        stream_triggers=(StreamTrigger(EVENTS.id, batch_size=100, batching_window_s=0, retry_attempts=100,
+                                       bisect_on_error=True),),
+    ),
+    Function(
         name="delivery_worker",
         description="Delivers queued events to subscribers, signed, with SQS-carried backoff",
         memory_mb=512,
         timeout_s=60,
-        tables=(DELIVERIES.id, COUNTERS.id),
+        tables=(DELIVERIES.id,),
         queues=(DELIVERY_QUEUE.id,),
         sqs_trigger=DELIVERY_QUEUE.id,
         batch_size=10,
         max_concurrency=20,
+    ),
+    Function(
+        name="aggregator",
+        description="Keeps the session summaries, usage and delivery stats counters from the tables' streams",
+        memory_mb=256,
+        timeout_s=60,
+        tables=(COUNTERS.id,),
+        stream_triggers=tuple(
+            StreamTrigger(table_id, batch_size=1000, batching_window_s=5, retry_attempts=100, bisect_on_error=False)
+            for table_id in (SESSIONS.id, EVENTS.id, DELIVERIES.id)
+        ),
     ),
 )
 
@@ -214,6 +258,8 @@ class Metric:
     DELIVERY_FAILED = "DeliveryFailed"
     DELIVERY_RETRIED = "DeliveryRetried"
     DELIVERY_UNPARSEABLE = "DeliveryUnparseable"
+    DELIVERIES_QUEUED = "DeliveriesQueued"
+    COUNTER_WRITES = "CounterWrites"
 
 
 def table(table_id: str) -> Table:

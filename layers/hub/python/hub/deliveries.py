@@ -75,6 +75,12 @@ class DeliveryLog(BaseModel):
 
 
 class DeliveryMessage(BaseModel):
-    """What the delivery queue carries: just the log to work on (it holds everything else)."""
+    """What the delivery queue carries: the delivery to work on.
+
+    A first attempt queued by the dispatcher carries the whole delivery (`first`), so the
+    worker sends it without reading its log, which the attempt then creates. Retries, manual
+    retries and redelivered copies carry just the id: the log holds everything else.
+    """
 
     webhookId: str
+    first: DeliveryLog | None = None

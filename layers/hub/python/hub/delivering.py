@@ -3,9 +3,13 @@
 Backoff is carried by SQS: a failed attempt with retries left hides its message for
 the backoff delay (visibility timeout) and is reported as a batch failure, so SQS
 hands it back later. When retries are exhausted the log becomes `failed` and the
-message is parked in the dead-letter queue. Recording an attempt is conditional on
-the attempt count read before sending, so a redelivered message can never record
-the same attempt twice.
+message is parked in the dead-letter queue.
+
+A first receive of the dispatcher's message carries the delivery whole: it is sent without
+reading anything, and the attempt creates the log. Every later receive (a retry, a copy
+redelivered after a crash) reads the log first and skips what is already done. Recording
+is conditional (the log must not exist yet, or must still have the attempt count read),
+so one attempt is never recorded twice.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pydantic import ValidationError
 from hub import backoff, queue, sender, signing
 from hub.deliveries import Attempt, DeliveryLog, DeliveryMessage
 from hub.clock import iso
-from hub.store import counters, ddb
+from hub.store import ddb
 from hub.store import deliveries as delivery_store
 
 
@@ -58,26 +62,6 @@ def _next_state(log: DeliveryLog, result: sender.AttemptResult, now: datetime) -
         "nextAttemptAt": iso(now + timedelta(seconds=delay)) if delay is not None else None,
     })
     return after, delay
-
-
-def _record(before: DeliveryLog, after: DeliveryLog, now: datetime) -> bool:
-    """Stores the attempt with its counters; False when another worker recorded it first."""
-    day = now.strftime("%Y-%m-%d")
-    succeeded = after.status == "success"
-    items = [
-        delivery_store.attempt_update_item(before, after),
-        counters.add_items(counters.usage_key(after.tenantId, day),
-                           {"deliveriesAttempted": 1, "deliveriesSucceeded": int(succeeded)}),
-    ]
-    if after.status in ("success", "failed"):
-        items += counters.stats_updates(after.tenantId, after.instanceId, day, counters.outcome_deltas(after.status, after.event))
-    try:
-        ddb.client().transact_write_items(TransactItems=items)
-    except ClientError as error:
-        if ddb.cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
-            return False
-        raise
-    return True
 
 
 def _early_copy(log: DeliveryLog, now: datetime) -> bool:
@@ -120,29 +104,49 @@ def process(body: str, receipt_handle: str, receive_count: int = 1) -> Outcome:
         queue.park_in_dead_letter_queue(body)
         return Outcome.PARKED
     try:
-        return _deliver(message, receipt_handle)
+        return _deliver(message, receipt_handle, receive_count)
     except RetryLater:
         raise
     except Exception as error:
         if receive_count >= queue.QUEUE.max_receive_count:
             delivery_store.mark_failed(message.webhookId, f"worker error on the last receive: {type(error).__name__}",
-                                       iso(datetime.now(timezone.utc)))
+                                       iso(datetime.now(timezone.utc)), unrecorded=message.first)
         raise
 
 
-def _deliver(message: DeliveryMessage, receipt_handle: str) -> Outcome:
+def _current(message: DeliveryMessage, receive_count: int) -> tuple[DeliveryLog | None, bool]:
+    """The delivery to work on, and whether it is stored in the table.
+
+    A dispatcher's message received again whose log does not exist yet (its first receive
+    failed before recording) stores the log as pending first, so it shows while it is retried.
+    """
+    if message.first is not None and receive_count == 1:
+        return message.first, False
     log = delivery_store.get(message.webhookId)
+    if log is None and message.first is not None:
+        try:
+            delivery_store.create(message.first)
+        except ClientError as error:
+            if not ddb.is_conditional_failure(error):
+                raise
+            return delivery_store.get(message.webhookId), True
+        return message.first, True
+    return log, log is not None
+
+
+def _deliver(message: DeliveryMessage, receipt_handle: str, receive_count: int) -> Outcome:
+    log, stored = _current(message, receive_count)
     now = datetime.now(timezone.utc)
     if log is None or log.status in ("success", "failed") or _early_copy(log, now):
         return Outcome.SKIPPED
     result = send_attempt(log, now)
     after, delay = _next_state(log, result, now)
-    if not _record(log, after, now):
+    if not delivery_store.record_attempt(log, after, stored):
         return Outcome.SKIPPED
     if delay is not None:
         queue.reschedule(receipt_handle, delay)
         raise RetryLater(f"{log.webhookId}: attempt {after.attempts} failed ({result.error}); retry in {delay} s")
     if after.status == "failed":
-        queue.park_in_dead_letter_queue(message.model_dump_json())
+        queue.park_in_dead_letter_queue(DeliveryMessage(webhookId=after.webhookId).model_dump_json())
         return Outcome.FAILED
     return Outcome.DELIVERED

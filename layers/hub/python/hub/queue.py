@@ -27,19 +27,33 @@ def dead_letter_url() -> str:
     return settings.env(QUEUE.dead_letter_env_var)
 
 
-def enqueue(webhook_ids: list[str], delay_seconds: int = 0) -> list[str]:
-    """Sends one message per delivery in batches of 10; returns the ids SQS refused."""
+MAX_BATCH_BYTES = 256 * 1024
+"""SQS's limit on one SendMessageBatch (all bodies together)."""
+
+
+def _batches(bodies: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """(webhook id, body) pairs in SendMessageBatch-sized groups: at most 10 and 256 KiB each."""
+    batches: list[list[tuple[str, str]]] = []
+    size = 0
+    for webhook_id, body in bodies:
+        length = len(body.encode("utf-8"))
+        if not batches or len(batches[-1]) == SQS_BATCH or size + length > MAX_BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append((webhook_id, body))
+        size += length
+    return batches
+
+
+def enqueue(messages: list[DeliveryMessage], delay_seconds: int = 0) -> list[str]:
+    """Sends one message per delivery, batched; returns the webhook ids SQS refused."""
     refused: list[str] = []
-    for start in range(0, len(webhook_ids), SQS_BATCH):
-        chunk = webhook_ids[start:start + SQS_BATCH]
+    for batch in _batches([(m.webhookId, m.model_dump_json(exclude_none=True)) for m in messages]):
         response = client().send_message_batch(
             QueueUrl=queue_url(),
-            Entries=[
-                {"Id": str(i), "MessageBody": DeliveryMessage(webhookId=w).model_dump_json(), "DelaySeconds": delay_seconds}
-                for i, w in enumerate(chunk)
-            ],
+            Entries=[{"Id": str(i), "MessageBody": body, "DelaySeconds": delay_seconds} for i, (_, body) in enumerate(batch)],
         )
-        refused += [chunk[int(f["Id"])] for f in response.get("Failed", [])]
+        refused += [batch[int(f["Id"])][0] for f in response.get("Failed", [])]
     return refused
 
 

@@ -74,12 +74,9 @@ def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[st
         status=SessionStatus.INITIALIZING.value, bucket="loading",
     )
     try:
-        ddb.client().transact_write_items(TransactItems=[
-            session_store.create_item(record),
-            *counters.summary_updates(tenant_id, request.userId, counters.transition_deltas(None, (record.status, record.bucket))),
-        ])
+        session_store.create(record)
     except ClientError as error:
-        if ddb.cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+        if ddb.is_conditional_failure(error):
             raise errors.conflict(f"Session {session_id!r} already exists") from error
         raise
     created: dict[str, Any] = {
@@ -98,12 +95,9 @@ def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[st
 def delete(tenant_id: str, session_id: str) -> None:
     record = owned_session(tenant_id, session_id)
     try:
-        ddb.client().transact_write_items(TransactItems=[
-            session_store.delete_item(record),
-            *counters.summary_updates(tenant_id, record.userId, counters.transition_deltas((record.status, record.bucket), None)),
-        ])
+        session_store.delete(record)
     except ClientError as error:
-        if ddb.cancellation_codes(error):
+        if ddb.is_conditional_failure(error):
             raise errors.conflict("Session changed while being deleted; retry") from error
         raise
 

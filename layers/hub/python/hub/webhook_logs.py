@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub import errors, outbound, queue, security, sender, settings, signing, urls
-from hub.deliveries import DeliveryLog
+from hub.deliveries import DeliveryLog, DeliveryMessage
 from hub.clock import iso
 from hub.store import counters, ddb
 from hub.store import deliveries as delivery_store
@@ -92,17 +92,13 @@ def retry(tenant_id: str, webhook_id: str) -> dict[str, Any]:
     """Re-queues a delivery now, whatever its status, with a fresh retry budget."""
     log = owned_log(tenant_id, webhook_id)
     now = datetime.now(timezone.utc)
-    if log.status in ("success", "failed"):
-        ddb.client().transact_write_items(TransactItems=counters.stats_updates(
-            tenant_id, log.instanceId, log.updatedAt[:10], counters.outcome_deltas(log.status, log.event, sign=-1),
-        ))
     try:
         updated = delivery_store.requeue(log, iso(now))
     except ClientError as error:
         if ddb.is_conditional_failure(error):
             raise errors.not_found("Webhook log") from error
         raise
-    if queue.enqueue([webhook_id]):
+    if queue.enqueue([DeliveryMessage(webhookId=webhook_id)]):
         raise errors.unavailable("Delivery could not be queued; retry")
     return updated.public()
 

@@ -1,14 +1,14 @@
-"""Counters table: session summaries per tenant and per owner, and per-day usage.
+"""Counters table: session summaries per tenant and per owner, per-day usage and delivery stats.
 
 Summary items count sessions per (status, bucket) pair (`sb#<status>#<bucket>`),
-so the summary of any status or bucket filter is a sum over at most a dozen numbers,
-kept exact by adding the deltas in the same transaction as each state change.
+so the summary of any status or bucket filter is a sum over at most a dozen numbers.
+Only the aggregator writes counters (`apply`), from the tables' streams (see hub.aggregating).
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Any, Iterable
+import hashlib
+from typing import Any, Iterable, Mapping
 
 from hub import catalog, state
 from hub.store import ddb
@@ -33,7 +33,7 @@ def pair(status: str, bucket: str) -> str:
     return f"sb#{status}#{bucket}"
 
 
-def add_items(key: dict[str, str], deltas: dict[str, int]) -> dict[str, Any]:
+def add_items(key: dict[str, str], deltas: Mapping[str, int]) -> dict[str, Any]:
     """A transaction Update adding `deltas` to the counters of one item."""
     deltas = {name: delta for name, delta in deltas.items() if delta}
     names = {f"#c{i}": name for i, name in enumerate(deltas)}
@@ -46,20 +46,28 @@ def add_items(key: dict[str, str], deltas: dict[str, int]) -> dict[str, Any]:
     }}
 
 
-def summary_updates(tenant_id: str, user_id: str, deltas: dict[str, int]) -> list[dict[str, Any]]:
-    if not any(deltas.values()):
-        return []
-    return [add_items(key, deltas) for key in summary_keys(tenant_id, user_id)]
+MAX_TRANSACTION_ITEMS = 100
 
 
-def transition_deltas(before: tuple[str, str] | None, after: tuple[str, str] | None) -> dict[str, int]:
-    """Counter deltas for a session moving from one (status, bucket) pair to another."""
-    deltas: Counter[str] = Counter()
-    if before:
-        deltas[pair(*before)] -= 1
-    if after:
-        deltas[pair(*after)] += 1
-    return {k: v for k, v in deltas.items() if v}
+def apply(deltas: Mapping[tuple[str, str], Mapping[str, int]], batch_id: str) -> int:
+    """Adds the deltas of one batch, at most once; returns the number of write requests.
+
+    Each chunk of up to 100 counter items is one transaction whose ClientRequestToken is
+    derived from `batch_id` (the batch's stream sequence range) and the chunk's position,
+    so a batch that Lambda retries after a partial failure adds nothing twice (DynamoDB
+    keeps a token's outcome for 10 minutes).
+    """
+    keys = sorted(deltas)
+    requests = 0
+    for start in range(0, len(keys), MAX_TRANSACTION_ITEMS):
+        chunk = keys[start:start + MAX_TRANSACTION_ITEMS]
+        token = hashlib.sha256(f"{batch_id}#{start}".encode()).hexdigest()[:36]
+        ddb.client().transact_write_items(
+            TransactItems=[add_items({"pk": pk, "sk": sk}, deltas[(pk, sk)]) for pk, sk in chunk],
+            ClientRequestToken=token,
+        )
+        requests += 1
+    return requests
 
 
 def usage_key(tenant_id: str, day: str) -> dict[str, str]:
@@ -112,12 +120,9 @@ def outcome_deltas(status: str, event: str, sign: int = 1) -> dict[str, int]:
     return {"total": sign, status: sign, f"ev#{event}": sign}
 
 
-def stats_updates(tenant_id: str, instance_id: str, day: str, deltas: dict[str, int]) -> list[dict[str, Any]]:
-    """Adds to the per-day delivery stats of the instance and of the whole tenant."""
-    return [
-        add_items({"pk": tenant_pk(tenant_id), "sk": _stats_sk(instance, day)}, deltas)
-        for instance in (instance_id, ALL_INSTANCES)
-    ]
+def stats_keys(tenant_id: str, instance_id: str, day: str) -> list[dict[str, str]]:
+    """The per-day delivery stats items a delivery counts in: its instance's and its whole tenant's."""
+    return [{"pk": tenant_pk(tenant_id), "sk": _stats_sk(instance, day)} for instance in (instance_id, ALL_INSTANCES)]
 
 
 def read_stats(tenant_id: str, instance_id: str | None, first_day: str, last_day: str) -> list[dict[str, Any]]:

@@ -51,6 +51,17 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
+def plain_image(image: dict[str, Any]) -> dict[str, Any] | None:
+    """A stream record's image as Powertools deserializes it, with plain numbers; None when absent."""
+    return {k: _plain(v) for k, v in image.items()} or None
+
+
+def table_id_of_stream(stream_arn: str) -> str:
+    """The catalog id of the table a stream ARN (`...:table/<name>/stream/<label>`) belongs to."""
+    table_name = stream_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+    return next(t.id for t in catalog.TABLES if name(t) == table_name)
+
+
 def values(**named: Any) -> dict[str, Any]:
     """ExpressionAttributeValues from keyword arguments (`:name` placeholders)."""
     return {f":{k}": to_value(v) for k, v in named.items()}

@@ -36,12 +36,9 @@ def from_item(item: dict[str, Any]) -> DeliveryLog:
     return DeliveryLog.model_validate(values)
 
 
-def create_item(log: DeliveryLog) -> dict[str, Any]:
-    return {"Put": {
-        "TableName": ddb.name(TABLE),
-        "Item": to_item(log),
-        "ConditionExpression": "attribute_not_exists(webhookId)",
-    }}
+def create(log: DeliveryLog) -> None:
+    """Stores a new log; ConditionalCheckFailed when it exists already."""
+    ddb.client().put_item(TableName=ddb.name(TABLE), Item=to_item(log), ConditionExpression="attribute_not_exists(webhookId)")
 
 
 def get(webhook_id: str) -> DeliveryLog | None:
@@ -60,28 +57,44 @@ def get_many(webhook_ids: list[str]) -> list[DeliveryLog]:
     return [from_item(item) for item in response["Responses"].get(ddb.name(TABLE), [])]
 
 
-def attempt_update_item(before: DeliveryLog, after: DeliveryLog) -> dict[str, Any]:
-    """A transaction Update that records an attempt unless another worker already recorded it."""
-    item = ddb.from_item(to_item(after))
-    fields = {k: item[k] for k in ("status", "attempts", "attemptLog", "updatedAt") if k in item}
-    removes = [] if after.nextAttemptAt else ["nextAttemptAt"]
-    if after.nextAttemptAt:
-        fields["nextAttemptAt"] = after.nextAttemptAt
-    expression = "SET " + ", ".join(f"#{k} = :{k}" for k in fields)
-    if removes:
-        expression += " REMOVE " + ", ".join(removes)
-    return {"Update": {
-        "TableName": ddb.name(TABLE),
-        "Key": ddb.to_item({"webhookId": after.webhookId}),
-        "UpdateExpression": expression,
-        "ConditionExpression": "attempts = :expected",
-        "ExpressionAttributeNames": {f"#{k}": k for k in fields},
-        "ExpressionAttributeValues": ddb.values(expected=before.attempts, **fields),
-    }}
+def record_attempt(before: DeliveryLog, after: DeliveryLog, stored: bool) -> bool:
+    """Stores the log after an attempt unless another worker recorded that attempt first (then False).
+
+    `stored` says whether `before` was read from the table; if not (a first attempt sent from
+    the queue message alone), the attempt creates the log.
+    """
+    try:
+        if not stored:
+            create(after)
+            return True
+        item = ddb.from_item(to_item(after))
+        fields = {k: item[k] for k in ("status", "attempts", "attemptLog", "updatedAt") if k in item}
+        removes = [] if after.nextAttemptAt else ["nextAttemptAt"]
+        if after.nextAttemptAt:
+            fields["nextAttemptAt"] = after.nextAttemptAt
+        expression = "SET " + ", ".join(f"#{k} = :{k}" for k in fields)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        ddb.client().update_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"webhookId": after.webhookId}),
+            UpdateExpression=expression,
+            ConditionExpression="attempts = :expected",
+            ExpressionAttributeNames={f"#{k}": k for k in fields},
+            ExpressionAttributeValues=ddb.values(expected=before.attempts, **fields),
+        )
+    except ClientError as error:
+        if ddb.is_conditional_failure(error):
+            return False
+        raise
+    return True
 
 
-def mark_failed(webhook_id: str, error: str, now: str) -> None:
-    """Marks a delivery failed without an attempt (the worker could not handle it); never raises."""
+def mark_failed(webhook_id: str, error: str, now: str, unrecorded: DeliveryLog | None = None) -> None:
+    """Marks a delivery failed without an attempt (the worker could not handle it); never raises.
+
+    `unrecorded` is the delivery as queued, to store as failed when no attempt ever created its log.
+    """
     try:
         ddb.client().update_item(
             TableName=ddb.name(TABLE),
@@ -90,8 +103,14 @@ def mark_failed(webhook_id: str, error: str, now: str) -> None:
             ConditionExpression="attribute_exists(webhookId) AND #status <> :success",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=ddb.values(failed="failed", now=now, error=error, success="success"),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
-    except ClientError:
+    except ClientError as failure:
+        if unrecorded is not None and ddb.is_conditional_failure(failure) and "Item" not in failure.response:
+            try:
+                create(unrecorded.model_copy(update={"status": "failed", "updatedAt": now, "lastError": error}))
+            except ClientError:
+                return
         return
 
 

@@ -1,27 +1,65 @@
-"""Events table: every accepted event, keyed for dedupe within the session (TTL = dedupe window)."""
+"""Events table: every accepted event, keyed for dedupe within the session (TTL = dedupe window).
+
+A new record is the hub's commit point for an event: the table's stream feeds the dispatcher
+(one delivery per target) and the aggregator (usage counts).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field
+
 from hub import catalog
+from hub.deliveries import Target
 from hub.store import ddb
 
 TABLE = catalog.EVENTS
 
 
-def record_item(session_id: str, event_key: str, values: dict[str, Any], now_epoch: int, expires_at: int) -> dict[str, Any]:
-    """A transaction Put that records the event unless the same one is already held (and unexpired)."""
-    return {"Put": {
+class EventRecord(BaseModel):
+    """What is kept of an accepted event: its outbound payload and the subscriptions it goes to."""
+
+    eventId: str
+    event: str
+    tenantId: str
+    receivedAt: str
+    orderKey: str | None = None
+    """A lifecycle event's place in the session's event order (hub.state.order_key), as first received."""
+    payload: str
+    targets: list[Target] = Field(default_factory=list)
+
+
+class StoredEvent(EventRecord):
+    sessionId: str
+    eventKey: str
+
+
+def record_put(session_id: str, event_key: str, event: EventRecord, now_epoch: int, expires_at: int) -> dict[str, Any]:
+    """PutItem parameters that record the event unless the same one is already held (and unexpired)."""
+    values = event.model_dump(exclude={"targets"}, exclude_none=True)
+    values["targets"] = [t.model_dump(exclude_none=True) for t in event.targets]
+    return {
         "TableName": ddb.name(TABLE),
         "Item": ddb.to_item({"sessionId": session_id, "eventKey": event_key, "expiresAt": expires_at, **values}),
         "ConditionExpression": "attribute_not_exists(sessionId) OR expiresAt < :now",
         "ExpressionAttributeValues": ddb.values(now=now_epoch),
-    }}
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
 
 
-def get(session_id: str, event_key: str) -> dict[str, Any] | None:
-    item = ddb.client().get_item(
-        TableName=ddb.name(TABLE), Key=ddb.to_item({"sessionId": session_id, "eventKey": event_key}), ConsistentRead=True
-    ).get("Item")
-    return ddb.from_item(item) if item else None
+def record(put: dict[str, Any]) -> StoredEvent | None:
+    """Writes a `record_put`; returns the event already recorded under that key (a duplicate), else None."""
+    try:
+        ddb.client().put_item(**put)
+    except ClientError as error:
+        if ddb.is_conditional_failure(error) and "Item" in error.response:
+            return from_item(error.response["Item"])
+        raise
+    return None
+
+
+def from_item(item: dict[str, Any]) -> StoredEvent:
+    """An event record from its item, as read from the table or from a stream image."""
+    return StoredEvent.model_validate(ddb.from_item(item))

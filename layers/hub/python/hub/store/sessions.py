@@ -62,26 +62,27 @@ def get(session_id: str) -> SessionRecord | None:
     return _from_item(item) if item else None
 
 
-def create_item(record: SessionRecord) -> dict[str, Any]:
-    """A transaction Put that creates the session unless its id is taken."""
-    return {"Put": {
-        "TableName": ddb.name(TABLE),
-        "Item": _to_item(record),
-        "ConditionExpression": "attribute_not_exists(sessionId)",
-    }}
+def item_of(record: SessionRecord) -> dict[str, Any]:
+    return _to_item(record)
 
 
-def delete_item(record: SessionRecord) -> dict[str, Any]:
-    return {"Delete": {
-        "TableName": ddb.name(TABLE),
-        "Key": ddb.to_item({"sessionId": record.sessionId}),
-        "ConditionExpression": "version = :version",
-        "ExpressionAttributeValues": ddb.values(version=record.version),
-    }}
+def create(record: SessionRecord) -> None:
+    """Stores a new session; ConditionalCheckFailed when its id is taken."""
+    ddb.client().put_item(TableName=ddb.name(TABLE), Item=_to_item(record), ConditionExpression="attribute_not_exists(sessionId)")
 
 
-def state_update_item(before: SessionRecord, after: SessionRecord) -> dict[str, Any]:
-    """A transaction Update that stores `after` only if nobody changed the session since `before` was read."""
+def delete(record: SessionRecord) -> None:
+    """Deletes the session; ConditionalCheckFailed when it changed since `record` was read."""
+    ddb.client().delete_item(
+        TableName=ddb.name(TABLE),
+        Key=ddb.to_item({"sessionId": record.sessionId}),
+        ConditionExpression="version = :version",
+        ExpressionAttributeValues=ddb.values(version=record.version),
+    )
+
+
+def state_update(before: SessionRecord, after: SessionRecord) -> dict[str, Any]:
+    """UpdateItem parameters that store `after` only if nobody changed the session since `before` was read."""
     keys = _index_keys(after.tenantId, after.userId, after.status, after.bucket)
     fields = {
         "state": after.state.model_dump_json(exclude_defaults=True),
@@ -94,14 +95,14 @@ def state_update_item(before: SessionRecord, after: SessionRecord) -> dict[str, 
         "nextVersion": before.version + 1,
     }
     assignments = ", ".join(f"#{k} = :{k}" for k in fields if k != "nextVersion")
-    return {"Update": {
+    return {
         "TableName": ddb.name(TABLE),
         "Key": ddb.to_item({"sessionId": after.sessionId}),
         "UpdateExpression": f"SET {assignments}, version = :nextVersion",
         "ConditionExpression": "version = :version",
         "ExpressionAttributeNames": {f"#{k}": k for k in fields if k != "nextVersion"},
         "ExpressionAttributeValues": ddb.values(version=before.version, **{k: v for k, v in fields.items()}),
-    }}
+    }
 
 
 def save_subscriptions(record: SessionRecord, subscriptions: list[Subscription]) -> None:

@@ -1,0 +1,26 @@
+"""Dispatcher: the Events table's stream → one delivery message per target subscription (hub.dispatching)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
+
+from hub import catalog, dispatching
+from hub.observability import logger, metrics
+from hub.store import ddb
+from hub.store.events import StoredEvent
+
+
+def _event(image: dict) -> StoredEvent | None:
+    values = ddb.plain_image(image)
+    return StoredEvent.model_validate(values) if values else None
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@event_source(data_class=DynamoDBStreamEvent)
+def handler(event: DynamoDBStreamEvent, context):
+    changes = [(_event(r.dynamodb.old_image), _event(r.dynamodb.new_image)) for r in event.records if r.dynamodb]
+    queued = dispatching.dispatch(changes)
+    metrics.add_metric(name=catalog.Metric.DELIVERIES_QUEUED, unit=MetricUnit.Count, value=queued)
+    logger.info("events dispatched", extra={"records": len(changes), "deliveriesQueued": queued})

@@ -1,0 +1,94 @@
+"""Counters kept out of band: the deltas each table change makes to the Counters table.
+
+The aggregator reads the streams of the Sessions, Events and Deliveries tables and turns
+every change (old image -> new image) into counter deltas, summed over a whole batch, so
+a busy tenant costs one counter write per batch, not one per event:
+
+- Sessions: the (status, bucket) pair a session counts in, for its tenant and its owner
+  (the list-realtime summary). Insert adds it, remove takes it away, a modify moves it.
+- Events: `eventsReceived` per tenant and day, for each newly recorded event.
+- Deliveries: `deliveriesAttempted` / `deliveriesSucceeded` per tenant and day from the
+  attempts a change adds, and the per-day stats (`total`, `success`/`failed`, `ev#<event>`)
+  of the instance and of the whole tenant when a delivery enters a final status; a
+  manual retry, which takes a delivery out of its final status, takes its stats back.
+
+Deltas depend only on the images, never on how often a write happened, so a write the
+receiver repeats (same state) counts nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any, Iterable
+
+from hub import catalog
+from hub.store import counters
+
+Image = dict[str, Any]
+CounterKey = tuple[str, str]
+Deltas = dict[CounterKey, Counter]
+
+FINAL_STATUSES = ("success", "failed")
+
+
+def _add(deltas: Deltas, key: dict[str, str], values: dict[str, int]) -> None:
+    deltas[(key["pk"], key["sk"])].update(values)
+
+
+def session_deltas(old: Image | None, new: Image | None) -> Deltas:
+    deltas: Deltas = defaultdict(Counter)
+    for image, sign in ((old, -1), (new, 1)):
+        if image:
+            pair = counters.pair(image["status"], image["bucket"])
+            for key in counters.summary_keys(image["tenantId"], image["userId"]):
+                _add(deltas, key, {pair: sign})
+    return deltas
+
+
+def event_deltas(old: Image | None, new: Image | None) -> Deltas:
+    deltas: Deltas = defaultdict(Counter)
+    if new and (not old or old.get("receivedAt") != new.get("receivedAt")):
+        _add(deltas, counters.usage_key(new["tenantId"], new["receivedAt"][:10]), {"eventsReceived": 1})
+    return deltas
+
+
+def _final(image: Image | None) -> str | None:
+    return image["status"] if image and image.get("status") in FINAL_STATUSES else None
+
+
+def delivery_deltas(old: Image | None, new: Image | None) -> Deltas:
+    deltas: Deltas = defaultdict(Counter)
+    if not new:
+        return deltas
+    attempted = int(new.get("attempts", 0)) - int((old or {}).get("attempts", 0))
+    succeeded = int(new["status"] == "success" and attempted > 0)
+    if attempted > 0:
+        day = new["updatedAt"][:10]
+        _add(deltas, counters.usage_key(new["tenantId"], day),
+             {"deliveriesAttempted": attempted, "deliveriesSucceeded": succeeded})
+    before, after = _final(old), _final(new)
+    if before != after:
+        if before and old:
+            for key in counters.stats_keys(old["tenantId"], old["instanceId"], old["updatedAt"][:10]):
+                _add(deltas, key, counters.outcome_deltas(before, old["event"], sign=-1))
+        if after:
+            for key in counters.stats_keys(new["tenantId"], new["instanceId"], new["updatedAt"][:10]):
+                _add(deltas, key, counters.outcome_deltas(after, new["event"]))
+    return deltas
+
+
+DELTAS_BY_TABLE = {
+    catalog.SESSIONS.id: session_deltas,
+    catalog.EVENTS.id: event_deltas,
+    catalog.DELIVERIES.id: delivery_deltas,
+}
+
+
+def total(changes: Iterable[tuple[str, Image | None, Image | None]]) -> Deltas:
+    """The summed, non-zero deltas of (table id, old image, new image) changes."""
+    summed: Deltas = defaultdict(Counter)
+    for table_id, old, new in changes:
+        for key, values in DELTAS_BY_TABLE[table_id](old, new).items():
+            summed[key].update(values)
+    return {key: Counter({k: v for k, v in values.items() if v}) for key, values in summed.items()
+            if any(values.values())}

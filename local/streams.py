@@ -1,0 +1,185 @@
+"""Lambda's DynamoDB stream event source mapping, for the local hub, the tests and the benchmarks.
+
+For one StreamTrigger of one function: reads the table's stream shard by shard, invokes the
+function with the event Lambda builds (up to `batch_size` records), and moves on only when the
+invocation succeeded. A batch that fails is read again on the next poll; after `retry_attempts`
+failures it is sent, as Lambda's on-failure record (shard and sequence range), to the delivery
+dead-letter queue and skipped. The batching window is not waited for: locally a batch goes out
+as soon as records are there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import boto3
+
+from hub import catalog, settings
+from local.runtime import Invoker
+
+log = logging.getLogger("local")
+
+SHARD_REFRESH_S = 60.0
+
+
+def _lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A GetRecords record in the shape of Lambda's DynamoDB stream event."""
+    change = dict(record["dynamodb"])
+    created = change.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        change["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {**{k: v for k, v in record.items() if k != "dynamodb"}, "dynamodb": change, "eventSourceARN": stream_arn}
+
+
+@lru_cache(maxsize=None)
+def _session() -> boto3.session.Session:
+    """One session per process: its loaded service models make every later client quick to create."""
+    return boto3.session.Session()
+
+
+@dataclass(frozen=True)
+class Clients:
+    """The event source mapping's own clients (a boto3 session of their own: never counted as the hub's)."""
+
+    dynamodb: Any
+    streams: Any
+    sqs: Any
+
+    @classmethod
+    def create(cls) -> "Clients":
+        session = _session()
+        region = session.region_name or os.environ["AWS_DEFAULT_REGION"]
+        endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"https://streams.dynamodb.{region}.amazonaws.com"
+        return cls(session.client("dynamodb"), session.client("dynamodbstreams", endpoint_url=endpoint), session.client("sqs"))
+
+
+class StreamPoller:
+    """Polls one table's stream for one function."""
+
+    def __init__(self, function: catalog.Function, trigger: catalog.StreamTrigger, invoker: Invoker,
+                 clients: Clients, wait_s: float = 0.2, raise_errors: bool = False) -> None:
+        """`raise_errors` lets a failing invocation's exception through (tests), after counting it."""
+        self.function = function
+        self._raise_errors = raise_errors
+        self.trigger = trigger
+        self._invoker = invoker
+        self._wait_s = wait_s
+        self._streams = clients.streams
+        self._sqs = clients.sqs
+        table_name = settings.table_name(catalog.table(trigger.table))
+        self.stream_arn = clients.dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        self._iterators: dict[str, str] = {}
+        self._shards_listed_at = float("-inf")
+        self._failures: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _shard_iterators(self) -> dict[str, str]:
+        """The current iterator of each shard; shards are listed again every SHARD_REFRESH_S."""
+        if time.monotonic() < self._shards_listed_at + SHARD_REFRESH_S:
+            return self._iterators
+        self._shards_listed_at = time.monotonic()
+        shards = self._streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            if shard["ShardId"] not in self._iterators:
+                self._iterators[shard["ShardId"]] = self._streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON",
+                )["ShardIterator"]
+        return self._iterators
+
+    def poll_once(self) -> int:
+        """One read per shard and one invocation per non-empty batch; returns the records handled."""
+        handled = 0
+        for shard_id, iterator in list(self._shard_iterators().items()):
+            response = self._streams.get_records(ShardIterator=iterator, Limit=self.trigger.batch_size)
+            records = response["Records"]
+            following = response.get("NextShardIterator") or iterator
+            if not records:
+                self._iterators[shard_id] = following
+                continue
+            if self._invoke(shard_id, records):
+                self._iterators[shard_id] = following
+                handled += len(records)
+        return handled
+
+    def _invoke(self, shard_id: str, records: list[dict[str, Any]]) -> bool:
+        """True when the batch is done with: handled, or sent to the dead-letter queue."""
+        event = {"Records": [_lambda_record(r, self.stream_arn) for r in records]}
+        try:
+            self._invoker.invoke(self.function.name, event)
+        except Exception as error:
+            failures = self._failures[shard_id] = self._failures.get(shard_id, 0) + 1
+            log.exception("%s failed on a batch of %d from %s (failure %d)", self.function.name, len(records),
+                          self.trigger.table, failures)
+            if self._raise_errors:
+                raise
+            if failures <= self.trigger.retry_attempts:
+                return False
+            self._send_to_dead_letter_queue(shard_id, records, error)
+        self._failures.pop(shard_id, None)
+        return True
+
+    def _send_to_dead_letter_queue(self, shard_id: str, records: list[dict[str, Any]], error: Exception) -> None:
+        sequence = [r["dynamodb"]["SequenceNumber"] for r in records]
+        body = {
+            "requestContext": {"functionArn": self.function.name, "condition": "RetryAttemptsExhausted"},
+            "responseContext": {"functionError": type(error).__name__},
+            "DDBStreamBatchInfo": {"shardId": shard_id, "streamArn": self.stream_arn, "batchSize": len(records),
+                                   "startSequenceNumber": sequence[0], "endSequenceNumber": sequence[-1]},
+        }
+        self._sqs.send_message(QueueUrl=os.environ[catalog.DELIVERY_QUEUE.dead_letter_env_var], MessageBody=json.dumps(body))
+
+    def drain(self, max_polls: int = 1000) -> int:
+        """Polls until the stream has nothing new (or a batch fails); returns the records handled."""
+        handled = 0
+        for _ in range(max_polls):
+            count = self.poll_once()
+            if not count:
+                break
+            handled += count
+        return handled
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self.poll_once():
+                    self._stop.wait(self._wait_s)
+            except Exception:
+                if self._stop.is_set():
+                    break
+                log.exception("reading the %s stream for %s failed; retrying in 1 s", self.trigger.table, self.function.name)
+                self._stop.wait(1)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"stream-{self.function.name}-{self.trigger.table}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+
+
+def pollers(invoker: Invoker, wait_s: float = 0.2, raise_errors: bool = False) -> list[StreamPoller]:
+    """One poller per stream trigger of the catalog's functions, sharing one set of clients."""
+    clients = Clients.create()
+    return [StreamPoller(f, t, invoker, clients, wait_s, raise_errors) for f in catalog.FUNCTIONS for t in f.stream_triggers]
+
+
+def drain_all(stream_pollers: list[StreamPoller], rounds: int = 10) -> int:
+    """Runs every poller until none has anything left (the dispatcher's and aggregator's work can chain)."""
+    total = 0
+    for _ in range(rounds):
+        handled = sum(p.drain() for p in stream_pollers)
+        total += handled
+        if not handled:
+            break
+    return total
