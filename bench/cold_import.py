@@ -100,6 +100,8 @@ STAIRCASE = (
     "botocore.config",
     "boto3.dynamodb.types",
     "pydantic",
+    "pydantic.main",
+    "pydantic.fields",
     "aws_lambda_powertools",
     "aws_lambda_powertools.metrics",
     "aws_lambda_powertools.event_handler",
@@ -109,30 +111,45 @@ STAIRCASE = (
     "hub.api",
     "functions.receiver.handler",
 )
-"""The receiver's imports in dependency order: each step's increment is what it adds to the ones above."""
+"""The receiver's imports in dependency order: each step's increment is what it adds to the ones above.
+
+`pydantic` imports lazily: `import pydantic` is the package alone, `pydantic.main` and `pydantic.fields`
+the internals that the first model class pulls in. The first model class also loads pydantic's plugins
+(it scans every installed distribution's entry points), which lands in the first hub step that defines
+a model (`hub.events`), as does the first full garbage collection in whichever step it happens to fall."""
 
 STAIRCASE_CHILD = """
-import importlib, json, sys, time
+import gc, importlib, json, sys, time
 sys.path[:0] = {paths!r}
+collecting = [0.0, 0.0]
+def timed(phase, info):
+    if phase == "start":
+        collecting[1] = time.perf_counter()
+    else:
+        collecting[0] += (time.perf_counter() - collecting[1]) * 1000
+gc.callbacks.append(timed)
 steps = []
 for module in {modules!r}:
+    collected = collecting[0]
     started = time.perf_counter()
     importlib.import_module(module)
-    steps.append((time.perf_counter() - started) * 1000)
+    steps.append(((time.perf_counter() - started) * 1000, collecting[0] - collected))
 print(json.dumps(steps))
 """
 
 
-def staircase(env: dict[str, str], runs: int = 5) -> dict[str, float]:
-    """Median increment of each STAIRCASE step, in fresh interpreters."""
+def staircase(env: dict[str, str], runs: int = 5) -> dict[str, tuple[float, float]]:
+    """Median increment of each STAIRCASE step, in fresh interpreters, with the part of it spent in
+    garbage collection: {module: (ms, gc ms)}."""
     code = STAIRCASE_CHILD.format(paths=[h.LAYER, h.ROOT], modules=list(STAIRCASE))
-    samples: list[list[float]] = []
+    samples: list[list[list[float]]] = []
     for _ in range(runs):
         done = subprocess.run([_python(), "-c", code], env=env, cwd=h.ROOT, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             raise RuntimeError(f"staircase import failed:\n{done.stderr[-2000:]}")
         samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    return {module: h.rounded(h.median(s[i] for s in samples), 1) for i, module in enumerate(STAIRCASE)}
+    return {module: (h.rounded(h.median(s[i][0] for s in samples), 1), h.rounded(h.median(s[i][1] for s in samples), 1))
+            for i, module in enumerate(STAIRCASE)}
 
 
 _LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s+)(\S+)\s*$")
@@ -186,11 +203,13 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     profile = import_profile(module, env)
     out["cold_import_receiver_profile"] = {k: profile[k] for k in ("top_cumulative_ms", "top_self_ms", "self_ms_by_package")}
     steps = staircase(env)
-    out["cold_import_receiver_staircase_ms"] = steps
-    print("  receiver imports step by step (each line: what importing it adds to the lines above; median of 5):")
-    for module, ms in steps.items():
-        print(f"      {ms:>8.1f} ms  + {module}")
-    print(f"      {sum(steps.values()):>8.1f} ms  total")
+    out["cold_import_receiver_staircase_ms"] = {module: ms for module, (ms, _) in steps.items()}
+    out["cold_import_receiver_staircase_gc_ms"] = {module: gc_ms for module, (_, gc_ms) in steps.items()}
+    print("  receiver imports step by step (each line: what importing it adds to the lines above, and how much of")
+    print("  that is garbage collection; median of 5):")
+    for module, (ms, gc_ms) in steps.items():
+        print(f"      {ms:>8.1f} ms  (gc {gc_ms:>5.1f})  + {module}")
+    print(f"      {sum(ms for ms, _ in steps.values()):>8.1f} ms  (gc {sum(g for _, g in steps.values()):>5.1f})  total")
     if not ok:
         print("  receiver import profile (python -X importtime, median of 3):")
     else:

@@ -6,6 +6,10 @@ The dialect is detected from the body's shape, never from headers. Each dialect 
 claims a body owns it: if the body then fails that dialect's validation, the error names that
 dialect's fields; the body is never handed to a looser dialect.
 
+The `claims` tests live in `_claims` (no pydantic); a dialect's module, with its models, is imported
+the first time it claims a body, so a cold start pays for no dialect it does not receive.
+`DIALECTS` (all the modules) imports every one of them on first access.
+
 Order (most distinctive keys first; the bare `{event, data}` envelope last):
 wwebjs-api (`dataType`), waha (`session` + `payload`), gowa (`payload` + `device_id`/`session_id`),
 evolution (`instance` + `event`), baileys-api (`instanceKey`), wuzapi (`jsonData`, or `type` with
@@ -16,6 +20,8 @@ worker (`event` with a Baileys-worker event name), wwebjs (`event`).
 from __future__ import annotations
 
 import json
+from importlib import import_module
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,14 +29,25 @@ from pydantic import ValidationError
 
 from hub.events import NormalizedEvent
 
-from . import baileys_api, device, evolution, gateway, gowa, waha, worker, wuzapi, wwebjs, wwebjs_api
+from ._claims import ORDER, Dialect
 from ._common import ENVELOPES, EXPECTED, NoDialectMatched, details_of
 
 __all__ = ["DIALECTS", "DIALECT_NAMES", "ENVELOPES", "EXPECTED", "NoDialectMatched", "decode_body", "detect", "normalize",
            "session_id_from_body"]
 
-DIALECTS = (wwebjs_api, waha, gowa, evolution, baileys_api, wuzapi, device, gateway, worker, wwebjs)
-DIALECT_NAMES: tuple[str, ...] = tuple(d.NAME for d in DIALECTS)
+DIALECT_NAMES: tuple[str, ...] = tuple(d.name for d in ORDER)
+
+
+def _module(dialect: Dialect) -> ModuleType:
+    return import_module(f"{__name__}.{dialect.module}")
+
+
+def __getattr__(name: str) -> Any:
+    """`DIALECTS`: every dialect module, in detection order (importing them all)."""
+    if name == "DIALECTS":
+        return tuple(_module(d) for d in ORDER)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -71,13 +88,13 @@ def _decode_form(text: str) -> dict[str, Any]:
     return form
 
 
-def detect(body: Any) -> Any:
-    """The dialect module that owns `body`, or None."""
+def detect(body: Any) -> ModuleType | None:
+    """The dialect module that owns `body` (imported on first use), or None."""
     if not isinstance(body, dict):
         return None
-    for dialect in DIALECTS:
+    for dialect in ORDER:
         if dialect.claims(body):
-            return dialect
+            return _module(dialect)
     return None
 
 

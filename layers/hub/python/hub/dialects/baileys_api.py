@@ -12,6 +12,7 @@ from typing import Any
 from hub.events import SessionStatus as S
 
 from . import _baileys as B
+from ._claims import baileys_api as claims
 from ._common import Envelope, Handler, Loose, Parsed, Result, Stamp, as_dict, check, event, iso, session, unknown
 
 NAME = "baileys-api"
@@ -66,10 +67,6 @@ EVENTS: dict[str, Handler] = {
     "group_updated": lambda body: B.group_event("group.update", as_dict(body).get("data")),
     "group_participants_updated": lambda body: B.participants_event(as_dict(body).get("data") or {}, "body", "data"),
 }
-
-
-def claims(body: dict[str, Any]) -> bool:
-    return "instanceKey" in body
 
 
 def session_id(body: dict[str, Any]) -> str | None:

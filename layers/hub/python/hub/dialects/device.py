@@ -11,6 +11,7 @@ from typing import Any
 
 from hub.events import SessionStatus as S
 
+from ._claims import device as claims
 from ._common import (
     Envelope, Handler, Loose, Parsed, Result, Stamp, as_dict, check, event, first, parse_time, phone_in_text,
     session, unknown,
@@ -84,10 +85,6 @@ EVENTS: dict[str, Handler] = {
     "auth_failed": _status(S.AUTH_FAILURE),
     "container_event": lambda env: CONTAINER_CODES.get(env.event.code or "", _device_event)(env),
 }
-
-
-def claims(body: dict[str, Any]) -> bool:
-    return "device" in body and "event" in body
 
 
 def session_id(body: dict[str, Any]) -> str | None:

@@ -15,6 +15,7 @@ from pydantic import Field
 from hub.events import SessionStatus as S
 
 from . import _baileys as B
+from ._claims import evolution as claims
 from ._common import (
     BAILEYS_ACK, Envelope, Handler, Loose, Parsed, Result, ack_status, check, event, first, invalid,
     norm_key, parse_time, session, unknown,
@@ -192,10 +193,6 @@ EVENTS: dict[str, Handler] = {norm_key(k): v for k, v in {
     "contacts.upsert": contacts,
     "contacts.update": contacts,
 }.items()}
-
-
-def claims(body: dict[str, Any]) -> bool:
-    return "instance" in body and "event" in body
 
 
 def session_id(body: dict[str, Any]) -> str | None:

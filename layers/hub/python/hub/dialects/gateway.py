@@ -13,6 +13,7 @@ from pydantic import Field
 
 from hub.events import SessionStatus as S
 
+from ._claims import gateway as claims
 from ._common import (
     WWEB_ACK, Envelope, Handler, Loose, Parsed, Result, Stamp, ack_status, check, event, first, invalid,
     parse_time, session, unknown,
@@ -97,10 +98,6 @@ EVENTS: dict[str, Handler] = {
     "message.sent": _message("message.sent"),
     "message.updated": message_updated,
 }
-
-
-def claims(body: dict[str, Any]) -> bool:
-    return "instanceId" in body and "event" in body
 
 
 def session_id(body: dict[str, Any]) -> str | None:

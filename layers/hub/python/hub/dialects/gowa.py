@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
+from ._claims import gowa as claims
 from ._common import (
     WWEB_ACK, Envelope, Handler, Loose, Parsed, Result, Stamp, ack_status, check, event, first, invalid,
     iso, message_type, parse_time, presence, unknown,
@@ -184,10 +185,6 @@ EVENTS: dict[str, Handler] = {
     "group.joined": group_joined,
     "call.offer": call_offer,
 }
-
-
-def claims(body: dict[str, Any]) -> bool:
-    return "payload" in body and ("device_id" in body or "session_id" in body)
 
 
 def session_id(body: dict[str, Any]) -> str | None:

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from hub.events import SessionStatus as S
 
+from ._claims import waha as claims
 from ._common import (
     WWEB_ACK, Envelope, Handler, Loose, Parsed, Result, Stamp, ack_status, chat_of_serialized, check, event,
     first,
@@ -261,10 +262,6 @@ EVENTS: dict[str, Handler] = {
     "presence.update": presence_update,
     "call.received": call,
 }
-
-
-def claims(body: dict[str, Any]) -> bool:
-    return "session" in body and "payload" in body
 
 
 def session_id(body: dict[str, Any]) -> str | None:

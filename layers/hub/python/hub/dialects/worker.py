@@ -14,8 +14,9 @@ from typing import Any
 from hub.events import SessionStatus as S
 
 from . import _baileys as B
+from ._claims import worker as claims
 from ._common import (
-    Envelope, Handler, Loose, Parsed, Result, Stamp, as_dict, check, event, first, invalid, parse_time,
+    Envelope, Handler, Loose, Parsed, Result, Stamp, check, event, first, invalid, parse_time,
     session, unknown,
 )
 
@@ -85,8 +86,7 @@ EVENTS: dict[str, Handler] = {
     "presence.update": lambda data: B.presence_event(data, "data"),
     "connection.update": lambda data: B.connection_event(data, "data"),
 }
-KNOWN_UNMAPPED = {"creds.update"}
-"""Seed 000 events with no hub type: accepted as gateway.unknown."""
+"""Its keys are `_claims.WORKER_EVENTS`, the set detection reads without importing this module."""
 
 
 class Reaction(Loose):
@@ -109,25 +109,6 @@ def _reaction(data: Any) -> Parsed | None:
         "messageId": r.key.id, "chatId": r.key.remoteJid, "reaction": text, "removed": not text,
         "fromMe": sender.fromMe, "from": sender.participant or (None if sender.fromMe else sender.remoteJid),
     }, at=r.reaction.get("senderTimestampMs"))
-
-
-SHARED = {"disconnected", "message"}
-
-
-def _worker_shaped(name: str, data: Any) -> bool:
-    d = as_dict(data)
-    if name == "message":
-        return isinstance(d.get("key"), dict) or isinstance(d.get("messages"), list)
-    return "timestamp" in d
-
-
-def claims(body: dict[str, Any]) -> bool:
-    name = body.get("event")
-    if not isinstance(name, str):
-        return False
-    if name in SHARED:
-        return _worker_shaped(name, body.get("data"))
-    return name in EVENTS or name in KNOWN_UNMAPPED
 
 
 def session_id(body: dict[str, Any]) -> str | None:

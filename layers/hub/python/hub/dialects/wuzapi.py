@@ -12,6 +12,7 @@ from typing import Any
 
 from hub.events import SessionStatus as S
 
+from ._claims import wuzapi as claims
 from ._common import (
     WWEB_ACK, Envelope, Handler, Loose, Parsed, Result, Stamp, ack_status, as_dict, check, event, first,
     invalid, iso, message_type, presence, session, unknown,
@@ -245,14 +246,6 @@ EVENTS: dict[str, Handler] = {
 
 
 # --------------------------------------------------------------------------- dialect interface
-
-def claims(body: dict[str, Any]) -> bool:
-    if "jsonData" in body:
-        return True
-    if not isinstance(body.get("type"), str):
-        return False
-    return "userID" in body or "instanceName" in body or ("event" in body and "data" not in body)
-
 
 def session_id(body: dict[str, Any]) -> str | None:
     inner = as_dict(body.get("jsonData"))

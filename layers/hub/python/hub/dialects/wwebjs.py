@@ -14,6 +14,7 @@ from pydantic import Field
 
 from hub.events import SessionStatus as S
 
+from ._claims import wwebjs as claims
 from ._common import (
     WWEB_ACK, Envelope, Handler, Loose, NoDialectMatched, Parsed, Result, Stamp, ack_status, chat_of_serialized,
     check, event, first, invalid, iso, message_type, parse_time, session, unknown,
@@ -336,10 +337,6 @@ def dispatch(table: dict[str, Handler], name: str, data: dict[str, Any] | None, 
 
 
 # --------------------------------------------------------------------------- dialect interface
-
-def claims(body: dict[str, Any]) -> bool:
-    return "event" in body
-
 
 def session_id(body: dict[str, Any]) -> str | None:
     return None

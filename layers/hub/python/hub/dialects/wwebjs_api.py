@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import wwebjs
+from ._claims import wwebjs_api as claims
 from ._common import Envelope, Handler, Result, check
 
 NAME = "wwebjs-api"
@@ -23,10 +24,6 @@ class Env(Envelope):
 
 
 EVENTS: dict[str, Handler] = {**wwebjs.EVENTS, "status": wwebjs.auth_failure}
-
-
-def claims(body: dict[str, Any]) -> bool:
-    return "dataType" in body
 
 
 def session_id(body: dict[str, Any]) -> str | None:
