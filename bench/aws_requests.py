@@ -1,13 +1,19 @@
 """aws_requests_per_event: billable AWS API requests for one inbound event, end to end.
 
-receive (receiver handler, via a real API Gateway proxy event) → state → fan-out (one transaction, then
-SendMessageBatch) → delivery by the delivery worker (invoked with Lambda's SQS event) to a local HTTP
-subscriber → attempt log. Every request boto3 sends is counted by botocore hooks on the default session
-(`harness.Meter`), while the real handlers run on moto. Setup (tenant, session registration) is excluded.
+receive (receiver handler, via a real API Gateway proxy event: session write, event record) → the
+Events stream → dispatcher (SendMessageBatch) → delivery worker (invoked with Lambda's SQS event) to a
+local HTTP subscriber (the attempt creates the log) → the Sessions, Events and Deliveries streams →
+aggregator (counters). Every request boto3 sends is counted by botocore hooks on the default session
+(`harness.Meter`) while the real handlers run on moto. Setup (tenant, session registration) is excluded.
 
-Lambda's SQS event source mapping makes ReceiveMessage and DeleteMessageBatch, not our code: they are
-counted as Lambda batches them, one receive and one delete per batch of 10, i.e. 0.1 + 0.1 = 0.2 requests
-per delivered message.
+Each scenario sends a burst of BURST events and lets every stage run as Lambda would: the dispatcher
+and the aggregator get their stream batches at their catalog batch sizes (the dispatcher's is 100, the
+aggregator's 1000, so a burst of 100 gives them one batch per stream), the worker batches of 10.
+Requests are divided by BURST. Lambda's pollers make the rest, not our code, and are counted as
+Lambda batches them: SQS ReceiveMessage + DeleteMessageBatch, one each per batch of 10 (0.2 per
+delivery), and one stream GetRecords per batch handed to a function (free of charge, counted anyway).
+`unbatched` repeats a scenario with a single event, every batch holding one record: the cost of a
+quiet session's event.
 
 The same run sizes every DynamoDB item read and written (side client, not counted) to get the capacity
 units the cost figure prices.
@@ -21,10 +27,12 @@ from typing import Any, Callable
 from bench import harness as h
 
 NAME = "aws_requests"
-RUNS = 7
+BURST = 100
 POLLER_RECEIVE_PER_MESSAGE = 0.1
 POLLER_DELETE_PER_MESSAGE = 0.1
 TARGET_REQUESTS = 5.0
+PHASES = ("receiver", "dispatcher", "worker", "aggregator")
+STREAM_FUNCTIONS = ("dispatcher", "aggregator")
 
 SCENARIOS: dict[str, tuple[Callable[[int], bytes], bool]] = {
     "session_status_1_subscriber": (h.status_body, True),
@@ -39,71 +47,93 @@ def _table_ids() -> dict[str, str]:
     return {settings.table_name(t): t.id for t in catalog.TABLES}
 
 
-def _one_event(api: h.Api, meter: h.Meter, poller: h.WorkerPoller, session: dict[str, Any], body: bytes,
-               subscribed: bool) -> dict[str, Any]:
-    meter.reset()
-    reply = api.call("POST", h.receive_target(session["sessionId"]), raw=body,
-                     headers=h.signed_headers(session["inboundSecret"], body))
-    if reply.status != 200 or reply.json["data"]["duplicate"]:
-        raise RuntimeError(f"receiver answered {reply.status}: {reply.body[:300]!r}")
-    receiver_calls = meter.snapshot()
-    meter.reset()
-    deliveries = 0
-    worker_calls: list[h.Call] = []
-    if subscribed:
-        messages = poller.receive(1)
-        poller.invoke(messages)
-        deliveries = len(messages)
-        worker_calls = meter.snapshot()
-        meter.reset()
-    elif poller.depth():
-        raise RuntimeError("a session without subscribers queued a delivery")
-    return {"receiver": receiver_calls, "worker": worker_calls, "deliveries": deliveries}
+def _deliver_all(poller: h.WorkerPoller) -> int:
+    """Runs the worker over the queue in batches of 10 until it is empty; returns the batches."""
+    batches = 0
+    while poller.depth():
+        poller.invoke(poller.receive(min(10, poller.depth())))
+        batches += 1
+    return batches
 
 
-def _summarize(sample: dict[str, Any], tables: dict[str, str]) -> dict[str, Any]:
-    calls = sample["receiver"] + sample["worker"]
-    deliveries = sample["deliveries"]
-    poller = (POLLER_RECEIVE_PER_MESSAGE + POLLER_DELETE_PER_MESSAGE) * deliveries
-    breakdown: Counter[str] = Counter()
-    for phase in ("receiver", "worker"):
-        for call in sample[phase]:
-            breakdown[f"{phase}.{call.name}"] += 1
-    if deliveries:
-        breakdown["lambda_poller.sqs.ReceiveMessage"] += POLLER_RECEIVE_PER_MESSAGE * deliveries
-        breakdown["lambda_poller.sqs.DeleteMessageBatch"] += POLLER_DELETE_PER_MESSAGE * deliveries
-    item_units: Counter[str] = Counter()
-    item_counts: Counter[str] = Counter()
-    for phase in ("receiver", "worker"):
-        for call in sample[phase]:
-            for kind, table, units in call.item_units:
-                item_units[f"{phase}.{kind}.{tables.get(table, table)}"] += units
-                item_counts[f"{phase}.{kind}.{tables.get(table, table)}"] += 1
+def _burst(api: h.Api, meter: h.Meter, pumps: dict[str, h.StreamPump], session: dict[str, Any], bodies: list[bytes],
+           subscribed: bool) -> dict[str, Any]:
+    """Every stage's requests for `bodies`, sent one after another, then handled as Lambda batches them."""
+    poller = h.WorkerPoller(api)
+    invoked_before = {name: pump.invocations for name, pump in pumps.items()}
+    calls: dict[str, list[h.Call]] = {}
+    meter.reset()
+    for body in bodies:
+        reply = api.call("POST", h.receive_target(session["sessionId"]), raw=body,
+                         headers=h.signed_headers(session["inboundSecret"], body))
+        if reply.status != 200 or reply.json["data"]["duplicate"]:
+            raise RuntimeError(f"receiver answered {reply.status}: {reply.body[:300]!r}")
+    calls["receiver"] = meter.snapshot()
+    meter.reset()
+    pumps["dispatcher"].drain()
+    calls["dispatcher"] = meter.snapshot()
+    meter.reset()
+    worker_batches = _deliver_all(poller)
+    calls["worker"] = meter.snapshot()
+    meter.reset()
+    pumps["aggregator"].drain()
+    calls["aggregator"] = meter.snapshot()
+    meter.reset()
+    deliveries = sum(1 for c in calls["worker"] if c.name in ("dynamodb.PutItem", "dynamodb.UpdateItem"))
+    if bool(deliveries) != subscribed or (subscribed and deliveries != len(bodies)):
+        raise RuntimeError(f"{len(bodies)} events made {deliveries} recorded deliveries (subscribed: {subscribed})")
     return {
-        "requests": len(calls) + poller,
-        "breakdown": dict(breakdown),
-        "dynamodb_read_units": sum(c.read_units for c in calls),
-        "dynamodb_write_units": sum(c.write_units for c in calls),
-        "sqs_requests": sum(c.sqs_requests for c in calls) + poller,
+        "calls": calls,
+        "events": len(bodies),
         "deliveries": deliveries,
-        "transact_items": {
-            phase: sum(len(c.params.get("TransactItems", [])) for c in sample[phase] if c.operation == "TransactWriteItems")
-            for phase in ("receiver", "worker")
-        },
-        "write_units_by_item": dict(item_units),
-        "write_items_by_kind": dict(item_counts),
+        "invocations": {"receiver": len(bodies), "delivery_worker": worker_batches,
+                        **{name: pump.invocations - invoked_before[name] for name, pump in pumps.items()}},
     }
 
 
-def _median_dict(samples: list[dict[str, float]]) -> dict[str, float]:
-    keys = sorted({k for s in samples for k in s})
-    return {k: h.rounded(h.median(s.get(k, 0.0) for s in samples)) for k in keys}
+def _summarize(sample: dict[str, Any], tables: dict[str, str]) -> dict[str, Any]:
+    events, deliveries = sample["events"], sample["deliveries"]
+    calls = [c for phase in PHASES for c in sample["calls"][phase]]
+    breakdown: Counter[str] = Counter()
+    item_units: Counter[str] = Counter()
+    item_counts: Counter[str] = Counter()
+    for phase in PHASES:
+        for call in sample["calls"][phase]:
+            breakdown[f"{phase}.{call.name}"] += 1
+            for kind, table, units in call.item_units:
+                item_units[f"{phase}.{kind}.{tables.get(table, table)}"] += units
+                item_counts[f"{phase}.{kind}.{tables.get(table, table)}"] += 1
+    poller_sqs = (POLLER_RECEIVE_PER_MESSAGE + POLLER_DELETE_PER_MESSAGE) * deliveries
+    if deliveries:
+        breakdown["lambda_poller.sqs.ReceiveMessage"] += POLLER_RECEIVE_PER_MESSAGE * deliveries
+        breakdown["lambda_poller.sqs.DeleteMessageBatch"] += POLLER_DELETE_PER_MESSAGE * deliveries
+    stream_batches = sum(sample["invocations"][name] for name in STREAM_FUNCTIONS)
+    if stream_batches:
+        breakdown["lambda_poller.dynamodbstreams.GetRecords"] += stream_batches
+
+    def per_event(value: float) -> float:
+        return h.rounded(value / events)
+
+    return {
+        "requests": per_event(len(calls) + poller_sqs + stream_batches),
+        "breakdown": {k: per_event(v) for k, v in sorted(breakdown.items())},
+        "capacity": {
+            "dynamodb_read_units": per_event(sum(c.read_units for c in calls)),
+            "dynamodb_write_units": per_event(sum(c.write_units for c in calls)),
+            "sqs_requests": per_event(sum(c.sqs_requests for c in calls) + poller_sqs),
+            "deliveries": per_event(deliveries),
+        },
+        "invocations_per_event": {k: per_event(v) for k, v in sample["invocations"].items()},
+        "write_units_by_item": {k: per_event(v) for k, v in sorted(item_units.items())},
+        "write_items_by_kind": {k: per_event(v) for k, v in sorted(item_counts.items())},
+    }
 
 
-def measure(runs: int = RUNS) -> dict[str, Any]:
-    """Per scenario: the medians over `runs` events, each in a session of its own kind."""
-    out: dict[str, Any] = {"aws_requests_per_event": {}, "aws_requests_breakdown": {}, "capacity_per_event": {},
-                           "write_units_by_item": {}, "write_items_by_kind": {}}
+def measure(burst: int = BURST) -> dict[str, Any]:
+    """Per scenario, a burst of `burst` events in a session of its own, and one more single event."""
+    out: dict[str, Any] = {key: {} for key in ("aws_requests_per_event", "aws_requests_per_event_unbatched",
+                                               "aws_requests_breakdown", "capacity_per_event",
+                                               "invocations_per_event", "write_units_by_item", "write_items_by_kind")}
     with h.embedded_aws():
         meter = h.Meter(sizing=True).attach()
         try:
@@ -111,38 +141,35 @@ def measure(runs: int = RUNS) -> dict[str, Any]:
             h.silence_powertools_logs()
             tables = _table_ids()
             tenant = api.create_tenant()
+            pumps = {name: h.StreamPump(api, name) for name in STREAM_FUNCTIONS}
             with h.Subscriber() as subscriber:
-                poller = h.WorkerPoller(api)
                 for index, (scenario, (make_body, subscribed)) in enumerate(SCENARIOS.items()):
                     session = api.create_session(tenant["apiKey"], f"bench-req-{index}",
                                                  webhook_url=subscriber.url if subscribed else None)
-                    summaries = [
-                        _summarize(_one_event(api, meter, poller, session, make_body(n), subscribed), tables)
-                        for n in range(runs)
-                    ]
-                    out["aws_requests_per_event"][scenario] = h.rounded(h.median(s["requests"] for s in summaries))
-                    out["aws_requests_breakdown"][scenario] = _median_dict([s["breakdown"] for s in summaries])
-                    out["capacity_per_event"][scenario] = {
-                        "dynamodb_read_units": h.rounded(h.median(s["dynamodb_read_units"] for s in summaries)),
-                        "dynamodb_write_units": h.rounded(h.median(s["dynamodb_write_units"] for s in summaries)),
-                        "sqs_requests": h.rounded(h.median(s["sqs_requests"] for s in summaries)),
-                        "deliveries": h.rounded(h.median(s["deliveries"] for s in summaries)),
-                        "receiver_transaction_items": h.rounded(h.median(s["transact_items"]["receiver"] for s in summaries)),
-                        "worker_transaction_items": h.rounded(h.median(s["transact_items"]["worker"] for s in summaries)),
-                    }
-                    out["write_units_by_item"][scenario] = _median_dict([s["write_units_by_item"] for s in summaries])
-                    out["write_items_by_kind"][scenario] = _median_dict([s["write_items_by_kind"] for s in summaries])
+                    for pump in pumps.values():  # the registration's records: setup, not measured
+                        pump.drain()
+                    bodies = [make_body(n) for n in range(burst)]
+                    summary = _summarize(_burst(api, meter, pumps, session, bodies, subscribed), tables)
+                    single = _summarize(_burst(api, meter, pumps, session, [make_body(burst)], subscribed), tables)
+                    out["aws_requests_per_event"][scenario] = summary["requests"]
+                    out["aws_requests_per_event_unbatched"][scenario] = single["requests"]
+                    out["aws_requests_breakdown"][scenario] = summary["breakdown"]
+                    out["capacity_per_event"][scenario] = summary["capacity"]
+                    out["invocations_per_event"][scenario] = summary["invocations_per_event"]
+                    out["write_units_by_item"][scenario] = summary["write_units_by_item"]
+                    out["write_items_by_kind"][scenario] = summary["write_items_by_kind"]
         finally:
             meter.detach()
     return out
 
 
 def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    print(f"aws_requests_per_event (median of {RUNS} events per scenario, real handlers on moto; "
-          "SQS Receive/DeleteMessageBatch by Lambda's poller counted as 0.1 + 0.1 per message, batches of 10)")
+    print(f"aws_requests_per_event (bursts of {BURST} events per scenario, real handlers on moto, each stage batched "
+          "as Lambda batches it; SQS Receive/DeleteMessageBatch 0.1 + 0.1 per message, one GetRecords per stream batch)")
     measured = measure()
     targets = []
     for scenario, value in measured["aws_requests_per_event"].items():
+        unbatched = measured["aws_requests_per_event_unbatched"][scenario]
         if scenario == "session_status_1_subscriber":
             ok = value <= TARGET_REQUESTS
             h.show_target(f"{scenario}", value, f"<= {TARGET_REQUESTS:g}", ok, "req")
@@ -150,12 +177,12 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         else:
             h.show(scenario, value, "req")
         capacity = measured["capacity_per_event"][scenario]
-        print(f"      DynamoDB RRU {capacity['dynamodb_read_units']:g}, WRU {capacity['dynamodb_write_units']:g}"
-              f" (receiver transaction {capacity['receiver_transaction_items']:g} items,"
-              f" worker transaction {capacity['worker_transaction_items']:g} items), SQS requests {capacity['sqs_requests']:g}")
-        for name, count in sorted(measured["aws_requests_breakdown"][scenario].items()):
-            print(f"        {count:>5g}  {name}")
-        print("      DynamoDB items written (phase.kind.table: items -> write units):")
-        for name, units in sorted(measured["write_units_by_item"][scenario].items()):
-            print(f"        {name:<32} {measured['write_items_by_kind'][scenario].get(name, 0):>3g} -> {units:g} WRU")
+        print(f"      a single event on its own (every batch of one): {unbatched:g} req")
+        print(f"      DynamoDB RRU {capacity['dynamodb_read_units']:g}, WRU {capacity['dynamodb_write_units']:g}, "
+              f"SQS requests {capacity['sqs_requests']:g}, invocations {measured['invocations_per_event'][scenario]}")
+        for name, count in measured["aws_requests_breakdown"][scenario].items():
+            print(f"        {count:>6g}  {name}")
+        print("      DynamoDB items written (phase.kind.table: items -> write units, per event):")
+        for name, units in measured["write_units_by_item"][scenario].items():
+            print(f"        {name:<36} {measured['write_items_by_kind'][scenario].get(name, 0):>6g} -> {units:g} WRU")
     return measured, targets

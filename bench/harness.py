@@ -531,6 +531,45 @@ class WorkerPoller:
         return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
+# --- Lambda's DynamoDB stream pollers for the dispatcher and the aggregator ---------------------
+
+class TimedInvoker:
+    """What local.streams' pollers invoke through: the bench's Api, timing every invocation."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.ms: dict[str, list[float]] = {}
+
+    def invoke(self, function_name: str, event: dict[str, Any]) -> Any:
+        started = time.perf_counter()
+        result = self.api.invoke(function_name, event)
+        self.ms.setdefault(function_name, []).append((time.perf_counter() - started) * 1000)
+        return result
+
+
+class StreamPump:
+    """The stream event source mappings of one function (local.streams, with clients of their own, so
+    the meter does not count their GetRecords: Lambda's poller makes them, free of charge)."""
+
+    def __init__(self, api: Api, function_name: str) -> None:
+        from hub import catalog
+        from local import streams
+
+        self.invoker = TimedInvoker(api)
+        function = catalog.function(function_name)
+        clients = streams.Clients.create()
+        self.pollers = [streams.StreamPoller(function, t, self.invoker, clients, raise_errors=True)  # type: ignore[arg-type]
+                        for t in function.stream_triggers]
+
+    def drain(self) -> int:
+        """Hands every new record to the function, in batches of its triggers' sizes; returns the records."""
+        return sum(p.drain() for p in self.pollers)
+
+    @property
+    def invocations(self) -> int:
+        return sum(len(v) for v in self.invoker.ms.values())
+
+
 # --- a local HTTP subscriber --------------------------------------------------------------------
 
 @dataclass

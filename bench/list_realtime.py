@@ -1,9 +1,9 @@
 """list_realtime_10k: what one `GET /api/whatsapp/session/list-realtime` reads for a tenant with 10,000 sessions.
 
 Setup (not measured): SESSIONS session items written straight to the Sessions table with BatchWriteItem,
-each built by `hub.store.sessions.create_item` from a `SessionRecord` (statuses spread over the five
-buckets, owners over OWNERS users), and the tenant's and owners' summary counters written with the
-`hub.store.counters` update items, exactly what registration would have left.
+each built by `hub.store.sessions.item_of` from a `SessionRecord` (statuses spread over the five
+buckets, owners over OWNERS users), and the tenant's and owners' summary counters written with
+`hub.aggregating.session_deltas` and `hub.store.counters.apply`, exactly what the aggregator would have left.
 
 Then page-size-50 requests (summary included) through a real API Gateway event to the sessions handler:
 PAGES pages of the unfiltered listing (following nextCursor), and a few filtered ones. Items read are
@@ -30,9 +30,9 @@ TARGET_ITEMS = 60
 _STATUSES = ("session_connected", "qr_generated", "initializing", "error", "session_not_connected")
 
 
-def _seed(tenant_id: str) -> dict[str, Counter[str]]:
-    """Writes SESSIONS sessions and their summary counters; returns the counts written."""
-    from hub import state
+def _seed(tenant_id: str) -> None:
+    """Writes SESSIONS sessions and the summary counters the aggregator would keep for them."""
+    from hub import aggregating, state
     from hub.events import SessionStatus
     from hub.store import counters, ddb
     from hub.store import sessions as session_store
@@ -41,7 +41,7 @@ def _seed(tenant_id: str) -> dict[str, Counter[str]]:
     client = h.side_client("dynamodb")
     table = ddb.name(session_store.TABLE)
     created = "2026-01-01T00:00:00.000Z"
-    summaries: dict[str, Counter[str]] = {}
+    changes: list[tuple[str, None, dict[str, Any]]] = []
     batch: list[dict[str, Any]] = []
 
     def flush() -> None:
@@ -53,23 +53,18 @@ def _seed(tenant_id: str) -> dict[str, Counter[str]]:
     for n in range(SESSIONS):
         status = SessionStatus(_STATUSES[n % len(_STATUSES)])
         bucket = state.bucket_of(status, status is SessionStatus.QR_GENERATED)
-        user_id = f"user-{n % OWNERS}"
         record = SessionRecord(
-            sessionId=f"bench-{n:05d}", tenantId=tenant_id, userId=user_id, createdAt=created, updatedAt=created,
-            inboundSecret=f"whin_bench_{n:05d}_0123456789abcdef0123456789", status=status.value, bucket=bucket,
+            sessionId=f"bench-{n:05d}", tenantId=tenant_id, userId=f"user-{n % OWNERS}", createdAt=created,
+            updatedAt=created, inboundSecret=f"whin_bench_{n:05d}_0123456789abcdef0123456789", status=status.value,
+            bucket=bucket,
         )
         batch.append({"PutRequest": {"Item": session_store.item_of(record)}})
         if len(batch) == 25:
             flush()
-        deltas = counters.transition_deltas(None, (record.status, record.bucket))
-        for key in counters.summary_keys(tenant_id, user_id):
-            summaries.setdefault(key["sk"], Counter()).update(deltas)
+        changes.append((session_store.TABLE.id, None, record.model_dump()))
     if batch:
         flush()
-    for sk, deltas in summaries.items():
-        update = counters.add_items({"pk": counters.tenant_pk(tenant_id), "sk": sk}, dict(deltas))["Update"]
-        client.update_item(**update)
-    return summaries
+    counters.apply(aggregating.total(changes), "bench-seed")
 
 
 def _request(api: h.Api, meter: h.Meter, key: str, query: str) -> tuple[dict[str, Any], float, int, Counter[str]]:

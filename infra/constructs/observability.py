@@ -99,6 +99,15 @@ class HubObservability(Construct):
                 comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 description=f"{name} function throttled",
             )
+            if f.spec.stream_triggers:
+                self._alarm(
+                    f"{label}IteratorAge",
+                    f.function.metric("IteratorAge", period=PERIOD, statistic="Maximum"),
+                    threshold=config.queue_age_alarm_seconds * 1000,
+                    comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    evaluation_periods=3,
+                    description=f"{name} is falling behind its table streams",
+                )
         for name in sorted(gateway_functions()):
             self._alarm(
                 f"{_pascal(name)}LatencyP99",

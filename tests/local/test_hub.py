@@ -123,3 +123,45 @@ def test_hub_with_real_handlers() -> None:
             response = requests.get(f"{hub.base_url}/api/whatsapp/session/list-realtime",
                                     headers={"X-API-Key": hub.dev_api_key}, timeout=10)
             assert response.status_code == 200 and response.json()["success"] is True
+
+
+def wait_for(check: Callable[[], Any], timeout_s: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_hub_delivers_and_counts_through_its_streams(httpserver) -> None:
+    import hashlib
+    import hmac
+
+    received: list[bytes] = []
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(
+        lambda request: received.append(request.get_data()) or "ok")
+    with LocalHub(port=0) as hub:
+        headers = {"X-API-Key": hub.dev_api_key}
+        created = requests.post(f"{hub.base_url}/api/whatsapp/session", headers=headers, timeout=10,
+                                json={"sessionId": "local-1", "userId": "u1", "webhookUrl": httpserver.url_for("/hook")}).json()
+        body = json.dumps({"event": "ready", "data": {}}).encode()
+        signature = hmac.new(created["data"]["inboundSecret"].encode(), body, hashlib.sha256).hexdigest()
+        reply = requests.post(f"{hub.base_url}/api/whatsapp/webhook/local-1", data=body, timeout=10,
+                              headers={"Content-Type": "application/json", "X-Webhook-Signature": signature})
+        assert reply.status_code == 200
+        wait_for(lambda: received)
+        assert json.loads(received[0])["data"]["status"] == "session_connected"
+
+        def listing() -> dict:
+            return requests.get(f"{hub.base_url}/api/whatsapp/session/list-realtime", headers=headers, timeout=10).json()
+
+        assert wait_for(lambda: listing()["summary"]["connected"] == 1)
+        logs = wait_for(lambda: requests.get(f"{hub.base_url}/api/webhook/logs", headers=headers, timeout=10).json()["data"])
+        assert (logs[0]["status"], logs[0]["attempts"]) == ("success", 1)
+
+        def usage() -> dict:
+            return requests.get(f"{hub.base_url}/api/usage?days=1", headers=headers, timeout=10).json()["data"]["totals"]
+
+        assert wait_for(lambda: usage() == {"eventsReceived": 1, "deliveriesAttempted": 1, "deliveriesSucceeded": 1})

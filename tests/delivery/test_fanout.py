@@ -1,0 +1,112 @@
+"""Fan-out through the Events stream (dispatcher), first attempts without a read, counters from the streams."""
+
+from __future__ import annotations
+
+import json
+
+from hub import dispatching, queue
+from hub.deliveries import DeliveryMessage
+from hub.store import counters, ddb
+from tests.delivery.conftest import accept, message_event, status_event
+from tests.delivery.test_delivery import logs, subscribe
+
+
+def queued_messages() -> list[DeliveryMessage]:
+    """The queue's messages, left visible again for the worker."""
+    messages = queue.client().receive_message(QueueUrl=queue.queue_url(), MaxNumberOfMessages=10).get("Messages", [])
+    for message in messages:
+        queue.client().change_message_visibility(QueueUrl=queue.queue_url(), ReceiptHandle=message["ReceiptHandle"],
+                                                 VisibilityTimeout=0)
+    return [DeliveryMessage.model_validate_json(m["Body"]) for m in messages]
+
+
+def test_the_receiver_queues_nothing_and_the_dispatcher_queues_each_delivery_whole(api, tenant, subscriber, streams):
+    key = tenant["apiKey"]
+    subscribe(api, key, "s1", subscriber.url)
+    receipt = accept(status_event("s1"))
+    assert queued_messages() == []
+    streams.pump()
+    [message] = queued_messages()
+    assert message.first is not None
+    assert (message.first.eventId, message.first.event, message.first.target.url) == (receipt.eventId, "session.status", subscriber.url)
+    assert json.loads(message.first.payload)["data"]["status"] == "session_connected"
+    assert logs(api, key) == []
+
+
+def test_a_subscription_filter_is_applied_when_the_event_is_recorded(api, tenant, subscriber, streams):
+    key = tenant["apiKey"]
+    subscribe(api, key, "s1", subscriber.url, events=["message.*"])
+    accept(status_event("s1"))
+    accept(message_event("s1"))
+    streams.pump()
+    assert [m.first.event for m in queued_messages() if m.first] == ["message.received"]
+
+
+def test_a_delivery_too_large_to_travel_inline_gets_its_pending_log_and_travels_by_id(api, tenant, subscriber, streams,
+                                                                                       worker, monkeypatch):
+    key = tenant["apiKey"]
+    subscribe(api, key, "s1", subscriber.url)
+    monkeypatch.setattr(dispatching, "INLINE_LIMIT_BYTES", 100)
+    accept(status_event("s1"))
+    streams.pump()
+    [message] = queued_messages()
+    assert message.first is None
+    [log] = logs(api, key)
+    assert (log["webhookId"], log["status"], log["attempts"]) == (message.webhookId, "pending", 0)
+    worker.drain()
+    assert [(entry["status"], entry["attempts"]) for entry in logs(api, key)] == [("success", 1)]
+
+
+def test_a_first_attempt_reads_nothing_and_creates_its_log(api, tenant, subscriber, worker, monkeypatch):
+    key = tenant["apiKey"]
+    subscribe(api, key, "s1", subscriber.url)
+    accept(status_event("s1"))
+    api.streams.pump()
+    real_client = ddb.client()
+    reads = []
+
+    class CountingClient:
+        def __getattr__(self, name):
+            if name in ("get_item", "batch_get_item", "query"):
+                reads.append(name)
+            return getattr(real_client, name)
+
+    monkeypatch.setattr(ddb, "client", lambda: CountingClient())
+    worker.poller.poll_once()
+    monkeypatch.undo()
+    assert reads == []
+    assert len(subscriber.received) == 1
+    [log] = logs(api, key)
+    assert (log["status"], log["attempts"]) == ("success", 1)
+
+
+def test_counters_follow_the_streams(api, tenant, subscriber, worker):
+    key = tenant["apiKey"]
+    subscribe(api, key, "s1", subscriber.url)
+    accept(status_event("s1", n=1))
+    accept(message_event("s1", n=2))
+    worker.drain()
+    listing = api.call("GET", "/api/whatsapp/session/list-realtime", api_key=key).json
+    assert (listing["summary"]["connected"], listing["summary"]["total"]) == (1, 1)
+    usage = api.call("GET", "/api/usage?days=1", api_key=key).data
+    assert (usage["totals"]["eventsReceived"], usage["totals"]["deliveriesAttempted"],
+            usage["totals"]["deliveriesSucceeded"]) == (2, 2, 2)
+    stats = api.call("GET", "/api/webhook/stats", api_key=key).data
+    assert (stats["total"], stats["success"]) == (2, 2)
+
+
+def test_a_batch_applied_again_uses_the_same_idempotency_tokens(monkeypatch):
+    sent = []
+
+    class RecordingClient:
+        def transact_write_items(self, **request):
+            sent.append((request["ClientRequestToken"], len(request["TransactItems"])))
+
+    monkeypatch.setattr(ddb, "client", lambda: RecordingClient())
+    deltas = {(counters.tenant_pk("t1"), f"usage#day{n:03d}"): {"eventsReceived": 1} for n in range(150)}
+    assert counters.apply(deltas, "arn#1#9") == 2
+    assert counters.apply(dict(reversed(list(deltas.items()))), "arn#1#9") == 2
+    assert counters.apply(deltas, "arn#10#12") == 2
+    assert [n for _, n in sent] == [100, 50] * 3
+    assert sent[0:2] == sent[2:4] and {t for t, _ in sent[4:]}.isdisjoint(t for t, _ in sent[:2])
+    assert all(len(token) <= 36 for token, _ in sent)
