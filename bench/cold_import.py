@@ -54,9 +54,7 @@ def lambda_environment(function_name: str, memory_mb: int) -> dict[str, str]:
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
-        "POWERTOOLS_SERVICE_NAME": settings.env("POWERTOOLS_SERVICE_NAME"),
-        "POWERTOOLS_METRICS_NAMESPACE": settings.env("POWERTOOLS_METRICS_NAMESPACE"),
-        "LOG_LEVEL": "INFO",
+        **{s.env_var: s.default for s in settings.SETTINGS if s.default},  # the stack sets these on every function
     }
     for table in catalog.TABLES:
         env[table.env_var] = f"wa-hub-{table.id.lower()}"

@@ -1,8 +1,8 @@
 """delivery_batch10_slow_subscriber_ms and delivery_sequential_ms.
 
 A session subscribed to a local subscriber (threaded HTTP/1.1 server on 127.0.0.1) that takes DELAY_MS per
-request. Ten message events go through the receiver (API Gateway events), which queues ten deliveries.
-Then:
+request. Ten message events go through the receiver (API Gateway events) and the dispatcher (their Events
+stream records), which queues ten deliveries. Then:
 - batch: the ten SQS messages, received as Lambda's poller would, are handed to the delivery worker
   handler in one SQS event; the figure is the wall time of that invocation (signing, sending, recording);
 - sequential: ten fresh deliveries, each handed to `hub.delivering.process` one after the other (what a
@@ -57,8 +57,10 @@ def measure(delay_ms: int = DELAY_MS, runs: int = RUNS) -> dict[str, Any]:
         with h.Subscriber(delay_s=delay_ms / 1000) as subscriber:
             session = api.create_session(tenant["apiKey"], "bench-delivery", webhook_url=subscriber.url)
             poller = h.WorkerPoller(api)
+            dispatcher = h.StreamPump(api, "dispatcher")
             for run in range(runs + 1):  # run 0 warms up (handler import, connection pool)
                 _queue_ten(api, session, first=run * 1000)
+                dispatcher.drain()
                 before = subscriber.received
                 _, elapsed = poller.invoke(poller.receive(BATCH))
                 if subscriber.received - before != BATCH:
@@ -66,6 +68,7 @@ def measure(delay_ms: int = DELAY_MS, runs: int = RUNS) -> dict[str, Any]:
                 if run:
                     batch_ms.append(elapsed)
                 _queue_ten(api, session, first=run * 1000 + 500)
+                dispatcher.drain()
                 before = subscriber.received
                 elapsed = _sequential(poller, poller.receive(BATCH))
                 if subscriber.received - before != BATCH:

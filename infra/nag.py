@@ -58,7 +58,9 @@ def acknowledge_findings(stack: WebhookHubStack) -> list[tuple[str, str, str]]:
     # --- Lambda functions --------------------------------------------------------------
     for name, f in stack.functions.by_name.items():
         acknowledge(f.role, finding("IAM5", "Resource::*"),
-                    "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions")
+                    "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions"
+                    + ("; so does dynamodb:ListStreams, which CDK grants stream readers and reads no data"
+                       if f.spec.stream_triggers else ""))
         acknowledge(f.function, finding("L1"),
                     "python3.13 on purpose: the AWS-managed Powertools layer (python313) and the dependency "
                     "layer's cp313 wheels target it; the three move together")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -34,3 +36,6 @@ def handle_revoke_tenant(tenantId: str):
 @tracer.capture_lambda_handler
 def handler(event, context):
     return api.resolve(app, event, context)
+
+
+coldstart.loaded()

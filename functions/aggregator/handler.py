@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 
@@ -25,3 +27,6 @@ def handler(event: DynamoDBStreamEvent, context):
     writes = counters.apply(deltas, batch_id)
     metrics.add_metric(name=catalog.Metric.COUNTER_WRITES, unit=MetricUnit.Count, value=writes)
     logger.info("counters updated", extra={"records": len(records), "counterItems": len(deltas), "writes": writes})
+
+
+coldstart.loaded()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
@@ -48,3 +50,6 @@ def handler(event, context):
         return outcome.value
 
     return async_process_partial_response(event=event, record_handler=handle_delivery, processor=processor, context=context)
+
+
+coldstart.loaded()

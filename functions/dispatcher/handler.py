@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 
@@ -24,3 +26,6 @@ def handler(event: DynamoDBStreamEvent, context):
     queued = dispatching.dispatch(changes)
     metrics.add_metric(name=catalog.Metric.DELIVERIES_QUEUED, unit=MetricUnit.Count, value=queued)
     logger.info("events dispatched", extra={"records": len(changes), "deliveriesQueued": queued})
+
+
+coldstart.loaded()

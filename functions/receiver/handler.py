@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
 from datetime import datetime, timezone
 
 from aws_lambda_powertools.event_handler import Response
@@ -83,3 +85,6 @@ def handle_verify_webhook(sessionId: str):
 @metrics.log_metrics
 def handler(event, context):
     return api.resolve(app, event, context)
+
+
+coldstart.loaded()

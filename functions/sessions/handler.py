@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
 from typing import Annotated, Optional
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -89,3 +91,6 @@ def handle_get_usage(days: Annotated[int, Query(ge=1, le=90)] = 30):
 @tracer.capture_lambda_handler
 def handler(event, context):
     return api.resolve(app, event, context)
+
+
+coldstart.loaded()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
 from typing import Annotated, Literal, Optional
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -62,3 +64,6 @@ def handle_clear_logs(request: Annotated[Optional[webhook_logs.ClearRequest], Bo
 @tracer.capture_lambda_handler
 def handler(event, context):
     return api.resolve(app, event, context)
+
+
+coldstart.loaded()

@@ -33,15 +33,6 @@ def test_the_receiver_queues_nothing_and_the_dispatcher_queues_each_delivery_who
     assert logs(api, key) == []
 
 
-def test_a_subscription_filter_is_applied_when_the_event_is_recorded(api, tenant, subscriber, streams):
-    key = tenant["apiKey"]
-    subscribe(api, key, "s1", subscriber.url, events=["message.*"])
-    accept(status_event("s1"))
-    accept(message_event("s1"))
-    streams.pump()
-    assert [m.first.event for m in queued_messages() if m.first] == ["message.received"]
-
-
 def test_a_delivery_too_large_to_travel_inline_gets_its_pending_log_and_travels_by_id(api, tenant, subscriber, streams,
                                                                                        worker, monkeypatch):
     key = tenant["apiKey"]

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from hub.subscriptions import RetryPolicy
+from hub.subscriptions import Target
 
 DeliveryStatus = Literal["pending", "retrying", "success", "failed"]
 RESPONSE_EXCERPT_BYTES = 1024
@@ -21,15 +21,6 @@ class Attempt(BaseModel):
     ok: bool
     error: str | None = None
     response: str | None = None
-
-
-class Target(BaseModel):
-    """The subscription as it was when the event was accepted: where and how to send."""
-
-    subscriptionId: str
-    url: str
-    secret: str
-    retry: RetryPolicy = Field(default_factory=RetryPolicy)
 
 
 class DeliveryLog(BaseModel):

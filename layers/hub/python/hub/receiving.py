@@ -17,7 +17,6 @@ from pydantic import BaseModel
 
 from hub import errors, outbound, settings, state
 from hub.clock import iso
-from hub.deliveries import Target
 from hub.events import NormalizedEvent, SessionStatus
 from hub.store import ddb
 from hub.store import events as event_store
@@ -150,8 +149,7 @@ def receive(record: SessionRecord, event: NormalizedEvent, raw_body: bytes, now:
     lifecycle = _lifecycle(record, event, order_key, occurred_at, now) if event.lifecycle is not None else None
     event_type = lifecycle.event_type if lifecycle else event.type
     payload = _envelope(event, event_id, occurred_at, lifecycle.data if lifecycle else event.data, event_type)
-    targets = [Target(subscriptionId=sub.id, url=sub.url, secret=sub.secret, retry=sub.retry)
-               for sub in record.subscriptions if sub.wants(event_type)]
+    targets = [sub.target() for sub in record.subscriptions if sub.wants(event_type)]
     expires = int((now + timedelta(hours=config.dedupe_window_hours)).timestamp())
     original = event_store.record(event_store.record_put(
         record.sessionId, key,

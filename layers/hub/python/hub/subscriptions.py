@@ -56,3 +56,15 @@ class Subscription(BaseModel):
     def public(self) -> dict:
         """The subscription as responses show it: never the secret."""
         return self.model_dump(exclude={"secret"})
+
+    def target(self) -> "Target":
+        return Target(subscriptionId=self.id, url=self.url, secret=self.secret, retry=self.retry)
+
+
+class Target(BaseModel):
+    """A subscription as it was when an event was recorded: where and how to deliver that event."""
+
+    subscriptionId: str
+    url: str
+    secret: str
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)

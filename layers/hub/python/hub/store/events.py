@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from hub import catalog
-from hub.deliveries import Target
+from hub.subscriptions import Target
 from hub.store import ddb
 
 TABLE = catalog.EVENTS
