@@ -19,7 +19,6 @@ import os
 import statistics
 import threading
 import time
-from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -122,6 +121,7 @@ def embedded_aws(visibility_timeout_s: int = 60):
 
     from local import resources
 
+    resources.make_dynamodb_requests_atomic()
     with mock_aws():
         reset_cached_clients()
         resources.create_all(visibility_timeout_s=visibility_timeout_s)
@@ -371,10 +371,6 @@ def _sqs_requests(operation: str, params: dict[str, Any]) -> float:
     else:
         size = 0
     return float(max(1, math.ceil(size / SQS_CHUNK)))
-
-
-def by_operation(calls: Iterable[Call]) -> Counter[str]:
-    return Counter(c.name for c in calls)
 
 
 # --- API Gateway --------------------------------------------------------------------------------

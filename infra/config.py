@@ -115,10 +115,6 @@ class HubConfig:
         return f"WaWebhookHub-{self.stage}"
 
     @property
-    def is_dev_stage(self) -> bool:
-        return self.stage in DEV_STAGES or self.stage.startswith("dev")
-
-    @property
     def service_name(self) -> str:
         return self.settings["POWERTOOLS_SERVICE_NAME"]
 
@@ -228,8 +224,7 @@ def load(ctx_get) -> HubConfig:
     removal = str(ctx["removalPolicy"]).strip().lower()
     if removal not in ("", "retain", "destroy"):
         raise ConfigError(f"context 'removalPolicy' must be 'retain' or 'destroy', got {removal!r}")
-    is_dev = stage in DEV_STAGES or stage.startswith("dev")
-    if removal == "destroy" or (removal == "" and is_dev):
+    if removal == "destroy" or (removal == "" and (stage in DEV_STAGES or stage.startswith("dev"))):
         policy = RemovalPolicy.DESTROY
     else:
         policy = RemovalPolicy.RETAIN

@@ -56,7 +56,7 @@ def acknowledge_findings(stack: WebhookHubStack) -> list[tuple[str, str, str]]:
     partition_region = "arn:<AWS::Partition>:apigateway:<AWS::Region>::"
 
     # --- Lambda functions --------------------------------------------------------------
-    for name, f in stack.functions.by_name.items():
+    for f in stack.functions.by_name.values():
         acknowledge(f.role, finding("IAM5", "Resource::*"),
                     "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions"
                     + ("; so does dynamodb:ListStreams, which CDK grants stream readers and reads no data"

@@ -41,7 +41,7 @@ def embedded_aws() -> str:
     with _aws_lock:
         if _aws is None:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
-            resources.make_dynamodb_writes_atomic()
+            resources.make_dynamodb_requests_atomic()
             server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             server.start()
             atexit.register(server.stop)

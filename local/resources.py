@@ -89,28 +89,29 @@ def create_all(visibility_timeout_s: int = 60) -> None:
 _atomic = False
 
 
-def make_dynamodb_writes_atomic() -> None:
-    """Makes moto's DynamoDB writes atomic, as DynamoDB's are (idempotent, process-wide).
+def make_dynamodb_requests_atomic() -> None:
+    """Makes moto's DynamoDB requests atomic, as DynamoDB's are (idempotent, process-wide).
 
-    moto applies an update as read-modify-write and restores a snapshot of every table
-    when a transaction fails, with no lock: concurrent requests (the delivery worker's
-    threads, the local hub's functions) would lose updates that DynamoDB never loses.
-    One lock per write request restores DynamoDB's per-request atomicity.
+    moto applies an update as read-modify-write in place, restores a snapshot of every table
+    when a transaction fails, and serializes a read's items after reading them, all with no
+    lock: concurrent requests (the delivery worker's threads, the local hub's functions, the
+    receiver's concurrent copies) would lose updates, or read an item mid-write, where DynamoDB
+    never does. One lock around each DynamoDB request, serialization included, restores
+    DynamoDB's per-request atomicity.
     """
     global _atomic
     if _atomic:
         return
     import threading
 
-    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
 
     lock = threading.RLock()
-    for name in ("transact_write_items", "update_item", "put_item", "delete_item", "batch_write_item"):
-        original = getattr(DynamoDBBackend, name)
+    original = DynamoHandler.call_action
 
-        def locked(self, *args, _original=original, **kwargs):
-            with lock:
-                return _original(self, *args, **kwargs)
+    def locked(self, *args, **kwargs):
+        with lock:
+            return original(self, *args, **kwargs)
 
-        setattr(DynamoDBBackend, name, locked)
+    DynamoHandler.call_action = locked  # type: ignore[method-assign]
     _atomic = True

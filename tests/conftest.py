@@ -46,7 +46,7 @@ def aws():
 
     from local import resources
 
-    resources.make_dynamodb_writes_atomic()
+    resources.make_dynamodb_requests_atomic()
     with mock_aws():
         reset_cached_clients()
         resources.create_all(visibility_timeout_s=30)

@@ -114,18 +114,22 @@ def test_late_event_is_kept_but_does_not_roll_back(api, session):
 def test_concurrent_copies_of_one_event_apply_once(api, session):
     record = session_store.get(session["sessionId"])
     event = dialects.normalize({"event": "ready", "data": {}}, session_id=session["sessionId"])
-    receipts = []
+    receipts, failures = [], []
     barrier = threading.Barrier(4)
 
     def deliver():
         barrier.wait()
-        receipts.append(receiving.receive(record, event, b'{"event":"ready","data":{}}', datetime.now(timezone.utc)))
+        try:
+            receipts.append(receiving.receive(record, event, b'{"event":"ready","data":{}}', datetime.now(timezone.utc)))
+        except Exception as error:
+            failures.append(error)
 
     threads = [threading.Thread(target=deliver) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert failures == []
     assert sorted(r.duplicate for r in receipts) == [False, True, True, True]
     assert session_store.get(session["sessionId"]).version == record.version + 1
 

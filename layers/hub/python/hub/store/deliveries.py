@@ -48,15 +48,6 @@ def get(webhook_id: str) -> DeliveryLog | None:
     return from_item(item) if item else None
 
 
-def get_many(webhook_ids: list[str]) -> list[DeliveryLog]:
-    if not webhook_ids:
-        return []
-    response = ddb.client().batch_get_item(
-        RequestItems={ddb.name(TABLE): {"Keys": [ddb.to_item({"webhookId": w}) for w in webhook_ids], "ConsistentRead": True}}
-    )
-    return [from_item(item) for item in response["Responses"].get(ddb.name(TABLE), [])]
-
-
 def record_attempt(before: DeliveryLog, after: DeliveryLog, stored: bool) -> bool:
     """Stores the log after an attempt unless another worker recorded that attempt first (then False).
 
