@@ -7,7 +7,7 @@ local.runtime.Invoker, as Lambda's runtime would) while it runs on moto. Each ru
 
 receiver_floor_ratio = the receiver's time per event / the time per event to `json.loads` the same bodies
 and verify their HMAC-SHA256 signatures (hmac.new + compare_digest): how far the handler is from the work
-every receiver must do. The moto time is part of the receiver's time (DynamoDB and SQS answer in process).
+every receiver must do. The moto time is part of the receiver's time (DynamoDB answers in process).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _floor_ms_per_event(secret: str, prebuilt: list[tuple[str, dict[str, Any], b
 
 
 def _one_run(profile: bool) -> dict[str, Any]:
-    """EVENTS events into a fresh embedded AWS (moto's cost per transaction grows with its tables)."""
+    """EVENTS events into a fresh embedded AWS (moto's cost per request grows with its tables)."""
     with h.embedded_aws():
         meter = h.Meter(sizing=False).attach()
         try:
