@@ -49,6 +49,17 @@ def test_function_error_and_throttle_alarms(hub):
                 (name, metric)
 
 
+def test_stream_functions_alarm_on_iterator_age(hub):
+    ages = _simple(hub, "IteratorAge", "AWS/Lambda")
+    streamed = [name for name, f in hub.stack.functions.by_name.items() if f.spec.stream_triggers]
+    assert len(ages) == len(streamed) == 2
+    for name in streamed:
+        fn_id = hub.logical_id(hub.stack.functions.by_name[name].function)
+        (alarm,) = [a for a in ages if refs_in(a["Dimensions"]) == {fn_id}]
+        assert alarm["Statistic"] == "Maximum"
+        assert alarm["Threshold"] == hub.stack.config.queue_age_alarm_seconds * 1000
+
+
 def test_api_5xx_and_receiver_latency_alarms(hub):
     assert len(_simple(hub, "5XXError", "AWS/ApiGateway")) == 1
     gateway = gateway_functions()
