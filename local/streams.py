@@ -117,8 +117,11 @@ class StreamPoller:
             self._invoker.invoke(self.function.name, event)
         except Exception as error:
             failures = self._failures[shard_id] = self._failures.get(shard_id, 0) + 1
-            log.exception("%s failed on a batch of %d from %s (failure %d)", self.function.name, len(records),
-                          self.trigger.table, failures)
+            if failures == 1:
+                log.exception("%s failed on a batch of %d from %s; retrying it", self.function.name, len(records),
+                              self.trigger.table)
+            else:
+                log.warning("%s failed again on the same batch (failure %d): %s", self.function.name, failures, error)
             if self._raise_errors:
                 raise
             if failures <= self.trigger.retry_attempts:

@@ -114,12 +114,16 @@ def test_queue_failure_in_the_dispatcher_retries_the_batch_until_sqs_takes_it(ap
 
 
 def test_a_dispatcher_batch_that_keeps_failing_goes_to_the_dead_letter_queue(api, session, monkeypatch):
+    import dataclasses
+
     from local import streams
     from local.runtime import Invoker
 
     failing = FailingClient(queue.client(), "send_message_batch", "InternalError", times=1000)
     monkeypatch.setattr(queue, "client", lambda: failing)
-    dispatcher = next(p for p in streams.pollers(Invoker()) if p.function.name == "dispatcher")
+    function = catalog.function("dispatcher")
+    trigger = dataclasses.replace(function.stream_triggers[0], retry_attempts=20)  # the catalog's would take too long
+    dispatcher = streams.StreamPoller(function, trigger, Invoker(), streams.Clients.create())
     accept(status_event("wa-1"))
     for _ in range(dispatcher.trigger.retry_attempts):
         assert dispatcher.poll_once() == 0

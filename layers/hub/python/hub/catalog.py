@@ -42,6 +42,9 @@ class Table:
 MAX_RETRY_ATTEMPTS = 10
 """Most retries any subscription may ask for (SPEC section 6)."""
 
+STREAM_RETRIES_MAX = 10_000
+"""Lambda's limit on a stream event source's retries of one batch."""
+
 
 @dataclass(frozen=True)
 class Queue:
@@ -65,6 +68,8 @@ class StreamTrigger:
 
     A batch that keeps failing goes, after `retry_attempts`, to the delivery dead-letter queue (its
     shard and sequence range, as Lambda's on-failure record), so nothing is dropped silently.
+    STREAM_RETRIES_MAX (Lambda's own limit) keeps retrying for as long as the stream holds the
+    records (24 hours): an SQS outage delays the dispatcher's fan-out, it never drops it.
     `bisect_on_error` splits a failing batch to isolate a bad record; it is off where the function
     applies a batch as one idempotent unit (the aggregator).
     """
@@ -198,8 +203,8 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=30,
         tables=(DELIVERIES.id,),
         queues=(DELIVERY_QUEUE.id,),
-        stream_triggers=(StreamTrigger(EVENTS.id, batch_size=100, batching_window_s=0, retry_attempts=100,
-                                       bisect_on_error=True),),
+        stream_triggers=(StreamTrigger(EVENTS.id, batch_size=100, batching_window_s=0,
+                                       retry_attempts=STREAM_RETRIES_MAX, bisect_on_error=True),),
     ),
     Function(
         name="delivery_worker",
@@ -219,7 +224,8 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=60,
         tables=(COUNTERS.id,),
         stream_triggers=tuple(
-            StreamTrigger(table_id, batch_size=1000, batching_window_s=5, retry_attempts=100, bisect_on_error=False)
+            StreamTrigger(table_id, batch_size=1000, batching_window_s=5, retry_attempts=STREAM_RETRIES_MAX,
+                          bisect_on_error=False)
             for table_id in (SESSIONS.id, EVENTS.id, DELIVERIES.id)
         ),
     ),
