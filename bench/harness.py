@@ -554,7 +554,7 @@ class StreamPump:
         self.invoker = TimedInvoker(api)
         function = catalog.function(function_name)
         clients = streams.Clients.create()
-        self.pollers = [streams.StreamPoller(function, t, self.invoker, clients, raise_errors=True)  # type: ignore[arg-type]
+        self.pollers = [streams.StreamPoller(function, t, self.invoker, clients, raise_errors=True)
                         for t in function.stream_triggers]
 
     def drain(self) -> int:

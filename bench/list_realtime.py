@@ -1,7 +1,7 @@
 """list_realtime_10k: what one `GET /api/whatsapp/session/list-realtime` reads for a tenant with 10,000 sessions.
 
 Setup (not measured): SESSIONS session items written straight to the Sessions table with BatchWriteItem,
-each built by `hub.store.sessions.item_of` from a `SessionRecord` (statuses spread over the five
+each built by `hub.store.sessions.to_item` from a `SessionRecord` (statuses spread over the five
 buckets, owners over OWNERS users), and the tenant's and owners' summary counters written with
 `hub.aggregating.session_deltas` and `hub.store.counters.apply`, exactly what the aggregator would have left.
 
@@ -58,7 +58,7 @@ def _seed(tenant_id: str) -> None:
             updatedAt=created, inboundSecret=f"whin_bench_{n:05d}_0123456789abcdef0123456789", status=status.value,
             bucket=bucket,
         )
-        batch.append({"PutRequest": {"Item": session_store.item_of(record)}})
+        batch.append({"PutRequest": {"Item": session_store.to_item(record)}})
         if len(batch) == 25:
             flush()
         changes.append((session_store.TABLE.id, None, record.model_dump()))

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import base64
 import logging
-import threading
 from typing import Any, Iterable
 
 import boto3
 
 from hub import catalog
-from local.runtime import Invoker
+from local.runtime import Invoker, PollingThread
 
 log = logging.getLogger("local")
 
@@ -73,19 +72,18 @@ def failed_message_ids(result: Any, batch_ids: set[str]) -> set[str]:
     return ids  # type: ignore[return-value]
 
 
-class SqsPoller:
+class SqsPoller(PollingThread):
     """Polls one queue for one function, on a thread of its own."""
 
     def __init__(self, function: catalog.Function, invoker: Invoker, queue_url: str, sqs: Any = None,
                  wait_s: int = 1) -> None:
+        super().__init__(f"sqs-{function.name}", idle_wait_s=0)
         self.function = function
         self._invoker = invoker
         self._queue_url = queue_url
         self._sqs = sqs or boto3.client("sqs")
         self._wait_s = wait_s
         self._queue_arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def poll_once(self) -> int:
         """One receive / invoke / delete cycle; returns how many messages were received."""
@@ -113,23 +111,3 @@ class SqsPoller:
             for failure in response.get("Failed", []):
                 log.warning("could not delete a message of %s: %s", self.function.name, failure)
         return len(messages)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-            except Exception:
-                if self._stop.is_set():
-                    break
-                log.exception("polling for %s failed; retrying in 1 s", self.function.name)
-                self._stop.wait(1)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"sqs-{self.function.name}", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Returns once the current receive (at most `wait_s`) and invocation are over."""
-        self._stop.set()
-        if self._thread:
-            self._thread.join()

@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 from hub import catalog
 
@@ -63,6 +63,12 @@ class FakeLambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+class Invoking(Protocol):
+    """What an event source mapping invokes functions through (an Invoker, or a wrapper that times it)."""
+
+    def invoke(self, function_name: str, event: dict[str, Any]) -> Any: ...
+
+
 class Invoker:
     """Invokes the catalog's functions like Lambda does.
 
@@ -96,3 +102,41 @@ class Invoker:
                 if elapsed > function.timeout_s:
                     log.warning("%s ran %.1f s, past its %d s timeout: Lambda would have stopped it",
                                 function_name, elapsed, function.timeout_s)
+
+
+class PollingThread:
+    """Runs `poll_once()` on a thread of its own until stopped: what every event source mapping shares.
+
+    When a poll finds nothing it waits `idle_wait_s` (0 for a poll that waits by itself, like an SQS
+    long poll); when a poll fails it logs and waits 1 s.
+    """
+
+    def __init__(self, thread_name: str, idle_wait_s: float) -> None:
+        self._thread_name = thread_name
+        self._idle_wait_s = idle_wait_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def poll_once(self) -> int:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self.poll_once() and self._idle_wait_s:
+                    self._stop.wait(self._idle_wait_s)
+            except Exception:
+                if self._stop.is_set():
+                    break
+                log.exception("%s: polling failed; retrying in 1 s", self._thread_name)
+                self._stop.wait(1)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Returns once the current poll and invocation are over."""
+        self._stop.set()
+        if self._thread:
+            self._thread.join()

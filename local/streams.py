@@ -3,8 +3,8 @@
 For one StreamTrigger of one function: reads the table's stream shard by shard, invokes the
 function with the event Lambda builds (up to `batch_size` records), and moves on only when the
 invocation succeeded. A batch that fails is read again on the next poll; after `retry_attempts`
-failures it is sent, as Lambda's on-failure record (shard and sequence range), to the delivery
-dead-letter queue and skipped. The batching window is not waited for: locally a batch goes out
+failures it is sent, as Lambda's on-failure record (shard and sequence range), to the dead-letter
+queue the trigger names and skipped. The batching window is not waited for: locally a batch goes out
 as soon as records are there.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +22,7 @@ from typing import Any
 import boto3
 
 from hub import catalog, settings
-from local.runtime import Invoker
+from local.runtime import Invoking, PollingThread
 
 log = logging.getLogger("local")
 
@@ -61,17 +60,17 @@ class Clients:
         return cls(session.client("dynamodb"), session.client("dynamodbstreams", endpoint_url=endpoint), session.client("sqs"))
 
 
-class StreamPoller:
+class StreamPoller(PollingThread):
     """Polls one table's stream for one function."""
 
-    def __init__(self, function: catalog.Function, trigger: catalog.StreamTrigger, invoker: Invoker,
+    def __init__(self, function: catalog.Function, trigger: catalog.StreamTrigger, invoker: Invoking,
                  clients: Clients, wait_s: float = 0.2, raise_errors: bool = False) -> None:
         """`raise_errors` lets a failing invocation's exception through (tests), after counting it."""
+        super().__init__(f"stream-{function.name}-{trigger.table}", idle_wait_s=wait_s)
         self.function = function
         self._raise_errors = raise_errors
         self.trigger = trigger
         self._invoker = invoker
-        self._wait_s = wait_s
         self._streams = clients.streams
         self._sqs = clients.sqs
         table_name = settings.table_name(catalog.table(trigger.table))
@@ -79,8 +78,6 @@ class StreamPoller:
         self._iterators: dict[str, str] = {}
         self._shards_listed_at = float("-inf")
         self._failures: dict[str, int] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def _shard_iterators(self) -> dict[str, str]:
         """The current iterator of each shard; shards are listed again every SHARD_REFRESH_S."""
@@ -138,7 +135,8 @@ class StreamPoller:
             "DDBStreamBatchInfo": {"shardId": shard_id, "streamArn": self.stream_arn, "batchSize": len(records),
                                    "startSequenceNumber": sequence[0], "endSequenceNumber": sequence[-1]},
         }
-        self._sqs.send_message(QueueUrl=os.environ[catalog.DELIVERY_QUEUE.dead_letter_env_var], MessageBody=json.dumps(body))
+        dead_letter_url = os.environ[catalog.queue(self.trigger.failures_to).dead_letter_env_var]
+        self._sqs.send_message(QueueUrl=dead_letter_url, MessageBody=json.dumps(body))
 
     def drain(self, max_polls: int = 1000) -> int:
         """Polls until the stream has nothing new (or a batch fails); returns the records handled."""
@@ -150,28 +148,8 @@ class StreamPoller:
             handled += count
         return handled
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if not self.poll_once():
-                    self._stop.wait(self._wait_s)
-            except Exception:
-                if self._stop.is_set():
-                    break
-                log.exception("reading the %s stream for %s failed; retrying in 1 s", self.trigger.table, self.function.name)
-                self._stop.wait(1)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"stream-{self.function.name}-{self.trigger.table}", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join()
-
-
-def pollers(invoker: Invoker, wait_s: float = 0.2, raise_errors: bool = False) -> list[StreamPoller]:
+def pollers(invoker: Invoking, wait_s: float = 0.2, raise_errors: bool = False) -> list[StreamPoller]:
     """One poller per stream trigger of the catalog's functions, sharing one set of clients."""
     clients = Clients.create()
     return [StreamPoller(f, t, invoker, clients, wait_s, raise_errors) for f in catalog.FUNCTIONS for t in f.stream_triggers]

@@ -19,9 +19,9 @@ def handler(event: DynamoDBStreamEvent, context):
     records = [r for r in event.records if r.dynamodb and r.event_source_arn]
     if not records:
         return
+    table_id = ddb.table_id_of_stream(records[0].event_source_arn)  # one event source mapping: one stream a batch
     deltas = aggregating.total(
-        (ddb.table_id_of_stream(r.event_source_arn), ddb.plain_image(r.dynamodb.old_image), ddb.plain_image(r.dynamodb.new_image))
-        for r in records
+        (table_id, ddb.plain_image(r.dynamodb.old_image), ddb.plain_image(r.dynamodb.new_image)) for r in records
     )
     batch_id = f"{records[0].event_source_arn}#{records[0].dynamodb.sequence_number}#{records[-1].dynamodb.sequence_number}"
     writes = counters.apply(deltas, batch_id)

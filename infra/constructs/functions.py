@@ -170,7 +170,6 @@ class HubFunctions(Construct):
                 report_batch_item_failures=True,
             ))
 
-        failures = queues.by_id[catalog.DELIVERY_QUEUE.id].dlq
         for trigger in spec.stream_triggers:
             function.add_event_source(sources.DynamoEventSource(
                 tables.by_id[trigger.table],
@@ -179,7 +178,7 @@ class HubFunctions(Construct):
                 max_batching_window=Duration.seconds(trigger.batching_window_s) if trigger.batching_window_s else None,
                 retry_attempts=trigger.retry_attempts,
                 bisect_batch_on_error=trigger.bisect_on_error,
-                on_failure=sources.SqsDlq(failures),
+                on_failure=sources.SqsDlq(queues.by_id[trigger.failures_to].dlq),
             ))
 
         return HubFunction(spec=spec, function=function, role=role, log_group=log_group)

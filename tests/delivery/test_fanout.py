@@ -37,7 +37,7 @@ def test_a_delivery_too_large_to_travel_inline_gets_its_pending_log_and_travels_
                                                                                        worker, monkeypatch):
     key = tenant["apiKey"]
     subscribe(api, key, "s1", subscriber.url)
-    monkeypatch.setattr(dispatching, "INLINE_LIMIT_BYTES", 100)
+    monkeypatch.setattr(dispatching, "INLINE_PAYLOAD_LIMIT_BYTES", 100)
     accept(status_event("s1"))
     streams.pump()
     [message] = queued_messages()

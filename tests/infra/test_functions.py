@@ -185,8 +185,8 @@ def test_stream_triggers(hub):
     mappings = event_source_mappings(hub, "StreamArn")
     triggers = [(f, t) for f in catalog.FUNCTIONS for t in f.stream_triggers]
     assert len(mappings) == len(triggers) >= 4
-    dlq = hub.logical_id(hub.stack.queues.by_id[catalog.DELIVERY_QUEUE.id].dlq)
     for spec, trigger in triggers:
+        dlq = hub.logical_id(hub.stack.queues.by_id[trigger.failures_to].dlq)
         fn_id = hub.logical_id(hub.stack.functions.by_name[spec.name].function)
         table_id = hub.logical_id(hub.stack.tables.by_id[trigger.table])
         (m,) = [m["Properties"] for m in mappings.values()

@@ -23,6 +23,7 @@ from typing import Any, Iterable
 
 from hub import catalog
 from hub.store import counters
+from hub.store import events as event_store
 
 Image = dict[str, Any]
 CounterKey = tuple[str, str]
@@ -47,7 +48,8 @@ def session_deltas(old: Image | None, new: Image | None) -> Deltas:
 
 def event_deltas(old: Image | None, new: Image | None) -> Deltas:
     deltas: Deltas = defaultdict(Counter)
-    if new and (not old or old.get("receivedAt") != new.get("receivedAt")):
+    if event_store.newly_recorded(old, new):
+        assert new is not None
         _add(deltas, counters.usage_key(new["tenantId"], new["receivedAt"][:10]), {"eventsReceived": 1})
     return deltas
 

@@ -66,8 +66,9 @@ class Queue:
 class StreamTrigger:
     """A DynamoDB stream event source: Lambda reads the table's stream and invokes the function with batches.
 
-    A batch that keeps failing goes, after `retry_attempts`, to the delivery dead-letter queue (its
-    shard and sequence range, as Lambda's on-failure record), so nothing is dropped silently.
+    A batch that keeps failing goes, after `retry_attempts`, to the dead-letter queue of the queue
+    `failures_to` names (its shard and sequence range, as Lambda's on-failure record), so nothing
+    is dropped silently.
     STREAM_RETRIES_MAX (Lambda's own limit) keeps retrying for as long as the stream holds the
     records (24 hours): an SQS outage delays the dispatcher's fan-out, it never drops it.
     `bisect_on_error` splits a failing batch to isolate a bad record; it is off where the function
@@ -79,6 +80,7 @@ class StreamTrigger:
     batching_window_s: int
     retry_attempts: int
     bisect_on_error: bool
+    failures_to: str
 
 
 @dataclass(frozen=True)
@@ -204,7 +206,8 @@ FUNCTIONS: tuple[Function, ...] = (
         tables=(DELIVERIES.id,),
         queues=(DELIVERY_QUEUE.id,),
         stream_triggers=(StreamTrigger(EVENTS.id, batch_size=100, batching_window_s=0,
-                                       retry_attempts=STREAM_RETRIES_MAX, bisect_on_error=True),),
+                                       retry_attempts=STREAM_RETRIES_MAX, bisect_on_error=True,
+                                       failures_to=DELIVERY_QUEUE.id),),
     ),
     Function(
         name="delivery_worker",
@@ -225,7 +228,7 @@ FUNCTIONS: tuple[Function, ...] = (
         tables=(COUNTERS.id,),
         stream_triggers=tuple(
             StreamTrigger(table_id, batch_size=1000, batching_window_s=5, retry_attempts=STREAM_RETRIES_MAX,
-                          bisect_on_error=False)
+                          bisect_on_error=False, failures_to=DELIVERY_QUEUE.id)
             for table_id in (SESSIONS.id, EVENTS.id, DELIVERIES.id)
         ),
     ),
@@ -270,6 +273,10 @@ class Metric:
 
 def table(table_id: str) -> Table:
     return next(t for t in TABLES if t.id == table_id)
+
+
+def queue(queue_id: str) -> Queue:
+    return next(q for q in QUEUES if q.id == queue_id)
 
 
 def function(name: str) -> Function:

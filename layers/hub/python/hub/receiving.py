@@ -12,13 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from hub import errors, outbound, settings, state
 from hub.clock import iso
 from hub.events import NormalizedEvent, SessionStatus
-from hub.store import ddb
 from hub.store import events as event_store
 from hub.store import sessions as session_store
 from hub.store.events import EventRecord
@@ -118,12 +116,8 @@ def _apply_to_session(record: SessionRecord, event: NormalizedEvent, order_key: 
     for _ in range(MAX_CONFLICT_RETRIES):
         if outcome.after is None:
             return
-        try:
-            ddb.client().update_item(**session_store.state_update(record, outcome.after))
+        if session_store.save_state(record, outcome.after):
             return
-        except ClientError as error:
-            if not ddb.is_conditional_failure(error):
-                raise
         fresh = session_store.get(record.sessionId)
         if fresh is None:
             return
@@ -151,12 +145,12 @@ def receive(record: SessionRecord, event: NormalizedEvent, raw_body: bytes, now:
     payload = _envelope(event, event_id, occurred_at, lifecycle.data if lifecycle else event.data, event_type)
     targets = [sub.target() for sub in record.subscriptions if sub.wants(event_type)]
     expires = int((now + timedelta(hours=config.dedupe_window_hours)).timestamp())
-    original = event_store.record(event_store.record_put(
+    original = event_store.record(
         record.sessionId, key,
         EventRecord(eventId=event_id, event=event_type, tenantId=record.tenantId, receivedAt=iso(now),
                     orderKey=order_key if lifecycle else None, payload=payload, targets=targets),
         int(now.timestamp()), expires,
-    ))
+    )
     if original is not None:
         if lifecycle and original.orderKey:
             recorded = _lifecycle(record, event, original.orderKey, occurred_at, now)

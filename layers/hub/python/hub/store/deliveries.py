@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from typing import Any
@@ -97,12 +98,10 @@ def mark_failed(webhook_id: str, error: str, now: str, unrecorded: DeliveryLog |
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as failure:
-        if unrecorded is not None and ddb.is_conditional_failure(failure) and "Item" not in failure.response:
-            try:
+        never_recorded = ddb.is_conditional_failure(failure) and "Item" not in failure.response
+        if unrecorded is not None and never_recorded:
+            with contextlib.suppress(ClientError):
                 create(unrecorded.model_copy(update={"status": "failed", "updatedAt": now, "lastError": error}))
-            except ClientError:
-                return
-        return
 
 
 def requeue(log: DeliveryLog, now: str) -> DeliveryLog:

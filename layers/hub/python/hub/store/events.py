@@ -6,7 +6,7 @@ A new record is the hub's commit point for an event: the table's stream feeds th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
@@ -36,28 +36,29 @@ class StoredEvent(EventRecord):
     eventKey: str
 
 
-def record_put(session_id: str, event_key: str, event: EventRecord, now_epoch: int, expires_at: int) -> dict[str, Any]:
-    """PutItem parameters that record the event unless the same one is already held (and unexpired)."""
+def record(session_id: str, event_key: str, event: EventRecord, now_epoch: int, expires_at: int) -> StoredEvent | None:
+    """Records the event unless the same one is already held (and unexpired); returns that one (a duplicate), else None."""
     values = event.model_dump(exclude={"targets"}, exclude_none=True)
     values["targets"] = [t.model_dump(exclude_none=True) for t in event.targets]
-    return {
-        "TableName": ddb.name(TABLE),
-        "Item": ddb.to_item({"sessionId": session_id, "eventKey": event_key, "expiresAt": expires_at, **values}),
-        "ConditionExpression": "attribute_not_exists(sessionId) OR expiresAt < :now",
-        "ExpressionAttributeValues": ddb.values(now=now_epoch),
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
-
-
-def record(put: dict[str, Any]) -> StoredEvent | None:
-    """Writes a `record_put`; returns the event already recorded under that key (a duplicate), else None."""
     try:
-        ddb.client().put_item(**put)
+        ddb.client().put_item(
+            TableName=ddb.name(TABLE),
+            Item=ddb.to_item({"sessionId": session_id, "eventKey": event_key, "expiresAt": expires_at, **values}),
+            ConditionExpression="attribute_not_exists(sessionId) OR expiresAt < :now",
+            ExpressionAttributeValues=ddb.values(now=now_epoch),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
     except ClientError as error:
         if ddb.is_conditional_failure(error) and "Item" in error.response:
             return from_item(error.response["Item"])
         raise
     return None
+
+
+def newly_recorded(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
+    """For a change to an event record (stream images): True when it records an event, i.e. an insert,
+    or a key recorded again after its dedupe window ran out; not a TTL removal."""
+    return bool(new) and (not old or old.get("receivedAt") != new.get("receivedAt"))
 
 
 def from_item(item: dict[str, Any]) -> StoredEvent:

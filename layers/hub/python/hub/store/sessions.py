@@ -41,7 +41,7 @@ def _index_keys(tenant_id: str, user_id: str, status: str, bucket: str) -> dict[
     }
 
 
-def _to_item(record: SessionRecord) -> dict[str, Any]:
+def to_item(record: SessionRecord) -> dict[str, Any]:
     values = record.model_dump(exclude={"state", "subscriptions"}, exclude_none=True)
     values["state"] = record.state.model_dump_json(exclude_defaults=True)
     values["subscriptions"] = [s.model_dump(exclude_none=True) for s in record.subscriptions]
@@ -62,13 +62,9 @@ def get(session_id: str) -> SessionRecord | None:
     return _from_item(item) if item else None
 
 
-def item_of(record: SessionRecord) -> dict[str, Any]:
-    return _to_item(record)
-
-
 def create(record: SessionRecord) -> None:
     """Stores a new session; ConditionalCheckFailed when its id is taken."""
-    ddb.client().put_item(TableName=ddb.name(TABLE), Item=_to_item(record), ConditionExpression="attribute_not_exists(sessionId)")
+    ddb.client().put_item(TableName=ddb.name(TABLE), Item=to_item(record), ConditionExpression="attribute_not_exists(sessionId)")
 
 
 def delete(record: SessionRecord) -> None:
@@ -81,8 +77,8 @@ def delete(record: SessionRecord) -> None:
     )
 
 
-def state_update(before: SessionRecord, after: SessionRecord) -> dict[str, Any]:
-    """UpdateItem parameters that store `after` only if nobody changed the session since `before` was read."""
+def save_state(before: SessionRecord, after: SessionRecord) -> bool:
+    """Stores `after`'s state; False when somebody changed the session since `before` was read."""
     keys = _index_keys(after.tenantId, after.userId, after.status, after.bucket)
     fields = {
         "state": after.state.model_dump_json(exclude_defaults=True),
@@ -95,14 +91,20 @@ def state_update(before: SessionRecord, after: SessionRecord) -> dict[str, Any]:
         "nextVersion": before.version + 1,
     }
     assignments = ", ".join(f"#{k} = :{k}" for k in fields if k != "nextVersion")
-    return {
-        "TableName": ddb.name(TABLE),
-        "Key": ddb.to_item({"sessionId": after.sessionId}),
-        "UpdateExpression": f"SET {assignments}, version = :nextVersion",
-        "ConditionExpression": "version = :version",
-        "ExpressionAttributeNames": {f"#{k}": k for k in fields if k != "nextVersion"},
-        "ExpressionAttributeValues": ddb.values(version=before.version, **{k: v for k, v in fields.items()}),
-    }
+    try:
+        ddb.client().update_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"sessionId": after.sessionId}),
+            UpdateExpression=f"SET {assignments}, version = :nextVersion",
+            ConditionExpression="version = :version",
+            ExpressionAttributeNames={f"#{k}": k for k in fields if k != "nextVersion"},
+            ExpressionAttributeValues=ddb.values(version=before.version, **fields),
+        )
+    except ClientError as error:
+        if ddb.is_conditional_failure(error):
+            return False
+        raise
+    return True
 
 
 def save_subscriptions(record: SessionRecord, subscriptions: list[Subscription]) -> None:
