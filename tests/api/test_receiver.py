@@ -106,9 +106,12 @@ def test_late_event_is_kept_but_does_not_roll_back(api, session):
     assert late.status == 200 and late.data["duplicate"] is False
     status = status_of(api, session)
     assert status["status"] == "session_connected" and status["qr"] is None
-    held = ddb.client().query(TableName=ddb.name(event_store.TABLE), KeyConditionExpression="sessionId = :s",
+    assert len(recorded_events(session)) == 2
+
+
+def recorded_events(session) -> list:
+    return ddb.client().query(TableName=ddb.name(event_store.TABLE), KeyConditionExpression="sessionId = :s",
                               ExpressionAttributeValues=ddb.values(s=session["sessionId"]))["Items"]
-    assert len(held) == 2
 
 
 def test_concurrent_copies_of_one_event_apply_once(api, session):
@@ -158,6 +161,7 @@ def test_bad_or_missing_credentials_are_401_and_write_nothing(api, session, head
     reply = post_event(api, session, {"event": "ready", "data": {}}, sign=False, headers=headers)
     assert (reply.status, reply.error_code) == (401, "INVALID_SIGNATURE")
     assert status_of(api, session)["status"] == "initializing"
+    assert recorded_events(session) == []
 
 
 def test_unknown_session_is_404(api, session):
@@ -170,6 +174,7 @@ def test_body_of_no_dialect_is_400_naming_what_was_expected(api, session):
     assert (reply.status, reply.error_code) == (400, "VALIDATION_ERROR")
     assert "wwebjs" in reply.json["error"]["message"]
     assert status_of(api, session)["status"] == "initializing"
+    assert recorded_events(session) == []
 
 
 def test_unknown_event_of_a_known_dialect_is_gateway_unknown(api, session):

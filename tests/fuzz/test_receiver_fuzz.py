@@ -1,7 +1,8 @@
 """Fuzzing the receiver through API Gateway events: any JSON, any bytes, mutated real bodies.
 
 Every request is correctly signed, so the fuzzer reaches decoding, dialect detection,
-normalization and state: the answer must be a 2xx or a 4xx, never a 5xx or an exception.
+normalization and state: the answer must be a 2xx or a 4xx, never a 5xx or an exception,
+and a 4xx records nothing.
 """
 
 from __future__ import annotations
@@ -54,10 +55,23 @@ def session(api, tenant):
     return api.create_session(tenant["apiKey"], sessionId="fuzz-1")
 
 
+def recorded_events() -> int:
+    from hub.store import ddb
+    from hub.store import events as event_store
+
+    return ddb.client().query(TableName=ddb.name(event_store.TABLE), KeyConditionExpression="sessionId = :s",
+                              ExpressionAttributeValues=ddb.values(s="fuzz-1"), Select="COUNT")["Count"]
+
+
 def post(api, session, raw: bytes, content_type: str = "application/json"):
+    """Posts a signed body; a rejected one must have recorded no event."""
     signature = hmac.new(session["inboundSecret"].encode(), raw, hashlib.sha256).hexdigest()
-    return api.call("POST", "/api/whatsapp/webhook/fuzz-1", raw=raw,
-                    headers={"Content-Type": content_type, "X-Webhook-Signature": signature})
+    before = recorded_events()
+    reply = api.call("POST", "/api/whatsapp/webhook/fuzz-1", raw=raw,
+                     headers={"Content-Type": content_type, "X-Webhook-Signature": signature})
+    if reply.status >= 400:
+        assert recorded_events() == before, reply.raw
+    return reply
 
 
 def assert_client_or_success(reply):
