@@ -58,6 +58,7 @@ GATEWAY_RESPONSES: tuple[tuple[apigw.ResponseType, str, str, str], ...] = (
     (apigw.ResponseType.THROTTLED, "429", "RATE_LIMITED", "Too many requests"),
     (apigw.ResponseType.QUOTA_EXCEEDED, "429", "RATE_LIMITED", "Monthly request quota exceeded"),
     (apigw.ResponseType.REQUEST_TOO_LARGE, "413", "PAYLOAD_TOO_LARGE", "Request body too large"),
+    (apigw.ResponseType.INTEGRATION_TIMEOUT, "504", "GATEWAY_TIMEOUT", "Endpoint request timed out"),
     (apigw.ResponseType.BAD_REQUEST_BODY, "400", "VALIDATION_ERROR", "$context.error.validationErrorString"),
     (apigw.ResponseType.BAD_REQUEST_PARAMETERS, "400", "VALIDATION_ERROR", "$context.error.validationErrorString"),
     (apigw.ResponseType.DEFAULT_4_XX, "", "BAD_REQUEST", "$context.error.message"),
