@@ -191,7 +191,7 @@ class HubApi(Construct):
         )
 
     def grant_manage_api_keys(self, grantee: iam.IGrantable) -> None:
-        """Create/delete API keys and put them in (or take them out of) the usage plans."""
+        """Create, enable and delete API keys and put them in (or take them out of) the usage plans."""
         stack = Stack.of(self)
         base = f"arn:{stack.partition}:apigateway:{stack.region}::"
         plan_keys = [f"{base}/usageplans/{p.usage_plan_id}/keys" for p in self.usage_plans.values()]
@@ -202,6 +202,11 @@ class HubApi(Construct):
         grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
             actions=["apigateway:DELETE"],
             resources=[f"{base}/apikeys/*", *(f"{k}/*" for k in plan_keys)],
+        ))
+        # UpdateApiKey: a key is created disabled and enabled once its tenant is stored (hub.tenancy).
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            actions=["apigateway:PATCH"],
+            resources=[f"{base}/apikeys/*"],
         ))
 
 
