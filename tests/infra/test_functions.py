@@ -73,12 +73,13 @@ def test_environment_from_catalog_and_settings(hub):
         assert {k: v for k, v in env.items() if k in resource_vars} == {**expected_tables, **expected_queues}
         # Settings with a non-empty default.
         for s in hub_settings.SETTINGS:
-            if s.env_var in resource_vars or s.env_var in ("ADMIN_KEY_SECRET_ARN", "ADMIN_API_KEY"):
+            if s.env_var in resource_vars or s.env_var in ("ADMIN_KEY_SECRET_ARN", "ADMIN_API_KEY", "USAGE_PLAN_IDS"):
                 continue
             if s.default:
                 assert env[s.env_var] == s.default, s.env_var
             else:
                 assert s.env_var not in env, s.env_var
+        assert ("USAGE_PLAN_IDS" in env) == spec.manages_api_keys, spec.name
         assert env["POWERTOOLS_SERVICE_NAME"] == "wa-webhook-hub"
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == hub.stack.config.metrics_namespace
 

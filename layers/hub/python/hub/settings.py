@@ -28,6 +28,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PUBLIC_BASE_URL", "", "Base URL the hub is reached at, used for receiverUrl (defaults to the request's host)"),
     Setting("ADMIN_API_KEY", "", "Operator key for /api/admin (locally; in the cloud read from ADMIN_KEY_SECRET_ARN)"),
     Setting("ADMIN_KEY_SECRET_ARN", "", "Secrets Manager secret holding the operator key (set by the stack)"),
+    Setting("USAGE_PLAN_IDS", "", "JSON map of plan name to API Gateway usage plan id (set by the stack on the admin "
+            "function); without it, outside HUB_LOCAL, tenants are refused"),
     Setting("POWERTOOLS_SERVICE_NAME", "wa-webhook-hub", "Service name in logs, traces and metrics"),
     Setting("POWERTOOLS_METRICS_NAMESPACE", "WaWebhookHub", "CloudWatch namespace of the hub's metrics"),
     Setting("LOG_LEVEL", "INFO", "Log level"),
