@@ -7,7 +7,7 @@ import os
 
 import boto3
 
-from hub import catalog, settings
+from hub import catalog
 
 REGION = "us-east-1"
 FAKE_AWS_ENV: dict[str, str] = {
@@ -34,8 +34,13 @@ def _attribute_definitions(table: catalog.Table) -> list[dict]:
     return [{"AttributeName": name, "AttributeType": kind} for name, kind in unique.items()]
 
 
+def local_table_name(table: catalog.Table) -> str:
+    return f"wa-hub-{table.id.lower()}"
+
+
 def create_table(client, table: catalog.Table) -> None:
-    name = settings.table_name(table)
+    """Creates the table and exports its name into the environment (the functions' TABLE variables)."""
+    name = os.environ[table.env_var] = local_table_name(table)
     params: dict = {
         "TableName": name,
         "KeySchema": _key_schema(table.partition_key, table.sort_key),

@@ -8,7 +8,6 @@ Gateway, and keys are checked only by the hub.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from datetime import datetime, timezone
 from typing import Any
@@ -33,7 +32,7 @@ class CreateTenant(BaseModel):
 
 
 def _usage_plans() -> dict[str, str]:
-    return json.loads(os.environ.get("USAGE_PLAN_IDS") or "{}")
+    return json.loads(settings.env("USAGE_PLAN_IDS") or "{}")
 
 
 def _apigateway():
