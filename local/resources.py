@@ -66,12 +66,18 @@ def create_table(client, table: catalog.Table) -> None:
         )
 
 
+def local_queue_names(queue: catalog.Queue) -> tuple[str, str]:
+    """The queue's and its DLQ's names."""
+    return f"wa-hub-{queue.id.lower()}", f"wa-hub-{queue.id.lower()}-dlq"
+
+
 def create_queue(client, queue: catalog.Queue, visibility_timeout_s: int) -> None:
     """Creates the queue and its DLQ and exports their URLs into the environment."""
-    dlq_url = client.create_queue(QueueName=f"wa-hub-{queue.id.lower()}-dlq")["QueueUrl"]
+    name, dlq_name = local_queue_names(queue)
+    dlq_url = client.create_queue(QueueName=dlq_name)["QueueUrl"]
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     url = client.create_queue(
-        QueueName=f"wa-hub-{queue.id.lower()}",
+        QueueName=name,
         Attributes={
             "VisibilityTimeout": str(visibility_timeout_s),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}),
