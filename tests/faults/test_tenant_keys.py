@@ -10,6 +10,8 @@ import pytest
 
 from hub import catalog, settings
 from hub.store import api_keys, ddb
+from local import resources
+from tests.conftest import ADMIN_KEY
 from tests.faults.test_fault_injection import FailingClient
 
 
@@ -27,8 +29,12 @@ def tenant_rows() -> list[dict]:
 
 @pytest.fixture
 def cloud(aws, monkeypatch):
-    """The admin function as the stack configures it: no HUB_LOCAL, USAGE_PLAN_IDS naming a real usage plan."""
+    """The admin function as the stack configures it: no HUB_LOCAL, its operator-key secret, REST API and
+    USAGE_PLAN_IDS naming a real usage plan."""
     plan_id = gateway().create_usage_plan(name="default")["id"]
+    secret = boto3.client("secretsmanager").create_secret(Name=resources.ADMIN_KEY_SECRET_NAME, SecretString=ADMIN_KEY)
+    monkeypatch.setenv("ADMIN_KEY_SECRET_ARN", secret["ARN"])
+    monkeypatch.setenv("REST_API_ID", gateway().create_rest_api(name="hub")["id"])
     monkeypatch.setenv("HUB_LOCAL", "false")
     monkeypatch.setenv("USAGE_PLAN_IDS", json.dumps({"default": plan_id}))
     client = api_keys.client  # tests replace it with a failing one

@@ -213,7 +213,8 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Webhook management routes: test, logs, retry, stats, clear",
         memory_mb=256,
         timeout_s=30,
-        tables=(TENANTS.id, DELIVERIES.id, COUNTERS.id),
+        # Sessions: POST /api/webhook/test with an instanceId and no secret reads that session's subscription.
+        tables=(TENANTS.id, SESSIONS.id, DELIVERIES.id, COUNTERS.id),
         queues=(DELIVERY_QUEUE.id,),
     ),
     Function(

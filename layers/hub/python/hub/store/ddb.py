@@ -61,7 +61,7 @@ def plain_image(image: dict[str, Any]) -> dict[str, Any] | None:
 def table_id_of_stream(stream_arn: str) -> str:
     """The catalog id of the table a stream ARN (`...:table/<name>/stream/<label>`) belongs to."""
     table_name = stream_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
-    return next(t.id for t in catalog.TABLES if name(t) == table_name)
+    return next(t.id for t in catalog.TABLES if settings.has(t.env_var) and name(t) == table_name)
 
 
 def values(**named: Any) -> dict[str, Any]:
