@@ -63,12 +63,16 @@ def create_table(client, table: catalog.Table) -> None:
 
 def create_queue(client, queue: catalog.Queue, visibility_timeout_s: int) -> None:
     """Creates the queue and its DLQ and exports their URLs into the environment."""
-    dlq_url = client.create_queue(QueueName=f"wa-hub-{queue.id.lower()}-dlq")["QueueUrl"]
+    dlq_url = client.create_queue(
+        QueueName=f"wa-hub-{queue.id.lower()}-dlq",
+        Attributes={"MessageRetentionPeriod": str(queue.dlq_retention_days * 86400)},
+    )["QueueUrl"]
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     url = client.create_queue(
         QueueName=f"wa-hub-{queue.id.lower()}",
         Attributes={
             "VisibilityTimeout": str(visibility_timeout_s),
+            "MessageRetentionPeriod": str(queue.retention_days * 86400),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}),
         },
     )["QueueUrl"]

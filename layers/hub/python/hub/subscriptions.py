@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
 
-from hub import catalog
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from hub import catalog, signing
 from hub.events import EVENT_TYPES
 
 DEFAULT_SUBSCRIPTION_ID = "default"
+MIN_RETRY_DELAY_MS = 1000
+"""Shortest base delay: a retry never follows a failed attempt sooner than 1 second."""
 MAX_RETRY_DELAY_MS = 12 * 3600 * 1000
-"""SQS visibility timeouts stop at 12 hours."""
+"""Longest wait before one retry (12 hours): longer base delays are refused, longer doublings capped."""
+
+
+SigningSecret = Annotated[str, Field(min_length=16, max_length=256), AfterValidator(signing.check_secret)]
+"""A subscription secret given by a caller (hub.signing.check_secret)."""
 
 
 class RetryPolicy(BaseModel):
+    """A subscription's retry policy as stored; `check_retry_policy` holds new ones to the hub's limits."""
+
     model_config = ConfigDict(extra="forbid")
 
-    attempts: int | None = Field(default=None, ge=0, le=catalog.MAX_RETRY_ATTEMPTS, description="Retries after the first attempt")
-    delayMs: int | None = Field(default=None, ge=0, le=MAX_RETRY_DELAY_MS, description="Base delay; attempt n waits delayMs * 2**(n-1)")
+    attempts: int | None = Field(default=None, ge=0, le=catalog.MAX_RETRY_ATTEMPTS, description="Retries after the first attempt (0..10)")
+    delayMs: int | None = Field(default=None, ge=0, le=MAX_RETRY_DELAY_MS,
+                                description="Base delay in ms (1000..43200000); retry n waits delayMs * 2**(n-1), at most 12 h")
+
+
+def check_retry_policy(policy: RetryPolicy) -> RetryPolicy:
+    """Refuses a base delay under the minimum (ValueError naming the limits); the model bounds the rest."""
+    if policy.delayMs is not None and policy.delayMs < MIN_RETRY_DELAY_MS:
+        raise ValueError(f"delayMs must be between {MIN_RETRY_DELAY_MS} (1 second, the shortest retry delay) "
+                         f"and {MAX_RETRY_DELAY_MS} (12 hours, the longest wait before one retry)")
+    return policy
 
 
 def validate_event_filter(patterns: list[str]) -> list[str]:
