@@ -59,8 +59,8 @@ def enforce() -> None:
         queue = self.get_queue(queue_name)
         for message in queue._messages:
             if message.had_receipt_handle(receipt_handle):
-                received_ms = getattr(message, "last_received_ms", message.sent_timestamp)
-                if now_ms() + int(visibility_timeout) * 1000 - received_ms > MAX_VISIBILITY_S * 1000:
+                since_receive_s = (now_ms() - getattr(message, "last_received_ms", message.sent_timestamp)) // 1000
+                if since_receive_s + int(visibility_timeout) > MAX_VISIBILITY_S:
                     raise InvalidParameterValue(
                         f"Value {visibility_timeout} for parameter VisibilityTimeout is invalid. Reason: Total "
                         f"VisibilityTimeout for the message is beyond the limit [{MAX_VISIBILITY_S} seconds]"
