@@ -6,8 +6,9 @@ catches its case:
 
 - Visibility: SQS refuses a ChangeMessageVisibility that would keep a message hidden more
   than 12 hours after the receive it belongs to ("Total VisibilityTimeout for the message is
-  beyond the limit [43200 seconds]"). moto measures from the *send*, so it refuses a legal
-  hide of a message sent long ago and received again.
+  beyond the limit [43200 seconds]"); so a consumer, which calls some time after the receive,
+  cannot ask for the full 43,200 s. moto measures from the *send*, so it refuses a legal hide
+  of a message sent long ago and received again.
 - Retention: SQS deletes a message once it is older than the queue's
   MessageRetentionPeriod; an expired message is never received again nor redriven to the
   DLQ. moto keeps it, counts receives on it, and finally redrives it.
@@ -59,8 +60,8 @@ def enforce() -> None:
         queue = self.get_queue(queue_name)
         for message in queue._messages:
             if message.had_receipt_handle(receipt_handle):
-                since_receive_s = (now_ms() - getattr(message, "last_received_ms", message.sent_timestamp)) // 1000
-                if since_receive_s + int(visibility_timeout) > MAX_VISIBILITY_S:
+                received_ms = getattr(message, "last_received_ms", message.sent_timestamp)
+                if now_ms() + int(visibility_timeout) * 1000 - received_ms > MAX_VISIBILITY_S * 1000:
                     raise InvalidParameterValue(
                         f"Value {visibility_timeout} for parameter VisibilityTimeout is invalid. Reason: Total "
                         f"VisibilityTimeout for the message is beyond the limit [{MAX_VISIBILITY_S} seconds]"

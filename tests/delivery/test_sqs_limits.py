@@ -44,18 +44,21 @@ def test_visibility_is_limited_to_12_hours_from_the_receive(sqs, clock):
     url, _ = make_queue(sqs, "visibility")
     sqs.send_message(QueueUrl=url, MessageBody="m")
     [message] = receive(sqs, url)
-    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S)
+    clock.advance(1)
+    with pytest.raises(ClientError):  # the receive was a moment ago: the full 12 h is over by then
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S)
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S - 2)
 
     clock.advance(3600)
     with pytest.raises(ClientError) as refused:
         sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S)
     assert refused.value.response["Error"]["Code"] == "InvalidParameterValue"
     assert "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]" in str(refused.value)
-    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S - 3600)
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S - 3602)
 
     clock.advance(MAX_VISIBILITY_S)
     [again] = receive(sqs, url)  # sent 13 h ago: the limit counts from this receive, not from the send
-    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=again["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S)
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=again["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S - 60)
 
 
 def test_an_expired_message_vanishes_and_is_not_redriven(sqs, clock):
