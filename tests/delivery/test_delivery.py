@@ -112,6 +112,10 @@ def test_retry_schedule_is_exponential_and_capped(monkeypatch):
     assert [backoff.delay_seconds(n, RetryPolicy(delayMs=1000)) for n in (1, 2, 3)] == [1, 2, 4]
     assert backoff.delay_seconds(10, RetryPolicy(delayMs=3_600_000)) == 12 * 3600
     assert backoff.retries_allowed(RetryPolicy()) == 3
+    assert backoff.delay_seconds(1, RetryPolicy(delayMs=0)) == 1  # stored before the 1 s minimum: the minimum applies
+    monkeypatch.setenv("WEBHOOK_RETRY_DELAY", "0")
+    settings.load.cache_clear()
+    assert [backoff.delay_seconds(n, RetryPolicy()) for n in (1, 2)] == [1, 2]
     settings.load.cache_clear()
 
 

@@ -15,14 +15,23 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 from werkzeug import Response
 
-from hub import backoff, catalog, queue, settings
-from hub.subscriptions import MIN_RETRY_DELAY_MS, RetryPolicy, Subscription
+from hub import backoff, catalog, queue
+from hub.subscriptions import Subscription
 from tests.delivery.conftest import accept, dead_letters, message_event, status_event
 from tests.delivery.test_delivery import logs, subscribe
 
 
 def detail(api, key, webhook_id):
     return api.call("GET", f"/api/webhook/logs/{webhook_id}", api_key=key).data
+
+
+def refused_subscription(api, key, body) -> dict:
+    """The one problem a 400 names when `body` is set as session s1's subscription."""
+    api.create_session(key, sessionId="s1")
+    reply = api.call("PUT", "/api/instance/s1", body=body, api_key=key)
+    assert (reply.status, reply.error_code) == (400, "VALIDATION_ERROR")
+    [problem] = reply.json["error"]["details"]
+    return problem
 
 
 def moments(log) -> list[datetime]:
@@ -80,22 +89,8 @@ def test_the_queues_are_created_with_their_declared_retention(aws):
     ({"attempts": 11}, "10"),
 ])
 def test_retry_policies_beyond_the_limits_are_refused_naming_them(api, tenant, subscriber, retry, limit):
-    key = tenant["apiKey"]
-    api.create_session(key, sessionId="s1")
-    reply = api.call("PUT", "/api/instance/s1", body={"webhookUrl": subscriber.url, "retry": retry}, api_key=key)
-    assert (reply.status, reply.error_code) == (400, "VALIDATION_ERROR")
-    [problem] = reply.json["error"]["details"]
+    problem = refused_subscription(api, tenant["apiKey"], {"webhookUrl": subscriber.url, "retry": retry})
     assert problem["field"].startswith("retry") and limit in problem["message"]
-
-
-def test_the_minimum_delay_applies_to_the_environment_default_too(monkeypatch):
-    monkeypatch.setenv("WEBHOOK_RETRY_DELAY", "0")
-    settings.load.cache_clear()
-    try:
-        assert backoff.delay_seconds(1, RetryPolicy()) == MIN_RETRY_DELAY_MS // 1000
-        assert backoff.delay_seconds(1, RetryPolicy(delayMs=0)) == 1  # a policy stored before the minimum existed
-    finally:
-        settings.load.cache_clear()
 
 
 def test_410_gone_fails_the_delivery_at_once(api, tenant, subscriber, worker):
@@ -119,10 +114,7 @@ def test_410_gone_fails_the_delivery_at_once(api, tenant, subscriber, worker):
 ])
 def test_secrets_that_cannot_sign_are_refused(api, tenant, subscriber, secret, why):
     key = tenant["apiKey"]
-    api.create_session(key, sessionId="s1")
-    reply = api.call("PUT", "/api/instance/s1", body={"webhookUrl": subscriber.url, "secret": secret}, api_key=key)
-    assert (reply.status, reply.error_code) == (400, "VALIDATION_ERROR")
-    [problem] = reply.json["error"]["details"]
+    problem = refused_subscription(api, key, {"webhookUrl": subscriber.url, "secret": secret})
     assert problem["field"] == "secret" and why in problem["message"] and "whsec_" in problem["message"]
     test_send = api.call("POST", "/api/webhook/test", body={"url": subscriber.url, "secret": secret}, api_key=key)
     assert test_send.status == 400

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub import errors, security, settings, urls
 from hub.events import SessionStatus
@@ -15,7 +15,7 @@ from hub.clock import iso
 from hub.store import counters, ddb
 from hub.store import sessions as session_store
 from hub.store.sessions import SessionRecord
-from hub.subscriptions import DEFAULT_SUBSCRIPTION_ID, RetryPolicy, SigningSecret, Subscription, check_retry_policy, validate_event_filter
+from hub.subscriptions import DEFAULT_SUBSCRIPTION_ID, RetryPolicy, RetryPolicyInput, SigningSecret, Subscription, validate_event_filter
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 
@@ -26,12 +26,7 @@ class SubscriptionInput(BaseModel):
     webhookUrl: str = Field(max_length=2048)
     events: list[str] | None = Field(default=None, max_length=32)
     secret: SigningSecret | None = None
-    retry: RetryPolicy | None = None
-
-    @field_validator("retry")
-    @classmethod
-    def _retry_within_limits(cls, retry: RetryPolicy | None) -> RetryPolicy | None:
-        return check_retry_policy(retry) if retry is not None else None
+    retry: RetryPolicyInput | None = None
 
 
 class RegisterSession(BaseModel):

@@ -21,21 +21,20 @@ SigningSecret = Annotated[str, Field(min_length=16, max_length=256), AfterValida
 
 
 class RetryPolicy(BaseModel):
-    """A subscription's retry policy as stored; `check_retry_policy` holds new ones to the hub's limits."""
+    """A subscription's retry policy as stored (policies stored before the 1-second minimum may hold less)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    attempts: int | None = Field(default=None, ge=0, le=catalog.MAX_RETRY_ATTEMPTS, description="Retries after the first attempt (0..10)")
-    delayMs: int | None = Field(default=None, ge=0, le=MAX_RETRY_DELAY_MS,
-                                description="Base delay in ms (1000..43200000); retry n waits delayMs * 2**(n-1), at most 12 h")
+    attempts: int | None = Field(default=None, ge=0, le=catalog.MAX_RETRY_ATTEMPTS, description="Retries after the first attempt")
+    delayMs: int | None = Field(default=None, ge=0, le=MAX_RETRY_DELAY_MS, description="Base delay; attempt n waits delayMs * 2**(n-1)")
 
 
-def check_retry_policy(policy: RetryPolicy) -> RetryPolicy:
-    """Refuses a base delay under the minimum (ValueError naming the limits); the model bounds the rest."""
-    if policy.delayMs is not None and policy.delayMs < MIN_RETRY_DELAY_MS:
-        raise ValueError(f"delayMs must be between {MIN_RETRY_DELAY_MS} (1 second, the shortest retry delay) "
-                         f"and {MAX_RETRY_DELAY_MS} (12 hours, the longest wait before one retry)")
-    return policy
+class RetryPolicyInput(RetryPolicy):
+    """A retry policy as a caller sets it: 0 to 10 retries, a base delay of 1 s to 12 h."""
+
+    delayMs: int | None = Field(default=None, ge=MIN_RETRY_DELAY_MS, le=MAX_RETRY_DELAY_MS,
+                                description="Base delay in ms, 1000 (1 s) to 43200000 (12 h); retry n waits "
+                                            "delayMs * 2**(n-1), at most 12 h")
 
 
 def validate_event_filter(patterns: list[str]) -> list[str]:
