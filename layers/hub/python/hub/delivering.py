@@ -50,6 +50,10 @@ class RetryLater(Exception):
     """The delivery failed and was rescheduled: report it as a batch item failure."""
 
 
+class NotDueYet(RetryLater):
+    """The message came back before its retry is due and was hidden again (no attempt was made)."""
+
+
 def _next_state(log: DeliveryLog, result: sender.AttemptResult, moment: datetime) -> tuple[DeliveryLog, int | None]:
     """The log after this attempt, and the backoff delay in seconds when a retry follows."""
     attempt_number = log.attempts + 1
@@ -201,7 +205,7 @@ def _deliver(message: DeliveryMessage, receipt_handle: str, receive_count: int) 
     wait = _seconds_until_due(log, moment)
     if wait > 0:
         queue.reschedule(receipt_handle, backoff.hide_seconds(wait))
-        raise RetryLater(f"{log.webhookId}: retry due in {wait:.0f} s; hidden again")
+        raise NotDueYet(f"{log.webhookId}: retry due in {wait:.0f} s; hidden again")
     result = send_attempt(log, moment)
     after, delay = _next_state(log, result, moment)
     if not delivery_store.record_attempt(log, after, stored):
