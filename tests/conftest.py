@@ -46,9 +46,10 @@ def aws():
     """A fresh embedded AWS with every catalog table and queue."""
     from moto import mock_aws
 
-    from local import resources
+    from local import resources, sqs_limits
 
     resources.make_dynamodb_requests_atomic()
+    sqs_limits.enforce()
     with mock_aws():
         reset_cached_clients()
         resources.create_all(visibility_timeout_s=30)

@@ -68,15 +68,19 @@ STREAM_RETRIES_MAX = 10_000
 class Queue:
     """An SQS queue with its dead-letter queue.
 
-    `max_receive_count` is the redrive threshold: every retry is one more receive,
-    so it sits above the longest retry schedule; only messages that keep failing
-    without being handled (poison, crashes) are redriven by SQS itself.
+    `max_receive_count` is the redrive threshold: every retry is one more receive (two for a
+    wait longer than one receive may hide a message), so it sits well above the longest retry
+    schedule; only messages the consumer never gets to handle (crashes, timeouts) are redriven
+    by SQS itself. `retention_days` keeps a message for longer than its longest schedule: SQS
+    deletes an expired message without redriving it.
     """
 
     id: str
     env_var: str
     dead_letter_env_var: str
     max_receive_count: int
+    retention_days: int = 14
+    """SQS's maximum (1,209,600 s)."""
     dlq_retention_days: int = 14
 
 
@@ -181,8 +185,9 @@ DELIVERY_QUEUE = Queue(
     id="Delivery",
     env_var="DELIVERY_QUEUE_URL",
     dead_letter_env_var="DELIVERY_DLQ_URL",
-    max_receive_count=MAX_RETRY_ATTEMPTS + 2,
+    max_receive_count=4 * MAX_RETRY_ATTEMPTS,
 )
+"""40 receives: the longest schedule takes 21 (hub.backoff.MOST_RECEIVES), the rest is margin for crashes."""
 QUEUES: tuple[Queue, ...] = (DELIVERY_QUEUE,)
 
 FUNCTIONS: tuple[Function, ...] = (
