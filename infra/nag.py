@@ -26,7 +26,10 @@ METHOD_AUTH_REASONS = {
     "admin": "Operator routes are authorized by the Lambda against the X-Admin-Key held in Secrets Manager",
     "gateway": "WhatsApp gateways cannot sign with SigV4 or hold Cognito tokens: the Lambda verifies the "
                "per-session HMAC signature / inbound secret in constant time",
-    "public": "Public liveness probe (GET /api/health): no data, no side effects",
+    "public": "Public routes with no data and no side effects: the liveness probe (GET /api/health) and the "
+              "connect page's static script, style and icon",
+    "link": "Connect-page routes a tenant's end user opens from a link: the Lambda verifies the link's signed, "
+            "expiring token (itsdangerous, key in Secrets Manager) and shows only what it names",
 }
 
 def finding(rule: str, detail: str | None = None) -> str:

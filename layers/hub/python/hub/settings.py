@@ -31,6 +31,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("POWERTOOLS_SERVICE_NAME", "wa-webhook-hub", "Service name in logs, traces and metrics"),
     Setting("POWERTOOLS_METRICS_NAMESPACE", "WaWebhookHub", "CloudWatch namespace of the hub's metrics"),
     Setting("LOG_LEVEL", "INFO", "Log level"),
+    Setting("CONNECT_LINK_TTL_S", "900", "Default lifetime of a connect link, in seconds"),
+    Setting("CONNECT_LINK_MAX_TTL_S", "86400", "Longest lifetime a connect link may ask for, in seconds (at most 24 hours)"),
+    Setting("CONNECT_LINK_SECRET", "", "Key that signs connect links (locally; in the cloud read from CONNECT_LINK_SECRET_ARN)"),
+    Setting("CONNECT_LINK_SECRET_ARN", "", "Secrets Manager secret holding the connect-link signing key (set by the stack; "
+            "its AWSPREVIOUS version still verifies after a rotation)"),
+    Setting("CONNECT_WEBSOCKET_URL", "", "wss:// URL of the WebSocket API the connect page listens on (set by the stack)"),
+    Setting("CONNECTIONS_API_ENDPOINT", "", "https:// endpoint of the WebSocket API's @connections management API (set by the stack)"),
+    Setting("CONNECT_FRAME_ANCESTORS", "'none'", "CSP frame-ancestors of the connect page: origins allowed to embed it in an iframe"),
     Setting("PYDANTIC_DISABLE_PLUGINS", "__all__", "Read by pydantic: skips the plugin scan of installed packages at cold start"),
 ) + tuple(
     Setting(t.env_var, f"wa-hub-{t.id.lower()}", f"DynamoDB table {t.id} (set by the stack)") for t in catalog.TABLES
@@ -59,6 +67,8 @@ class Settings:
     dedupe_window_hours: int
     local: bool
     public_base_url: str
+    connect_link_ttl_s: int
+    connect_link_max_ttl_s: int
 
 
 @lru_cache(maxsize=1)
@@ -73,6 +83,8 @@ def load() -> Settings:
         dedupe_window_hours=max(int(env("DEDUPE_WINDOW_HOURS")), 1),
         local=env("HUB_LOCAL").lower() == "true",
         public_base_url=env("PUBLIC_BASE_URL").rstrip("/"),
+        connect_link_max_ttl_s=(max_ttl := min(max(int(env("CONNECT_LINK_MAX_TTL_S")), 60), 86400)),
+        connect_link_ttl_s=min(max(int(env("CONNECT_LINK_TTL_S")), 60), max_ttl),
     )
 
 

@@ -50,8 +50,12 @@ def to_item(record: SessionRecord) -> dict[str, Any]:
 
 
 def _from_item(item: dict[str, Any]) -> SessionRecord:
-    values = ddb.from_item(item)
-    values["state"] = SessionState.model_validate(json.loads(values.get("state") or "{}"))
+    return from_values(ddb.from_item(item))
+
+
+def from_values(values: dict[str, Any]) -> SessionRecord:
+    """A record from an item's plain values (a stream image, or a deserialized item)."""
+    values = {**values, "state": SessionState.model_validate(json.loads(values.get("state") or "{}"))}
     return SessionRecord.model_validate(values)
 
 

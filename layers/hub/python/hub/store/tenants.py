@@ -60,6 +60,11 @@ def _record(tenant_id: str) -> dict[str, Any] | None:
     return ddb.from_item(item) if item else None
 
 
+def exists(tenant_id: str) -> bool:
+    """False once the tenant is revoked."""
+    return _record(tenant_id) is not None
+
+
 def list_all() -> list[Tenant]:
     pages = ddb.client().get_paginator("query").paginate(
         TableName=ddb.name(TABLE),
