@@ -62,7 +62,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # Settings the stack owns: never taken from context, never a literal in the template.
-_SECRET_SETTINGS = frozenset({"ADMIN_API_KEY"})
+_SECRET_SETTINGS = frozenset({"ADMIN_API_KEY", "CONNECT_LINK_SECRET"})
 
 
 def resource_env_vars() -> frozenset[str]:
@@ -75,7 +75,8 @@ def resource_env_vars() -> frozenset[str]:
 
 def stack_owned_env_vars() -> frozenset[str]:
     """Env vars the stack sets itself (resources, secret ARN, API ids): never from context."""
-    return resource_env_vars() | _SECRET_SETTINGS | {"ADMIN_KEY_SECRET_ARN", "USAGE_PLAN_IDS", "REST_API_ID"}
+    return resource_env_vars() | _SECRET_SETTINGS | {"ADMIN_KEY_SECRET_ARN", "USAGE_PLAN_IDS", "REST_API_ID"} | \
+        {"CONNECT_LINK_SECRET_ARN", "CONNECT_WEBSOCKET_URL", "CONNECTIONS_API_ENDPOINT"}
 
 
 @dataclass(frozen=True)

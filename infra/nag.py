@@ -112,4 +112,22 @@ def acknowledge_findings(stack: WebhookHubStack) -> list[tuple[str, str, str]]:
     acknowledge(stack.admin_key, finding("SMG4"),
                 "A random operator key with no upstream system to sync: the operator rotates it with "
                 "put-secret-value; a rotation Lambda would add nothing")
+    # --- the connect page's WebSocket API ------------------------------------------------
+    sockets = stack.sockets
+    socket_reasons = {
+        "$connect": "Browsers cannot send headers on a WebSocket handshake: the $connect function verifies the "
+                    "connect link's signed, expiring token (query string) and refuses the handshake otherwise",
+        "$disconnect": "Invoked by API Gateway itself when a connection closes; carries only the connection id",
+    }
+    for route in catalog.SOCKET_ROUTES:
+        acknowledge(sockets.routes[route.route_key], finding("APIG4"), socket_reasons[route.route_key])
+    for spec in catalog.FUNCTIONS:
+        if spec.manages_connections:
+            acknowledge(stack.functions.by_name[spec.name].role,
+                        finding("IAM5", f"Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+                                        f"<{_logical_id(sockets.api)}>/{stack.config.stage}/POST/@connections/*"),
+                        "Connection ids exist only at runtime: POST (send) on this API's stage's @connections only")
+    acknowledge(sockets.link_key, finding("SMG4"),
+                "Rotated by the operator with put-secret-value: links signed with the AWSPREVIOUS version keep "
+                "verifying until they expire (24 h at most), so no rotation Lambda is needed")
     return made

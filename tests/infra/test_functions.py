@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hub import catalog
 from hub import settings as hub_settings
+from infra.config import stack_owned_env_vars
 from infra.constructs.functions import admin_key_functions
 
 from .helpers import as_list, dumps, hub_functions, of_type, policy_statements_of_role, refs_in
@@ -73,7 +74,7 @@ def test_environment_from_catalog_and_settings(hub):
         assert {k: v for k, v in env.items() if k in resource_vars} == {**expected_tables, **expected_queues}
         # Settings with a non-empty default.
         for s in hub_settings.SETTINGS:
-            if s.env_var in resource_vars or s.env_var in ("ADMIN_KEY_SECRET_ARN", "ADMIN_API_KEY"):
+            if s.env_var in resource_vars or s.env_var in stack_owned_env_vars():
                 continue
             if s.default:
                 assert env[s.env_var] == s.default, s.env_var
@@ -92,8 +93,9 @@ def test_settings_overridable_by_context(hub_dev):
 
 def test_admin_key_is_a_generated_secret_never_a_literal(hub):
     secrets = of_type(hub.resources, "AWS::SecretsManager::Secret")
-    assert len(secrets) == 1
-    (secret_id, secret), = secrets.items()
+    assert len(secrets) == 2  # the operator key and the connect-link signing key (tests/infra/test_sockets.py)
+    secret_id = hub.logical_id(hub.stack.admin_key)
+    secret = secrets[secret_id]
     assert "GenerateSecretString" in secret["Properties"]
     assert "SecretString" not in secret["Properties"]
     functions = hub_functions(hub)
@@ -106,7 +108,7 @@ def test_admin_key_is_a_generated_secret_never_a_literal(hub):
             assert "ADMIN_KEY_SECRET_ARN" not in env
         role = hub.logical_id(hub.stack.functions.by_name[name].role)
         reads = [s for s in policy_statements_of_role(hub.resources, role)
-                 if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+                 if "secretsmanager:GetSecretValue" in as_list(s["Action"]) and s["Resource"] == {"Ref": secret_id}]
         if name in admin_key_functions():
             assert reads and all(s["Resource"] == {"Ref": secret_id} for s in reads)
         else:
