@@ -116,3 +116,23 @@ def test_no_stream_has_more_readers_than_dynamodb_advises() -> None:
             readers[trigger.table] = readers.get(trigger.table, 0) + 1
     assert readers[catalog.SESSIONS.id] == catalog.MAX_STREAM_READERS  # the aggregator and push
     assert max(readers.values()) <= catalog.MAX_STREAM_READERS
+
+
+def test_a_message_over_api_gateways_payload_quota_is_refused() -> None:
+    from hub import pushing
+
+    assert len(pushing.encode({"type": "session.status", "session": {"qrImage": "x" * 1000}})) < pushing.MAX_MESSAGE_BYTES
+    with pytest.raises(ValueError, match="over API Gateway"):
+        pushing.encode({"type": "session.status", "session": {"qrImage": "x" * pushing.MAX_MESSAGE_BYTES}})
+
+
+def test_changes_no_watcher_sees_are_not_pushed() -> None:
+    from hub import watching
+    from hub.store.sessions import SessionRecord
+
+    before = SessionRecord(sessionId="s", tenantId="t", userId="u", createdAt="a", updatedAt="a", inboundSecret="x")
+    touched = before.model_copy(update={"updatedAt": "b", "version": 1})
+    assert watching.change_message(before, touched) is None
+    moved = before.model_copy(update={"state": before.state.model_copy(update={"phone_number": "6281234"})})
+    assert watching.change_message(before, moved)["type"] == "session.status"
+    assert watching.change_message(before, None) == {"type": "session.deleted", "sessionId": "s"}
