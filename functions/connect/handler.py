@@ -40,16 +40,7 @@ class LinkRequest(BaseModel):
 
 
 def _link_answer(token: str, expires_at: int) -> Response:
-    return api.ok({"url": f"{_base_url()}/connect/{token}", "expiresAt": expires_at}, status=201)
-
-
-def _base_url() -> str:
-    configured = settings.load().public_base_url
-    if configured:
-        return configured
-    context = app.current_event.request_context
-    stage = f"/{context.stage}" if context.stage and context.stage != "$default" else ""
-    return f"https://{context.domain_name or api.header(app, 'host')}{stage}"
+    return api.ok({"url": f"{api.base_url(app)}/connect/{token}", "expiresAt": expires_at}, status=201)
 
 
 @app.post("/api/whatsapp/session/<sessionId>/connect-link")

@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
@@ -19,7 +18,7 @@ from websockets.sync.client import connect
 
 from hub import links
 from local.hub import LocalHub
-from tests.connect.test_push import post_event
+from tests.connect.test_push import create_link, create_session, post_event
 
 WAIT_S = 10
 """Generous: the bench measures the latency (target ≤ 1 s); this only proves the update arrives."""
@@ -30,20 +29,6 @@ QR_STRING = "2@Xq9vR1bT8Lk3mZ0pW7sY4nH6cJ2dF5gA1eQ8uI3oP9tK,ZmFrZS1rZXktMDEyMzQ1
 def hub():
     with LocalHub(port=0) as running:
         yield running
-
-
-def _session(hub: LocalHub, session_id: str) -> dict:
-    reply = requests.post(f"{hub.base_url}/api/whatsapp/session", headers={"X-API-Key": hub.dev_api_key}, timeout=10,
-                          json={"sessionId": session_id, "userId": "browser-user"})
-    assert reply.status_code == 201, reply.text
-    return reply.json()["data"]
-
-
-def _link(hub: LocalHub, session_id: str) -> str:
-    reply = requests.post(f"{hub.base_url}/api/whatsapp/session/{session_id}/connect-link",
-                          headers={"X-API-Key": hub.dev_api_key}, timeout=10)
-    assert reply.status_code == 201, reply.text
-    return reply.json()["data"]["url"]
 
 
 def _console_errors(browser) -> list[dict]:
@@ -62,8 +47,8 @@ def _decode_qr(png: bytes, tmp_path: Path) -> str:
 
 @pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbarimg (Debian zbar-tools) is not installed: `make tools` installs it")
 def test_the_page_shows_the_qr_then_connected_by_push_alone(hub: LocalHub, browser, tmp_path: Path) -> None:
-    session = _session(hub, "browser-1")
-    browser.get(_link(hub, "browser-1") + "?poll=off")  # no polling: every update below comes by push
+    session = create_session(hub, "browser-1")
+    browser.get(create_link(hub, "browser-1") + "?poll=off")  # no polling: every update below comes by push
     wait = WebDriverWait(browser, WAIT_S)
     wait.until(lambda b: b.find_element(By.ID, "channel").text == "Live updates on.")
     assert "initializing" in _status_text(browser).lower()
@@ -86,9 +71,9 @@ def test_the_page_shows_the_qr_then_connected_by_push_alone(hub: LocalHub, brows
 
 
 def test_the_page_falls_back_to_polling_without_push(hub: LocalHub, browser, monkeypatch) -> None:
-    session = _session(hub, "browser-poll")
+    session = create_session(hub, "browser-poll")
     monkeypatch.setenv("CONNECT_WEBSOCKET_URL", "")  # the status route then offers no push channel
-    browser.get(_link(hub, "browser-poll"))
+    browser.get(create_link(hub, "browser-poll"))
     wait = WebDriverWait(browser, WAIT_S)
     wait.until(lambda b: "every few seconds" in b.find_element(By.ID, "channel").text)
     post_event(hub, session, {"event": "ready", "data": {}})
@@ -106,9 +91,9 @@ def _tampered_for(token: str, session_id: str) -> str:
 
 
 def test_expired_forged_and_cross_session_links_are_refused(hub: LocalHub, browser) -> None:
-    _session(hub, "browser-a")
-    _session(hub, "browser-b")
-    url_a = _link(hub, "browser-a")
+    create_session(hub, "browser-a")
+    create_session(hub, "browser-b")
+    url_a = create_link(hub, "browser-a")
     base, token_a = url_a.rsplit("/", 1)
     expired, _ = links.issue(hub.dev_tenant_id, session_id="browser-a", ttl_s=-1)
     forged = token_a[:-4] + ("AAAA" if not token_a.endswith("AAAA") else "BBBB")

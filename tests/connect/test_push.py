@@ -22,18 +22,23 @@ def hub():
         yield running
 
 
-def _session(hub: LocalHub, session_id: str, user_id: str = "u-1") -> dict:
+def create_session(hub: LocalHub, session_id: str, user_id: str = "u-1") -> dict:
     reply = requests.post(f"{hub.base_url}/api/whatsapp/session", headers={"X-API-Key": hub.dev_api_key}, timeout=10,
                           json={"sessionId": session_id, "userId": user_id})
     assert reply.status_code == 201, reply.text
     return reply.json()["data"]
 
 
-def _token(hub: LocalHub, session_id: str) -> str:
+def create_link(hub: LocalHub, session_id: str) -> str:
+    """The url of a new connect link for the session."""
     reply = requests.post(f"{hub.base_url}/api/whatsapp/session/{session_id}/connect-link",
                           headers={"X-API-Key": hub.dev_api_key}, timeout=10)
     assert reply.status_code == 201, reply.text
-    return reply.json()["data"]["url"].rsplit("/", 1)[1]
+    return reply.json()["data"]["url"]
+
+
+def _token(hub: LocalHub, session_id: str) -> str:
+    return create_link(hub, session_id).rsplit("/", 1)[1]
 
 
 def post_event(hub: LocalHub, session: dict, body: dict) -> None:
@@ -66,8 +71,8 @@ def _watchers(session_id: str) -> list:
 
 
 def test_status_changes_are_pushed_to_the_sessions_watchers(hub: LocalHub) -> None:
-    session = _session(hub, "push-1")
-    _session(hub, "push-2")
+    session = create_session(hub, "push-1")
+    create_session(hub, "push-2")
     with _socket(hub, _token(hub, "push-1")) as watcher, _socket(hub, _token(hub, "push-2")) as other:
         assert [w.connection_id for w in _watchers("push-1")] and len(_watchers("push-2")) == 1
         post_event(hub, session, {"event": "qr", "data": {"qr": "1@pushed,qr"}})
@@ -97,7 +102,7 @@ def test_a_bad_token_is_refused_at_the_handshake(hub: LocalHub, token: str) -> N
 def test_a_gone_connection_is_forgotten(hub: LocalHub) -> None:
     from hub.store import connections
 
-    session = _session(hub, "push-gone")
+    session = create_session(hub, "push-gone")
     connections.add("gone-connection=", ["push-gone"], int(time.time()) + 600, now=time.time() - 60)
     connections.add("just-connecting=", ["push-gone"], int(time.time()) + 600)
     post_event(hub, session, {"event": "qr", "data": {"qr": "1@gone"}})
