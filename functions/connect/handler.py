@@ -7,16 +7,20 @@ from hub import coldstart  # first: the handler loads with the garbage collector
 
 import html
 import re
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub import api, errors, links, registry, settings, watching
 from hub.observability import logger, make_tracer
+from hub.store import ddb
+from hub.store import sessions as session_store
 
 tracer = make_tracer()
 app = api.make_resolver()
@@ -50,6 +54,20 @@ def handle_create_session_link(sessionId: str, request: Annotated[Optional[LinkR
     token, expires_at = links.issue(tenant_id, session_id=sessionId,
                                     ttl_s=links.lifetime_s(request.ttlSeconds if request else None))
     return _link_answer(token, expires_at)
+
+
+@app.delete("/api/whatsapp/session/<sessionId>/connect-link")
+def handle_revoke_session_links(sessionId: str):
+    """Links issued so far stop working; pages open with them are told so (a `link.revoked` push)."""
+    registry.owned_session(api.tenant(app), sessionId)
+    revoked_at = int(time.time() * 1000)
+    try:
+        session_store.revoke_links(sessionId, revoked_at)
+    except ClientError as error:
+        if ddb.is_conditional_failure(error):
+            raise errors.not_found("Session") from error
+        raise
+    return api.ok({"sessionId": sessionId, "linksRevokedAt": revoked_at})
 
 
 @app.post("/api/whatsapp/user/<userId>/connect-link")

@@ -32,26 +32,29 @@ def _record(image) -> session_store.SessionRecord | None:
 @metrics.log_metrics
 @event_source(data_class=DynamoDBStreamEvent)
 def handler(event: DynamoDBStreamEvent, context):
-    latest: dict[str, dict] = {}  # per session, the last message of the batch: older ones are stale
+    latest: dict[tuple[str, bool], dict] = {}  # per session, the batch's last status and last revocation
     records = list(event.records)
     for record in records:
         if not record.dynamodb:
             continue
         message = watching.change_message(_record(record.dynamodb.old_image), _record(record.dynamodb.new_image))
         if message is not None:
-            latest[message.get("sessionId") or message["session"]["sessionId"]] = message
+            session_id = message.get("sessionId") or message["session"]["sessionId"]
+            latest[(session_id, message["type"] == "link.revoked")] = message
     sent = gone = 0
-    for session_id, message in latest.items():
+    for (session_id, revocation), message in latest.items():
         watchers = connections.watching(session_id)
+        if revocation:  # only connections opened with this session's links, issued before the revocation
+            watchers = [w for w in watchers if w.link_kind == "session" and w.connected_at_ms <= message["revokedAt"]]
         if not watchers:
             continue
         data = pushing.encode(message)
         for watcher in watchers:
-            if pushing.post(watcher.connection_id, data):
-                sent += 1
-                continue
-            gone += 1
-            if time.time() - watcher.connected_at > HANDSHAKE_GRACE_S:
+            delivered = pushing.post(watcher.connection_id, data)
+            sent += delivered
+            gone += not delivered
+            if revocation or (
+                    not delivered and time.time() * 1000 - watcher.connected_at_ms > HANDSHAKE_GRACE_S * 1000):
                 connections.remove(watcher.connection_id)
     if sent:
         metrics.add_metric(name=catalog.Metric.PUSHES_SENT, unit=MetricUnit.Count, value=sent)

@@ -29,7 +29,7 @@ def _connect(connection_id: str, event: dict) -> dict:
     except errors.ApiError as error:
         logger.info("connection refused", extra={"code": error.code})
         return _refused(error)
-    connections.add(connection_id, session_ids, min(link.expires_at, int(time.time()) + MAX_CONNECTION_S))
+    connections.add(connection_id, session_ids, min(link.expires_at, int(time.time()) + MAX_CONNECTION_S), link.kind)
     logger.info("connection watches", extra={"sessions": len(session_ids), "kind": link.kind})
     return {"statusCode": 200}
 

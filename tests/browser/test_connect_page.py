@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
@@ -78,6 +79,19 @@ def test_the_page_falls_back_to_polling_without_push(hub: LocalHub, browser, mon
     wait.until(lambda b: "every few seconds" in b.find_element(By.ID, "channel").text)
     post_event(hub, session, {"event": "ready", "data": {}})
     wait.until(lambda b: b.find_element(By.CSS_SELECTOR, ".session").get_attribute("data-status") == "session_connected")
+    assert _console_errors(browser) == []
+
+
+def test_an_open_page_is_told_its_link_was_revoked(hub: LocalHub, browser) -> None:
+    create_session(hub, "browser-revoke")
+    browser.get(create_link(hub, "browser-revoke") + "?poll=off")
+    wait = WebDriverWait(browser, WAIT_S)
+    wait.until(lambda b: b.find_element(By.ID, "channel").text == "Live updates on.")
+    reply = requests.delete(f"{hub.base_url}/api/whatsapp/session/browser-revoke/connect-link",
+                            headers={"X-API-Key": hub.dev_api_key}, timeout=10)
+    assert reply.status_code == 200
+    wait.until(lambda b: "revoked" in _status_text(b))
+    assert not browser.find_elements(By.CSS_SELECTOR, ".session")
     assert _console_errors(browser) == []
 
 

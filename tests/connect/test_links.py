@@ -88,6 +88,21 @@ def test_a_session_link_never_shows_another_session(api, tenant) -> None:
     assert api.call("POST", "/api/whatsapp/session/s-a/connect-link", api_key=other["apiKey"]).error_code == "NOT_FOUND"
 
 
+def test_revoking_a_sessions_links_refuses_them_and_not_later_ones(api, tenant) -> None:
+    api.create_session(tenant["apiKey"], sessionId="s-a")
+    api.create_session(tenant["apiKey"], sessionId="s-b")
+    before = _token(_link(api, tenant["apiKey"], "s-a")["url"])
+    other_session = _token(_link(api, tenant["apiKey"], "s-b")["url"])
+    reply = api.call("DELETE", "/api/whatsapp/session/s-a/connect-link", api_key=tenant["apiKey"])
+    assert reply.status == 200 and reply.data["sessionId"] == "s-a"
+    assert (_status(api, before).status, _status(api, before).error_code) == (410, "LINK_REVOKED")
+    assert api.call("GET", "/connect/" + before).status == 410
+    after = _token(_link(api, tenant["apiKey"], "s-a")["url"])
+    assert _status(api, after).status == 200 and _status(api, other_session).status == 200
+    other = api.create_tenant("other")
+    assert api.call("DELETE", "/api/whatsapp/session/s-a/connect-link", api_key=other["apiKey"]).error_code == "NOT_FOUND"
+
+
 def test_a_revoked_tenant_revokes_its_links(api, tenant) -> None:
     api.create_session(tenant["apiKey"], sessionId="s-a")
     token = _token(_link(api, tenant["apiKey"], "s-a")["url"])

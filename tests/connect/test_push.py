@@ -103,13 +103,42 @@ def test_a_gone_connection_is_forgotten(hub: LocalHub) -> None:
     from hub.store import connections
 
     session = create_session(hub, "push-gone")
-    connections.add("gone-connection=", ["push-gone"], int(time.time()) + 600, now=time.time() - 60)
-    connections.add("just-connecting=", ["push-gone"], int(time.time()) + 600)
+    connections.add("gone-connection=", ["push-gone"], int(time.time()) + 600, "session", now=time.time() - 60)
+    connections.add("just-connecting=", ["push-gone"], int(time.time()) + 600, "session")
     post_event(hub, session, {"event": "qr", "data": {"qr": "1@gone"}})
     deadline = time.monotonic() + 5
     while len(_watchers("push-gone")) > 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [w.connection_id for w in _watchers("push-gone")] == ["just-connecting="]
+
+
+def test_revoking_a_sessions_links_tells_and_drops_only_their_pages(hub: LocalHub) -> None:
+    create_session(hub, "push-revoke", user_id="u-revoke")
+    old_token = _token(hub, "push-revoke")
+    user = requests.post(f"{hub.base_url}/api/whatsapp/user/u-revoke/connect-link", headers={"X-API-Key": hub.dev_api_key},
+                         timeout=10).json()["data"]["url"].rsplit("/", 1)[1]
+    with _socket(hub, old_token) as revoked, _socket(hub, user) as user_watcher:
+        time.sleep(0.05)  # the revocation must come after these connections
+        reply = requests.delete(f"{hub.base_url}/api/whatsapp/session/push-revoke/connect-link",
+                                headers={"X-API-Key": hub.dev_api_key}, timeout=10)
+        assert reply.status_code == 200, reply.text
+        while (message := json.loads(revoked.recv(timeout=5)))["type"] != "link.revoked":
+            pass
+        assert message["sessionId"] == "push-revoke"
+        new_token = _token(hub, "push-revoke")
+        with _socket(hub, new_token):
+            deadline = time.monotonic() + 5
+            while len(_watchers("push-revoke")) != 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(_watchers("push-revoke")) == 2, "the user link's and the new link's connections stay"
+        try:
+            while True:
+                assert json.loads(user_watcher.recv(timeout=1))["type"] != "link.revoked"
+        except TimeoutError:
+            pass
+    with pytest.raises(InvalidStatus) as refused:
+        _socket(hub, old_token)
+    assert refused.value.response.status_code == 410
 
 
 def test_no_stream_has_more_readers_than_dynamodb_advises() -> None:

@@ -152,6 +152,9 @@ function onPush(event) {
     state.sessions.set(message.session.sessionId, message.session);
   } else if (message.type === "session.deleted") {
     state.sessions.delete(message.sessionId);
+  } else if (message.type === "link.revoked") {
+    end("This link was revoked: ask for a new one");
+    return;
   } else {
     return;
   }

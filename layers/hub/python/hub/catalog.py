@@ -304,6 +304,8 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/api/admin/tenants/{tenantId}", "admin", "admin", "Revoke a tenant"),
     Route("POST", "/api/whatsapp/session/{sessionId}/connect-link", "connect", "tenant",
           "Create a connect link for one session", body=True, created=True),
+    Route("DELETE", "/api/whatsapp/session/{sessionId}/connect-link", "connect", "tenant",
+          "Revoke every connect link of one session issued so far"),
     Route("POST", "/api/whatsapp/user/{userId}/connect-link", "connect", "tenant",
           "Create a connect link for one user's sessions", body=True, created=True),
     Route("GET", "/api/connect/status", "connect", "link", "Status of what a connect link names (Bearer link token)"),

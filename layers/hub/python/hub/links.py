@@ -30,6 +30,7 @@ class Link:
     session_id: str | None
     user_id: str | None
     expires_at: int
+    issued_at_ms: int
 
     @property
     def kind(self) -> str:
@@ -82,8 +83,9 @@ def issue(tenant_id: str, *, session_id: str | None = None, user_id: str | None 
     """(token, expiresAt epoch seconds) for a link naming one session or one user."""
     if (session_id is None) == (user_id is None):
         raise ValueError("a link names exactly one session or one user")
-    expires_at = int(now if now is not None else time.time()) + ttl_s
-    payload: dict[str, Any] = {"t": tenant_id, "e": expires_at}
+    moment = now if now is not None else time.time()
+    expires_at = int(moment) + ttl_s
+    payload: dict[str, Any] = {"t": tenant_id, "e": expires_at, "i": int(moment * 1000)}
     payload["s" if session_id is not None else "u"] = session_id if session_id is not None else user_id
     return _serializer().dumps(payload), expires_at
 
@@ -108,11 +110,12 @@ def verify(token: str | None, now: float | None = None) -> Link:
         payload = _serializer().loads(token)
     except BadSignature as error:
         raise link_invalid() from error
-    if not isinstance(payload, dict) or not isinstance(payload.get("t"), str) or not isinstance(payload.get("e"), int):
+    if not isinstance(payload, dict) or not isinstance(payload.get("t"), str) or not isinstance(payload.get("e"), int) \
+            or not isinstance(payload.get("i"), int):
         raise link_invalid()
     session_id, user_id = payload.get("s"), payload.get("u")
     if not ((isinstance(session_id, str) and user_id is None) or (isinstance(user_id, str) and session_id is None)):
         raise link_invalid()
     if payload["e"] <= (now if now is not None else time.time()):
         raise link_expired()
-    return Link(payload["t"], session_id, user_id, payload["e"])
+    return Link(payload["t"], session_id, user_id, payload["e"], payload["i"])

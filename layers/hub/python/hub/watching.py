@@ -22,12 +22,17 @@ def sessions(link: links.Link) -> list[SessionRecord]:
         raise links.link_revoked()
     if link.session_id is not None:
         record = session_store.get(link.session_id)
-        if record is None or record.tenantId != link.tenant_id:
+        if record is None or record.tenantId != link.tenant_id or revoked(record, link.issued_at_ms):
             raise links.link_revoked()
         return [record]
     records, _ = session_store.query_page(link.tenant_id, user_id=link.user_id, status=None,
                                           limit=MAX_USER_SESSIONS, cursor=None)
     return records
+
+
+def revoked(record: SessionRecord, issued_at_ms: int) -> bool:
+    """True when the session's links were revoked at or after this moment (a link's issue, a connection's start)."""
+    return record.linksRevokedAt is not None and issued_at_ms <= record.linksRevokedAt
 
 
 def snapshot(link: links.Link, records: list[SessionRecord], websocket_url: str) -> dict[str, Any]:
@@ -56,6 +61,8 @@ def change_message(old: SessionRecord | None, new: SessionRecord | None) -> dict
     """The message to push for one Sessions stream record, or None when nothing a watcher sees changed."""
     if new is None:
         return {"type": "session.deleted", "sessionId": old.sessionId} if old else None
+    if new.linksRevokedAt is not None and new.linksRevokedAt != (old.linksRevokedAt if old else None):
+        return {"type": "link.revoked", "sessionId": new.sessionId, "revokedAt": new.linksRevokedAt}
     shown = page_view(new)
     if old is not None:
         before = page_view(old)

@@ -16,14 +16,17 @@ BATCH_WRITE_MAX = 25
 @dataclass(frozen=True)
 class Watcher:
     connection_id: str
-    connected_at: int
+    connected_at_ms: int
+    link_kind: str
+    """`session` or `user`: the kind of connect link the connection was opened with."""
 
 
-def add(connection_id: str, session_ids: list[str], expires_at: int, now: float | None = None) -> None:
+def add(connection_id: str, session_ids: list[str], expires_at: int, link_kind: str, now: float | None = None) -> None:
     """Records that the connection watches these sessions until `expires_at` (epoch seconds, the TTL)."""
-    connected_at = int(now if now is not None else time.time())
+    connected_at_ms = int((now if now is not None else time.time()) * 1000)
     requests = [{"PutRequest": {"Item": ddb.to_item({"sessionId": s, "connectionId": connection_id,
-                                                     "connectedAt": connected_at, "expiresAt": expires_at})}}
+                                                     "connectedAt": connected_at_ms, "linkKind": link_kind,
+                                                     "expiresAt": expires_at})}}
                 for s in session_ids]
     _batch_write(requests)
 
@@ -35,9 +38,10 @@ def watching(session_id: str, now: float | None = None) -> list[Watcher]:
         KeyConditionExpression="sessionId = :s",
         FilterExpression="expiresAt > :now",
         ExpressionAttributeValues=ddb.values(s=session_id, now=int(now if now is not None else time.time())),
-        ProjectionExpression="connectionId, connectedAt",
+        ProjectionExpression="connectionId, connectedAt, linkKind",
     )
-    return [Watcher(item["connectionId"]["S"], int(item["connectedAt"]["N"])) for page in pages for item in page["Items"]]
+    return [Watcher(item["connectionId"]["S"], int(item["connectedAt"]["N"]), item["linkKind"]["S"])
+            for page in pages for item in page["Items"]]
 
 
 def remove(connection_id: str) -> int:
