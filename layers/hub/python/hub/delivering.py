@@ -20,7 +20,7 @@ from enum import Enum
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from hub import backoff, queue, sender, signing
+from hub import backoff, fairness, queue, sender, signing
 from hub.deliveries import Attempt, DeliveryLog, DeliveryMessage
 from hub.clock import iso
 from hub.store import ddb
@@ -36,6 +36,10 @@ class Outcome(str, Enum):
 
 class RetryLater(Exception):
     """The delivery failed and was rescheduled: report it as a batch item failure."""
+
+
+class Deferred(RetryLater):
+    """The delivery was not sent (its endpoint's breaker is open, hub.fairness) and comes back later."""
 
 
 def _next_state(log: DeliveryLog, result: sender.AttemptResult, now: datetime) -> tuple[DeliveryLog, int | None]:
@@ -81,14 +85,14 @@ def first_copies(bodies: dict[str, str]) -> set[str]:
     return set(chosen.values())
 
 
-def send_attempt(log: DeliveryLog, now: datetime) -> sender.AttemptResult:
+def send_attempt(log: DeliveryLog, now: datetime, timeout_ms: int | None = None) -> sender.AttemptResult:
     """Signs and sends the log's payload once."""
     body = log.payload.encode("utf-8")
     headers = signing.headers(
         body, log.target.secret, message_id=log.eventId, webhook_id=log.webhookId, event=log.event,
         attempt=log.attempts + 1, timestamp=int(now.timestamp()),
     )
-    return sender.post(log.target.url, body, headers)
+    return sender.post(log.target.url, body, headers, timeout_ms)
 
 
 def process(body: str, receipt_handle: str, receive_count: int = 1) -> Outcome:
@@ -139,7 +143,11 @@ def _deliver(message: DeliveryMessage, receipt_handle: str, receive_count: int) 
     now = datetime.now(timezone.utc)
     if log is None or log.status in ("success", "failed") or _early_copy(log, now):
         return Outcome.SKIPPED
-    result = send_attempt(log, now)
+    gate = fairness.admit(log, receive_count, int(now.timestamp()))
+    if gate.defer_s is not None:
+        queue.reschedule(receipt_handle, gate.defer_s)
+        raise Deferred(f"{log.webhookId}: endpoint breaker open, not sent; back in {gate.defer_s} s")
+    result = fairness.attempt(log, gate, lambda timeout_ms: send_attempt(log, now, timeout_ms))
     after, delay = _next_state(log, result, now)
     if not delivery_store.record_attempt(log, after, stored):
         return Outcome.SKIPPED
