@@ -38,7 +38,7 @@ from bench import harness as h
 NAME = "noisy_neighbour"
 LOAD_S = 20.0
 B_RATE = 10.0
-A_RATE = 2.0
+A_RATE = 5.0
 TIMEOUT_MS = 4000
 HANG_S = 6.0
 DRAIN_S = 30.0
@@ -64,6 +64,8 @@ class Pollers:
         self.poller = poller
         self.stop = threading.Event()
         self.errors = 0
+        self.moto_retries = 0
+        self.sqs_lock = threading.Lock()
         self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(workers())]
 
     def __enter__(self) -> "Pollers":
@@ -97,19 +99,31 @@ class Pollers:
 
         return [m for m, ok in zip(messages, pool.map(one, messages)) if ok]
 
+    def _receive(self, sqs: Any) -> list[dict[str, Any]]:
+        """Up to 10 messages. moto's SQS is not thread-safe: the pollers take turns, and a receive that
+        trips over a concurrent change (a worker's visibility change) is made again."""
+        for _ in range(5):
+            try:
+                with self.sqs_lock:
+                    return sqs.receive_message(QueueUrl=self.poller.url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                                               AttributeNames=["All"]).get("Messages", [])
+            except RuntimeError:
+                self.moto_retries += 1
+        return []
+
     def _run(self) -> None:
         sqs = h.side_client("sqs")
         with ThreadPoolExecutor(max_workers=10) as pool:
             while not self.stop.is_set():
-                messages = sqs.receive_message(QueueUrl=self.poller.url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                               AttributeNames=["All"]).get("Messages", [])
+                messages = self._receive(sqs)
                 if not messages:
                     time.sleep(0.05)
                     continue
                 done = self._invoke(messages, pool)
                 if done:
-                    sqs.delete_message_batch(QueueUrl=self.poller.url, Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+                    with self.sqs_lock:
+                        sqs.delete_message_batch(QueueUrl=self.poller.url, Entries=[
+                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
 
 
 def _post(api: h.Api, session: dict[str, Any], n: int) -> str:
@@ -162,6 +176,7 @@ def _one_run(hang: bool, breaker: bool) -> dict[str, Any]:
                 "b_undelivered": sum(1 for event_id in posted if event_id not in arrived),
                 "a_requests_received": len(sub_a.arrivals),
                 "worker_errors": pollers.errors,
+                "moto_receive_retries": pollers.moto_retries,
             }
     finally:
         fairness.TRIP_AFTER = trip_after

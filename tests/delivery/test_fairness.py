@@ -3,9 +3,7 @@ holding the workers, while other tenants' deliveries go on; nothing is lost mean
 
 from __future__ import annotations
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -15,6 +13,7 @@ from hub.sender import AttemptResult
 from hub.store import endpoints
 from hub.subscriptions import RetryPolicy, Target
 from tests.delivery.conftest import accept, message_event
+from tests.delivery.servers import ThreadedSubscriber
 from tests.delivery.test_delivery import logs, subscribe
 
 NOW = 1_800_000_000
@@ -72,12 +71,17 @@ def test_timeouts_further_apart_than_the_window_do_not_trip_it(aws, time_out):
     assert fairness.admit(log, 1, NOW + fairness.TRIP_AFTER * (fairness.WINDOW_S + 1)).defer_s is None
 
 
-def test_one_worker_probes_when_it_half_opens_and_an_answer_closes_it(aws, time_out):
-    log = delivery()
+def half_open_probe(log: DeliveryLog, time_out) -> tuple[int, fairness.Gate]:
+    """Trips the breaker at NOW; (the time it half-opens, the probe a worker wins then)."""
     for _ in range(fairness.TRIP_AFTER):
         time_out(log)
     later = NOW + fairness.OPEN_S
-    probe = fairness.admit(log, 1, later)
+    return later, fairness.admit(log, 1, later)
+
+
+def test_one_worker_probes_when_it_half_opens_and_an_answer_closes_it(aws, time_out):
+    log = delivery()
+    later, probe = half_open_probe(log, time_out)
     assert probe.probe and probe.defer_s is None and probe.timeout_ms is None
     fairness.clear_cache()
     assert fairness.admit(log, 1, later).defer_s == fairness.OPEN_S  # the others wait for the probe
@@ -88,10 +92,8 @@ def test_one_worker_probes_when_it_half_opens_and_an_answer_closes_it(aws, time_
 
 def test_a_probe_that_times_out_keeps_it_open(aws, time_out):
     log = delivery()
-    for _ in range(fairness.TRIP_AFTER):
-        time_out(log)
-    later = NOW + fairness.OPEN_S
-    probe = fairness.admit(log, 1, later)
+    later, probe = half_open_probe(log, time_out)
+    assert probe.probe
     fairness.attempt(log, probe, lambda timeout_ms: TIMED_OUT)
     assert fairness.admit(log, 1, later + 1).defer_s == fairness.OPEN_S - 1
 
@@ -158,42 +160,9 @@ def short_timeouts(monkeypatch):
     settings.load.cache_clear()
 
 
-class HangingSubscriber:
-    """A threaded server on 127.0.0.1 (each request on its own thread) that answers after `delay_s`."""
-
-    def __init__(self) -> None:
-        self.delay_s = 3.0
-        self.received = 0
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                owner.received += 1
-                time.sleep(owner.delay_s)
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def hanging():
-    server = HangingSubscriber()
+    server = ThreadedSubscriber(delay_s=3.0)
     yield server
     server.close()
 
@@ -222,7 +191,7 @@ def test_a_hanging_subscriber_stops_holding_the_worker_and_other_tenants_flow(ap
     assert [log["status"] for log in logs(api, key_b)] == ["success"]
     assert len(logs(api, key_a)) == fairness.TRIP_AFTER  # A's new delivery: not sent, no attempt logged yet
 
-    hanging.delay_s = 0
+    hanging.delay_s = 0.0
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and [log["status"] for log in logs(api, key_a)] != ["success"] * 3:
         worker.poll_once()

@@ -7,8 +7,6 @@ import datetime as dt
 import ipaddress
 import socket
 import ssl
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from cryptography import x509
@@ -17,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from hub import sender, settings, urls
+from tests.delivery.servers import ThreadedSubscriber
 
 
 @pytest.fixture
@@ -80,44 +79,9 @@ def sockets(monkeypatch):
     return RecordingSocket
 
 
-class Listener:
-    """A one-route HTTP(S) server on 127.0.0.1 that records requests (Host header, TLS server name)."""
-
-    def __init__(self, context: ssl.SSLContext | None = None) -> None:
-        self.hosts: list[str] = []
-        self.server_names: list[str | None] = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                owner.hosts.append(self.headers["Host"])
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args) -> None:
-                return
-
-        if context is not None:
-            context.sni_callback = lambda sock, name, ctx: owner.server_names.append(name)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        if context is not None:
-            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def listener():
-    server = Listener()
+    server = ThreadedSubscriber()
     yield server
     server.close()
 
@@ -276,7 +240,7 @@ def _certificates(tmp_path, name: str) -> tuple[str, ssl.SSLContext]:
 def tls_listener(tmp_path, monkeypatch):
     ca_bundle, context = _certificates(tmp_path, "hooks.example.test")
     monkeypatch.setattr(sender, "CA_BUNDLE", ca_bundle)
-    server = Listener(context)
+    server = ThreadedSubscriber(context)
     yield server
     server.close()
 
