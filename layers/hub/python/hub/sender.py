@@ -143,7 +143,7 @@ def _send(destination: urls.Destination, body: bytes, headers: dict[str, str], t
         try:
             return pool(destination, address).urlopen(
                 "POST", target, body=body, headers=request_headers, retries=False, redirect=False,
-                timeout=Timeout(connect=min(remaining, CONNECT_TIMEOUT_MAX_S), read=timeout_s),
+                timeout=Timeout(connect=max(0.001, min(remaining, CONNECT_TIMEOUT_MAX_S)), read=timeout_s),
                 preload_content=False, assert_same_host=False,
             )
         except (NewConnectionError, ConnectTimeoutError):
