@@ -173,7 +173,7 @@ def test_a_hanging_subscriber_stops_holding_the_worker_and_other_tenants_flow(ap
     longer sent (a worker batch no longer waits for them), tenant B's are delivered at once, and A's
     are delivered once its subscriber answers again."""
     key_a, key_b = api.create_tenant("a")["apiKey"], api.create_tenant("b")["apiKey"]
-    subscribe(api, key_a, "sa", hanging.url, retry={"attempts": 5, "delayMs": 0})
+    subscribe(api, key_a, "sa", hanging.url, retry={"attempts": 5, "delayMs": 1000})
     subscribe(api, key_b, "sb", subscriber.url)
 
     for n in range(fairness.TRIP_AFTER):
