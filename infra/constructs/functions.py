@@ -140,6 +140,11 @@ class HubFunctions(Construct):
         for trigger in spec.stream_triggers:
             # The table's name too, so the function can tell which stream a record came from.
             environment[catalog.table(trigger.table).env_var] = tables.by_id[trigger.table].table_name
+            # Its failure queue: it sets records aside there, and replays them from there (receive, delete).
+            failures = queues.failures_by_id[trigger.failures_to]
+            environment[catalog.failure_queue(trigger.failures_to).env_var] = failures.queue_url
+            failures.grant_send_messages(role)
+            failures.grant_consume_messages(role)
 
         function = lambda_.Function(
             scope,
@@ -177,8 +182,10 @@ class HubFunctions(Construct):
                 batch_size=trigger.batch_size,
                 max_batching_window=Duration.seconds(trigger.batching_window_s) if trigger.batching_window_s else None,
                 retry_attempts=trigger.retry_attempts,
+                max_record_age=Duration.seconds(trigger.max_record_age_s),
                 bisect_batch_on_error=trigger.bisect_on_error,
-                on_failure=sources.SqsDlq(queues.by_id[trigger.failures_to].dlq),
+                report_batch_item_failures=True,
+                on_failure=sources.SqsDlq(queues.failures_by_id[trigger.failures_to]),
             ))
 
         return HubFunction(spec=spec, function=function, role=role, log_group=log_group)

@@ -13,7 +13,9 @@ a busy tenant costs one counter write per batch, not one per event:
   manual retry, which takes a delivery out of its final status, takes its stats back.
 
 Deltas depend only on the images, never on how often a write happened, so a write the
-receiver repeats (same state) counts nothing.
+receiver repeats (same state) counts nothing. Each stream record is applied at most once, however
+often Lambda delivers it (hub.store.counters.apply_once); one whose deltas cannot be computed is
+set aside (hub.stream_failures).
 """
 
 from __future__ import annotations
@@ -84,6 +86,11 @@ DELTAS_BY_TABLE = {
     catalog.EVENTS.id: event_deltas,
     catalog.DELIVERIES.id: delivery_deltas,
 }
+
+
+def deltas_of(table_id: str, old: Image | None, new: Image | None) -> Deltas:
+    """The non-zero deltas of one change."""
+    return total([(table_id, old, new)])
 
 
 def total(changes: Iterable[tuple[str, Image | None, Image | None]]) -> Deltas:

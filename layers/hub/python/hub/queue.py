@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import boto3
@@ -45,16 +46,36 @@ def _batches(bodies: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
     return batches
 
 
-def enqueue(messages: list[DeliveryMessage], delay_seconds: int = 0) -> list[str]:
-    """Sends one message per delivery, batched; returns the webhook ids SQS refused."""
-    refused: list[str] = []
+@dataclass(frozen=True)
+class Refusal:
+    """A delivery SQS refused: `sender_fault` when the message itself is at fault (sending it again cannot work)."""
+
+    webhook_id: str
+    code: str
+    sender_fault: bool
+
+
+def enqueue_reporting(messages: list[DeliveryMessage], delay_seconds: int = 0) -> list[Refusal]:
+    """Sends one message per delivery, batched; returns what SQS refused and why."""
+    refused: list[Refusal] = []
     for batch in _batches([(m.webhookId, m.model_dump_json(exclude_none=True)) for m in messages]):
         response = client().send_message_batch(
             QueueUrl=queue_url(),
             Entries=[{"Id": str(i), "MessageBody": body, "DelaySeconds": delay_seconds} for i, (_, body) in enumerate(batch)],
         )
-        refused += [batch[int(f["Id"])][0] for f in response.get("Failed", [])]
+        refused += [Refusal(batch[int(f["Id"])][0], f.get("Code", ""), bool(f.get("SenderFault")))
+                    for f in response.get("Failed", [])]
     return refused
+
+
+def enqueue(messages: list[DeliveryMessage], delay_seconds: int = 0) -> list[str]:
+    """Sends one message per delivery, batched; returns the webhook ids SQS refused."""
+    return [refusal.webhook_id for refusal in enqueue_reporting(messages, delay_seconds)]
+
+
+def send(queue_url: str, body: str) -> None:
+    """Sends one message to any of the hub's queues (a stream function's failure queue)."""
+    client().send_message(QueueUrl=queue_url, MessageBody=body)
 
 
 def reschedule(receipt_handle: str, delay_seconds: int) -> None:

@@ -38,6 +38,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(v, "", f"SQS queue URL for {q.id} (set by the stack)")
     for q in catalog.QUEUES
     for v in (q.env_var, q.dead_letter_env_var)
+) + tuple(
+    Setting(q.env_var, "", f"SQS queue URL for {q.id}, where the {q.function} sets aside what it cannot process (set by the stack)")
+    for q in catalog.FAILURE_QUEUES
 )
 
 _DEFAULTS = {s.env_var: s.default for s in SETTINGS}
