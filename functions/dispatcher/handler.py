@@ -31,14 +31,8 @@ def handler(event, context):
         metrics.add_metric(name=catalog.Metric.RECORDS_REPLAYED, unit=MetricUnit.Count, value=report.replayed)
         logger.info("replayed", extra=report.as_dict())
         return report.as_dict()
-    queued = 0
-
-    def dispatch(change: stream_failures.Change) -> None:
-        nonlocal queued
-        queued += dispatching.dispatch(change)
-
     changes = [stream_failures.Change.of(r) for r in event["Records"]]
-    outcome = stream_failures.process_in_order(changes, dispatch, FAILURES, _log)
+    outcome, queued = dispatching.dispatch(changes, FAILURES, _log)
     metrics.add_metric(name=catalog.Metric.DELIVERIES_QUEUED, unit=MetricUnit.Count, value=queued)
     metrics.add_metric(name=catalog.Metric.RECORDS_SET_ASIDE, unit=MetricUnit.Count, value=outcome.set_aside)
     logger.info("events dispatched", extra={"records": len(changes), "deliveriesQueued": queued,

@@ -46,6 +46,18 @@ def _batches(bodies: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
     return batches
 
 
+def enqueue(messages: list[DeliveryMessage], delay_seconds: int = 0) -> list[str]:
+    """Sends one message per delivery, batched; returns the webhook ids SQS refused."""
+    refused: list[str] = []
+    for batch in _batches([(m.webhookId, m.model_dump_json(exclude_none=True)) for m in messages]):
+        response = client().send_message_batch(
+            QueueUrl=queue_url(),
+            Entries=[{"Id": str(i), "MessageBody": body, "DelaySeconds": delay_seconds} for i, (_, body) in enumerate(batch)],
+        )
+        refused += [batch[int(f["Id"])][0] for f in response.get("Failed", [])]
+    return refused
+
+
 @dataclass(frozen=True)
 class Refusal:
     """A delivery SQS refused: `sender_fault` when the message itself is at fault (sending it again cannot work)."""
@@ -55,22 +67,21 @@ class Refusal:
     sender_fault: bool
 
 
-def enqueue_reporting(messages: list[DeliveryMessage], delay_seconds: int = 0) -> list[Refusal]:
-    """Sends one message per delivery, batched; returns what SQS refused and why."""
-    refused: list[Refusal] = []
-    for batch in _batches([(m.webhookId, m.model_dump_json(exclude_none=True)) for m in messages]):
-        response = client().send_message_batch(
-            QueueUrl=queue_url(),
-            Entries=[{"Id": str(i), "MessageBody": body, "DelaySeconds": delay_seconds} for i, (_, body) in enumerate(batch)],
-        )
-        refused += [Refusal(batch[int(f["Id"])][0], f.get("Code", ""), bool(f.get("SenderFault")))
-                    for f in response.get("Failed", [])]
-    return refused
+def batches(messages: list[DeliveryMessage]) -> list[list[DeliveryMessage]]:
+    """The messages in SendMessageBatch-sized groups, in order (for `send_batch`)."""
+    by_id = {m.webhookId: m for m in messages}
+    return [[by_id[webhook_id] for webhook_id, _ in batch]
+            for batch in _batches([(m.webhookId, m.model_dump_json(exclude_none=True)) for m in messages])]
 
 
-def enqueue(messages: list[DeliveryMessage], delay_seconds: int = 0) -> list[str]:
-    """Sends one message per delivery, batched; returns the webhook ids SQS refused."""
-    return [refusal.webhook_id for refusal in enqueue_reporting(messages, delay_seconds)]
+def send_batch(messages: list[DeliveryMessage]) -> list[Refusal]:
+    """One SendMessageBatch of a group from `batches`; returns what SQS refused and why."""
+    response = client().send_message_batch(
+        QueueUrl=queue_url(),
+        Entries=[{"Id": str(i), "MessageBody": m.model_dump_json(exclude_none=True)} for i, m in enumerate(messages)],
+    )
+    return [Refusal(messages[int(f["Id"])].webhookId, f.get("Code", ""), bool(f.get("SenderFault")))
+            for f in response.get("Failed", [])]
 
 
 def send(queue_url: str, body: str) -> None:

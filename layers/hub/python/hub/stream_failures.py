@@ -26,7 +26,9 @@ from hub import catalog, clock, queue, settings
 from hub.store import ddb
 
 RecordHandler = Callable[["Change"], Any]
-"""Processes one record (raising on failure); in a replay, also given what was set aside."""
+"""Processes one record, raising on failure."""
+Logging = Callable[[str, "Change", BaseException], None]
+"""Logs what happened to a record: (message, record, error)."""
 
 TRANSIENT_CODES = frozenset({
     # throttling and in-flight conflicts (botocore's standard retry mode lists the same)
@@ -136,7 +138,7 @@ class Outcome:
 
 
 def process_in_order(changes: list[Change], process: RecordHandler, failures: catalog.FailureQueue,
-                     log: Callable[..., None]) -> Outcome:
+                     log: Logging) -> Outcome:
     """Runs `process` on each record in stream order: a record-specific failure is set aside and the batch goes
     on; a transient one (or a set-aside that fails) stops the batch there, for Lambda to retry from it."""
     outcome = Outcome()
