@@ -1,8 +1,8 @@
 """Aggregator: the Sessions, Events and Deliveries streams → summary, usage and stats counters (hub.aggregating).
 
 Each record's deltas are computed on their own (one that cannot be is set aside into the aggregator's failure
-queue, hub.stream_failures), then applied in transactions that also mark each record applied, so a batch Lambda
-retries, however late, or a replay adds nothing twice (hub.store.counters.apply_once). Invoked with
+queue, hub.stream_failures), then applied in groups, each transaction marking its group applied, so a batch
+Lambda retries, however late, or a replay adds nothing twice (hub.store.counters.apply_once). Invoked with
 `{"replay": {"maxMessages": n}}`, it replays what it set aside.
 """
 
@@ -29,7 +29,7 @@ def _log(message: str, change: stream_failures.Change, error: BaseException) -> 
 def _replay(change: stream_failures.Change, _: stream_failures.SetAside) -> None:
     deltas = aggregating.deltas_of(change.table_id, change.old, change.new)
     if deltas:
-        counters.apply_once([(change.event_id, deltas)], int(time.time()))
+        counters.apply_once([(change.event_id, change.sequence_number, deltas)], int(time.time()))
 
 
 @logger.inject_lambda_context
@@ -53,7 +53,8 @@ def handler(event, context):
     outcome = stream_failures.process_in_order(changes, compute, FAILURES, _log)
     now = int(time.time())
     writes = 0
-    for group in counters.chunks([(event_id, deltas) for event_id, (_, deltas) in counted.items()]):
+    for group in counters.chunks([(event_id, change.sequence_number, deltas)
+                                  for event_id, (change, deltas) in counted.items()]):
         try:
             writes += counters.apply_once(group, now)
             continue
@@ -64,8 +65,8 @@ def handler(event, context):
                 break
         # A failure of the group's own: its records one by one, the one that fails set aside.
         alone = stream_failures.process_in_order(
-            [counted[event_id][0] for event_id, _ in group],
-            lambda change: counters.apply_once([(change.event_id, counted[change.event_id][1])], now),
+            [counted[event_id][0] for event_id, _, _ in group],
+            lambda change: counters.apply_once([(change.event_id, change.sequence_number, counted[change.event_id][1])], now),
             FAILURES, _log,
         )
         outcome.set_aside += alone.set_aside

@@ -204,7 +204,7 @@ def test_stream_triggers(hub):
         # on-failure record arrives while the stream still holds the records (it keeps them 24 h).
         assert m["MaximumRetryAttempts"] == -1
         assert m["MaximumRecordAgeInSeconds"] == trigger.max_record_age_s < catalog.STREAM_RETENTION_S
-        assert m["BisectBatchOnFunctionError"] is True
+        assert m["BisectBatchOnFunctionError"] is trigger.bisect_on_error is (spec.name == "dispatcher")
         assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert m.get("MaximumBatchingWindowInSeconds", 0) == trigger.batching_window_s
         assert m["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [failures, "Arn"]}

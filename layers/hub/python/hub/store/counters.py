@@ -3,7 +3,7 @@
 Summary items count sessions per (status, bucket) pair (`sb#<status>#<bucket>`),
 so the summary of any status or bucket filter is a sum over at most a dozen numbers.
 Only the aggregator writes counters (`apply_once`), from the tables' streams (see hub.aggregating), each
-stream record at most once (its marker item, written in the same transaction).
+stream record at most once (a marker item written in the same transaction).
 """
 
 from __future__ import annotations
@@ -53,72 +53,74 @@ MAX_TRANSACTION_ITEMS = 100
 """DynamoDB's limit on the items of one TransactWriteItems."""
 
 MARKER_RETENTION_S = (catalog.AGGREGATOR_FAILURES.retention_days + 2) * 24 * 3600
-"""How long a record's applied marker is kept: longer than Lambda may retry it (the stream keeps it 24 h)
+"""How long a group's applied marker is kept: longer than Lambda may retry a batch (the stream keeps it 24 h)
 plus the failure queue's retention (a set-aside record may be replayed until then), with a day to spare."""
 
-
-def _marker_pk(record_id: str) -> str:
-    return f"applied#{record_id}"
-
-
-def marker_item(record_id: str, expires_at: int) -> dict[str, Any]:
-    """A transaction Put recording that a stream record's deltas are applied; fails if it already was."""
-    return {"Put": {
-        "TableName": ddb.name(TABLE),
-        "Item": ddb.to_item({"pk": _marker_pk(record_id), "sk": "applied", "expiresAt": expires_at}),
-        "ConditionExpression": "attribute_not_exists(pk)",
-    }}
+Changes = list[tuple[str, str, Mapping[tuple[str, str], Mapping[str, int]]]]
+"""(stream record id, its sequence number, its deltas) of one shard, in stream order."""
 
 
-Changes = list[tuple[str, Mapping[tuple[str, str], Mapping[str, int]]]]
-"""(stream record id, that record's deltas) in stream order."""
+def _marker_key(record_id: str) -> dict[str, str]:
+    return {"pk": f"applied#{record_id}", "sk": "applied"}
 
 
 def chunks(changes: Changes) -> list[Changes]:
-    """Consecutive records grouped so that each group's markers and counter items fit one transaction."""
+    """Consecutive records grouped so that each group's marker and counter items fit one transaction.
+
+    Greedy from the first record: a batch that starts at the same record is cut into the same groups, as far
+    as the shorter of the two goes (what makes a group's marker recognize a retried batch).
+    """
     groups: list[Changes] = []
     keys: set[tuple[str, str]] = set()
-    for record_id, deltas in changes:
+    for record_id, sequence, deltas in changes:
         if len(deltas) + 1 > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"record {record_id} changes {len(deltas)} counter items: more than one transaction holds")
-        if not groups or len(groups[-1]) + len(keys | set(deltas)) + 1 > MAX_TRANSACTION_ITEMS:
+        if not groups or len(keys | set(deltas)) + 1 > MAX_TRANSACTION_ITEMS:
             groups.append([])
             keys = set()
-        groups[-1].append((record_id, deltas))
+        groups[-1].append((record_id, sequence, deltas))
         keys |= set(deltas)
     return groups
 
 
-def apply_once(group: Changes, now: int) -> int:
-    """Adds a group's deltas and records each of its records as applied, in one transaction: all or nothing.
+def _applied_through(record_id: str) -> int:
+    item = ddb.client().get_item(TableName=ddb.name(TABLE), Key=ddb.to_item(_marker_key(record_id)),
+                                 ConsistentRead=True).get("Item")
+    return int(ddb.from_item(item)["through"]) if item else -1
 
-    A record already applied (its marker exists: a batch Lambda retried, whenever, or a replay) cancels the
-    transaction; the group is written again without it. Returns the number of write requests.
-    Cost: one marker write per record that changes a counter (about as many as the counter writes
-    themselves: a record touches 1 to 5 counter items, summed per group), twice the write units each as
-    every transactional write; records that change no counter (most Events and Deliveries updates) write
-    nothing. At 1 KB, a group of 50 records and 50 counter items costs 200 write units.
+
+def apply_once(group: Changes, now: int) -> int:
+    """Adds a group's summed deltas, at most once; returns the number of requests.
+
+    One transaction writes the counters and a marker of the group, keyed by its first record and holding its
+    last sequence number, on condition that the marker is new. Lambda retries a stream batch from the record
+    it stopped at (the aggregator does not bisect), so a retried batch, however late, starts with a group
+    already marked: it is written again with only the records past the marker's sequence number. A
+    ClientRequestToken would recognize a retry for 10 minutes only.
+    Cost: one marker item per group (per up to 99 counter items; a burst of records shares a few), two write
+    units as every transactional write; records that change no counter write nothing.
     """
     requests = 0
     while group:
         summed: dict[tuple[str, str], Counter] = defaultdict(Counter)
-        for _, deltas in group:
+        for _, _, deltas in group:
             for key, values in deltas.items():
                 summed[key].update(values)
         updates = {key: values for key, values in summed.items() if any(values.values())}
+        first_id, last_sequence = group[0][0], group[-1][1]
+        marker = ddb.to_item({**_marker_key(first_id), "through": last_sequence, "expiresAt": now + MARKER_RETENTION_S})
         try:
             ddb.client().transact_write_items(TransactItems=[
-                *(marker_item(record_id, now + MARKER_RETENTION_S) for record_id, _ in group),
+                {"Put": {"TableName": ddb.name(TABLE), "Item": marker, "ConditionExpression": "attribute_not_exists(pk)"}},
                 *(add_items({"pk": pk, "sk": sk}, values) for (pk, sk), values in sorted(updates.items())),
             ])
             return requests + 1
         except ClientError as error:
-            requests += 1
-            applied = [record_id for (record_id, _), code in zip(group, ddb.cancellation_codes(error))
-                       if code == "ConditionalCheckFailed"]
-            if not applied:
+            if ddb.cancellation_codes(error)[:1] != ["ConditionalCheckFailed"]:
                 raise
-            group = [(record_id, deltas) for record_id, deltas in group if record_id not in applied]
+        through = _applied_through(first_id)
+        requests += 2
+        group = [change for change in group if int(change[1]) > through]
     return requests
 
 
