@@ -14,7 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from hub import catalog, dispatching, stream_failures
 from hub.observability import logger, metrics
 
-FAILURES = catalog.failure_queue(catalog.function("dispatcher").stream_triggers[0].failures_to)
+FAILURES = catalog.DISPATCHER_FAILURES
 
 
 def _log(message: str, change: stream_failures.Change, error: BaseException) -> None:

@@ -50,7 +50,7 @@ that fails fast spends it in minutes."""
 STREAM_RETENTION_S = 24 * 3600
 """How long a DynamoDB stream keeps a record."""
 
-STREAM_MAX_RECORD_AGE_S = 20 * 3600
+STREAM_MAX_RECORD_AGE_S = STREAM_RETENTION_S - 4 * 3600
 """MaximumRecordAgeInSeconds of the hub's stream event sources. Only a hub-wide outage (SQS or DynamoDB
 refusing every write) or a function crash keeps a record failing this long: a record-specific failure is set
 aside by the function at once. Past it, Lambda sends its on-failure record (shard and sequence range, not the
