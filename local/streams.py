@@ -25,20 +25,12 @@ from typing import Any, Callable
 import boto3
 
 from hub import catalog, settings
+from hub.store.streams import lambda_record
 from local.runtime import Invoking, PollingThread
 
 log = logging.getLogger("local")
 
 SHARD_REFRESH_S = 60.0
-
-
-def _lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A GetRecords record in the shape of Lambda's DynamoDB stream event."""
-    change = dict(record["dynamodb"])
-    created = change.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        change["ApproximateCreationDateTime"] = int(created.timestamp())
-    return {**{k: v for k, v in record.items() if k != "dynamodb"}, "dynamodb": change, "eventSourceARN": stream_arn}
 
 
 @lru_cache(maxsize=None)
@@ -127,7 +119,7 @@ class StreamPoller(PollingThread):
     def _invoke(self, shard_id: str, records: list[dict[str, Any]]) -> tuple[int, str | None]:
         """The records done with (handled, or sent to the failure queue) and the sequence number to read
         from next (None: after the batch)."""
-        event = {"Records": [_lambda_record(r, self.stream_arn) for r in records]}
+        event = {"Records": [lambda_record(r, self.stream_arn) for r in records]}
         sequence = [r["dynamodb"]["SequenceNumber"] for r in records]
         try:
             response = self._invoker.invoke(self.function.name, event)

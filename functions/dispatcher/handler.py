@@ -27,7 +27,10 @@ def _log(message: str, change: stream_failures.Change, error: BaseException) -> 
 def handler(event, context):
     max_messages = stream_failures.replay_request(event)
     if max_messages is not None:
-        report = stream_failures.replay(FAILURES, dispatching.replay, max_messages)
+        report = stream_failures.replay(
+            FAILURES, lambda change, aside: dispatching.replay(change, aside.webhookIds), max_messages,
+            lambda changes: [dispatching.replay(change) for change in changes],
+        )
         metrics.add_metric(name=catalog.Metric.RECORDS_REPLAYED, unit=MetricUnit.Count, value=report.replayed)
         logger.info("replayed", extra=report.as_dict())
         return report.as_dict()

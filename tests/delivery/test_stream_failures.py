@@ -128,14 +128,22 @@ def test_deliveries_sqs_refuses_are_set_aside_then_replayed_once_after_stream_an
 
 
 def test_a_replay_that_fails_again_keeps_the_record_and_says_why(aws):
+    """Lambda's on-failure record of a batch the stream no longer holds: nothing to replay it from."""
+    from local import streams
+
     url = settings.env(catalog.DISPATCHER_FAILURES.env_var)
+    function = catalog.function("dispatcher")
+    poller = streams.StreamPoller(function, function.stream_triggers[0], Capturing(), streams.Clients.create())
+    shard = streams.Clients.create().streams.describe_stream(StreamArn=poller.stream_arn)["StreamDescription"]["Shards"][0]
+    first = shard["SequenceNumberRange"]["StartingSequenceNumber"]
     on_failure = {"requestContext": {"condition": "RetryAttemptsExhausted"},
-                  "DDBStreamBatchInfo": {"shardId": "shard-1", "startSequenceNumber": "1", "endSequenceNumber": "9"}}
+                  "DDBStreamBatchInfo": {"shardId": shard["ShardId"], "streamArn": poller.stream_arn,
+                                         "startSequenceNumber": first, "endSequenceNumber": first}}
     queue.client().send_message(QueueUrl=url, MessageBody=json.dumps(on_failure))
     report = invoke("dispatcher", {"replay": {}})
     assert report["replayed"] == 0
     [failed] = report["failed"]
-    assert "on-failure record" in failed["reason"] and "shard-1" in failed["reason"]
+    assert "on-failure record" in failed["reason"] and "no longer holds" in failed["reason"]
     assert held(catalog.DISPATCHER_FAILURES) == 1
 
 
@@ -246,11 +254,11 @@ def test_a_record_the_aggregator_cannot_count_is_set_aside_and_the_others_count(
 
 
 def test_a_replayed_aggregator_record_counts_once(aws):
-    from local.streams import _lambda_record
+    from hub.store.streams import lambda_record
 
     stream_arn = f"arn:aws:dynamodb:us-east-1:123456789012:table/{settings.table_name(catalog.EVENTS)}/stream/x"
     image = {"sessionId": "s1", "eventKey": "k1", "tenantId": "t1", "receivedAt": "2026-01-02T10:00:00.000Z"}
-    record = _lambda_record({"eventID": "e-1", "eventName": "INSERT",
+    record = lambda_record({"eventID": "e-1", "eventName": "INSERT",
                              "dynamodb": {"SequenceNumber": "100", "NewImage": ddb.to_item(image)}}, stream_arn)
     body = json.dumps({"function": "aggregator", "reason": "KeyError: 'x'", "setAsideAt": "2026-01-02T10:00:00Z",
                        "record": record})

@@ -113,9 +113,11 @@ def test_queue_failure_in_the_dispatcher_retries_the_batch_until_sqs_takes_it(ap
     assert (log["status"], log["attempts"]) == ("success", 1)
 
 
-def test_a_dispatcher_batch_failing_past_the_record_age_limit_goes_to_the_dispatchers_failure_queue(api, session, monkeypatch):
+def test_a_dispatcher_batch_failing_past_the_record_age_limit_goes_to_the_dispatchers_failure_queue(
+        api, session, subscriber, worker, monkeypatch):
     """An outage outlasting the mapping's MaximumRecordAgeInSeconds: Lambda's on-failure record (metadata only)
-    lands in the dispatcher's own failure queue, never in the delivery DLQ; retries are bounded by age, not count."""
+    lands in the dispatcher's own failure queue, never in the delivery DLQ; retries are bounded by age, not count.
+    Replayed while the stream still holds the records, the batch is delivered, once."""
     from local import streams
     from local.runtime import Invoker
 
@@ -135,6 +137,16 @@ def test_a_dispatcher_batch_failing_past_the_record_age_limit_goes_to_the_dispat
     [record] = failure_queue_bodies(catalog.DISPATCHER_FAILURES)
     assert record["DDBStreamBatchInfo"]["batchSize"] == 1
     assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert subscriber.received == []
+
+    from local.runtime import Invoker as Replaying
+
+    queue.client().set_queue_attributes(QueueUrl=settings.env(catalog.DISPATCHER_FAILURES.env_var),
+                                        Attributes={"VisibilityTimeout": "0"})
+    for _ in range(2):  # replayed twice: delivered once
+        assert Replaying().invoke("dispatcher", {"replay": {}})["failed"] == []
+        worker.drain()
+    assert len(subscriber.received) == 1
 
 
 def failure_queue_bodies(failures: catalog.FailureQueue) -> list[dict]:

@@ -27,7 +27,7 @@ from hub.store import ddb
 from hub.store import deliveries as delivery_store
 from hub.store import events as event_store
 from hub.store.events import StoredEvent
-from hub.stream_failures import Change, Logging, SetAside, Transient, is_transient
+from hub.stream_failures import Change, Logging, Transient, is_transient
 
 INLINE_PAYLOAD_LIMIT_BYTES = 48 * 1024
 """Largest payload a message carries inline: with the target and the JSON escaping of the payload, the
@@ -176,15 +176,17 @@ def dispatch(changes: list[Change], failures: FailureQueue, log: Logging) -> tup
     return outcome, queued
 
 
-def replay(change: Change, aside: SetAside) -> int:
-    """Queues the deliveries a set-aside record did not get queued, by id, each with its pending log.
+def replay(change: Change, webhook_ids: list[str] | None = None) -> int:
+    """Queues the deliveries of a set-aside record (those in `webhook_ids`, or all), by id, each with its pending log.
 
     A delivery whose log shows an attempt (or a final status) is skipped: replaying again, even while an
     earlier replay's message is still queued, never sends an event twice (the worker works on a pending
     log once).
     """
+    if not event_store.newly_recorded(change.old, change.new):
+        return 0
     event = StoredEvent.model_validate(change.new)
-    wanted = set(aside.webhookIds) if aside.webhookIds is not None else None
+    wanted = set(webhook_ids) if webhook_ids is not None else None
     messages = [DeliveryMessage(webhookId=log.webhookId)
                 for log in deliveries_of(event, settings.load().log_retention_days)
                 if (wanted is None or log.webhookId in wanted) and _pending(log)]

@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from pydantic import BaseModel
 
 from hub import catalog, clock, queue, settings
-from hub.store import ddb
+from hub.store import ddb, streams
 
 RecordHandler = Callable[["Change"], Any]
 """Processes one record, raising on failure."""
@@ -170,12 +170,14 @@ class ReplayReport:
         return {"replayed": self.replayed, "failed": self.failed or []}
 
 
-def replay(failures: catalog.FailureQueue, process: Callable[[Change, SetAside], Any], max_messages: int) -> ReplayReport:
+def replay(failures: catalog.FailureQueue, process: Callable[[Change, SetAside], Any], max_messages: int,
+           process_range: Callable[[list[Change]], Any]) -> ReplayReport:
     """Takes up to `max_messages` from the failure queue and runs each set-aside record through `process` again.
 
-    A message whose record is processed is deleted; one that fails again (or that holds no record: Lambda's
-    metadata-only on-failure record, a record too large to carry) stays, visible again after the queue's
-    visibility timeout, and is listed with the reason.
+    Lambda's on-failure record (a batch it gave up on: shard and sequence range only) is replayed from the
+    stream through `process_range` while the stream still holds the records (24 h). A message whose records
+    are processed is deleted; one that fails again stays, visible again after the queue's visibility timeout,
+    and is listed with the reason.
     """
     url = settings.env(failures.env_var)
     report = ReplayReport(failed=[])
@@ -189,20 +191,35 @@ def replay(failures: catalog.FailureQueue, process: Callable[[Change, SetAside],
         for message in messages:
             seen += 1
             try:
-                body = json.loads(message["Body"])
-                if "DDBStreamBatchInfo" in body:
-                    raise ValueError("Lambda's on-failure record (shard and sequence range only): "
-                                     f"{json.dumps(body['DDBStreamBatchInfo'])}")
-                aside = SetAside.model_validate(body)
-                if aside.record is None:
-                    raise ValueError(f"no record to replay (too large to carry; the item's key: {aside.keys})")
-                process(Change.of(aside.record), aside)
+                _replay_one(json.loads(message["Body"]), process, process_range)
             except Exception as error:  # noqa: BLE001 - reported, the message stays for another replay
                 report.failed.append({"messageId": message["MessageId"], "reason": reason_of(error)})
                 continue
             queue.client().delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             report.replayed += 1
     return report
+
+
+def _replay_one(body: dict[str, Any], process: Callable[[Change, SetAside], Any],
+                process_range: Callable[[list[Change]], Any]) -> None:
+    if "DDBStreamBatchInfo" in body:
+        info = body["DDBStreamBatchInfo"]
+        try:
+            records = streams.read_range(info["streamArn"], info["shardId"], info["startSequenceNumber"],
+                                         info["endSequenceNumber"])
+        except ClientError as error:  # TrimmedDataAccessException, ResourceNotFoundException, ...
+            records, cause = [], reason_of(error)
+        else:
+            cause = "not found"
+        if not records or records[0]["dynamodb"]["SequenceNumber"] != info["startSequenceNumber"]:
+            raise ValueError(f"Lambda's on-failure record, and the stream no longer holds its records ({cause}): "
+                             f"{json.dumps(info)}")
+        process_range([Change.of(record) for record in records])
+        return
+    aside = SetAside.model_validate(body)
+    if aside.record is None:
+        raise ValueError(f"no record to replay (too large to carry; the item's key: {aside.keys})")
+    process(Change.of(aside.record), aside)
 
 
 def replay_request(event: dict[str, Any]) -> int | None:
