@@ -1,7 +1,7 @@
 """`python -m bench [figure ...]`: runs the figures (all by default), prints each with its target,
 and merges their numbers into bench/results.json.
 
-Figures: cold_import, aws_requests, receiver_throughput, delivery, cost, list_realtime.
+Figures: cold_import, layer_import, aws_requests, receiver_throughput, delivery, cost, idle_cost, list_realtime.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from bench import harness  # noqa: E402
 
 harness.configure_environment()  # before any hub module is imported
 
-from bench import aws_requests, cold_import, cost, delivery_batch, list_realtime, receiver_throughput  # noqa: E402
+from bench import (aws_requests, cold_import, cost, delivery_batch, idle_cost, layer_import, list_realtime,  # noqa: E402
+                   receiver_throughput)
 
-FIGURES = {m.NAME: m for m in (cold_import, aws_requests, receiver_throughput, delivery_batch, cost, list_realtime)}
+FIGURES = {m.NAME: m for m in (cold_import, layer_import, aws_requests, receiver_throughput, delivery_batch, cost,
+                                idle_cost, list_realtime)}
 """In running order: cost reuses aws_requests' capacity units and the delivery figure's slow batch."""
 
 

@@ -91,7 +91,7 @@ def audit(site: Path, lock: Mapping[str, str], imported: Iterable[str] = ()) -> 
 
 
 def imported_modules(roots: Iterable[Path]) -> set[str]:
-    """Top-level modules imported (absolutely) by the .py files under `roots`, tests excluded."""
+    """Top-level modules imported (absolutely) by the .py files under `roots`, tests excluded (stdlib included)."""
     names: set[str] = set()
     for root in roots:
         for path in Path(root).rglob("*.py"):
@@ -102,7 +102,7 @@ def imported_modules(roots: Iterable[Path]) -> set[str]:
                     names |= {alias.name.split(".")[0] for alias in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                     names.add(node.module.split(".")[0])
-    return names - set(sys.stdlib_module_names)
+    return names
 
 
 def imported_distributions(roots: Iterable[Path], own: Iterable[str]) -> set[str]:
@@ -113,7 +113,7 @@ def imported_distributions(roots: Iterable[Path], own: Iterable[str]) -> set[str
     """
     providers = importlib.metadata.packages_distributions()
     out = set()
-    for module in sorted(imported_modules(roots) - set(own)):
+    for module in sorted(imported_modules(roots) - set(sys.stdlib_module_names) - set(own)):
         if module not in providers:
             raise LookupError(f"{module} is imported but no installed distribution provides it")
         out |= {canonical(d) for d in providers[module]}

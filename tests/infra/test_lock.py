@@ -58,3 +58,17 @@ def test_closure_evaluates_markers_and_extras_for_the_target():
         "aws-lambda-powertools": "3.37.0", "aws-xray-sdk": "2.15.0", "jmespath": "1.1.0", "pynamodb": "6.1.0"}
     here = {**lock.TARGET_ENVIRONMENT, "python_version": "3.11", "python_full_version": "3.11.7"}
     assert "typing-extensions" in lock.closure(report, here)
+
+
+REMOVED_IN_PYTHON_313 = frozenset({
+    "aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "mailcap", "msilib", "nis", "nntplib",
+    "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib", "lib2to3",
+})
+"""Standard-library modules Python 3.13 removed (PEP 594, lib2to3): they import on the tests' 3.11 only."""
+
+
+def test_code_imports_nothing_python_313_removed():
+    from infra.layer_audit import imported_modules
+
+    roots = [REPO_ROOT / "functions", REPO_ROOT / "layers" / "hub" / "python"]
+    assert imported_modules(roots) & REMOVED_IN_PYTHON_313 == set()
