@@ -72,3 +72,11 @@ def test_code_imports_nothing_python_313_removed():
 
     roots = [REPO_ROOT / "functions", REPO_ROOT / "layers" / "hub" / "python"]
     assert imported_modules(roots) & REMOVED_IN_PYTHON_313 == set()
+
+
+def test_lock_target_is_the_functions_runtime():
+    from infra.constructs.functions import ARCHITECTURE, RUNTIME
+
+    assert RUNTIME.name == f"python{lock.PYTHON_VERSION}" == f"python{lock.TARGET_ENVIRONMENT['python_version']}"
+    assert ARCHITECTURE.name == "arm64" and lock.PLATFORM.endswith("aarch64")
+    assert lock.TARGET_ENVIRONMENT["platform_machine"] == "aarch64"
