@@ -119,9 +119,10 @@ def embedded_aws(visibility_timeout_s: int = 60):
     """moto with every catalog table and queue (fresh for each figure)."""
     from moto import mock_aws
 
-    from local import resources
+    from local import resources, sqs_limits
 
     resources.make_dynamodb_requests_atomic()
+    sqs_limits.enforce()
     with mock_aws():
         reset_cached_clients()
         resources.create_all(visibility_timeout_s=visibility_timeout_s)

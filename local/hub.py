@@ -21,7 +21,7 @@ import urllib.request
 from moto.server import ThreadedMotoServer
 
 from hub import catalog, settings
-from local import resources
+from local import resources, sqs_limits
 from local.gateway import Gateway, GatewayServer
 from local import streams
 from local.poller import SqsPoller
@@ -42,6 +42,7 @@ def embedded_aws() -> str:
         if _aws is None:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
             resources.make_dynamodb_requests_atomic()
+            sqs_limits.enforce()
             server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             server.start()
             atexit.register(server.stop)

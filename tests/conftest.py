@@ -12,6 +12,8 @@ import pytest
 
 from local.resources import FAKE_AWS_ENV
 
+pytest_plugins = ["tests.iam.plugin"]  # the IAM audit of every request the functions make
+
 TEST_ENV = {
     **FAKE_AWS_ENV,
     "POWERTOOLS_TRACE_DISABLED": "true",
@@ -44,9 +46,10 @@ def aws():
     """A fresh embedded AWS with every catalog table and queue."""
     from moto import mock_aws
 
-    from local import resources
+    from local import resources, sqs_limits
 
     resources.make_dynamodb_requests_atomic()
+    sqs_limits.enforce()
     with mock_aws():
         reset_cached_clients()
         resources.create_all(visibility_timeout_s=30)

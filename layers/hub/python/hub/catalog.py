@@ -42,6 +42,24 @@ class Table:
 MAX_RETRY_ATTEMPTS = 10
 """Most retries any subscription may ask for (SPEC section 6)."""
 
+API_INTEGRATION_TIMEOUT_S = 29
+"""API Gateway (REST) stops waiting for a Lambda integration after 29 s and answers 504; the function
+keeps running. Every API answer must come well inside it (REQUEST_WORK_BUDGET_S, WEBHOOK_TEST_TIMEOUT_MS)."""
+
+API_MAX_REQUEST_BYTES = 10 * 1024 * 1024
+"""API Gateway (REST) refuses a request body over 10 MB with 413 (not raisable)."""
+
+LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024
+"""Lambda's limit on a synchronous invocation's request (the proxy event) and response (6 MB each)."""
+
+REQUEST_WORK_BUDGET_S = 5
+"""Longest a request spends on bulk work (clearing logs, purging a session or a revoked tenant) before it
+answers with `complete: false`; repeating the request carries on. Under the 10 s API functions' timeout."""
+
+WEBHOOK_TEST_TIMEOUT_MS = 15_000
+"""Longest POST /api/webhook/test waits for the subscriber's answer (WEBHOOK_TIMEOUT_MS when shorter). With
+the sender's 5 s connect timeout, the route answers within about 20 s, inside API_INTEGRATION_TIMEOUT_S."""
+
 STREAM_RETRIES_MAX = 10_000
 """Lambda's limit on a stream event source's retries of one batch."""
 
@@ -50,15 +68,19 @@ STREAM_RETRIES_MAX = 10_000
 class Queue:
     """An SQS queue with its dead-letter queue.
 
-    `max_receive_count` is the redrive threshold: every retry is one more receive,
-    so it sits above the longest retry schedule; only messages that keep failing
-    without being handled (poison, crashes) are redriven by SQS itself.
+    `max_receive_count` is the redrive threshold: every retry is one more receive (two for a
+    wait longer than one receive may hide a message), so it sits well above the longest retry
+    schedule; only messages the consumer never gets to handle (crashes, timeouts) are redriven
+    by SQS itself. `retention_days` keeps a message for longer than its longest schedule: SQS
+    deletes an expired message without redriving it.
     """
 
     id: str
     env_var: str
     dead_letter_env_var: str
     max_receive_count: int
+    retention_days: int = 14
+    """SQS's maximum (1,209,600 s)."""
     dlq_retention_days: int = 14
 
 
@@ -163,8 +185,9 @@ DELIVERY_QUEUE = Queue(
     id="Delivery",
     env_var="DELIVERY_QUEUE_URL",
     dead_letter_env_var="DELIVERY_DLQ_URL",
-    max_receive_count=MAX_RETRY_ATTEMPTS + 2,
+    max_receive_count=4 * MAX_RETRY_ATTEMPTS,
 )
+"""40 receives: the longest schedule takes 21 (hub.backoff.MOST_RECEIVES), the rest is margin for crashes."""
 QUEUES: tuple[Queue, ...] = (DELIVERY_QUEUE,)
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -173,21 +196,21 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Gateway webhooks: authenticate, validate, normalize, apply state, record the event (dedupe)",
         memory_mb=512,
         timeout_s=10,
-        tables=(SESSIONS.id, EVENTS.id),
+        tables=(TENANTS.id, SESSIONS.id, EVENTS.id),
     ),
     Function(
         name="sessions",
         description="Tenant session routes: register, delete, status, list, instance webhook, usage",
         memory_mb=256,
         timeout_s=10,
-        tables=(TENANTS.id, SESSIONS.id, COUNTERS.id),
+        tables=(TENANTS.id, SESSIONS.id, EVENTS.id, COUNTERS.id, DELIVERIES.id),
     ),
     Function(
         name="admin",
-        description="Operator routes: create, list and revoke tenants",
+        description="Operator routes: create, list and revoke tenants (revocation purges the tenant's data)",
         memory_mb=256,
         timeout_s=10,
-        tables=(TENANTS.id,),
+        tables=(TENANTS.id, SESSIONS.id, EVENTS.id, DELIVERIES.id),
         manages_api_keys=True,
     ),
     Function(
@@ -195,7 +218,8 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Webhook management routes: test, logs, retry, stats, clear",
         memory_mb=256,
         timeout_s=30,
-        tables=(TENANTS.id, DELIVERIES.id, COUNTERS.id),
+        # Sessions: POST /api/webhook/test with an instanceId and no secret reads that session's subscription.
+        tables=(TENANTS.id, SESSIONS.id, DELIVERIES.id, COUNTERS.id),
         queues=(DELIVERY_QUEUE.id,),
     ),
     Function(

@@ -9,13 +9,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import errors, security, settings, urls
+from hub import errors, purging, security, settings, urls
 from hub.events import SessionStatus
 from hub.clock import iso
 from hub.store import counters, ddb
 from hub.store import sessions as session_store
 from hub.store.sessions import SessionRecord
-from hub.subscriptions import DEFAULT_SUBSCRIPTION_ID, RetryPolicy, Subscription, validate_event_filter
+from hub.subscriptions import DEFAULT_SUBSCRIPTION_ID, RetryPolicy, RetryPolicyInput, SigningSecret, Subscription, validate_event_filter
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 
@@ -25,8 +25,8 @@ class SubscriptionInput(BaseModel):
 
     webhookUrl: str = Field(max_length=2048)
     events: list[str] | None = Field(default=None, max_length=32)
-    secret: str | None = Field(default=None, min_length=16, max_length=256)
-    retry: RetryPolicy | None = None
+    secret: SigningSecret | None = None
+    retry: RetryPolicyInput | None = None
 
 
 class RegisterSession(BaseModel):
@@ -92,7 +92,12 @@ def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[st
     return created
 
 
-def delete(tenant_id: str, session_id: str) -> None:
+def delete(tenant_id: str, session_id: str) -> dict[str, Any]:
+    """Deletes the session (its id is free at once), then erases its events and logs within the request's budget.
+
+    What the budget leaves (`purge.complete` false): logs are cleared by DELETE /api/webhook/logs with the
+    instanceId, events expire with their dedupe TTL.
+    """
     record = owned_session(tenant_id, session_id)
     try:
         session_store.delete(record)
@@ -100,6 +105,8 @@ def delete(tenant_id: str, session_id: str) -> None:
         if ddb.is_conditional_failure(error):
             raise errors.conflict("Session changed while being deleted; retry") from error
         raise
+    return {"sessionId": session_id, "deleted": True,
+            **purging.purge_session(tenant_id, session_id, purging.deadline()).public()}
 
 
 def set_default_subscription(tenant_id: str, instance_id: str, request: SubscriptionInput) -> dict[str, Any]:

@@ -26,7 +26,7 @@ class AttemptResult:
     error: str | None
     response_excerpt: str | None
     permanent: bool = False
-    """True when retrying cannot help (the URL is refused by policy)."""
+    """True when retrying cannot help (the URL is refused by policy, or the subscriber answered 410 Gone)."""
 
 
 class SlowResponse(Exception):
@@ -63,8 +63,9 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout_ms: int | None 
                            allow_redirects=False, stream=True) as response:
             excerpt = _excerpt(response, started + timeout_s)
             ok = 200 <= response.status_code < 300
-            error = None if ok else f"HTTP {response.status_code}"
-            return AttemptResult(ok, response.status_code, elapsed(), error, excerpt)
+            gone = response.status_code == 410
+            error = None if ok else "HTTP 410 Gone: not retried" if gone else f"HTTP {response.status_code}"
+            return AttemptResult(ok, response.status_code, elapsed(), error, excerpt, permanent=gone)
     except (requests.Timeout, SlowResponse):
         return AttemptResult(False, None, elapsed(), f"timeout after {int(timeout_s * 1000)} ms", None)
     except requests.ConnectionError as error:
