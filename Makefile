@@ -5,14 +5,21 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install tools local test synth bench clean
+.PHONY: install lock tools local test synth bench clean
 
-$(INSTALLED): requirements.txt requirements-dev.txt
+# The runtime libraries come from requirements.lock, the same versions the Lambda layer ships.
+$(INSTALLED): requirements.txt requirements.lock requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements.lock
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
+
+# After editing requirements.txt: re-resolve it into requirements.lock (needs PyPI), then `make install`.
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check $$(grep '^packaging==' requirements-dev.txt)
+	$(PY) -m infra.lock
 
 # zbarimg decodes the hub's QR PNGs back in the round-trip test (Debian's zbar-tools);
 # headless Chromium and its driver (Debian's chromium, chromium-driver) run the connect page's browser tests.

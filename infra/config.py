@@ -41,8 +41,6 @@ DEFAULTS: dict[str, Any] = {
     "stage": DEFAULT_STAGE,
     "removalPolicy": "",  # "", "retain" or "destroy"; "" = by stage
     "logRetentionDays": 30,
-    "powertoolsLayerVersion": 18,
-    "powertoolsLayerAccount": "017000801446",
     "apiThrottleRateLimit": 200,
     "apiThrottleBurstLimit": 400,
     "plans": DEFAULT_PLANS,
@@ -57,7 +55,7 @@ DEFAULTS: dict[str, Any] = {
     # where the function folders live (tests point this at a tmp dir)
     "functionsRoot": "functions",
     "layersRoot": "layers",
-    "requirementsFile": "requirements.txt",
+    "lockFile": "requirements.lock",  # what the dependency layer installs (infra/lock.py)
 }
 
 @dataclass(frozen=True)
@@ -74,8 +72,6 @@ class HubConfig:
     removal_policy: RemovalPolicy
     log_retention: logs.RetentionDays
     log_retention_days: int
-    powertools_layer_version: int
-    powertools_layer_account: str
     api_throttle_rate_limit: float
     api_throttle_burst_limit: int
     plans: tuple[Plan, ...]
@@ -89,7 +85,7 @@ class HubConfig:
     queue_age_alarm_seconds: int
     functions_root: Path
     layers_root: Path
-    requirements_file: Path
+    lock_file: Path
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -216,8 +212,6 @@ def load(ctx_get) -> HubConfig:
         removal_policy=policy,
         log_retention=_retention(days),
         log_retention_days=days,
-        powertools_layer_version=_int(ctx, "powertoolsLayerVersion"),
-        powertools_layer_account=str(ctx["powertoolsLayerAccount"]),
         api_throttle_rate_limit=float(ctx["apiThrottleRateLimit"]),
         api_throttle_burst_limit=_int(ctx, "apiThrottleBurstLimit"),
         plans=_plans(ctx["plans"]),
@@ -230,6 +224,6 @@ def load(ctx_get) -> HubConfig:
         queue_age_alarm_seconds=_int(ctx, "queueAgeAlarmSeconds"),
         functions_root=path("functionsRoot"),
         layers_root=path("layersRoot"),
-        requirements_file=path("requirementsFile"),
+        lock_file=path("lockFile"),
         raw=ctx,
     )

@@ -65,8 +65,8 @@ def acknowledge_findings(stack: WebhookHubStack) -> list[tuple[str, str, str]]:
                     + ("; so does dynamodb:ListStreams, which CDK grants stream readers and reads no data"
                        if f.spec.stream_triggers else ""))
         acknowledge(f.function, finding("L1"),
-                    "python3.13 on purpose: the AWS-managed Powertools layer (python313) and the dependency "
-                    "layer's cp313 wheels target it; the three move together")
+                    "python3.13 on purpose: the dependency layer's cp313 wheels (infra/lock.py PYTHON_VERSION) "
+                    "target it; the runtime and the lock's target move together")
 
     # --- API key management (functions with manages_api_keys) --------------------------
     for spec in catalog.FUNCTIONS:

@@ -42,14 +42,24 @@ ACCESS_LOG_FIELDS = {
 """Access log line (JSON). Never the API key itself, only its id."""
 
 
+GATEWAY_MESSAGE = "$context.error.messageString"
+"""API Gateway's own error message as a quoted JSON string. Gateway response templates are not VTL (no
+$util.escapeJavaScript): only variable substitution, so a message goes in only through this quoted
+variable, never as $context.error.message (or validationErrorString) inside a JSON string, where a quote
+or backslash in it would break the body."""
+
+_MESSAGE_SLOT = "\u0000gateway-message\u0000"
+
+
 def _error_template(code: str, message: str) -> dict[str, str]:
-    # The hub's error envelope (SPEC section 2) for answers API Gateway gives itself.
+    """The hub's error envelope (SPEC section 2) for answers API Gateway gives itself; `message` is a
+    literal, or GATEWAY_MESSAGE for the gateway's own message."""
     body = {
         "success": False,
-        "error": {"code": code, "message": message, "details": []},
-        "requestId": "$context.requestId",
+        "error": {"code": code, "message": _MESSAGE_SLOT if message == GATEWAY_MESSAGE else message, "details": []},
+        "requestId": "$context.requestId",  # a UUID: safe inside quotes
     }
-    return {"application/json": json.dumps(body)}
+    return {"application/json": json.dumps(body).replace(json.dumps(_MESSAGE_SLOT), GATEWAY_MESSAGE)}
 
 
 GATEWAY_RESPONSES: tuple[tuple[apigw.ResponseType, str, str, str], ...] = (
@@ -59,9 +69,9 @@ GATEWAY_RESPONSES: tuple[tuple[apigw.ResponseType, str, str, str], ...] = (
     (apigw.ResponseType.QUOTA_EXCEEDED, "429", "RATE_LIMITED", "Monthly request quota exceeded"),
     (apigw.ResponseType.REQUEST_TOO_LARGE, "413", "PAYLOAD_TOO_LARGE", "Request body too large"),
     (apigw.ResponseType.INTEGRATION_TIMEOUT, "504", "GATEWAY_TIMEOUT", "Endpoint request timed out"),
-    (apigw.ResponseType.BAD_REQUEST_BODY, "400", "VALIDATION_ERROR", "$context.error.validationErrorString"),
-    (apigw.ResponseType.BAD_REQUEST_PARAMETERS, "400", "VALIDATION_ERROR", "$context.error.validationErrorString"),
-    (apigw.ResponseType.DEFAULT_4_XX, "", "BAD_REQUEST", "$context.error.message"),
+    (apigw.ResponseType.BAD_REQUEST_BODY, "400", "VALIDATION_ERROR", GATEWAY_MESSAGE),
+    (apigw.ResponseType.BAD_REQUEST_PARAMETERS, "400", "VALIDATION_ERROR", GATEWAY_MESSAGE),
+    (apigw.ResponseType.DEFAULT_4_XX, "", "BAD_REQUEST", GATEWAY_MESSAGE),
     (apigw.ResponseType.DEFAULT_5_XX, "", "INTERNAL", "Internal error"),
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -58,14 +58,16 @@ class HubFunctions(Construct):
         queues: HubQueues,
     ) -> None:
         super().__init__(scope, id)
-        stack = Stack.of(self)
         self.config = config
 
-        self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
+        self.dependency_layer = lambda_.LayerVersion(
             self,
-            "PowertoolsLayer",
-            f"arn:{stack.partition}:lambda:{stack.region}:{config.powertools_layer_account}:layer:"
-            f"AWSLambdaPowertoolsPythonV3-python313-arm64:{config.powertools_layer_version}",
+            "DependencyLayer",
+            description="wa-webhook-hub third-party libraries from requirements.lock (linux arm64, CPython 3.13)",
+            code=dependency_layer_code(config.lock_file),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            removal_policy=config.removal_policy,
         )
         self.domain_layer = lambda_.LayerVersion(
             self,
@@ -76,15 +78,11 @@ class HubFunctions(Construct):
             compatible_architectures=[ARCHITECTURE],
             removal_policy=config.removal_policy,
         )
-        self.dependency_layer = lambda_.LayerVersion(
-            self,
-            "DependencyLayer",
-            description="wa-webhook-hub third-party libraries (linux arm64, CPython 3.13)",
-            code=dependency_layer_code(config.requirements_file),
-            compatible_runtimes=[RUNTIME],
-            compatible_architectures=[ARCHITECTURE],
-            removal_policy=config.removal_policy,
-        )
+        # Lambda extracts layers into /opt in this order, a later one overwriting an earlier one's files:
+        # third-party libraries first, our domain code last. With @aws-cdk/aws-lambda:recognizeLayerVersion
+        # CDK sorts a function's layers by construct path, so the construct ids keep this order too
+        # ("DependencyLayer" < "DomainLayer"); tests/infra/test_layers.py asserts the synthesized order.
+        self.layers = (self.dependency_layer, self.domain_layer)
 
         self.by_name: dict[str, HubFunction] = {}
         for spec in catalog.FUNCTIONS:
@@ -154,7 +152,7 @@ class HubFunctions(Construct):
             architecture=ARCHITECTURE,
             handler=HANDLER,
             code=lambda_.Code.from_asset(str(config.functions_root / spec.name), exclude=ASSET_EXCLUDES),
-            layers=[self.powertools_layer, self.dependency_layer, self.domain_layer],
+            layers=list(self.layers),
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
             role=role,

@@ -105,7 +105,6 @@ def hub_dev(tmp_path_factory, functions_root) -> Synth:
         "stage": "dev",
         "alarmEmail": "ops@example.com",
         "logRetentionDays": "14",
-        "powertoolsLayerVersion": "21",
         "settings": '{"WEBHOOK_RETRY_ATTEMPTS": "5"}',
         "WEBHOOK_RETRY_DELAY": "60000",
         "plans": json.dumps({"default": {"rateLimit": 1, "burstLimit": 2, "quotaPerMonth": 1000},

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 from aws_cdk.assertions import Match
 
 from hub import catalog
@@ -75,8 +77,44 @@ def test_gateway_answers_use_the_hub_error_shape(hub):
     assert by_type["INVALID_API_KEY"]["StatusCode"] == "401"
     assert by_type["QUOTA_EXCEEDED"]["StatusCode"] == "429"
     for props in by_type.values():
-        body = json.loads(props["ResponseTemplates"]["application/json"])
+        body = json.loads(render_gateway_template(props["ResponseTemplates"]["application/json"], "Forbidden"))
         assert body["success"] is False and body["error"]["code"]
+    assert by_type["DEFAULT_4XX"]["ResponseTemplates"]["application/json"].count("$context.error.messageString") == 1
+
+
+NASTY_MESSAGES = ('He said "no"', "back\\slash \\u0000", "line\nbreak\ttab", "{\"json\": [1]}", "it's </script> ünïcødé 🙂",
+                  "$context.requestId", "")
+
+
+def render_gateway_template(template: str, message: str, validation: str = 'instance ["object"] expected') -> str:
+    """Substitute API Gateway's variables as documented for gateway responses (plain substitution, no VTL):
+    messageString is the message as a quoted string, message and validationErrorString are the raw text.
+    That messageString escapes quotes and backslashes inside the message is assumed (json.dumps here):
+    AWS documents it as "the quoted value of $context.error.message"; not verified against API Gateway."""
+    values = {
+        "$context.error.messageString": json.dumps(message),
+        "$context.error.validationErrorString": validation,
+        "$context.error.message": message,
+        "$context.requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+    }
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(values, key=len, reverse=True)))
+    return pattern.sub(lambda m: values[m.group(0)], template)
+
+
+@pytest.mark.parametrize("message", NASTY_MESSAGES)
+def test_gateway_answers_are_valid_json_for_any_message(hub, message):
+    for response in of_type(hub.resources, "AWS::ApiGateway::GatewayResponse").values():
+        template = response["Properties"]["ResponseTemplates"]["application/json"]
+        body = json.loads(render_gateway_template(template, message))
+        if "$context.error.messageString" in template:
+            assert body["error"]["message"] == message
+
+
+def test_rendering_catches_a_raw_message_inside_a_string():
+    """The check above fails for the template this replaced (the message put raw inside quotes)."""
+    raw = '{"error": {"message": "$context.error.message"}, "requestId": "$context.requestId"}'
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(render_gateway_template(raw, NASTY_MESSAGES[0]))
 
 
 def _plans(synth) -> dict[str, tuple[str, dict]]:

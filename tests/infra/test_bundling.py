@@ -1,7 +1,7 @@
 """The real dependency layer, bundled locally with pip (no Docker), and what the assets carry.
 
 Needs PyPI. The output directory is kept between runs (CDK reuses a bundle whose
-custom hash, over requirements.txt and the target platform, is already staged), so
+custom hash, over requirements.lock and the target platform, is already staged), so
 only the first run pays for pip. Override the cache location with HUB_INFRA_CACHE.
 """
 
@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from infra import bundling
+from infra import layer_audit, lock
 from infra.main import build_app
 
+from .conftest import REPO_ROOT
 from .helpers import of_type
 
 CACHE = Path(os.environ.get("HUB_INFRA_CACHE") or Path(tempfile.gettempdir()) / "wa-webhook-hub-infra-cache")
 DEV_PACKAGES = ("aws_cdk", "moto", "pytest", "_pytest", "jsii", "cdk_nag", "cfnlint", "hypothesis", "constructs", "requests")
-ELF_AARCH64 = 183
 
 
 @pytest.fixture(scope="module")
@@ -44,22 +44,28 @@ def bundled(functions_root):
 
 
 @pytest.mark.bundling
-def test_dependency_layer_holds_linux_arm64_cp313_wheels(bundled):
+def test_dependency_layer_is_exactly_the_lock_for_lambda(bundled):
+    """Every distribution the functions import, once, at the locked version, built for cp313 aarch64 (or
+    pure), and nothing else: the audit's checks are proven able to fail in test_layer_audit.py."""
     stack, _template, _paths, asset_of = bundled
-    layer = asset_of(stack.functions.dependency_layer)
-    site = layer / "python"
+    site = asset_of(stack.functions.dependency_layer) / "python"
+    imported = layer_audit.imported_distributions([REPO_ROOT / "functions", REPO_ROOT / "layers" / "hub" / "python"],
+                                                  own=("hub", "functions"))
+    assert {"aws-lambda-powertools", "boto3", "botocore", "pydantic"} <= imported
+    assert layer_audit.audit(site, lock.read_lock(), imported) == []
     assert (site / "pydantic_core" / "_pydantic_core.cpython-313-aarch64-linux-gnu.so").is_file()
-    for pkg in ("pydantic", "pynamodb", "urllib3", "certifi", "idna", "qrcode", "png.py"):
-        assert (site / pkg).exists(), pkg
-    # Provided by the Lambda runtime / the AWS-managed Powertools layer: not shipped.
-    for pkg in ("boto3", "botocore", "s3transfer", "aws_lambda_powertools"):
-        assert not (site / pkg).exists(), pkg
-    shared = list(site.rglob("*.so"))
-    assert shared
-    for so in shared:
-        header = so.read_bytes()[:20]
-        assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == ELF_AARCH64, so
-        assert "x86_64" not in so.name and ("cpython-313" in so.name or "abi3" in so.name or ".cpython" not in so.name)
+
+
+@pytest.mark.bundling
+def test_layer_powertools_is_the_pinned_one_and_has_what_the_code_imports(bundled):
+    """hub/api.py imports RequestUnsupportedContentType, which Powertools has from 3.25 on only."""
+    stack, _template, _paths, asset_of = bundled
+    site = asset_of(stack.functions.dependency_layer) / "python"
+    shipped = {d.name: d.version for d in layer_audit.distributions(site)}
+    assert shipped["aws-lambda-powertools"] == lock.requirement_pins()["aws-lambda-powertools"]
+    assert shipped["aws-xray-sdk"] == lock.read_lock()["aws-xray-sdk"]  # the [tracer] extra
+    exceptions = (site / "aws_lambda_powertools" / "event_handler" / "openapi" / "exceptions.py").read_text()
+    assert "class RequestUnsupportedContentType" in exceptions
 
 
 @pytest.mark.bundling
@@ -77,29 +83,10 @@ def test_no_test_or_dev_packages_in_any_asset(bundled):
     lambda_assets |= {asset_of(stack.functions.dependency_layer), asset_of(stack.functions.domain_layer)}
     for asset in lambda_assets:
         names = {p.name for p in asset.rglob("*")}
+        site = asset / "python" if (asset / "python").is_dir() else asset
+        top_level = {p.name for p in site.iterdir()}  # (botocore vendors a `requests` of its own, deeper down)
         for dev in DEV_PACKAGES:
-            assert dev not in names and not any(n.startswith(f"{dev}-") and n.endswith(".dist-info")
-                                                for n in names), (asset, dev)
+            assert dev not in top_level and not any(n.startswith(f"{dev}-") and n.endswith(".dist-info")
+                                                    for n in top_level), (asset, dev)
         assert "tests" not in names and "conftest.py" not in names, asset
     assert len(of_type(template["Resources"], "AWS::Lambda::LayerVersion")) == 2
-
-
-def test_requirements_filter_and_closure():
-    lines = ["aws-lambda-powertools[tracer]==3.37.0", "boto3==1.44.5", "pynamodb==6.1.0", "", "# c",
-             "Requests==2.34.2  # http"]
-    assert bundling.filter_requirements(lines) == ["pynamodb==6.1.0", "Requests==2.34.2"]
-    report = {"install": [
-        {"requested": True, "metadata": {"name": "PynamoDB", "version": "6.1.0",
-                                         "requires_dist": ["botocore>=1.12.54", "typing-extensions>=4; python_version<'3.11'"]}},
-        {"requested": False, "metadata": {"name": "botocore", "version": "1.44.5",
-                                          "requires_dist": ["jmespath<2", "urllib3!=2.2.0"]}},
-        {"requested": False, "metadata": {"name": "jmespath", "version": "1.1.0"}},
-        {"requested": False, "metadata": {"name": "typing_extensions", "version": "4.16.0"}},
-        {"requested": True, "metadata": {"name": "requests", "version": "2.34.2", "requires_dist": ["urllib3<3"]}},
-        {"requested": False, "metadata": {"name": "urllib3", "version": "2.8.0"}},
-    ]}
-    assert bundling.closure_without(report, bundling.EXCLUDED) == [
-        ("pynamodb", "6.1.0"), ("requests", "2.34.2"), ("typing-extensions", "4.16.0"), ("urllib3", "2.8.0"),
-    ]
-    with pytest.raises(ValueError):
-        bundling.filter_requirements(["-e ."])

@@ -20,7 +20,7 @@ def test_defaults():
     assert cfg.stage == "prod" and cfg.stack_name == "WaWebhookHub-prod"
     assert cfg.removal_policy == RemovalPolicy.RETAIN
     assert cfg.log_retention_days == 30
-    assert cfg.powertools_layer_version == 18
+    assert cfg.lock_file.name == "requirements.lock"
     assert cfg.plan_names() == ("default", "pro")
     non_empty = {s.env_var: s.default for s in hub_settings.SETTINGS
                  if s.default and s.env_var not in hub_settings.stack_owned()}
