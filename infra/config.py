@@ -64,6 +64,10 @@ DEFAULTS: dict[str, Any] = {
 # Settings the stack owns: never taken from context, never a literal in the template.
 _SECRET_SETTINGS = frozenset({"ADMIN_API_KEY"})
 
+LOCAL_ONLY_SETTINGS = {"HUB_LOCAL": "false"}
+"""Settings only the local hub may change: a deployed stack is never local (HUB_LOCAL=true would allow
+http:// subscribers on loopback, the Lambda Runtime API included, and caller-chosen tenant keys)."""
+
 
 def resource_env_vars() -> frozenset[str]:
     """Env vars whose values are the stack's own resources (table names, queue URLs)."""
@@ -196,6 +200,9 @@ def _settings(ctx: Mapping[str, Any]) -> dict[str, str]:
             raise ConfigError(f"unknown setting {name!r} in context (declared: {sorted(declared)})")
         if name in owned:
             raise ConfigError(f"setting {name!r} is set by the stack and cannot come from context")
+        if name in LOCAL_ONLY_SETTINGS and str(overrides[name]).strip().lower() != LOCAL_ONLY_SETTINGS[name]:
+            raise ConfigError(f"setting {name!r} is for the local hub only; a deployed stack (any stage) keeps "
+                              f"{LOCAL_ONLY_SETTINGS[name]!r}")
     values = {}
     for name, default in declared.items():
         if name in owned:
