@@ -24,6 +24,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_QR_ATTEMPTS", "3", "QR codes per connection cycle before the session is auto-disconnected"),
     Setting("MAX_BODY_BYTES", "262144", "Largest accepted request body"),
     Setting("DEDUPE_WINDOW_HOURS", "24", "How long a received event is remembered for duplicate detection"),
+    Setting("MAX_CLOCK_SKEW_SECONDS", "300", "How far past the receive time an event time is trusted; later ones are ordered by the receive time"),
+    Setting("MAX_JSON_DEPTH", "64", "Deepest nesting of arrays/objects accepted in a JSON body (checked before parsing)"),
     Setting("HUB_LOCAL", "false", "true when running as the local hub: allows http:// subscribers on loopback"),
     Setting("PUBLIC_BASE_URL", "", "Base URL the hub is reached at, used for receiverUrl (defaults to the request's host)"),
     Setting("ADMIN_API_KEY", "", "Operator key for /api/admin (locally; in the cloud read from ADMIN_KEY_SECRET_ARN)"),
@@ -57,6 +59,8 @@ class Settings:
     max_qr_attempts: int
     max_body_bytes: int
     dedupe_window_hours: int
+    max_clock_skew_seconds: int
+    max_json_depth: int
     local: bool
     public_base_url: str
 
@@ -71,6 +75,8 @@ def load() -> Settings:
         max_qr_attempts=max(int(env("MAX_QR_ATTEMPTS")), 1),
         max_body_bytes=int(env("MAX_BODY_BYTES")),
         dedupe_window_hours=max(int(env("DEDUPE_WINDOW_HOURS")), 1),
+        max_clock_skew_seconds=max(int(env("MAX_CLOCK_SKEW_SECONDS")), 0),
+        max_json_depth=min(max(int(env("MAX_JSON_DEPTH")), 2), 512),
         local=env("HUB_LOCAL").lower() == "true",
         public_base_url=env("PUBLIC_BASE_URL").rstrip("/"),
     )
