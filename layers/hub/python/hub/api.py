@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from hub import catalog, errors, settings
+from hub import bodies, catalog, errors, settings
 from hub.observability import logger
 from hub.store import ddb
 
@@ -102,8 +102,6 @@ def _authenticate(route: catalog.Route, event: APIGatewayProxyEvent) -> str | No
 def _check_json_body(raw: bytes, event: APIGatewayProxyEvent) -> None:
     """Media type, then a bounded parse (depth checked before parsing; lone surrogates refused), so
     the resolver's own parse and validation never meet a body that could raise RecursionError."""
-    from hub import bodies
-
     if _media_type(event) not in ("", JSON):
         raise errors.unsupported_media_type()
     try:

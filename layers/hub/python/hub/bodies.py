@@ -61,7 +61,7 @@ def loads(text: str, max_depth: int, lone_surrogates: Literal["replace", "refuse
         raise BodyError("depth", f"JSON nested {found} levels deep; at most {max_depth} are accepted")
     try:
         value = json.loads(text, parse_constant=_reject_constant)
-    except RecursionError:  # not reachable after the depth check; kept so no input can raise it
+    except RecursionError:  # only with a max_depth above the interpreter's recursion limit
         raise BodyError("depth", f"JSON nested too deeply; at most {max_depth} levels are accepted") from None
     except ValueError as error:
         raise BodyError("json", str(error)) from None
