@@ -109,3 +109,17 @@ def test_gateway_qr_images_other_than_png_jpeg_gif_are_dropped(api, session, ima
 
 def test_a_png_qr_image_is_kept(api, session):
     assert qr_image_kept(api, session, PNG) == PNG
+
+
+@pytest.mark.parametrize("session_id", ["a" * 3000, "\ufffd", "wa-1/../x", ""])
+def test_a_session_id_no_session_can_have_is_unknown_without_a_lookup(api, session, session_id, monkeypatch):
+    """DynamoDB refuses keys over 2048 bytes (moto does not): such ids are never sent to it."""
+    from hub.store import sessions as session_store
+
+    looked_up = []
+    real = ddb.client()
+    monkeypatch.setattr(session_store.ddb, "client", lambda: looked_up.append(1) or real)
+    assert session_store.get(session_id) is None and looked_up == []
+    body = json.dumps({"dataType": "ready", "sessionId": session_id}).encode()
+    reply = api.call("POST", "/api/whatsapp/webhook?token=x", raw=body, headers={"Content-Type": "application/json"})
+    assert reply.status in (400, 404), reply.raw
