@@ -20,7 +20,6 @@ from typing import Any, Mapping
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
-from hub import catalog
 from hub import settings as hub_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -61,25 +60,9 @@ DEFAULTS: dict[str, Any] = {
     "requirementsFile": "requirements.txt",
 }
 
-# Settings the stack owns: never taken from context, never a literal in the template.
-_SECRET_SETTINGS = frozenset({"ADMIN_API_KEY"})
-
 LOCAL_ONLY_SETTINGS = {"HUB_LOCAL": "false"}
 """Settings only the local hub may change: a deployed stack is never local (HUB_LOCAL=true would allow
 http:// subscribers on loopback, the Lambda Runtime API included, and caller-chosen tenant keys)."""
-
-
-def resource_env_vars() -> frozenset[str]:
-    """Env vars whose values are the stack's own resources (table names, queue URLs)."""
-    names = {t.env_var for t in catalog.TABLES}
-    for q in catalog.QUEUES:
-        names |= {q.env_var, q.dead_letter_env_var}
-    return frozenset(names)
-
-
-def stack_owned_env_vars() -> frozenset[str]:
-    """Env vars the stack sets itself (resources, secret ARN, API ids): never from context."""
-    return resource_env_vars() | _SECRET_SETTINGS | {"ADMIN_KEY_SECRET_ARN", "USAGE_PLAN_IDS", "REST_API_ID"}
 
 
 @dataclass(frozen=True)
@@ -190,11 +173,12 @@ def _plans(raw: Any) -> tuple[Plan, ...]:
 
 
 def _settings(ctx: Mapping[str, Any]) -> dict[str, str]:
-    declared = {s.env_var: s.default for s in hub_settings.SETTINGS}
+    """The settings common to every function (hub.settings.common_settings), context-overridden."""
+    declared = {s.env_var for s in hub_settings.SETTINGS}
     overrides = dict(_json_or(ctx.get("settings") or {}))
     # A declared setting's env var given directly as a context key wins too.
     overrides.update({k: v for k, v in ctx.items() if k in declared})
-    owned = stack_owned_env_vars()
+    owned = hub_settings.stack_owned()
     for name in overrides:
         if name not in declared:
             raise ConfigError(f"unknown setting {name!r} in context (declared: {sorted(declared)})")
@@ -203,14 +187,7 @@ def _settings(ctx: Mapping[str, Any]) -> dict[str, str]:
         if name in LOCAL_ONLY_SETTINGS and str(overrides[name]).strip().lower() != LOCAL_ONLY_SETTINGS[name]:
             raise ConfigError(f"setting {name!r} is for the local hub only; a deployed stack (any stage) keeps "
                               f"{LOCAL_ONLY_SETTINGS[name]!r}")
-    values = {}
-    for name, default in declared.items():
-        if name in owned:
-            continue
-        value = str(overrides.get(name, default))
-        if value != "":
-            values[name] = value
-    return values
+    return hub_settings.common_settings({k: str(v) for k, v in overrides.items()})
 
 
 def load(ctx_get) -> HubConfig:

@@ -71,8 +71,8 @@ def acknowledge_findings(stack: WebhookHubStack) -> list[tuple[str, str, str]]:
             continue
         role = stack.functions.by_name[spec.name].role
         acknowledge(role, finding("IAM5", f"Resource::{partition_region}/apikeys/*"),
-                    "DeleteApiKey on keys created at runtime (ids unknown at deploy); DELETE only, POST only "
-                    "on the collection")
+                    "DeleteApiKey and UpdateApiKey (enable) on keys created at runtime (ids unknown at deploy); "
+                    "DELETE and PATCH only, POST only on the collection")
         for plan in stack.api.usage_plans.values():
             acknowledge(
                 role,

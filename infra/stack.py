@@ -6,11 +6,11 @@ from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from hub import catalog
+from hub import catalog, settings
 
 from .config import HubConfig
 from .constructs.api import HubApi
-from .constructs.functions import HubFunctions, admin_key_functions
+from .constructs.functions import HubFunctions
 from .constructs.observability import HubObservability
 from .constructs.queues import HubQueues
 from .constructs.tables import HubTables
@@ -42,15 +42,22 @@ class WebhookHubStack(Stack):
         self.functions = HubFunctions(self, "Functions", config=config, tables=self.tables, queues=self.queues)
         self.api = HubApi(self, "Api", config=config, functions=self.functions)
 
-        for name in sorted(admin_key_functions()):
-            f = self.functions.by_name[name]
-            f.function.add_environment("ADMIN_KEY_SECRET_ARN", self.admin_key.secret_arn)
-            self.admin_key.grant_read(f.role)
+        # The rest of each function's declared environment (hub.settings.resources), with its grants.
+        late_values = {
+            "secret": self.admin_key.secret_arn,
+            "rest_api": self.api.rest_api.rest_api_id,
+            "usage_plans": self.api.usage_plan_ids_json,
+        }
         for spec in catalog.FUNCTIONS:
-            if spec.manages_api_keys:
-                f = self.functions.by_name[spec.name]
-                f.function.add_environment("REST_API_ID", self.api.rest_api.rest_api_id)
-                f.function.add_environment("USAGE_PLAN_IDS", self.api.usage_plan_ids_json)
+            f = self.functions.by_name[spec.name]
+            kinds = set()
+            for resource in settings.resources(spec):
+                if resource.kind in late_values:
+                    f.function.add_environment(resource.env_var, late_values[resource.kind])
+                    kinds.add(resource.kind)
+            if "secret" in kinds:
+                self.admin_key.grant_read(f.role)
+            if "rest_api" in kinds:
                 self.api.grant_manage_api_keys(f.role)
 
         self.observability = HubObservability(

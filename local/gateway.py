@@ -13,9 +13,17 @@ lives here. Where API Gateway answers by itself, this module does too:
   the handler runs; locally there are no API Gateway keys, so every request reaches the
   handler, which answers 401 `UNAUTHORIZED` for a missing or wrong key. One behaviour to test
   locally, the handler's; clients should treat both 401 and 403 as "bad key".
-- a handler that raises, or returns something that is not a proxy response: 502
-  `{"message": "Internal server error"}`, traceback on stderr.
-- a request body over API Gateway's 10 MB limit: 413 `{"message": "Request Too Long"}`.
+- the limits API Gateway and Lambda enforce, answered as the stack's gateway responses shape them
+  (`GATEWAY_ANSWERS`: the hub's error envelope with `details` and `requestId`):
+  - a request body over API Gateway's 10 MB (catalog.API_MAX_REQUEST_BYTES): 413 `PAYLOAD_TOO_LARGE`;
+  - a proxy event over Lambda's 6 MB synchronous payload (catalog.LAMBDA_SYNC_PAYLOAD_BYTES), e.g. a body
+    between about 4.5 and 10 MB (binary bodies travel base64-encoded): 413 `PAYLOAD_TOO_LARGE` (Lambda refuses
+    the invoke with RequestEntityTooLargeException; the cloud's status is reported as 413 by users, not
+    verified against AWS documentation);
+  - a handler running past API Gateway's 29 s integration timeout (catalog.API_INTEGRATION_TIMEOUT_S): 504
+    `GATEWAY_TIMEOUT` "Endpoint request timed out" while the function runs on, as in the cloud;
+  - a handler that raises, returns something that is not a proxy response, or returns more than 6 MB: 502
+    `INTERNAL`, traceback on stderr.
 
 Event details: `path` is the raw (percent-encoded) path, path and query parameters are
 decoded; single-value `headers` / `queryStringParameters` hold the last value, as in API
@@ -29,6 +37,7 @@ import base64
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -43,7 +52,6 @@ from local.runtime import ACCOUNT_ID, Invoker
 
 log = logging.getLogger("local")
 
-MAX_REQUEST_BYTES = 10 * 1024 * 1024
 STAGE = "local"
 _PARAM = re.compile(r"^\{(\w+)\}$")
 
@@ -203,9 +211,21 @@ def error_envelope(status: int, code: str, message: str, headers: Iterable[tuple
     return json_response(status, {"success": False, "error": {"code": code, "message": message}}, headers)
 
 
-def gateway_message(status: int, message: str) -> HttpResponse:
-    """An answer API Gateway gives by itself."""
-    return json_response(status, {"message": message})
+GATEWAY_ANSWERS: dict[str, tuple[int, str, str]] = {
+    "REQUEST_TOO_LARGE": (413, "PAYLOAD_TOO_LARGE", "Request body too large"),
+    "INTEGRATION_TIMEOUT": (504, "GATEWAY_TIMEOUT", "Endpoint request timed out"),
+    "DEFAULT_5XX": (502, "INTERNAL", "Internal error"),
+}
+"""Answers API Gateway gives by itself, by gateway response type: (status, code, message) as the stack's gateway
+responses (infra/constructs/api.py) shape them; DEFAULT_5XX keeps the status of the failure, 502 here."""
+
+
+def gateway_answer(response_type: str, request_id: str | None = None) -> HttpResponse:
+    """An answer API Gateway gives by itself, in the hub's error envelope."""
+    status, code, message = GATEWAY_ANSWERS[response_type]
+    body = {"success": False, "error": {"code": code, "message": message, "details": []},
+            "requestId": request_id or str(uuid.uuid4())}
+    return json_response(status, body)
 
 
 _NOT_FORWARDED = {"content-length", "transfer-encoding", "connection"}
@@ -235,9 +255,11 @@ def to_http_response(result: Any) -> HttpResponse:
 class Gateway:
     """Routes a request to its function through the invoker; never raises."""
 
-    def __init__(self, invoker: Invoker, routes: Iterable[catalog.Route] = catalog.ROUTES) -> None:
+    def __init__(self, invoker: Invoker, routes: Iterable[catalog.Route] = catalog.ROUTES,
+                 integration_timeout_s: float = catalog.API_INTEGRATION_TIMEOUT_S) -> None:
         self._resources = compile_routes(routes)
         self._invoker = invoker
+        self._integration_timeout_s = integration_timeout_s
         self._openapi: dict[str, Any] | None = None
 
     def _openapi_document(self) -> dict[str, Any]:
@@ -256,12 +278,52 @@ class Gateway:
         except NoRoute as e:
             allow = [("Allow", ", ".join(e.allowed))] if e.allowed else []
             return error_envelope(e.status, e.code, e.message, allow)
-        event = build_event(match, method, target, headers, body, source_ip)
+        request_id = str(uuid.uuid4())
+        if len(body) > catalog.API_MAX_REQUEST_BYTES:
+            return gateway_answer("REQUEST_TOO_LARGE", request_id)
+        event = build_event(match, method, target, headers, body, source_ip, request_id=request_id)
+        if payload_bytes(event) > catalog.LAMBDA_SYNC_PAYLOAD_BYTES:
+            return gateway_answer("REQUEST_TOO_LARGE", request_id)
         try:
-            return to_http_response(self._invoker.invoke(match.route.function, event))
+            result = self._invoke(match.route.function, event)
+            if payload_bytes(result) > catalog.LAMBDA_SYNC_PAYLOAD_BYTES:
+                raise ValueError(f"Response payload over Lambda's {catalog.LAMBDA_SYNC_PAYLOAD_BYTES} bytes")
+            return to_http_response(result)
+        except IntegrationTimeout:
+            log.warning("%s %s: function %s did not answer within %s s; answering 504 (it keeps running)",
+                        method, path, match.route.function, self._integration_timeout_s)
+            return gateway_answer("INTEGRATION_TIMEOUT", request_id)
         except Exception:
             log.exception("%s %s: function %s failed", method, path, match.route.function)
-            return gateway_message(502, "Internal server error")
+            return gateway_answer("DEFAULT_5XX", request_id)
+
+    def _invoke(self, function_name: str, event: dict[str, Any]) -> Any:
+        """The function's result, or its exception; IntegrationTimeout when it outlasts the integration timeout."""
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = self._invoker.invoke(function_name, event)
+            except Exception as error:  # noqa: BLE001 - handed to the request's thread
+                outcome["error"] = error
+
+        worker = threading.Thread(target=run, name=f"invoke-{function_name}", daemon=True)
+        worker.start()
+        worker.join(self._integration_timeout_s)
+        if worker.is_alive():
+            raise IntegrationTimeout()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]
+
+
+class IntegrationTimeout(Exception):
+    """The function did not answer within API Gateway's integration timeout."""
+
+
+def payload_bytes(payload: Any) -> int:
+    """Size of an invocation's request or response as Lambda counts it: its JSON serialization."""
+    return len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -274,7 +336,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             self.close_connection = True
-            response = gateway_message(413, "Request Too Long")
+            response = gateway_answer("REQUEST_TOO_LARGE")
         else:
             response = self.server.gateway.handle(self.command, self.path, self.headers.items(), body, self.client_address[0])
         self.send_response(response.status)
@@ -292,7 +354,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             chunks, total = [], 0
             while (size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)) > 0:
                 total += size
-                if total > MAX_REQUEST_BYTES:
+                if total > catalog.API_MAX_REQUEST_BYTES:
                     return None
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
@@ -300,7 +362,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 pass
             return b"".join(chunks)
         length = int(self.headers.get("Content-Length") or 0)
-        return None if length > MAX_REQUEST_BYTES else self.rfile.read(length)
+        return None if length > catalog.API_MAX_REQUEST_BYTES else self.rfile.read(length)
 
     def __getattr__(self, name: str) -> Any:
         """Every method (TRACE included) goes to the gateway, which answers 405 for undeclared ones."""

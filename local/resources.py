@@ -7,7 +7,7 @@ import os
 
 import boto3
 
-from hub import catalog, settings
+from hub import catalog
 
 REGION = "us-east-1"
 FAKE_AWS_ENV: dict[str, str] = {
@@ -17,6 +17,9 @@ FAKE_AWS_ENV: dict[str, str] = {
     "AWS_SECRET_ACCESS_KEY": "testing",
 }
 """Region and credentials for the embedded AWS (moto accepts any); never real ones."""
+
+ADMIN_KEY_SECRET_NAME = "wa-hub-admin-key"
+"""The operator key's secret, where a test plays the cloud (the local hub uses ADMIN_API_KEY instead)."""
 
 
 def _key_schema(partition: catalog.Key, sort: catalog.Key | None) -> list[dict]:
@@ -34,8 +37,13 @@ def _attribute_definitions(table: catalog.Table) -> list[dict]:
     return [{"AttributeName": name, "AttributeType": kind} for name, kind in unique.items()]
 
 
+def local_table_name(table: catalog.Table) -> str:
+    return f"wa-hub-{table.id.lower()}"
+
+
 def create_table(client, table: catalog.Table) -> None:
-    name = settings.table_name(table)
+    """Creates the table and exports its name into the environment (the functions' TABLE variables)."""
+    name = os.environ[table.env_var] = local_table_name(table)
     params: dict = {
         "TableName": name,
         "KeySchema": _key_schema(table.partition_key, table.sort_key),
@@ -61,12 +69,18 @@ def create_table(client, table: catalog.Table) -> None:
         )
 
 
+def local_queue_names(queue: catalog.Queue) -> tuple[str, str]:
+    """The queue's and its DLQ's names."""
+    return f"wa-hub-{queue.id.lower()}", f"wa-hub-{queue.id.lower()}-dlq"
+
+
 def create_queue(client, queue: catalog.Queue, visibility_timeout_s: int) -> None:
     """Creates the queue and its DLQ and exports their URLs into the environment."""
-    dlq_url = client.create_queue(QueueName=f"wa-hub-{queue.id.lower()}-dlq")["QueueUrl"]
+    name, dlq_name = local_queue_names(queue)
+    dlq_url = client.create_queue(QueueName=dlq_name)["QueueUrl"]
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     url = client.create_queue(
-        QueueName=f"wa-hub-{queue.id.lower()}",
+        QueueName=name,
         Attributes={
             "VisibilityTimeout": str(visibility_timeout_s),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}),

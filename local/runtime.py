@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import logging
+import os
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
-from hub import catalog
+from hub import catalog, settings
 
 log = logging.getLogger("local")
 
@@ -19,6 +21,26 @@ Resolver = Callable[[str], Handler]
 """Function name -> its `handler(event, context)`; injectable so tests can run throwaway handlers."""
 
 ACCOUNT_ID = "123456789012"  # moto's default account
+
+Environment = Callable[[catalog.Function], Mapping[str, str]]
+"""Function -> the environment it runs with."""
+
+invoking: contextvars.ContextVar[str | None] = contextvars.ContextVar("invoking", default=None)
+"""The function whose invocation (or init) is running in this context; None outside any."""
+
+
+def function_environment(function: catalog.Function) -> dict[str, str]:
+    """The environment the stack gives `function` (hub.settings), with local values.
+
+    The process environment plays the deployment's part: settings overrides (CDK context in the
+    cloud) and the local resources' names (local.resources exports them). The function gets only
+    its declared variables; on the local hub (HUB_LOCAL) ADMIN_API_KEY stands in for the secret's ARN.
+    """
+    common = settings.common_settings(os.environ)
+    local = os.environ.get("HUB_LOCAL", "").lower() == "true"
+    names = settings.function_env_names(function, common, local=local)
+    variables = {name: os.environ[name] for name in names if os.environ.get(name)}
+    return {**variables, **common, settings.HUB_FUNCTION: function.name}
 
 
 def import_handler(function_name: str) -> Handler:
@@ -76,12 +98,16 @@ class Invoker:
     use and runs one event at a time (module globals such as a Powertools resolver's current
     event assume that), while different functions run concurrently. Nothing can stop a thread,
     so a run past the function's timeout is only reported.
+
+    Loading and every invocation run with the function's own environment (`environment`, read
+    through hub.settings) and with `invoking` naming the function.
     """
 
     def __init__(self, resolver: Resolver = import_handler, functions: Iterable[catalog.Function] = catalog.FUNCTIONS,
-                 region: str = "us-east-1") -> None:
+                 region: str = "us-east-1", environment: Environment = function_environment) -> None:
         self._functions = {f.name: f for f in functions}
         self._resolver = resolver
+        self._environment = environment
         self._region = region
         self._handlers: dict[str, Handler] = {}
         self._locks = {name: threading.Lock() for name in self._functions}
@@ -89,19 +115,26 @@ class Invoker:
     def invoke(self, function_name: str, event: dict[str, Any]) -> Any:
         """Returns what the handler returns; lets its exceptions (and import errors) through."""
         function = self._functions[function_name]
-        with self._locks[function_name]:
-            handler = self._handlers.get(function_name)
-            if handler is None:
-                handler = self._handlers[function_name] = self._resolver(function_name)
-            context = FakeLambdaContext(function.name, function.memory_mb, function.timeout_s, self._region)
-            started = time.monotonic()
-            try:
-                return handler(event, context)
-            finally:
-                elapsed = time.monotonic() - started
-                if elapsed > function.timeout_s:
-                    log.warning("%s ran %.1f s, past its %d s timeout: Lambda would have stopped it",
-                                function_name, elapsed, function.timeout_s)
+        token = invoking.set(function_name)
+        try:
+            with self._locks[function_name], settings.function_environment(self._environment(function)):
+                return self._invoke(function, event)
+        finally:
+            invoking.reset(token)
+
+    def _invoke(self, function: catalog.Function, event: dict[str, Any]) -> Any:
+        handler = self._handlers.get(function.name)
+        if handler is None:
+            handler = self._handlers[function.name] = self._resolver(function.name)
+        context = FakeLambdaContext(function.name, function.memory_mb, function.timeout_s, self._region)
+        started = time.monotonic()
+        try:
+            return handler(event, context)
+        finally:
+            elapsed = time.monotonic() - started
+            if elapsed > function.timeout_s:
+                log.warning("%s ran %.1f s, past its %d s timeout: Lambda would have stopped it",
+                            function.name, elapsed, function.timeout_s)
 
 
 class PollingThread:

@@ -12,6 +12,8 @@ import pytest
 
 from local.resources import FAKE_AWS_ENV
 
+pytest_plugins = ["tests.iam.plugin"]  # the IAM audit of every request the functions make
+
 TEST_ENV = {
     **FAKE_AWS_ENV,
     "POWERTOOLS_TRACE_DISABLED": "true",

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
 
+import json
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from hub import api, errors, tenancy
 from hub.observability import logger, make_tracer
+from hub.store import api_keys
 
 tracer = make_tracer()
 app = api.make_resolver()
@@ -27,9 +30,16 @@ def handle_list_tenants():
 
 @app.delete("/api/admin/tenants/<tenantId>")
 def handle_revoke_tenant(tenantId: str):
-    if not tenancy.revoke(tenantId):
+    revoked = tenancy.revoke(tenantId)
+    if revoked is None:
         raise errors.not_found("Tenant")
-    return api.ok({"tenantId": tenantId, "revoked": True})
+    return api.ok(revoked)
+
+
+@app.exception_handler(api_keys.GatewayThrottled)
+def _gateway_throttled(error: api_keys.GatewayThrottled) -> Response:
+    return Response(status_code=error.status, content_type=api.JSON, body=json.dumps(error.body()),
+                    headers={"Retry-After": str(error.retry_after_s)})
 
 
 @logger.inject_lambda_context

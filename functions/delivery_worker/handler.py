@@ -5,6 +5,7 @@ from __future__ import annotations
 from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
 
 import asyncio
+import contextvars
 from concurrent.futures import ThreadPoolExecutor
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -45,8 +46,10 @@ def handler(event, context):
     first_copies = delivering.first_copies({r["messageId"]: r["body"] for r in event.get("Records", [])})
 
     async def handle_delivery(record: SQSRecord) -> str:
-        """Runs one delivery on the shared thread pool, so a batch's deliveries overlap."""
-        outcome = await asyncio.get_running_loop().run_in_executor(executor, _deliver, record, first_copies)
+        """Runs one delivery on the shared thread pool, so a batch's deliveries overlap; in the
+        invocation's context (contextvars), as asyncio.to_thread would."""
+        in_context = contextvars.copy_context().run
+        outcome = await asyncio.get_running_loop().run_in_executor(executor, in_context, _deliver, record, first_copies)
         return outcome.value
 
     return async_process_partial_response(event=event, record_handler=handle_delivery, processor=processor, context=context)

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from hub import api, catalog, dialects, errors, receiving, security, settings
+from hub import api, auth, catalog, dialects, errors, receiving, security, settings
 from hub.observability import logger, metrics
 from hub.store import sessions
 
@@ -24,7 +24,7 @@ def _decoded(raw: bytes):
 
 
 def _authenticated_session(session_id: str, raw: bytes) -> sessions.SessionRecord:
-    record = sessions.get(session_id)
+    record = auth.gateway_session(session_id)
     if record is None:
         raise errors.not_found("Session")
     query = app.current_event.query_string_parameters or {}
@@ -73,7 +73,7 @@ def handle_receive_event_with_session_in_body():
 @app.get("/api/whatsapp/webhook/<sessionId>")
 def handle_verify_webhook(sessionId: str):
     query = app.current_event.query_string_parameters or {}
-    record = sessions.get(sessionId)
+    record = auth.gateway_session(sessionId)
     if record is None:
         raise errors.not_found("Session")
     if not security.keys_match(query.get("hub.verify_token"), record.inboundSecret):

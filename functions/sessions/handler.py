@@ -43,8 +43,7 @@ def handle_create_session(request: Annotated[registry.RegisterSession, Body()]):
 
 @app.delete("/api/whatsapp/session/<sessionId>")
 def handle_delete_session(sessionId: str):
-    registry.delete(_tenant(), sessionId)
-    return api.ok({"sessionId": sessionId, "deleted": True})
+    return api.ok(registry.delete(_tenant(), sessionId))
 
 
 @app.get("/api/whatsapp/session/status/<sessionId>")

@@ -58,6 +58,7 @@ GATEWAY_RESPONSES: tuple[tuple[apigw.ResponseType, str, str, str], ...] = (
     (apigw.ResponseType.THROTTLED, "429", "RATE_LIMITED", "Too many requests"),
     (apigw.ResponseType.QUOTA_EXCEEDED, "429", "RATE_LIMITED", "Monthly request quota exceeded"),
     (apigw.ResponseType.REQUEST_TOO_LARGE, "413", "PAYLOAD_TOO_LARGE", "Request body too large"),
+    (apigw.ResponseType.INTEGRATION_TIMEOUT, "504", "GATEWAY_TIMEOUT", "Endpoint request timed out"),
     (apigw.ResponseType.BAD_REQUEST_BODY, "400", "VALIDATION_ERROR", "$context.error.validationErrorString"),
     (apigw.ResponseType.BAD_REQUEST_PARAMETERS, "400", "VALIDATION_ERROR", "$context.error.validationErrorString"),
     (apigw.ResponseType.DEFAULT_4_XX, "", "BAD_REQUEST", "$context.error.message"),
@@ -190,7 +191,7 @@ class HubApi(Construct):
         )
 
     def grant_manage_api_keys(self, grantee: iam.IGrantable) -> None:
-        """Create/delete API keys and put them in (or take them out of) the usage plans."""
+        """Create, enable and delete API keys and put them in (or take them out of) the usage plans."""
         stack = Stack.of(self)
         base = f"arn:{stack.partition}:apigateway:{stack.region}::"
         plan_keys = [f"{base}/usageplans/{p.usage_plan_id}/keys" for p in self.usage_plans.values()]
@@ -201,6 +202,11 @@ class HubApi(Construct):
         grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
             actions=["apigateway:DELETE"],
             resources=[f"{base}/apikeys/*", *(f"{k}/*" for k in plan_keys)],
+        ))
+        # UpdateApiKey: a key is created disabled and enabled once its tenant is stored (hub.tenancy).
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            actions=["apigateway:PATCH"],
+            resources=[f"{base}/apikeys/*"],
         ))
 
 

@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from hub import catalog
+from hub import catalog, settings
 
 from ..bundling import dependency_layer_code
 from ..config import HubConfig
@@ -32,11 +32,6 @@ DYNAMODB_READ = [
 DYNAMODB_WRITE = [
     "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
 ]
-
-
-def admin_key_functions() -> frozenset[str]:
-    """Functions serving routes authenticated with the operator key."""
-    return frozenset(r.function for r in catalog.ROUTES if r.auth == "admin")
 
 
 def gateway_functions() -> frozenset[str]:
@@ -118,11 +113,8 @@ class HubFunctions(Construct):
             resources=[log_group.log_group_arn],
         ))
 
-        environment = dict(config.settings)  # POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, ...
-
         for table_id in spec.tables:
             table = tables.by_id[table_id]
-            environment[catalog.table(table_id).env_var] = table.table_name
             role.add_to_policy(iam.PolicyStatement(
                 actions=DYNAMODB_READ + DYNAMODB_WRITE,
                 resources=[table.table_arn, *tables.index_arns(table_id)],
@@ -130,16 +122,23 @@ class HubFunctions(Construct):
 
         for queue_id in spec.queues:
             q = queues.by_id[queue_id]
-            environment[q.spec.env_var] = q.queue.queue_url
-            environment[q.spec.dead_letter_env_var] = q.dlq.queue_url
             q.queue.grant_send_messages(role)
             if spec.sqs_trigger == queue_id:
                 # The consumer moves a delivery whose retries are exhausted to the DLQ itself.
                 q.dlq.grant_send_messages(role)
 
-        for trigger in spec.stream_triggers:
-            # The table's name too, so the function can tell which stream a record came from.
-            environment[catalog.table(trigger.table).env_var] = tables.by_id[trigger.table].table_name
+        # The declared environment (hub.settings); the secret and the API's ids are added by the stack
+        # once they exist (HubStack), from the same declaration.
+        resource_values = {
+            "table": lambda r: tables.by_id[r.resource_id].table_name,
+            "queue": lambda r: queues.by_id[r.resource_id].queue.queue_url,
+            "dead_letter_queue": lambda r: queues.by_id[r.resource_id].dlq.queue_url,
+        }
+        environment = {
+            **config.settings,  # POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, ...
+            settings.HUB_FUNCTION: spec.name,
+            **{r.env_var: resource_values[r.kind](r) for r in settings.resources(spec) if r.kind in resource_values},
+        }
 
         function = lambda_.Function(
             scope,

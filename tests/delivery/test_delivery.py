@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -298,6 +299,18 @@ def test_webhook_test_route_sends_a_signed_test_event(api, tenant, subscriber):
     Webhook(reply.data["secret"]).verify(request["body"], {k.lower(): v for k, v in request["headers"].items()})
     bad = api.call("POST", "/api/webhook/test", body={"url": "not a url"}, api_key=tenant["apiKey"])
     assert (bad.status, bad.error_code) == (400, "VALIDATION_ERROR")
+
+
+def test_webhook_test_route_signs_with_the_instance_subscription_secret(api, tenant, subscriber):
+    """With an instanceId and no secret, the webhooks function reads the session (its Sessions table)."""
+    key = tenant["apiKey"]
+    subscribe(api, key, "s1", subscriber.url, secret="whsec_" + base64.b64encode(b"k" * 32).decode())
+    reply = api.call("POST", "/api/webhook/test", body={"url": subscriber.url, "instanceId": "s1"}, api_key=key)
+    assert reply.status == 200, reply.raw
+    assert "secret" not in reply.data
+    request = subscriber.received[0]
+    Webhook("whsec_" + base64.b64encode(b"k" * 32).decode()).verify(
+        request["body"], {k.lower(): v for k, v in request["headers"].items()})
 
 
 def test_burst_through_a_flaky_subscriber_delivers_every_event(api, tenant, subscriber, worker):

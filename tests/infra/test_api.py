@@ -140,14 +140,16 @@ def test_admin_api_key_permissions_are_limited(hub):
             assert stmts == []
             continue
         actions = {a for s in stmts for a in as_list(s["Action"])}
-        assert actions == {"apigateway:POST", "apigateway:DELETE"}
+        assert actions == {"apigateway:POST", "apigateway:DELETE", "apigateway:PATCH"}
         allowed = {
             # create a key / add it to a plan: the collections only
             "apigateway:POST": {"/apikeys", *(f"/usageplans/<{p}>/keys" for p in plan_ids)},
             # delete a key / take it out of a plan: their items only
             "apigateway:DELETE": {"/apikeys/*", *(f"/usageplans/<{p}>/keys/*" for p in plan_ids)},
+            # enable a key created disabled: key items only
+            "apigateway:PATCH": {"/apikeys/*"},
         }
-        granted: dict[str, set[str]] = {"apigateway:POST": set(), "apigateway:DELETE": set()}
+        granted: dict[str, set[str]] = {"apigateway:POST": set(), "apigateway:DELETE": set(), "apigateway:PATCH": set()}
         for s in stmts:
             for resource in as_list(s["Resource"]):
                 parts = resource["Fn::Join"][1]

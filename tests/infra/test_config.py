@@ -23,7 +23,7 @@ def test_defaults():
     assert cfg.powertools_layer_version == 18
     assert cfg.plan_names() == ("default", "pro")
     non_empty = {s.env_var: s.default for s in hub_settings.SETTINGS
-                 if s.default and s.env_var not in config.stack_owned_env_vars()}
+                 if s.default and s.env_var not in hub_settings.stack_owned()}
     assert dict(cfg.settings) == non_empty
 
 

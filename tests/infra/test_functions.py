@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hub import catalog
 from hub import settings as hub_settings
-from infra.constructs.functions import admin_key_functions
+from hub.settings import admin_key_functions
 
 from .helpers import as_list, dumps, hub_functions, of_type, policy_statements_of_role, refs_in
 
@@ -73,14 +73,25 @@ def test_environment_from_catalog_and_settings(hub):
         assert {k: v for k, v in env.items() if k in resource_vars} == {**expected_tables, **expected_queues}
         # Settings with a non-empty default.
         for s in hub_settings.SETTINGS:
-            if s.env_var in resource_vars or s.env_var in ("ADMIN_KEY_SECRET_ARN", "ADMIN_API_KEY"):
+            if s.env_var in hub_settings.stack_owned():
                 continue
             if s.default:
                 assert env[s.env_var] == s.default, s.env_var
             else:
                 assert s.env_var not in env, s.env_var
+        assert ("USAGE_PLAN_IDS" in env) == spec.manages_api_keys, spec.name
         assert env["POWERTOOLS_SERVICE_NAME"] == "wa-webhook-hub"
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == hub.stack.config.metrics_namespace
+
+
+def test_each_function_gets_exactly_its_declared_environment(hub, hub_dev):
+    """The one declaration (hub.settings.function_env_names) the local hub and the tests run each handler with."""
+    for synth in (hub, hub_dev):
+        functions = hub_functions(synth)
+        for spec in catalog.FUNCTIONS:
+            env = functions[spec.name]["Properties"]["Environment"]["Variables"]
+            assert set(env) == hub_settings.function_env_names(spec, synth.stack.config.settings), spec.name
+            assert env[hub_settings.HUB_FUNCTION] == spec.name
 
 
 def test_settings_overridable_by_context(hub_dev):

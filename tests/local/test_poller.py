@@ -10,6 +10,7 @@ from moto import mock_aws
 
 from hub import catalog
 from local.poller import SqsPoller, build_sqs_event, failed_message_ids
+from local.resources import local_queue_names
 from local.runtime import Invoker
 
 WORKER = catalog.function("delivery_worker")
@@ -27,7 +28,9 @@ def sqs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def _poller(sqs: Any, handler: Callable[[dict, Any], Any]) -> tuple[SqsPoller, str]:
-    url = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+    # The worker's own queue: what a stand-in handler does there is audited against the worker's role.
+    url = sqs.create_queue(QueueName=local_queue_names(catalog.DELIVERY_QUEUE)[0],
+                           Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
     return SqsPoller(WORKER, Invoker(lambda name: handler), url, sqs, wait_s=0), url
 
 

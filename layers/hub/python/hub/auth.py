@@ -1,9 +1,9 @@
-"""Who is calling: tenants by X-API-Key, operators by X-Admin-Key."""
+"""Who is calling: tenants by X-API-Key, operators by X-Admin-Key, gateways by their session."""
 
 from __future__ import annotations
 
 from hub import errors, security, settings
-from hub.store import tenants
+from hub.store import sessions, tenants
 
 
 def tenant_id(api_key: str | None) -> str:
@@ -32,3 +32,11 @@ def require_admin(presented: str | None) -> None:
     expected = admin_key()
     if not expected or not security.keys_match(presented, expected):
         raise errors.unauthorized("Missing or invalid admin key")
+
+
+def gateway_session(session_id: str) -> sessions.SessionRecord | None:
+    """The session a gateway posts to; None when unknown or when its tenant is revoked (answered alike)."""
+    record = sessions.get(session_id)
+    if record is None or not tenants.is_active(record.tenantId):
+        return None
+    return record

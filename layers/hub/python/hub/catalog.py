@@ -42,6 +42,24 @@ class Table:
 MAX_RETRY_ATTEMPTS = 10
 """Most retries any subscription may ask for (SPEC section 6)."""
 
+API_INTEGRATION_TIMEOUT_S = 29
+"""API Gateway (REST) stops waiting for a Lambda integration after 29 s and answers 504; the function
+keeps running. Every API answer must come well inside it (REQUEST_WORK_BUDGET_S, WEBHOOK_TEST_TIMEOUT_MS)."""
+
+API_MAX_REQUEST_BYTES = 10 * 1024 * 1024
+"""API Gateway (REST) refuses a request body over 10 MB with 413 (not raisable)."""
+
+LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024
+"""Lambda's limit on a synchronous invocation's request (the proxy event) and response (6 MB each)."""
+
+REQUEST_WORK_BUDGET_S = 5
+"""Longest a request spends on bulk work (clearing logs, purging a session or a revoked tenant) before it
+answers with `complete: false`; repeating the request carries on. Under the 10 s API functions' timeout."""
+
+WEBHOOK_TEST_TIMEOUT_MS = 15_000
+"""Longest POST /api/webhook/test waits for the subscriber's answer (WEBHOOK_TIMEOUT_MS when shorter). With
+the sender's 5 s connect timeout, the route answers within about 20 s, inside API_INTEGRATION_TIMEOUT_S."""
+
 STREAM_RETRIES_MAX = 10_000
 """Lambda's limit on a stream event source's retries of one batch."""
 
@@ -173,21 +191,21 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Gateway webhooks: authenticate, validate, normalize, apply state, record the event (dedupe)",
         memory_mb=512,
         timeout_s=10,
-        tables=(SESSIONS.id, EVENTS.id),
+        tables=(TENANTS.id, SESSIONS.id, EVENTS.id),
     ),
     Function(
         name="sessions",
         description="Tenant session routes: register, delete, status, list, instance webhook, usage",
         memory_mb=256,
         timeout_s=10,
-        tables=(TENANTS.id, SESSIONS.id, COUNTERS.id),
+        tables=(TENANTS.id, SESSIONS.id, EVENTS.id, COUNTERS.id, DELIVERIES.id),
     ),
     Function(
         name="admin",
-        description="Operator routes: create, list and revoke tenants",
+        description="Operator routes: create, list and revoke tenants (revocation purges the tenant's data)",
         memory_mb=256,
         timeout_s=10,
-        tables=(TENANTS.id,),
+        tables=(TENANTS.id, SESSIONS.id, EVENTS.id, DELIVERIES.id),
         manages_api_keys=True,
     ),
     Function(
@@ -195,7 +213,8 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Webhook management routes: test, logs, retry, stats, clear",
         memory_mb=256,
         timeout_s=30,
-        tables=(TENANTS.id, DELIVERIES.id, COUNTERS.id),
+        # Sessions: POST /api/webhook/test with an instanceId and no secret reads that session's subscription.
+        tables=(TENANTS.id, SESSIONS.id, DELIVERIES.id, COUNTERS.id),
         queues=(DELIVERY_QUEUE.id,),
     ),
     Function(

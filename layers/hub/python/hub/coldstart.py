@@ -7,6 +7,9 @@ What a handler loads at init (boto3's service models, pydantic's schemas, the ro
 as long as the execution environment, so the collections Python would run while loading it
 free nothing and only lengthen the cold start, and leaving it out of later collections keeps
 each invocation's collection pauses short.
+
+`loaded()` also checks the function's environment (`settings.check_environment`): in the cloud a
+missing table, queue or secret variable fails the init, naming the variable.
 """
 
 from __future__ import annotations
@@ -17,5 +20,8 @@ gc.disable()
 
 
 def loaded() -> None:
+    from hub import settings
+
+    settings.check_environment()
     gc.freeze()
     gc.enable()

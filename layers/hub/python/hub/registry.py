@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import errors, security, settings, urls
+from hub import errors, purging, security, settings, urls
 from hub.events import SessionStatus
 from hub.clock import iso
 from hub.store import counters, ddb
@@ -92,7 +92,12 @@ def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[st
     return created
 
 
-def delete(tenant_id: str, session_id: str) -> None:
+def delete(tenant_id: str, session_id: str) -> dict[str, Any]:
+    """Deletes the session (its id is free at once), then erases its events and logs within the request's budget.
+
+    What the budget leaves (`purge.complete` false): logs are cleared by DELETE /api/webhook/logs with the
+    instanceId, events expire with their dedupe TTL.
+    """
     record = owned_session(tenant_id, session_id)
     try:
         session_store.delete(record)
@@ -100,6 +105,8 @@ def delete(tenant_id: str, session_id: str) -> None:
         if ddb.is_conditional_failure(error):
             raise errors.conflict("Session changed while being deleted; retry") from error
         raise
+    return {"sessionId": session_id, "deleted": True,
+            **purging.purge_session(tenant_id, session_id, purging.deadline()).public()}
 
 
 def set_default_subscription(tenant_id: str, instance_id: str, request: SubscriptionInput) -> dict[str, Any]:

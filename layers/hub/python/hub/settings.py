@@ -1,10 +1,22 @@
-"""Runtime settings: every environment variable the hub reads, with its default."""
+"""Runtime settings: every environment variable the hub reads, with its default, and which
+variables each function gets (`function_env_names`), the one declaration the stack, the local
+hub and the tests build each function's environment from.
+
+Handlers read the environment only through this module. In Lambda that is `os.environ`; the
+local hub and the tests run every function in one process, so their invoker sets the function's
+own environment for the duration of an invocation (`function_environment`), and nothing else is
+visible to the handler. The fake AWS credentials, region and endpoint stay process-wide: boto3
+reads them itself (the documented local-only exception, with `HUB_LOCAL`).
+"""
 
 from __future__ import annotations
 
+import contextvars
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterator, Literal, Mapping
 
 from hub import catalog
 
@@ -15,6 +27,27 @@ class Setting:
     default: str
     description: str
 
+
+ResourceKind = Literal["table", "queue", "dead_letter_queue", "secret", "rest_api", "usage_plans"]
+
+ADMIN_KEY_SECRET = "AdminKey"
+"""The stack's operator-key secret."""
+REST_API = "Api"
+"""The stack's REST API (its id and usage plans)."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """An environment variable whose value names one of the stack's resources (set by the stack)."""
+
+    env_var: str
+    kind: ResourceKind
+    resource_id: str
+    """The catalog id (tables, queues) or ADMIN_KEY_SECRET / REST_API."""
+
+
+HUB_FUNCTION = "HUB_FUNCTION"
+"""Every function's own catalog name: the cold-start check finds the function's declaration by it."""
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("WEBHOOK_RETRY_ATTEMPTS", "3", "Retries after the first delivery attempt (per subscription overridable, 0..10)"),
@@ -30,12 +63,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PUBLIC_BASE_URL", "", "Base URL the hub is reached at, used for receiverUrl (defaults to the request's host)"),
     Setting("ADMIN_API_KEY", "", "Operator key for /api/admin (locally; in the cloud read from ADMIN_KEY_SECRET_ARN)"),
     Setting("ADMIN_KEY_SECRET_ARN", "", "Secrets Manager secret holding the operator key (set by the stack)"),
+    Setting("REST_API_ID", "", "The REST API whose keys the tenant manager creates (set by the stack)"),
+    Setting("USAGE_PLAN_IDS", "", "JSON map of plan name to API Gateway usage plan id (set by the stack on the admin "
+            "function); without it, outside HUB_LOCAL, tenants are refused"),
+    Setting(HUB_FUNCTION, "", "The function's catalog name (set by the stack and the local invoker)"),
     Setting("POWERTOOLS_SERVICE_NAME", "wa-webhook-hub", "Service name in logs, traces and metrics"),
     Setting("POWERTOOLS_METRICS_NAMESPACE", "WaWebhookHub", "CloudWatch namespace of the hub's metrics"),
     Setting("LOG_LEVEL", "INFO", "Log level"),
     Setting("PYDANTIC_DISABLE_PLUGINS", "__all__", "Read by pydantic: skips the plugin scan of installed packages at cold start"),
 ) + tuple(
-    Setting(t.env_var, f"wa-hub-{t.id.lower()}", f"DynamoDB table {t.id} (set by the stack)") for t in catalog.TABLES
+    Setting(t.env_var, "", f"DynamoDB table {t.id} (set by the stack)") for t in catalog.TABLES
 ) + tuple(
     Setting(v, "", f"SQS queue URL for {q.id} (set by the stack)")
     for q in catalog.QUEUES
@@ -44,10 +81,112 @@ SETTINGS: tuple[Setting, ...] = (
 
 _DEFAULTS = {s.env_var: s.default for s in SETTINGS}
 
+_REQUIRED = frozenset(  # no default: a missing one fails, never falls back
+    {t.env_var for t in catalog.TABLES} | {v for q in catalog.QUEUES for v in (q.env_var, q.dead_letter_env_var)}
+)
+
+LOCAL_STAND_INS = {"ADMIN_KEY_SECRET_ARN": "ADMIN_API_KEY"}
+"""Locally there is no secret: the operator key itself stands in for the variable naming the secret."""
+
+
+def admin_key_functions() -> frozenset[str]:
+    """Functions serving routes authenticated with the operator key."""
+    return frozenset(r.function for r in catalog.ROUTES if r.auth == "admin")
+
+
+def resources(function: catalog.Function) -> tuple[Resource, ...]:
+    """The stack's resources a function is told about, from its catalog entry."""
+    found: list[Resource] = []
+    # A stream trigger's table too, so the function can tell which stream a record came from.
+    for table_id in dict.fromkeys((*function.tables, *(t.table for t in function.stream_triggers))):
+        found.append(Resource(catalog.table(table_id).env_var, "table", table_id))
+    for queue_id in function.queues:
+        queue = catalog.queue(queue_id)
+        found.append(Resource(queue.env_var, "queue", queue_id))
+        found.append(Resource(queue.dead_letter_env_var, "dead_letter_queue", queue_id))
+    if function.name in admin_key_functions():
+        found.append(Resource("ADMIN_KEY_SECRET_ARN", "secret", ADMIN_KEY_SECRET))
+    if function.manages_api_keys:
+        found.append(Resource("REST_API_ID", "rest_api", REST_API))
+        found.append(Resource("USAGE_PLAN_IDS", "usage_plans", REST_API))
+    return tuple(found)
+
+
+def stack_owned() -> frozenset[str]:
+    """Variables the stack sets per function (resources, HUB_FUNCTION) or never sets (local
+    stand-ins): never taken from the common settings."""
+    names = {r.env_var for f in catalog.FUNCTIONS for r in resources(f)} | _REQUIRED
+    names |= {"ADMIN_KEY_SECRET_ARN", "REST_API_ID", "USAGE_PLAN_IDS", HUB_FUNCTION}
+    return frozenset(names | set(LOCAL_STAND_INS.values()))
+
+
+def common_settings(values: Mapping[str, str]) -> dict[str, str]:
+    """The settings every function gets: each declared, non-stack-owned setting with its value in
+    `values` (CDK context locally the process environment) or its default, when not empty."""
+    owned = stack_owned()
+    common = {s.env_var: str(values.get(s.env_var) or s.default) for s in SETTINGS if s.env_var not in owned}
+    return {name: value for name, value in common.items() if value}
+
+
+def function_env_names(function: catalog.Function, common: Mapping[str, str], *, local: bool = False) -> frozenset[str]:
+    """Exactly the variable names `function` gets: common settings, HUB_FUNCTION, its resources
+    (locally with their stand-ins)."""
+    names = {*common, HUB_FUNCTION}
+    for resource in resources(function):
+        names.add(LOCAL_STAND_INS.get(resource.env_var, resource.env_var) if local else resource.env_var)
+    return frozenset(names)
+
+
+# -- reading -----------------------------------------------------------------------------
+
+_function_env: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar("hub_function_env", default=None)
+
+
+@contextmanager
+def function_environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Runs the block (and what it starts with a copy of its context) seeing only `variables`."""
+    token = _function_env.set(dict(variables))
+    try:
+        yield
+    finally:
+        _function_env.reset(token)
+
+
+def environ() -> Mapping[str, str]:
+    """The running function's environment: the invoker's, else the process's (Lambda)."""
+    override = _function_env.get()
+    return os.environ if override is None else override
+
+
+class MissingSetting(RuntimeError):
+    """A variable naming one of the stack's resources is not set: there is no fallback name."""
+
+
+
 
 def env(name: str) -> str:
-    """The value of a declared setting, falling back to its default."""
-    return os.environ.get(name) or _DEFAULTS[name]
+    """The value of a declared setting, falling back to its default; a table or queue variable has none."""
+    value = environ().get(name) or _DEFAULTS[name]
+    if not value and name in _REQUIRED:
+        raise MissingSetting(f"{name} is not set: this function has no access to that resource")
+    return value
+
+
+def has(name: str) -> bool:
+    return bool(environ().get(name))
+
+
+def check_environment() -> None:
+    """At init in the cloud: every resource variable of the running function is set, or fail naming it."""
+    variables = environ()
+    if (variables.get("HUB_LOCAL") or "").lower() == "true":
+        return
+    name = variables.get(HUB_FUNCTION)
+    if not name:
+        raise MissingSetting(f"{HUB_FUNCTION} is not set: the stack sets it on every function")
+    missing = [r.env_var for r in resources(catalog.function(name)) if not variables.get(r.env_var)]
+    if missing:
+        raise MissingSetting(f"{name}: {', '.join(missing)} not set (set by the stack; no fallback names)")
 
 
 @dataclass(frozen=True)
@@ -65,21 +204,36 @@ class Settings:
     public_base_url: str
 
 
-@lru_cache(maxsize=1)
+_LOADED = ("WEBHOOK_RETRY_ATTEMPTS", "WEBHOOK_RETRY_DELAY", "WEBHOOK_TIMEOUT_MS", "WEBHOOK_LOG_RETENTION_DAYS",
+           "MAX_QR_ATTEMPTS", "MAX_BODY_BYTES", "DEDUPE_WINDOW_HOURS", "MAX_CLOCK_SKEW_SECONDS", "MAX_JSON_DEPTH",
+           "HUB_LOCAL", "PUBLIC_BASE_URL")
+
+
 def load() -> Settings:
+    """The running function's settings, parsed once per distinct set of values (the cache is keyed by
+    them, so functions with different environments in one process never see each other's)."""
+    return _parsed(tuple(env(name) for name in _LOADED))
+
+
+@lru_cache(maxsize=16)
+def _parsed(values: tuple[str, ...]) -> Settings:
+    raw = dict(zip(_LOADED, values))
     return Settings(
-        retry_attempts=min(max(int(env("WEBHOOK_RETRY_ATTEMPTS")), 0), catalog.MAX_RETRY_ATTEMPTS),
-        retry_delay_ms=max(int(env("WEBHOOK_RETRY_DELAY")), 0),
-        timeout_ms=min(max(int(env("WEBHOOK_TIMEOUT_MS")), 100), 30000),
-        log_retention_days=max(int(env("WEBHOOK_LOG_RETENTION_DAYS")), 1),
-        max_qr_attempts=max(int(env("MAX_QR_ATTEMPTS")), 1),
-        max_body_bytes=int(env("MAX_BODY_BYTES")),
-        dedupe_window_hours=max(int(env("DEDUPE_WINDOW_HOURS")), 1),
-        max_clock_skew_seconds=max(int(env("MAX_CLOCK_SKEW_SECONDS")), 0),
-        max_json_depth=min(max(int(env("MAX_JSON_DEPTH")), 2), 512),
-        local=env("HUB_LOCAL").lower() == "true",
-        public_base_url=env("PUBLIC_BASE_URL").rstrip("/"),
+        retry_attempts=min(max(int(raw["WEBHOOK_RETRY_ATTEMPTS"]), 0), catalog.MAX_RETRY_ATTEMPTS),
+        retry_delay_ms=max(int(raw["WEBHOOK_RETRY_DELAY"]), 0),
+        timeout_ms=min(max(int(raw["WEBHOOK_TIMEOUT_MS"]), 100), 30000),
+        log_retention_days=max(int(raw["WEBHOOK_LOG_RETENTION_DAYS"]), 1),
+        max_qr_attempts=max(int(raw["MAX_QR_ATTEMPTS"]), 1),
+        max_body_bytes=int(raw["MAX_BODY_BYTES"]),
+        dedupe_window_hours=max(int(raw["DEDUPE_WINDOW_HOURS"]), 1),
+        max_clock_skew_seconds=max(int(raw["MAX_CLOCK_SKEW_SECONDS"]), 0),
+        max_json_depth=min(max(int(raw["MAX_JSON_DEPTH"]), 2), 512),
+        local=raw["HUB_LOCAL"].lower() == "true",
+        public_base_url=raw["PUBLIC_BASE_URL"].rstrip("/"),
     )
+
+
+load.cache_clear = _parsed.cache_clear  # type: ignore[attr-defined]  # for callers that reset per-process caches
 
 
 def table_name(table: catalog.Table) -> str:

@@ -1,14 +1,19 @@
 """Tenants: creation with a one-time API key, listing, revocation.
 
 In the cloud each tenant key is also an API Gateway key in its plan's usage plan
-(throttle and quota); the stack passes USAGE_PLAN_IDS. Locally there is no API
-Gateway, and keys are checked only by the hub.
+(throttle and quota); the stack passes USAGE_PLAN_IDS, and without it tenants are refused
+(their keys would never pass the gateway). Locally (HUB_LOCAL) there is no API Gateway,
+and keys are checked only by the hub.
+
+Order of writes, so that no failure leaves a key the gateway accepts without a tenant row:
+creation makes the gateway key disabled, stores the tenant, then enables the key (undoing
+both on failure); revocation deletes the gateway key first, then the key lookup, then purges
+the tenant's data (hub.purging) and finally its record.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from datetime import datetime, timezone
 from typing import Any
@@ -16,9 +21,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import errors, security, settings
+from hub import errors, purging, security, settings
 from hub.clock import iso
-from hub.store import ddb
+from hub.store import api_keys, ddb
 from hub.store import tenants as tenant_store
 
 DEFAULT_PLAN = "default"
@@ -33,53 +38,68 @@ class CreateTenant(BaseModel):
 
 
 def _usage_plans() -> dict[str, str]:
-    return json.loads(os.environ.get("USAGE_PLAN_IDS") or "{}")
+    return json.loads(settings.env("USAGE_PLAN_IDS") or "{}")
 
 
-def _apigateway():
-    import boto3
-
-    return boto3.client("apigateway")
-
-
-def _register_gateway_key(tenant_id: str, api_key: str, plan: str) -> str | None:
-    plans = _usage_plans()
-    if not plans:
-        return None
-    key_id = _apigateway().create_api_key(name=f"tenant-{tenant_id}", value=api_key, enabled=True)["id"]
-    _apigateway().create_usage_plan_key(usagePlanId=plans[plan], keyId=key_id, keyType="API_KEY")
-    return key_id
+def _not_configured() -> errors.ApiError:
+    return errors.ApiError(
+        500, "NOT_CONFIGURED",
+        "USAGE_PLAN_IDS is not set: tenant keys could not pass API Gateway, so no tenant is created "
+        "(the stack sets it on the admin function; HUB_LOCAL=true runs without API Gateway)",
+    )
 
 
 def create(request: CreateTenant) -> dict[str, Any]:
     plans = _usage_plans()
+    local = settings.load().local
+    if not plans and not local:
+        raise _not_configured()
     if plans and request.plan not in plans:
         raise errors.validation_error(f"Unknown plan {request.plan!r}", [{"field": "plan", "message": f"one of {sorted(plans)}"}])
-    if request.apiKey and not settings.load().local:
+    if request.apiKey and not local:
         raise errors.validation_error("apiKey may be chosen only on the local hub", [{"field": "apiKey", "message": "not allowed"}])
     api_key = request.apiKey or security.new_api_key()
     tenant_id = "ten_" + secrets.token_hex(8)
+    key_id = api_keys.create_disabled(tenant_id, api_key, plans[request.plan]) if plans else None
     tenant = tenant_store.Tenant(
         tenantId=tenant_id, name=request.name, plan=request.plan, createdAt=iso(datetime.now(timezone.utc)),
-        apiGatewayKeyId=_register_gateway_key(tenant_id, api_key, request.plan),
+        apiGatewayKeyId=key_id,
     )
     try:
         tenant_store.create(tenant, security.hash_key(api_key))
-    except ClientError as error:
-        if ddb.cancellation_codes(error):
+    except Exception as error:
+        if key_id:
+            api_keys.discard(key_id)
+        if isinstance(error, ClientError) and ddb.cancellation_codes(error):
             raise errors.conflict("That API key is already in use") from error
         raise
-    return {**tenant.model_dump(exclude={"apiGatewayKeyId"}), "apiKey": api_key}
+    if key_id:
+        try:
+            api_keys.enable(key_id)
+        except Exception:
+            tenant_store.forget(tenant_id)
+            api_keys.discard(key_id)
+            raise
+    return {**tenant.model_dump(exclude={"apiGatewayKeyId", "revokedAt"}), "apiKey": api_key}
 
 
 def list_tenants() -> list[dict[str, Any]]:
-    return [t.model_dump(exclude={"apiGatewayKeyId"}) for t in tenant_store.list_all()]
+    return [t.model_dump(exclude={"apiGatewayKeyId"}, exclude_none=True) for t in tenant_store.list_all()]
 
 
-def revoke(tenant_id: str) -> bool:
-    tenant = tenant_store.delete(tenant_id)
+def revoke(tenant_id: str) -> dict[str, Any] | None:
+    """Revokes the tenant and purges its data within one request's budget; None when unknown.
+
+    Repeating the call carries on with the purge; once nothing is left the tenant is forgotten
+    (a later call answers 404).
+    """
+    tenant = tenant_store.get(tenant_id)
     if tenant is None:
-        return False
-    if tenant.apiGatewayKeyId:
-        _apigateway().delete_api_key(apiKey=tenant.apiGatewayKeyId)
-    return True
+        return None
+    if tenant.apiGatewayKeyId and not tenant.revokedAt:
+        api_keys.delete(tenant.apiGatewayKeyId)
+    tenant = tenant_store.mark_revoked(tenant_id, iso(datetime.now(timezone.utc))) or tenant
+    purged = purging.purge_tenant(tenant_id, purging.deadline())
+    if purged.complete:
+        tenant_store.forget(tenant_id)
+    return {"tenantId": tenant_id, "revoked": True, "revokedAt": tenant.revokedAt, **purged.public()}

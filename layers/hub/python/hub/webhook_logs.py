@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import errors, outbound, queue, security, sender, settings, signing, urls
+from hub import catalog, errors, outbound, purging, queue, security, sender, settings, signing, urls
 from hub.deliveries import DeliveryLog, DeliveryMessage
 from hub.clock import iso
 from hub.store import counters, ddb
@@ -40,6 +40,11 @@ def owned_log(tenant_id: str, webhook_id: str) -> DeliveryLog:
     return log
 
 
+def test_timeout_ms() -> int:
+    """How long a test send waits for the subscriber: WEBHOOK_TIMEOUT_MS, capped by catalog.WEBHOOK_TEST_TIMEOUT_MS."""
+    return min(settings.load().timeout_ms, catalog.WEBHOOK_TEST_TIMEOUT_MS)
+
+
 def send_test(tenant_id: str, request: TestRequest) -> dict[str, Any]:
     """Sends a signed `webhook.test` now and reports how the subscriber answered.
 
@@ -67,7 +72,7 @@ def send_test(tenant_id: str, request: TestRequest) -> dict[str, Any]:
     ).model_dump_json().encode("utf-8")
     headers = signing.headers(body, secret, message_id=event_id, webhook_id=event_id, event="webhook.test",
                               attempt=1, timestamp=int(now.timestamp()))
-    result = sender.post(request.url, body, headers)
+    result = sender.post(request.url, body, headers, timeout_ms=test_timeout_ms())
     answer: dict[str, Any] = {
         "url": request.url, "eventId": event_id, "statusCode": result.status_code, "ok": result.ok,
         "durationMs": result.duration_ms, "error": result.error, "response": result.response_excerpt,
@@ -124,8 +129,10 @@ def stats(tenant_id: str, instance_id: str | None, days: int) -> dict[str, Any]:
 
 
 def clear(tenant_id: str, request: ClearRequest) -> dict[str, Any]:
+    """Deletes matching logs for at most catalog.REQUEST_WORK_BUDGET_S; `complete: false` asks the caller
+    to send the same request again (it carries on where this one stopped)."""
     cutoff = None
     if request.days is not None:
         cutoff = iso(datetime.now(timezone.utc) - timedelta(days=request.days))
-    deleted = delivery_store.delete_older_than(tenant_id, request.instanceId, cutoff)
-    return {"deleted": deleted, "instanceId": request.instanceId, "days": request.days}
+    swept = delivery_store.sweep(tenant_id, request.instanceId, until=purging.deadline(), cutoff=cutoff)
+    return {"deleted": swept.deleted, "complete": swept.complete, "instanceId": request.instanceId, "days": request.days}

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from hub import catalog, settings
 
@@ -59,7 +61,7 @@ def plain_image(image: dict[str, Any]) -> dict[str, Any] | None:
 def table_id_of_stream(stream_arn: str) -> str:
     """The catalog id of the table a stream ARN (`...:table/<name>/stream/<label>`) belongs to."""
     table_name = stream_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
-    return next(t.id for t in catalog.TABLES if name(t) == table_name)
+    return next(t.id for t in catalog.TABLES if settings.has(t.env_var) and name(t) == table_name)
 
 
 def values(**named: Any) -> dict[str, Any]:
@@ -112,3 +114,31 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not isinstance(decoded, dict) or not all(isinstance(v, (str, int)) for v in decoded.values()):
         raise ValueError("cursor is not valid")
     return to_item(decoded)
+
+
+BATCH_WRITE_MAX = 25
+
+
+def delete_keys(table: catalog.Table, keys: list[dict[str, Any]]) -> None:
+    """Deletes items by key (plain values), 25 per BatchWriteItem, retrying what DynamoDB leaves unprocessed."""
+    for start in range(0, len(keys), BATCH_WRITE_MAX):
+        pending = {name(table): [{"DeleteRequest": {"Key": to_item(k)}} for k in keys[start:start + BATCH_WRITE_MAX]]}
+        for pause in (0, 0.05, 0.1, 0.2, 0.4, 0.8):
+            time.sleep(pause)
+            pending = client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not pending:
+                break
+        else:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "items still unprocessed"}}, "BatchWriteItem")
+
+
+def query_until(params: dict[str, Any], until: float, handle: Callable[[list[dict[str, Any]]], None]) -> bool:
+    """Queries page by page, handing each page's items (plain values) to `handle`, until the deadline
+    `until` (time.monotonic()); True when the last page was handled, False when time ran out first."""
+    while time.monotonic() < until:
+        page = client().query(**params)
+        handle([from_item(item) for item in page["Items"]])
+        if "LastEvaluatedKey" not in page:
+            return True
+        params = {**params, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+    return False

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from botocore.exceptions import ClientError
 from hub import catalog
+from hub.clock import iso
 from hub.deliveries import DeliveryLog
 from hub.store import ddb
 
@@ -149,30 +151,73 @@ def query_page(tenant_id: str, *, instance_id: str | None, status: str | None, e
     return [from_item(item) for item in response["Items"]], response.get("LastEvaluatedKey")
 
 
-def delete_older_than(tenant_id: str, instance_id: str | None, cutoff: str | None) -> int:
-    """Deletes the tenant's logs (of one instance, created before `cutoff` when given); returns the count."""
+ACTIVE_STATUSES = ("pending", "retrying")
+QUERY_PAGE = 100
+
+
+@dataclass
+class Sweep:
+    deleted: int = 0
+    cancelled: int = 0
+    complete: bool = False
+
+
+def cancel(webhook_id: str, reason: str, now: str) -> bool:
+    """Stops a pending or retrying delivery: marked failed (the worker skips it), its payload dropped.
+
+    The marked log stays until its TTL, so a queued copy of the delivery finds it and is skipped
+    (a deleted log would let a redelivered first message recreate and send it). False when the
+    delivery was finished meanwhile.
+    """
+    try:
+        ddb.client().update_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"webhookId": webhook_id}),
+            UpdateExpression="SET #status = :failed, lastError = :reason, cancelledAt = :now, updatedAt = :now, "
+                             "payload = :none REMOVE nextAttemptAt",
+            ConditionExpression="#status IN (:pending, :retrying)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=ddb.values(failed="failed", reason=reason, now=now, none="null",
+                                                 pending="pending", retrying="retrying"),
+        )
+    except ClientError as error:
+        if ddb.is_conditional_failure(error):
+            return False
+        raise
+    return True
+
+
+def sweep(tenant_id: str, instance_id: str | None, *, until: float, cutoff: str | None = None,
+          cancel_reason: str | None = None) -> Sweep:
+    """Deletes the tenant's logs (of one instance, created before `cutoff` when given) until `until` (monotonic).
+
+    With `cancel_reason`, pending and retrying deliveries are cancelled (see `cancel`) instead of deleted.
+    Work stops at the deadline with `complete` False; sweeping again carries on, since what is
+    deleted or cancelled is not found again.
+    """
     if instance_id:
-        condition, pk = "instanceKey = :pk", f"{tenant_id}#{instance_id}"
-        index = "byInstance"
+        index, condition, pk = "byInstance", "instanceKey = :pk", f"{tenant_id}#{instance_id}"
     else:
-        condition, pk = "tenantId = :pk", tenant_id
-        index = "byTenant"
-    expression_values = ddb.values(pk=pk)
+        index, condition, pk = "byTenant", "tenantId = :pk", tenant_id
+    params: dict[str, Any] = {
+        "TableName": ddb.name(TABLE), "IndexName": index, "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": ddb.values(pk=pk), "ProjectionExpression": "webhookId, #status",
+        "ExpressionAttributeNames": {"#status": "status"}, "Limit": QUERY_PAGE,
+    }
     if cutoff:
-        condition += " AND createdKey < :cutoff"
-        expression_values.update(ddb.values(cutoff=cutoff))
-    pages = ddb.client().get_paginator("query").paginate(
-        TableName=ddb.name(TABLE), IndexName=index, KeyConditionExpression=condition,
-        ExpressionAttributeValues=expression_values, ProjectionExpression="webhookId",
-    )
-    keys = [{"DeleteRequest": {"Key": {"webhookId": item["webhookId"]}}} for page in pages for item in page["Items"]]
-    for start in range(0, len(keys), 25):
-        pending = {ddb.name(TABLE): keys[start:start + 25]}
-        for pause in (0, 0.05, 0.1, 0.2, 0.4, 0.8):
-            time.sleep(pause)
-            pending = ddb.client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-            if not pending:
-                break
-        else:
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "logs still unprocessed"}}, "BatchWriteItem")
-    return len(keys)
+        params["KeyConditionExpression"] += " AND createdKey < :cutoff"
+        params["ExpressionAttributeValues"].update(ddb.values(cutoff=cutoff))
+    if cancel_reason:
+        params["FilterExpression"] = "attribute_not_exists(cancelledAt)"
+    done = Sweep()
+    now = iso(datetime.now(timezone.utc))
+
+    def clear(logs: list[dict[str, Any]]) -> None:
+        active = {log["webhookId"] for log in logs if cancel_reason and log["status"] in ACTIVE_STATUSES}
+        finished = [{"webhookId": log["webhookId"]} for log in logs if log["webhookId"] not in active]
+        ddb.delete_keys(TABLE, finished)
+        done.deleted += len(finished)
+        done.cancelled += sum(cancel(webhook_id, cancel_reason, now) for webhook_id in active if cancel_reason)
+
+    done.complete = ddb.query_until(params, until, clear)
+    return done

@@ -64,3 +64,24 @@ def newly_recorded(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None)
 def from_item(item: dict[str, Any]) -> StoredEvent:
     """An event record from its item, as read from the table or from a stream image."""
     return StoredEvent.model_validate(ddb.from_item(item))
+
+
+def delete_of_session(session_id: str, tenant_id: str, until: float) -> tuple[int, bool]:
+    """Deletes the events the tenant's session recorded, until `until` (monotonic); returns (count, complete).
+
+    Only records of `tenant_id` go: a session id another tenant registered later keeps its events.
+    """
+    params: dict[str, Any] = {
+        "TableName": ddb.name(TABLE), "KeyConditionExpression": "sessionId = :sid", "FilterExpression": "tenantId = :tid",
+        "ExpressionAttributeValues": ddb.values(sid=session_id, tid=tenant_id), "ProjectionExpression": "sessionId, eventKey",
+        "Limit": 100,
+    }
+    deleted = 0
+
+    def delete(keys: list[dict[str, Any]]) -> None:
+        nonlocal deleted
+        ddb.delete_keys(TABLE, keys)
+        deleted += len(keys)
+
+    complete = ddb.query_until(params, until, delete)
+    return deleted, complete

@@ -84,6 +84,18 @@ def delete(record: SessionRecord) -> None:
     )
 
 
+def remove(session_id: str, tenant_id: str) -> None:
+    """Deletes the session whatever its version, if it is still the tenant's (a revoked tenant's purge)."""
+    try:
+        ddb.client().delete_item(
+            TableName=ddb.name(TABLE), Key=ddb.to_item({"sessionId": session_id}),
+            ConditionExpression="tenantId = :tenant", ExpressionAttributeValues=ddb.values(tenant=tenant_id),
+        )
+    except ClientError as error:
+        if not ddb.is_conditional_failure(error):
+            raise
+
+
 def save_state(before: SessionRecord, after: SessionRecord) -> bool:
     """Stores `after`'s state; False when somebody changed the session since `before` was read."""
     keys = _index_keys(after.tenantId, after.userId, after.status, after.bucket)
