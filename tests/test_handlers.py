@@ -36,7 +36,8 @@ def test_a_handler_import_runs_no_collection_and_leaves_the_collector_on_with_it
     )
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{ROOT}:{ROOT / 'layers' / 'hub' / 'python'}",
            "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true", "PYTHONDONTWRITEBYTECODE": "1",
-           "HUB_FUNCTION": "receiver", "SESSIONS_TABLE": "sessions", "EVENTS_TABLE": "events"}
+           "HUB_FUNCTION": "receiver",
+           **{catalog.table(t).env_var: t.lower() for t in catalog.function("receiver").tables}}
     done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0", "True", "True"]
