@@ -86,6 +86,14 @@ def test_the_same_message_under_a_fresh_envelope_timestamp_is_a_duplicate(api, s
     assert [p["data"]["messageId"] for p in payloads("wa-1")] == [MESSAGE_ID]
 
 
+def test_a_message_id_too_long_for_a_dynamodb_key_is_stored_hashed_and_still_dedupes(api, session):
+    """DynamoDB refuses sort keys over 1024 bytes (moto too): a gateway's id is unbounded."""
+    body = message(1735732801)
+    body["data"]["id"]["_serialized"] = "false_5511999990000@c.us_" + "\u00e9" * 1500
+    first = post(api, session, body)
+    assert post(api, session, {**body, "timestamp": 1735732999}) == {**first, "duplicate": True}
+
+
 def test_acks_are_keyed_by_message_id_and_ack_value(api, session):
     delivered, read = post(api, session, ack(2, 1735732801)), post(api, session, ack(3, 1735732802))
     assert delivered["duplicate"] is False and read["duplicate"] is False

@@ -77,6 +77,19 @@ def occurrence_key(event: NormalizedEvent, raw_body: bytes, last_key: str, last_
     return f"{body}@{last_key}"
 
 
+MAX_KEY_BYTES = 512
+"""Longest event key stored as is: DynamoDB refuses sort keys over 1024 bytes, and gateway ids are unbounded."""
+
+
+def scoped_key(tenant_id: str, created_at: str, occurrence: str) -> str:
+    """The Events table's sort key of an occurrence: scoped to the tenant's session incarnation (tenant id and
+    session creation time); an occurrence key too long to store is replaced by its hash."""
+    key = f"{tenant_id}#{created_at}#{occurrence}"
+    if len(key.encode("utf-8")) <= MAX_KEY_BYTES:
+        return key
+    return f"{tenant_id}#{created_at}#sha256#{hashlib.sha256(occurrence.encode('utf-8')).hexdigest()}"
+
+
 def event_id(tenant_id: str, session_id: str, scoped_key: str, recorded_at: str) -> str:
     """An occurrence's id: unique (it includes the moment it was first recorded), kept by its retries
     (they get the stored id back)."""

@@ -150,7 +150,7 @@ def receive(record: SessionRecord, event: NormalizedEvent, raw_body: bytes, now:
     """
     event = trusted_time(event, now)
     occurrence = outbound.occurrence_key(event, raw_body, record.state.last_key, record.state.last_occurrence)
-    key = f"{record.tenantId}#{record.createdAt}#{occurrence}"
+    key = outbound.scoped_key(record.tenantId, record.createdAt, occurrence)
     event_id = outbound.event_id(record.tenantId, record.sessionId, key, iso(now))
     occurred_at = event.occurred_at or now
     order_key = state.order_key(occurred_at, event_id)
