@@ -77,12 +77,16 @@ def local_queue_names(queue: catalog.Queue) -> tuple[str, str]:
 def create_queue(client, queue: catalog.Queue, visibility_timeout_s: int) -> None:
     """Creates the queue and its DLQ and exports their URLs into the environment."""
     name, dlq_name = local_queue_names(queue)
-    dlq_url = client.create_queue(QueueName=dlq_name)["QueueUrl"]
+    dlq_url = client.create_queue(
+        QueueName=dlq_name,
+        Attributes={"MessageRetentionPeriod": str(queue.dlq_retention_days * 86400)},
+    )["QueueUrl"]
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     url = client.create_queue(
         QueueName=name,
         Attributes={
             "VisibilityTimeout": str(visibility_timeout_s),
+            "MessageRetentionPeriod": str(queue.retention_days * 86400),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}),
         },
     )["QueueUrl"]

@@ -23,6 +23,7 @@ TEST_ENV = {
     "ADMIN_API_KEY": "adm_test_operator_key_0123456789",
     "PUBLIC_BASE_URL": "http://127.0.0.1:3000",
     "WEBHOOK_RETRY_DELAY": "1000",
+    "CONNECT_LINK_SECRET": "test-connect-link-signing-key-0123456789",
 }
 os.environ.update(TEST_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -32,10 +33,11 @@ ADMIN_KEY = TEST_ENV["ADMIN_API_KEY"]
 
 
 def reset_cached_clients() -> None:
-    """Clients and settings are cached per process, as in Lambda; tests start each fresh."""
-    from hub import queue, settings
+    """Clients, settings and endpoint breakers are cached per process, as in Lambda; tests start each fresh."""
+    from hub import fairness, queue, settings
     from hub.store import ddb
 
+    fairness.clear_cache()
     ddb.client.cache_clear()
     queue.client.cache_clear()
     settings.load.cache_clear()
@@ -46,9 +48,10 @@ def aws():
     """A fresh embedded AWS with every catalog table and queue."""
     from moto import mock_aws
 
-    from local import resources
+    from local import resources, sqs_limits
 
     resources.make_dynamodb_requests_atomic()
+    sqs_limits.enforce()
     with mock_aws():
         reset_cached_clients()
         resources.create_all(visibility_timeout_s=30)

@@ -31,6 +31,11 @@ def _deliver(record: SQSRecord, first_copies: set[str]) -> delivering.Outcome:
         return delivering.Outcome.SKIPPED
     try:
         outcome = delivering.process(record.body, record.receipt_handle, int(record.attributes.approximate_receive_count))
+    except delivering.NotDueYet:
+        raise
+    except delivering.Deferred:
+        metrics.add_metric(name=catalog.Metric.DELIVERY_DEFERRED, unit=MetricUnit.Count, value=1)
+        raise
     except delivering.RetryLater:
         metrics.add_metric(name=catalog.Metric.DELIVERY_RETRIED, unit=MetricUnit.Count, value=1)
         raise

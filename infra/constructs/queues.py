@@ -47,6 +47,7 @@ class HubQueues(Construct):
                 self,
                 spec.id,
                 visibility_timeout=Duration.seconds(visibility_timeout_s(spec.id)),
+                retention_period=Duration.days(spec.retention_days),
                 encryption=sqs.QueueEncryption.SQS_MANAGED,
                 enforce_ssl=True,
                 dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=spec.max_receive_count),

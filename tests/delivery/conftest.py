@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import pytest
@@ -74,12 +74,55 @@ def accept(event: NormalizedEvent):
     return receiving.receive(record, event, event.model_dump_json().encode(), datetime.now(timezone.utc))
 
 
+class Clock:
+    """Time as the embedded SQS and the delivery worker see it, which a test can move forward.
+
+    `skip_to_next_visible()` jumps to the moment the next hidden delivery message becomes
+    visible, so a retry schedule of hours runs in moments, with SQS's limits (local.sqs_limits)
+    applied at the times the schedule really reaches.
+    """
+
+    def __init__(self, monkeypatch) -> None:
+        from moto.sqs import models
+
+        from hub import delivering
+
+        self.offset_s = 0.0
+        real_ms, real_s, real_now = models.unix_time_millis, models.unix_time, delivering.now
+        monkeypatch.setattr(models, "unix_time_millis", lambda dt=None: real_ms(dt) + (0 if dt else self.offset_s * 1000))
+        monkeypatch.setattr(models, "unix_time", lambda dt=None: real_s(dt) + (0 if dt else self.offset_s))
+        monkeypatch.setattr(delivering, "now", lambda: real_now() + timedelta(seconds=self.offset_s))
+        self._models = models
+
+    def advance(self, seconds: float) -> None:
+        self.offset_s += seconds
+
+    def delivery_messages(self) -> list:
+        """The delivery queue's messages as the embedded SQS holds them."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        from local.resources import REGION
+
+        name = queue.queue_url().rsplit("/", 1)[-1]
+        return list(self._models.sqs_backends[DEFAULT_ACCOUNT_ID][REGION].get_queue(name)._messages)
+
+    def skip_to_next_visible(self) -> bool:
+        """Moves time to when the next hidden delivery message shows again; False when none is hidden."""
+        shows_at = [max(m.visible_at, m.delayed_until) for m in self.delivery_messages()]
+        if not shows_at:
+            return False
+        self.advance(max(0.0, (min(shows_at) - self._models.unix_time_millis()) / 1000) + 0.01)
+        return True
+
+
 class Worker:
     """Plays Lambda's SQS poller for the delivery worker (local.poller, no wait), with the streams
-    pumped around each poll (the dispatcher queues what was accepted, the aggregator counts)."""
+    pumped around each poll (the dispatcher queues what was accepted, the aggregator counts).
+    While every message is hidden, `drain` moves the clock to the next one instead of waiting."""
 
-    def __init__(self, streams) -> None:
+    def __init__(self, streams, clock: Clock) -> None:
         self.streams = streams
+        self.clock = clock
         from local.poller import SqsPoller
         from local.runtime import Invoker
 
@@ -106,13 +149,18 @@ class Worker:
                 )["Attributes"]
                 if attributes["ApproximateNumberOfMessagesNotVisible"] == "0" and attributes["ApproximateNumberOfMessages"] == "0":
                     return
-                time.sleep(0.1)
+                self.clock.skip_to_next_visible()
         raise AssertionError("delivery queue did not drain in time")
 
 
 @pytest.fixture
-def worker(streams) -> Worker:
-    return Worker(streams)
+def clock(aws, monkeypatch) -> Clock:
+    return Clock(monkeypatch)
+
+
+@pytest.fixture
+def worker(streams, clock) -> Worker:
+    return Worker(streams, clock)
 
 
 def dead_letters() -> list[str]:

@@ -61,7 +61,7 @@ def test_delivery_is_signed_both_ways_and_logged(api, tenant, subscriber, worker
 def test_failed_attempts_are_retried_until_success(api, tenant, subscriber, worker):
     key = tenant["apiKey"]
     subscriber.behaviour = lambda n, _: Response("nope", status=500) if n <= 2 else Response("ok")
-    subscribe(api, key, "s1", subscriber.url, retry={"attempts": 3, "delayMs": 0})
+    subscribe(api, key, "s1", subscriber.url, retry={"attempts": 3, "delayMs": 1000})
     accept(status_event("s1"))
     worker.drain()
     [log] = logs(api, key)
@@ -76,7 +76,7 @@ def test_failed_attempts_are_retried_until_success(api, tenant, subscriber, work
 def test_exhausted_retries_fail_into_the_dlq_and_manual_retry_succeeds(api, tenant, subscriber, worker):
     key = tenant["apiKey"]
     subscriber.behaviour = lambda n, _: Response("down", status=503) if n <= 3 else Response("ok")
-    subscribe(api, key, "s1", subscriber.url, retry={"attempts": 2, "delayMs": 0})
+    subscribe(api, key, "s1", subscriber.url, retry={"attempts": 2, "delayMs": 1000})
     accept(status_event("s1"))
     worker.drain()
     [log] = logs(api, key)
@@ -113,6 +113,10 @@ def test_retry_schedule_is_exponential_and_capped(monkeypatch):
     assert [backoff.delay_seconds(n, RetryPolicy(delayMs=1000)) for n in (1, 2, 3)] == [1, 2, 4]
     assert backoff.delay_seconds(10, RetryPolicy(delayMs=3_600_000)) == 12 * 3600
     assert backoff.retries_allowed(RetryPolicy()) == 3
+    assert backoff.delay_seconds(1, RetryPolicy(delayMs=0)) == 1  # stored before the 1 s minimum: the minimum applies
+    monkeypatch.setenv("WEBHOOK_RETRY_DELAY", "0")
+    settings.load.cache_clear()
+    assert [backoff.delay_seconds(n, RetryPolicy()) for n in (1, 2)] == [1, 2]
     settings.load.cache_clear()
 
 
@@ -194,7 +198,7 @@ def test_secret_is_kept_on_update_and_never_listed(api, tenant, subscriber):
     first = subscribe(api, key, "s1", subscriber.url)
     again = api.call("PUT", "/api/instance/s1", body={"webhookUrl": subscriber.url}, api_key=key).data
     assert "secret" in first["webhook"] and "secret" not in again["webhook"]
-    custom = api.call("PUT", "/api/instance/s1", body={"webhookUrl": subscriber.url, "secret": "my-own-secret-1234567"}, api_key=key)
+    custom = api.call("PUT", "/api/instance/s1", body={"webhookUrl": subscriber.url, "secret": "whsec_" + "B" * 44}, api_key=key)
     assert "secret" not in custom.data["webhook"]
 
 
@@ -230,7 +234,7 @@ def test_plain_http_is_refused_in_the_cloud(api, tenant, monkeypatch):
 
 def test_send_time_check_refuses_a_host_that_now_resolves_internally(api, tenant, subscriber, worker, monkeypatch):
     key = tenant["apiKey"]
-    subscribe(api, key, "s1", subscriber.url, retry={"attempts": 3, "delayMs": 0})
+    subscribe(api, key, "s1", subscriber.url, retry={"attempts": 3, "delayMs": 1000})
     accept(status_event("s1"))
     monkeypatch.setenv("HUB_LOCAL", "false")
     settings.load.cache_clear()
@@ -280,7 +284,7 @@ def test_stats_logs_filters_and_clear(api, tenant, subscriber, worker):
 def test_usage_counts_events_and_deliveries(api, tenant, subscriber, worker):
     key = tenant["apiKey"]
     subscriber.behaviour = lambda n, _: Response("no", status=500) if n == 1 else Response("ok")
-    subscribe(api, key, "s1", subscriber.url, retry={"attempts": 1, "delayMs": 0})
+    subscribe(api, key, "s1", subscriber.url, retry={"attempts": 1, "delayMs": 1000})
     accept(status_event("s1"))
     accept(message_event("s1"))
     worker.drain()
@@ -316,7 +320,7 @@ def test_webhook_test_route_signs_with_the_instance_subscription_secret(api, ten
 def test_burst_through_a_flaky_subscriber_delivers_every_event(api, tenant, subscriber, worker):
     key = tenant["apiKey"]
     subscriber.behaviour = lambda n, _: Response("flaky", status=500) if n % 3 == 0 else Response("ok")
-    subscribe(api, key, "s1", subscriber.url, retry={"attempts": 5, "delayMs": 0})
+    subscribe(api, key, "s1", subscriber.url, retry={"attempts": 5, "delayMs": 1000})
     sent = {accept(message_event("s1", n=i)).eventId for i in range(30)}
     worker.drain(timeout_s=60)
     assert subscriber.delivered_ids() == sent

@@ -1,1 +1,1 @@
-from tests.delivery.conftest import subscriber, worker  # noqa: F401  (shared fixtures)
+from tests.delivery.conftest import clock, subscriber, worker  # noqa: F401  (shared fixtures)

@@ -158,7 +158,7 @@ def test_worker_dying_after_sending_redelivers_once_and_logs_one_success(api, se
     def dies_once(before, after, stored):
         calls["n"] += 1
         if calls["n"] == 1:
-            raise RuntimeError("worker killed between sending and recording")
+            raise aws_error("InternalServerError", "UpdateItem")  # DynamoDB failing between sending and recording
         return real_record(before, after, stored)
 
     monkeypatch.setattr(delivery_store, "record_attempt", dies_once)
@@ -258,7 +258,12 @@ def refused_url() -> str:
 
 @pytest.mark.parametrize("fault", ["refused", "reset", "redirect", "gone", "huge", "never-ending"])
 def test_misbehaving_subscribers_are_failed_attempts_retried_per_policy(api, tenant, worker, httpserver, monkeypatch, fault):
+    from hub import fairness
+
     monkeypatch.setenv("WEBHOOK_TIMEOUT_MS", "500")
+    # The retry policy alone is under test: the endpoint breaker would defer the third attempt to a
+    # subscriber that keeps timing out (tests/delivery/test_fairness.py covers that).
+    monkeypatch.setattr(fairness, "TRIP_AFTER", 10**6)
     settings.load.cache_clear()
     server = None
     if fault == "refused":
@@ -273,7 +278,7 @@ def test_misbehaving_subscribers_are_failed_attempts_retried_per_policy(api, ten
         url = server.url
     try:
         api.create_session(tenant["apiKey"], sessionId="wa-1")
-        api.call("PUT", "/api/instance/wa-1", body={"webhookUrl": url, "retry": {"attempts": 2, "delayMs": 0}},
+        api.call("PUT", "/api/instance/wa-1", body={"webhookUrl": url, "retry": {"attempts": 2, "delayMs": 1000}},
                  api_key=tenant["apiKey"])
         accept(status_event("wa-1"))
         started = time.monotonic()
@@ -285,7 +290,7 @@ def test_misbehaving_subscribers_are_failed_attempts_retried_per_policy(api, ten
         settings.load.cache_clear()
     [log] = api.call("GET", "/api/webhook/logs", api_key=tenant["apiKey"]).data
     detail = api.call("GET", f"/api/webhook/logs/{log['webhookId']}", api_key=tenant["apiKey"]).data
-    assert (detail["status"], detail["attempts"]) == ("failed", 3)
+    assert (detail["status"], detail["attempts"]) == ("failed", 1 if fault == "gone" else 3)  # 410 Gone is never retried
     for attempt in detail["attemptLog"]:
         assert attempt["ok"] is False and attempt["error"]
         assert attempt["response"] is None or len(attempt["response"].encode()) <= 1024
@@ -302,17 +307,17 @@ def test_a_worker_error_on_the_last_receive_marks_the_log_failed_before_redrive(
     message = queue.client().receive_message(QueueUrl=queue.queue_url())["Messages"][0]
 
     def broken_post(*args, **kwargs):
-        raise RuntimeError("unexpected bug")
+        raise aws_error("ThrottlingException", "PutItem")
 
     monkeypatch.setattr(sender, "post", broken_post)
     last = hub_catalog.DELIVERY_QUEUE.max_receive_count
     expected_statuses = {1: [], 2: ["pending"], last: ["failed"]}
     for receive_count, expected in expected_statuses.items():
-        with pytest.raises(RuntimeError):
+        with pytest.raises(ClientError):
             delivering.process(message["Body"], message["ReceiptHandle"], receive_count)
         logs = api.call("GET", "/api/webhook/logs", api_key=session["apiKey"]).data
         assert [log["status"] for log in logs] == expected
-    assert "RuntimeError" in logs[0]["error"]
+    assert "ClientError" in logs[0]["error"]
 
 
 def test_a_first_attempt_that_never_recorded_is_stored_as_failed_on_the_last_receive(api, session, monkeypatch):
@@ -322,9 +327,9 @@ def test_a_first_attempt_that_never_recorded_is_stored_as_failed_on_the_last_rec
     accept(status_event("wa-1"))
     api.streams.pump()
     message = queue.client().receive_message(QueueUrl=queue.queue_url())["Messages"][0]
-    monkeypatch.setattr(delivering, "_current", lambda *args: (_ for _ in ()).throw(RuntimeError("broken")))
+    monkeypatch.setattr(delivering, "_current", lambda *args: (_ for _ in ()).throw(aws_error("InternalServerError", "GetItem")))
     monkeypatch.setattr(sender, "post", lambda *args, **kwargs: pytest.fail("nothing may be sent"))
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ClientError):
         delivering.process(message["Body"], message["ReceiptHandle"], hub_catalog.DELIVERY_QUEUE.max_receive_count)
     [log] = api.call("GET", "/api/webhook/logs", api_key=session["apiKey"]).data
     assert (log["status"], log["attempts"]) == ("failed", 0)

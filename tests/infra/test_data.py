@@ -62,6 +62,7 @@ def test_queues_as_declared(hub):
             "maxReceiveCount": spec.max_receive_count,
         }
         assert dlq["MessageRetentionPeriod"] == spec.dlq_retention_days * 86400 == 14 * 86400
+        assert queue["MessageRetentionPeriod"] == spec.retention_days * 86400 == 14 * 86400
         consumers = [f for f in catalog.FUNCTIONS if f.sqs_trigger == spec.id]
         for f in consumers:
             assert queue["VisibilityTimeout"] >= VISIBILITY_FACTOR * f.timeout_s

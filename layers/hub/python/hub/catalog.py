@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Auth = Literal["tenant", "admin", "gateway", "public"]
+Auth = Literal["tenant", "admin", "gateway", "public", "link"]
+"""`link`: a connect link's token (hub.links), in the path or as `Authorization: Bearer`; checked by the handler."""
 KeyType = Literal["S", "N"]
 StreamView = Literal["NEW_IMAGE", "NEW_AND_OLD_IMAGES"]
 
@@ -68,15 +69,19 @@ STREAM_RETRIES_MAX = 10_000
 class Queue:
     """An SQS queue with its dead-letter queue.
 
-    `max_receive_count` is the redrive threshold: every retry is one more receive,
-    so it sits above the longest retry schedule; only messages that keep failing
-    without being handled (poison, crashes) are redriven by SQS itself.
+    `max_receive_count` is the redrive threshold: every retry is one more receive (two for a
+    wait longer than one receive may hide a message), so it sits well above the longest retry
+    schedule; only messages the consumer never gets to handle (crashes, timeouts) are redriven
+    by SQS itself. `retention_days` keeps a message for longer than its longest schedule: SQS
+    deletes an expired message without redriving it.
     """
 
     id: str
     env_var: str
     dead_letter_env_var: str
     max_receive_count: int
+    retention_days: int = 14
+    """SQS's maximum (1,209,600 s)."""
     dlq_retention_days: int = 14
 
 
@@ -116,6 +121,10 @@ class Function:
     stream_triggers: tuple[StreamTrigger, ...] = ()
     max_concurrency: int | None = None
     manages_api_keys: bool = False
+    reads_link_secret: bool = False
+    """Reads the connect-link signing secret (Secrets Manager in the cloud, CONNECT_LINK_SECRET locally)."""
+    manages_connections: bool = False
+    """Posts to and drops the WebSocket API's connections (execute-api:ManageConnections on its @connections)."""
 
     @property
     def module(self) -> str:
@@ -130,6 +139,10 @@ class Route:
     auth: Auth
     summary: str = ""
     body: bool = False
+    content_types: tuple[str, ...] = ("application/json",)
+    """Media types of the success response (the connect page serves HTML, script, style, an icon)."""
+    created: bool = False
+    """Answers 201 Created."""
 
 
 TENANTS = Table(
@@ -175,14 +188,32 @@ DELIVERIES = Table(
     ttl_attribute="expiresAt",
     stream="NEW_AND_OLD_IMAGES",
 )
-TABLES: tuple[Table, ...] = (TENANTS, SESSIONS, EVENTS, COUNTERS, DELIVERIES)
+CONNECTIONS = Table(
+    id="Connections",
+    env_var="CONNECTIONS_TABLE",
+    partition_key=Key("sessionId"),
+    sort_key=Key("connectionId"),
+    indexes=(Index("byConnection", Key("connectionId"), Key("sessionId")),),
+    ttl_attribute="expiresAt",
+)
+"""Who watches which session over the WebSocket API: one item per (session, connection), gone at TTL."""
+ENDPOINTS = Table(
+    id="Endpoints",
+    env_var="ENDPOINTS_TABLE",
+    partition_key=Key("endpointKey"),
+    ttl_attribute="expiresAt",
+)
+"""Per-endpoint circuit breakers of the delivery worker (hub.fairness): one item per (tenant, subscriber
+origin) that timed out recently, shared by every worker instance."""
+TABLES: tuple[Table, ...] = (TENANTS, SESSIONS, EVENTS, COUNTERS, DELIVERIES, CONNECTIONS, ENDPOINTS)
 
 DELIVERY_QUEUE = Queue(
     id="Delivery",
     env_var="DELIVERY_QUEUE_URL",
     dead_letter_env_var="DELIVERY_DLQ_URL",
-    max_receive_count=MAX_RETRY_ATTEMPTS + 2,
+    max_receive_count=4 * MAX_RETRY_ATTEMPTS,
 )
+"""40 receives: the longest schedule takes 21 (hub.backoff.MOST_RECEIVES), the rest is margin for crashes."""
 QUEUES: tuple[Queue, ...] = (DELIVERY_QUEUE,)
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -233,7 +264,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Delivers queued events to subscribers, signed, with SQS-carried backoff",
         memory_mb=512,
         timeout_s=60,
-        tables=(DELIVERIES.id,),
+        tables=(DELIVERIES.id, ENDPOINTS.id),
         queues=(DELIVERY_QUEUE.id,),
         sqs_trigger=DELIVERY_QUEUE.id,
         batch_size=10,
@@ -251,7 +282,37 @@ FUNCTIONS: tuple[Function, ...] = (
             for table_id in (SESSIONS.id, EVENTS.id, DELIVERIES.id)
         ),
     ),
+    Function(
+        name="connect",
+        description="Connect links: create them (tenant key), serve the connect page and its token-scoped status",
+        memory_mb=256,
+        timeout_s=10,
+        tables=(TENANTS.id, SESSIONS.id),
+        reads_link_secret=True,
+    ),
+    Function(
+        name="sockets",
+        description="WebSocket API $connect/$disconnect: checks the link token, records who watches which session",
+        memory_mb=256,
+        timeout_s=10,
+        tables=(TENANTS.id, SESSIONS.id, CONNECTIONS.id),
+        reads_link_secret=True,
+    ),
+    Function(
+        name="push",
+        description="Pushes each change of a watched session's status (and new QR codes) to its WebSocket connections",
+        memory_mb=256,
+        timeout_s=30,
+        tables=(CONNECTIONS.id,),
+        manages_connections=True,
+        # The Sessions stream's second (and last advised) reader, after the aggregator.
+        stream_triggers=(StreamTrigger(SESSIONS.id, batch_size=100, batching_window_s=0, retry_attempts=2,
+                                       bisect_on_error=True, failures_to=DELIVERY_QUEUE.id),),
+    ),
 )
+
+MAX_STREAM_READERS = 2
+"""DynamoDB's advice: at most two processes read one stream shard at a time, or they are throttled."""
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/health", "sessions", "public", "Liveness and version"),
@@ -273,7 +334,32 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/admin/tenants", "admin", "admin", "Create a tenant", body=True),
     Route("GET", "/api/admin/tenants", "admin", "admin", "List tenants"),
     Route("DELETE", "/api/admin/tenants/{tenantId}", "admin", "admin", "Revoke a tenant"),
+    Route("POST", "/api/whatsapp/session/{sessionId}/connect-link", "connect", "tenant",
+          "Create a connect link for one session", body=True, created=True),
+    Route("DELETE", "/api/whatsapp/session/{sessionId}/connect-link", "connect", "tenant",
+          "Revoke every connect link of one session issued so far"),
+    Route("POST", "/api/whatsapp/user/{userId}/connect-link", "connect", "tenant",
+          "Create a connect link for one user's sessions", body=True, created=True),
+    Route("GET", "/api/connect/status", "connect", "link", "Status of what a connect link names (Bearer link token)"),
+    Route("GET", "/connect/{token}", "connect", "link", "The connect page (HTML)", content_types=("text/html",)),
+    Route("GET", "/connect/static/{asset}", "connect", "public", "The connect page's script, style and icon",
+          content_types=("text/javascript", "text/css", "image/svg+xml")),
 )
+
+
+@dataclass(frozen=True)
+class SocketRoute:
+    """A route of the WebSocket API (route key as API Gateway names it) and the function it invokes."""
+
+    route_key: str
+    function: str
+
+
+SOCKET_ROUTES: tuple[SocketRoute, ...] = (
+    SocketRoute("$connect", "sockets"),
+    SocketRoute("$disconnect", "sockets"),
+)
+"""The browser only listens: no route for messages it sends (API Gateway answers those itself)."""
 
 
 class Metric:
@@ -285,9 +371,12 @@ class Metric:
     DELIVERY_SUCCEEDED = "DeliverySucceeded"
     DELIVERY_FAILED = "DeliveryFailed"
     DELIVERY_RETRIED = "DeliveryRetried"
+    DELIVERY_DEFERRED = "DeliveryDeferred"
     DELIVERY_UNPARSEABLE = "DeliveryUnparseable"
     DELIVERIES_QUEUED = "DeliveriesQueued"
     COUNTER_WRITES = "CounterWrites"
+    PUSHES_SENT = "PushesSent"
+    PUSHES_GONE = "PushesGone"
 
 
 def table(table_id: str) -> Table:

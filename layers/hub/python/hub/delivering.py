@@ -2,8 +2,14 @@
 
 Backoff is carried by SQS: a failed attempt with retries left hides its message for
 the backoff delay (visibility timeout) and is reported as a batch failure, so SQS
-hands it back later. When retries are exhausted the log becomes `failed` and the
-message is parked in the dead-letter queue.
+hands it back later. SQS hides a message at most 12 hours after a receive, so a wait
+longer than one receive allows (hub.backoff.MAX_HIDE_S) is hidden in parts: a message
+that comes back before its retry is due is hidden again for the rest. The worker decides
+when a delivery has failed: retries exhausted, a permanent answer (410 Gone, a refused
+URL), or a message it cannot process (unreadable, a bad secret, an error that would
+recur). The log then becomes `failed`, with the reason, and the message is parked in the
+dead-letter queue at once. SQS's own redrive (maxReceiveCount) only catches what the
+worker never got to handle: crashes and timeouts.
 
 A first receive of the dispatcher's message carries the delivery whole: it is sent without
 reading anything, and the attempt creates the log. Every later receive (a retry, a copy
@@ -14,17 +20,23 @@ so one attempt is never recorded twice.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from hub import backoff, queue, sender, signing
+from hub import backoff, fairness, queue, sender, signing
 from hub.deliveries import Attempt, DeliveryLog, DeliveryMessage
 from hub.clock import iso
+from hub.observability import logger
 from hub.store import ddb
 from hub.store import deliveries as delivery_store
+
+TRANSIENT_ERRORS = (ClientError, BotoCoreError)
+"""Errors from AWS (throttling, outages): the message comes back and is tried again. Any other
+error is the message's own (bad data, a bad secret) and would recur on every receive."""
 
 
 class Outcome(str, Enum):
@@ -38,11 +50,19 @@ class RetryLater(Exception):
     """The delivery failed and was rescheduled: report it as a batch item failure."""
 
 
-def _next_state(log: DeliveryLog, result: sender.AttemptResult, now: datetime) -> tuple[DeliveryLog, int | None]:
+class NotDueYet(RetryLater):
+    """The message came back before its retry is due and was hidden again (no attempt was made)."""
+
+
+class Deferred(RetryLater):
+    """The delivery was not sent (its endpoint's breaker is open, hub.fairness) and comes back later."""
+
+
+def _next_state(log: DeliveryLog, result: sender.AttemptResult, moment: datetime) -> tuple[DeliveryLog, int | None]:
     """The log after this attempt, and the backoff delay in seconds when a retry follows."""
     attempt_number = log.attempts + 1
     attempt = Attempt(
-        attempt=attempt_number, at=iso(now), statusCode=result.status_code, durationMs=result.duration_ms,
+        attempt=attempt_number, at=iso(moment), statusCode=result.status_code, durationMs=result.duration_ms,
         ok=result.ok, error=result.error, response=result.response_excerpt,
     )
     retries_used = attempt_number - log.retryFrom - 1
@@ -58,15 +78,21 @@ def _next_state(log: DeliveryLog, result: sender.AttemptResult, now: datetime) -
         "status": status,
         "attempts": attempt_number,
         "attemptLog": [*log.attemptLog, attempt],
-        "updatedAt": iso(now),
-        "nextAttemptAt": iso(now + timedelta(seconds=delay)) if delay is not None else None,
+        "updatedAt": iso(moment),
+        "nextAttemptAt": iso(moment + timedelta(seconds=delay)) if delay is not None else None,
     })
     return after, delay
 
 
-def _early_copy(log: DeliveryLog, now: datetime) -> bool:
-    """True for a second copy of a message that arrives before the retry it would duplicate is due."""
-    return log.status == "retrying" and log.nextAttemptAt is not None and iso(now) < log.nextAttemptAt
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _seconds_until_due(log: DeliveryLog, moment: datetime) -> float:
+    """How long before the log's next retry is due (0 or less when it is due, or none is scheduled)."""
+    if log.status != "retrying" or log.nextAttemptAt is None:
+        return 0
+    return (datetime.fromisoformat(log.nextAttemptAt.replace("Z", "+00:00")) - moment).total_seconds()
 
 
 def first_copies(bodies: dict[str, str]) -> set[str]:
@@ -81,37 +107,78 @@ def first_copies(bodies: dict[str, str]) -> set[str]:
     return set(chosen.values())
 
 
-def send_attempt(log: DeliveryLog, now: datetime) -> sender.AttemptResult:
+def send_attempt(log: DeliveryLog, moment: datetime, timeout_ms: int | None = None) -> sender.AttemptResult:
     """Signs and sends the log's payload once."""
     body = log.payload.encode("utf-8")
     headers = signing.headers(
         body, log.target.secret, message_id=log.eventId, webhook_id=log.webhookId, event=log.event,
-        attempt=log.attempts + 1, timestamp=int(now.timestamp()),
+        attempt=log.attempts + 1, timestamp=int(moment.timestamp()),
     )
-    return sender.post(log.target.url, body, headers)
+    return sender.post(log.target.url, body, headers, timeout_ms)
 
 
 def process(body: str, receipt_handle: str, receive_count: int = 1) -> Outcome:
     """Handles one delivery-queue message; raises RetryLater when SQS must hand it back later.
 
-    An unexpected error is raised too (the message comes back after the visibility timeout);
-    on the last receive before SQS redrives the message to the DLQ, the log is marked failed
-    first, so the log and the DLQ agree.
+    A message the worker cannot process is failed on its log and parked at once (PARKED when
+    unreadable, FAILED when the error is its delivery's).
+    An error from AWS is raised (the message comes back after the visibility timeout); on
+    the last receive before SQS would redrive the message, the log is marked failed first,
+    so the log and the DLQ agree.
     """
     try:
         message = DeliveryMessage.model_validate_json(body)
-    except ValidationError:
-        queue.park_in_dead_letter_queue(body)
+    except ValidationError as error:
+        _give_up(body, None, _webhook_id_in(body), f"unreadable queue message: {error.errors()[0]['msg']}")
         return Outcome.PARKED
     try:
         return _deliver(message, receipt_handle, receive_count)
     except RetryLater:
         raise
-    except Exception as error:
+    except TRANSIENT_ERRORS as error:
         if receive_count >= queue.QUEUE.max_receive_count:
             delivery_store.mark_failed(message.webhookId, f"worker error on the last receive: {type(error).__name__}",
-                                       iso(datetime.now(timezone.utc)), unrecorded=message.first)
+                                       iso(now()), unrecorded=message.first)
         raise
+    except Exception as error:
+        _give_up(body, message, message.webhookId, f"worker error: {type(error).__name__}: {str(error)[:200]}")
+        return Outcome.FAILED
+
+
+def _webhook_id_in(body: str) -> str | None:
+    """The webhook id of a message that is not a valid DeliveryMessage, when it names one."""
+    try:
+        found = json.loads(body).get("webhookId")
+    except (ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) and found else None
+
+
+def _give_up(body: str, message: DeliveryMessage | None, webhook_id: str | None, reason: str) -> None:
+    """Fails a message the worker cannot process: a failed attempt with the reason on its log
+    (when the message names one), an error log line, and the message parked in the DLQ as received."""
+    logger.error("delivery message cannot be processed: parked in the dead-letter queue",
+                 extra={"webhookId": webhook_id, "reason": reason})
+    if webhook_id is not None:
+        _record_failure(message, webhook_id, reason)
+    queue.park_in_dead_letter_queue(body)
+
+
+def _record_failure(message: DeliveryMessage | None, webhook_id: str, reason: str) -> None:
+    """Records `reason` as a failed, final attempt on the delivery's log; never raises."""
+    moment = now()
+    try:
+        log = delivery_store.get(webhook_id)
+        stored = log is not None
+        if log is None and message is not None and message.first is not None:
+            log = message.first
+        if log is not None and log.status not in ("success", "failed"):
+            failure = sender.AttemptResult(False, None, 0, reason, None, permanent=True)
+            if delivery_store.record_attempt(log, _next_state(log, failure, moment)[0], stored):
+                return
+    except Exception:  # the log itself may be what cannot be read: fall back to marking it failed
+        logger.exception("could not record the failed attempt", extra={"webhookId": webhook_id})
+    delivery_store.mark_failed(webhook_id, reason, iso(moment), unrecorded=message.first if message else None)
 
 
 def _current(message: DeliveryMessage, receive_count: int) -> tuple[DeliveryLog | None, bool]:
@@ -136,17 +203,27 @@ def _current(message: DeliveryMessage, receive_count: int) -> tuple[DeliveryLog 
 
 def _deliver(message: DeliveryMessage, receipt_handle: str, receive_count: int) -> Outcome:
     log, stored = _current(message, receive_count)
-    now = datetime.now(timezone.utc)
-    if log is None or log.status in ("success", "failed") or _early_copy(log, now):
+    moment = now()
+    if log is None or log.status in ("success", "failed"):
         return Outcome.SKIPPED
-    result = send_attempt(log, now)
-    after, delay = _next_state(log, result, now)
+    wait = _seconds_until_due(log, moment)
+    if wait > 0:
+        queue.reschedule(receipt_handle, backoff.hide_seconds(wait))
+        raise NotDueYet(f"{log.webhookId}: retry due in {wait:.0f} s; hidden again")
+    gate = fairness.admit(log, receive_count, int(moment.timestamp()))
+    if gate.defer_s is not None:
+        queue.reschedule(receipt_handle, gate.defer_s)
+        raise Deferred(f"{log.webhookId}: endpoint breaker open, not sent; back in {gate.defer_s} s")
+    result = fairness.attempt(log, gate, lambda timeout_ms: send_attempt(log, moment, timeout_ms))
+    after, delay = _next_state(log, result, moment)
     if not delivery_store.record_attempt(log, after, stored):
         return Outcome.SKIPPED
     if delay is not None:
-        queue.reschedule(receipt_handle, delay)
+        queue.reschedule(receipt_handle, backoff.hide_seconds(delay))
         raise RetryLater(f"{log.webhookId}: attempt {after.attempts} failed ({result.error}); retry in {delay} s")
     if after.status == "failed":
-        queue.park_in_dead_letter_queue(DeliveryMessage(webhookId=after.webhookId).model_dump_json())
+        if result.permanent:
+            logger.warning("delivery failed without retries", extra={"webhookId": log.webhookId, "reason": result.error})
+        queue.park_in_dead_letter_queue(queue.body_of(DeliveryMessage(webhookId=after.webhookId)))
         return Outcome.FAILED
     return Outcome.DELIVERED

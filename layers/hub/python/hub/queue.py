@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import boto3
@@ -27,6 +28,25 @@ def dead_letter_url() -> str:
     return settings.env(QUEUE.dead_letter_env_var)
 
 
+OUTSIDE_SQS_CHARACTERS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""A character SQS refuses in a message body (InvalidMessageContents): its allowed set is
+#x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF."""
+
+
+def body_of(message: DeliveryMessage) -> str:
+    """The message as SQS carries it: JSON whose characters outside SQS's set are \\u escapes.
+
+    Such characters (U+FFFE, U+FFFF from a WhatsApp text) can only sit inside JSON strings,
+    where the escape decodes back to the same character.
+    """
+    return escaped(message.model_dump_json(exclude_none=True))
+
+
+def escaped(json_text: str) -> str:
+    """JSON text with every character SQS refuses written as a \\u escape."""
+    return OUTSIDE_SQS_CHARACTERS.sub(lambda match: f"\\u{ord(match.group()):04x}", json_text)
+
+
 MAX_BATCH_BYTES = 256 * 1024
 """SQS's limit on one SendMessageBatch (all bodies together)."""
 
@@ -48,7 +68,7 @@ def _batches(bodies: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
 def enqueue(messages: list[DeliveryMessage], delay_seconds: int = 0) -> list[str]:
     """Sends one message per delivery, batched; returns the webhook ids SQS refused."""
     refused: list[str] = []
-    for batch in _batches([(m.webhookId, m.model_dump_json(exclude_none=True)) for m in messages]):
+    for batch in _batches([(m.webhookId, body_of(m)) for m in messages]):
         response = client().send_message_batch(
             QueueUrl=queue_url(),
             Entries=[{"Id": str(i), "MessageBody": body, "DelaySeconds": delay_seconds} for i, (_, body) in enumerate(batch)],
@@ -57,10 +77,14 @@ def enqueue(messages: list[DeliveryMessage], delay_seconds: int = 0) -> list[str
     return refused
 
 
-def reschedule(receipt_handle: str, delay_seconds: int) -> None:
-    """Hides a received message for `delay_seconds`: SQS, not a sleeping Lambda, carries the backoff."""
-    client().change_message_visibility(QueueUrl=queue_url(), ReceiptHandle=receipt_handle, VisibilityTimeout=delay_seconds)
+def reschedule(receipt_handle: str, hide_seconds: int) -> None:
+    """Hides a received message for `hide_seconds`: SQS, not a sleeping Lambda, carries the backoff.
+
+    SQS refuses more than 12 hours after the receive (hub.backoff.MAX_HIDE_S stays under it).
+    """
+    client().change_message_visibility(QueueUrl=queue_url(), ReceiptHandle=receipt_handle, VisibilityTimeout=hide_seconds)
 
 
 def park_in_dead_letter_queue(body: str) -> None:
+    """Parks a message body in the DLQ: a body received from SQS, or one built by `body_of`."""
     client().send_message(QueueUrl=dead_letter_url(), MessageBody=body)

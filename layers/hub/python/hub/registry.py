@@ -15,7 +15,7 @@ from hub.clock import iso
 from hub.store import counters, ddb
 from hub.store import sessions as session_store
 from hub.store.sessions import SessionRecord
-from hub.subscriptions import DEFAULT_SUBSCRIPTION_ID, RetryPolicy, Subscription, validate_event_filter
+from hub.subscriptions import DEFAULT_SUBSCRIPTION_ID, RetryPolicy, RetryPolicyInput, SigningSecret, Subscription, validate_event_filter
 
 SESSION_ID_PATTERN = session_store.ID_PATTERN
 
@@ -25,8 +25,8 @@ class SubscriptionInput(BaseModel):
 
     webhookUrl: str = Field(max_length=2048)
     events: list[str] | None = Field(default=None, max_length=32)
-    secret: str | None = Field(default=None, min_length=16, max_length=256)
-    retry: RetryPolicy | None = None
+    secret: SigningSecret | None = None
+    retry: RetryPolicyInput | None = None
 
 
 class RegisterSession(BaseModel):

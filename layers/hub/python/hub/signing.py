@@ -10,6 +10,27 @@ from hub import PRODUCT, VERSION
 
 USER_AGENT = f"{PRODUCT}/{VERSION}"
 STANDARD_PREFIX = "whsec_"
+SECRET_KEY_BYTES = (24, 64)
+"""Length of the key a subscription secret carries: Standard Webhooks secrets are 24 to 64 bytes."""
+
+
+def check_secret(secret: str) -> str:
+    """A subscription secret as the hub accepts it: `whsec_` + standard base64 of a 24 to 64-byte key.
+
+    Anything else is refused (ValueError saying what is expected), so every secret signs, and
+    `standardwebhooks.Webhook(secret).verify(...)` checks its deliveries as given.
+    """
+    low, high = SECRET_KEY_BYTES
+    expected = f"the secret must be '{STANDARD_PREFIX}' followed by the base64 of {low} to {high} random bytes"
+    if not secret.startswith(STANDARD_PREFIX):
+        raise ValueError(f"{expected} (omit it to have one generated)")
+    try:
+        key = base64.b64decode(secret[len(STANDARD_PREFIX):], validate=True)
+    except ValueError as error:
+        raise ValueError(f"{expected}: not valid base64") from error
+    if not low <= len(key) <= high:
+        raise ValueError(f"{expected}: it decodes to {len(key)} bytes")
+    return secret
 
 
 def standard_webhooks_key(secret: str) -> bytes:

@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
 
-from hub import catalog
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from hub import catalog, signing
 from hub.events import EVENT_TYPES
 
 DEFAULT_SUBSCRIPTION_ID = "default"
+MIN_RETRY_DELAY_MS = 1000
+"""Shortest base delay: a retry never follows a failed attempt sooner than 1 second."""
 MAX_RETRY_DELAY_MS = 12 * 3600 * 1000
-"""SQS visibility timeouts stop at 12 hours."""
+"""Longest wait before one retry (12 hours): longer base delays are refused, longer doublings capped."""
+
+
+SigningSecret = Annotated[str, Field(min_length=16, max_length=256), AfterValidator(signing.check_secret)]
+"""A subscription secret given by a caller (hub.signing.check_secret)."""
 
 
 class RetryPolicy(BaseModel):
+    """A subscription's retry policy as stored (policies stored before the 1-second minimum may hold less)."""
+
     model_config = ConfigDict(extra="forbid")
 
     attempts: int | None = Field(default=None, ge=0, le=catalog.MAX_RETRY_ATTEMPTS, description="Retries after the first attempt")
     delayMs: int | None = Field(default=None, ge=0, le=MAX_RETRY_DELAY_MS, description="Base delay; attempt n waits delayMs * 2**(n-1)")
+
+
+class RetryPolicyInput(RetryPolicy):
+    """A retry policy as a caller sets it: 0 to 10 retries, a base delay of 1 s to 12 h."""
+
+    delayMs: int | None = Field(default=None, ge=MIN_RETRY_DELAY_MS, le=MAX_RETRY_DELAY_MS,
+                                description="Base delay in ms, 1000 (1 s) to 43200000 (12 h); retry n waits "
+                                            "delayMs * 2**(n-1), at most 12 h")
 
 
 def validate_event_filter(patterns: list[str]) -> list[str]:

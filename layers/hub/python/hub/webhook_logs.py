@@ -16,13 +16,14 @@ from hub.clock import iso
 from hub.store import counters, ddb
 from hub.store import deliveries as delivery_store
 from hub.store import sessions as session_store
+from hub.subscriptions import SigningSecret
 
 
 class TestRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(max_length=2048)
-    secret: str | None = Field(default=None, min_length=16, max_length=256)
+    secret: SigningSecret | None = None
     instanceId: str | None = Field(default=None, max_length=128)
 
 
