@@ -58,6 +58,11 @@ DEFAULTS: dict[str, Any] = {
     "lockFile": "requirements.lock",  # what the dependency layer installs (infra/lock.py)
 }
 
+LOCAL_ONLY_SETTINGS = {"HUB_LOCAL": "false"}
+"""Settings only the local hub may change: a deployed stack is never local (HUB_LOCAL=true would allow
+http:// subscribers on loopback, the Lambda Runtime API included, and caller-chosen tenant keys)."""
+
+
 @dataclass(frozen=True)
 class Plan:
     name: str
@@ -175,6 +180,9 @@ def _settings(ctx: Mapping[str, Any]) -> dict[str, str]:
             raise ConfigError(f"unknown setting {name!r} in context (declared: {sorted(declared)})")
         if name in owned:
             raise ConfigError(f"setting {name!r} is set by the stack and cannot come from context")
+        if name in LOCAL_ONLY_SETTINGS and str(overrides[name]).strip().lower() != LOCAL_ONLY_SETTINGS[name]:
+            raise ConfigError(f"setting {name!r} is for the local hub only; a deployed stack (any stage) keeps "
+                              f"{LOCAL_ONLY_SETTINGS[name]!r}")
     return hub_settings.common_settings({k: str(v) for k, v in overrides.items()})
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from hub import api, auth, catalog, dialects, errors, receiving, security
+from hub import api, auth, catalog, dialects, errors, receiving, security, settings
 from hub.observability import logger, metrics
 from hub.store import sessions
 
@@ -18,7 +18,7 @@ app = api.make_resolver(enable_validation=False)
 
 def _decoded(raw: bytes):
     try:
-        return dialects.decode_body(raw, api.header(app, "content-type"))
+        return dialects.decode_body(raw, api.header(app, "content-type"), settings.load().max_json_depth)
     except ValueError as error:
         raise errors.invalid_json(f"Request body could not be decoded: {error}") from error
 

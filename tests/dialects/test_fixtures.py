@@ -155,7 +155,7 @@ EXPECTED: dict[str, Want | None] = {
     "seeds/000_disconnected.json": Want("worker", "session.status", "session_not_connected",
                                         life={"reason": "manual_disconnection"}),
     "seeds/000_qr_ready.json": Want("worker", "session.qr", "qr_generated", data={"attempts": 1},
-                                    life={"qr": None, "qr_image": "data:image/..."}),
+                                    life={"qr": None, "qr_image": None}),  # a placeholder, not an image: dropped
     "seeds/000_reconnecting.json": Want("worker", "session.status", "reconnecting"),
     "seeds/000_session_auto_disconnected.json": Want("worker", "session.status", "session_not_connected",
                                                      life={"reason": "max_qr_attempts_reached"}),

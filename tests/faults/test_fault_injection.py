@@ -90,9 +90,10 @@ def test_storage_failure_writing_the_session_is_a_5xx_and_the_retry_applies_the_
     summary = api.call("GET", "/api/whatsapp/session/list-realtime", api_key=session["apiKey"]).json["summary"]
     assert (summary["connected"], summary["total"]) == (1, 1)
     assert post_signed(api, session, {"event": "disconnected", "data": {"reason": "NAVIGATION"}}).status == 200
-    assert post_signed(api, session, body).data["duplicate"] is True
+    reconnect = post_signed(api, session, body)  # the session moved on: the same body is a real reconnect
+    assert reconnect.data["duplicate"] is False and reconnect.data["eventId"] != retried.data["eventId"]
     status = api.call("GET", "/api/whatsapp/session/status/wa-1", api_key=session["apiKey"]).data
-    assert status["status"] == "session_not_connected"
+    assert status["status"] == "session_connected"
 
 
 def test_queue_failure_in_the_dispatcher_retries_the_batch_until_sqs_takes_it(api, session, subscriber, worker, monkeypatch):

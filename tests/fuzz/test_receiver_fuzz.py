@@ -107,3 +107,67 @@ def test_body_session_route_never_fails(api, session, body):
     reply = api.call("POST", "/api/whatsapp/webhook?token=" + session["inboundSecret"], raw=raw,
                      headers={"Content-Type": "application/json"})
     assert reply.status < 500, reply.raw
+
+
+# --------------------------------------------------------------------------- hostile input classes
+
+HOSTILE_TEXT = st.text(alphabet=st.sampled_from(["\ud83d", "\ude00", "\udc00", "\ufffe", "\uffff", "\ufdd0", "\U0010ffff",
+                                                 "\U0001fffe", "\x00", "a", "\U0001F600"]), min_size=1, max_size=8)
+SVG_QR = "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIG9ubG9hZD0iYWxlcnQoMSkiLz4="
+QR_SAMPLES = [s for s in SAMPLES if "qr" in json.dumps(s).lower()] + [
+    {"event": "qr", "data": {"qr": "1@A"}},
+    {"event": "qr_ready", "data": {"qrCode": "1@A", "attempts": 1}},
+    {"dataType": "qr", "data": {"qr": "1@A"}, "sessionId": "fuzz-1"},
+]
+hostile_values = st.one_of(
+    HOSTILE_TEXT,
+    st.integers(2_000, 6_000).map(lambda n: "2@" + "x" * n),  # around and over a QR code's capacity
+    st.sampled_from([SVG_QR, "data:image/svg+xml;utf8,<svg onload='alert(1)'/>", "data:image/png;base64,PHN2Zz4=",
+                     "data:image/gif;base64,R0lGODlhAQABAAAAACw=", "data:image/jpeg;base64,/9j/4AAQ"]),
+)
+
+
+def _string_paths(value, path=()):
+    if isinstance(value, str):
+        yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _string_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _string_paths(item, (*path, index))
+
+
+@st.composite
+def hostile_bodies(draw) -> bytes:
+    """A real body (QR ones favoured) with one text leaf replaced by a hostile value, or a deeply nested body."""
+    if draw(st.integers(0, 4)) == 0:
+        depth = draw(st.integers(30, 20_000))
+        opener, closer = draw(st.sampled_from([(b"[", b"]"), (b'{"a":', b"}")]))
+        wrapper = draw(st.sampled_from([(b'{"event":"message","data":', b"}"), (b"", b"")]))
+        return wrapper[0] + opener * depth + b"1" + closer * depth + wrapper[1]
+    body = json.loads(json.dumps(draw(st.sampled_from(QR_SAMPLES if draw(st.booleans()) else SAMPLES))))
+    paths = sorted(_string_paths(body), key=repr)
+    if paths:
+        *parents, last = draw(st.sampled_from(paths))
+        target = body
+        for part in parents:
+            target = target[part]
+        target[last] = draw(hostile_values)
+    if draw(st.booleans()):
+        return json.dumps(body).encode()  # lone surrogates as \\uXXXX escapes
+    return json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogatepass")  # raw (invalid UTF-8 for surrogates)
+
+
+@FUZZ
+@given(raw=hostile_bodies())
+def test_hostile_bodies_get_2xx_or_4xx_and_a_4xx_records_nothing(api, session, raw):
+    assert_client_or_success(post(api, session, raw))
+
+
+@FUZZ
+@given(raw=hostile_bodies())
+def test_hostile_bodies_on_the_body_session_route_never_fail(api, session, raw):
+    reply = api.call("POST", "/api/whatsapp/webhook?token=" + session["inboundSecret"], raw=raw,
+                     headers={"Content-Type": "application/json"})
+    assert reply.status < 500, reply.raw

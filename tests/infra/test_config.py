@@ -59,3 +59,17 @@ def test_setting_overrides_both_ways():
 def test_rejected_context(ctx):
     with pytest.raises(config.ConfigError):
         load(**ctx)
+
+
+@pytest.mark.parametrize("ctx", [
+    {"HUB_LOCAL": "true"},
+    {"HUB_LOCAL": "TRUE", "stage": "dev"},
+    {"settings": {"HUB_LOCAL": "true"}, "stage": "local"},
+])
+def test_hub_local_is_refused_for_any_deploy(ctx):
+    with pytest.raises(config.ConfigError, match="HUB_LOCAL"):
+        load(**ctx)
+
+
+def test_hub_local_false_is_what_every_stack_runs_with():
+    assert load(HUB_LOCAL="false", stage="dev").settings["HUB_LOCAL"] == "false"

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from hub import catalog, errors, settings
+from hub import bodies, catalog, errors, settings
 from hub.observability import logger
 from hub.store import ddb
 
@@ -87,28 +87,49 @@ def _media_type(event: APIGatewayProxyEvent) -> str:
 _ROUTES = {(r.method, r.path): r for r in catalog.ROUTES}
 
 
-def _admit(event: APIGatewayProxyEvent) -> str | None:
-    """Enforces the body limit and the route's declared auth; returns the caller's tenant id."""
-    limit = settings.load().max_body_bytes
-    if len(_body_bytes(event)) > limit:
-        raise errors.payload_too_large(limit)
-    route = _ROUTES.get((event.http_method, event.resource))
-    if route is None:
+def _authenticate(route: catalog.Route, event: APIGatewayProxyEvent) -> str | None:
+    """The route's declared auth (tenant or admin key); returns the caller's tenant id."""
+    if route.auth not in ("tenant", "admin"):
         return None
-    if route.auth != "gateway" and event.body:
-        if _media_type(event) not in ("", JSON):
-            raise errors.unsupported_media_type()
-        try:
-            json.loads(_body_bytes(event))
-        except ValueError as error:
-            raise errors.invalid_json() from error
-    if route.auth in ("tenant", "admin"):
-        from hub import auth
-    if route.auth == "tenant":
-        return auth.tenant_id(event.headers.get("x-api-key"))
+    from hub import auth
+
     if route.auth == "admin":
         auth.require_admin(event.headers.get("x-admin-key"))
-    return None
+        return None
+    return auth.tenant_id(event.headers.get("x-api-key"))
+
+
+def _check_json_body(raw: bytes, event: APIGatewayProxyEvent) -> None:
+    """Media type, then a bounded parse (depth checked before parsing; lone surrogates refused), so
+    the resolver's own parse and validation never meet a body that could raise RecursionError."""
+    if _media_type(event) not in ("", JSON):
+        raise errors.unsupported_media_type()
+    try:
+        bodies.loads(raw.decode("utf-8"), settings.load().max_json_depth, "refuse")
+    except bodies.BodyError as error:
+        if error.kind == "surrogate":
+            raise errors.validation_error("Request body holds invalid text",
+                                          [{"field": "body", "message": str(error)}]) from error
+        raise errors.invalid_json(f"Request body is not valid JSON: {error}") from error
+    except UnicodeDecodeError as error:
+        raise errors.invalid_json("Request body is not UTF-8") from error
+
+
+def _admit(event: APIGatewayProxyEvent) -> str | None:
+    """Authenticates per the route's declared auth, then enforces the body limit and, for JSON
+    routes, the media type and a bounded parse; returns the caller's tenant id.
+
+    Gateway routes authenticate in their handler (the signature covers the body), after the size check.
+    """
+    route = _ROUTES.get((event.http_method, event.resource))
+    tenant_id = _authenticate(route, event) if route is not None else None
+    limit = settings.load().max_body_bytes
+    raw = _body_bytes(event)
+    if len(raw) > limit:
+        raise errors.payload_too_large(limit)
+    if route is not None and route.auth != "gateway" and raw:
+        _check_json_body(raw, event)
+    return tenant_id
 
 
 def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:

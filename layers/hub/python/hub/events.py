@@ -6,7 +6,9 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hub import qr as qr_rules
 
 
 class SessionStatus(str, Enum):
@@ -61,6 +63,11 @@ class Lifecycle(BaseModel):
     reason: str | None = None
     loading_percent: int | None = Field(default=None, ge=0, le=100)
     message: str | None = None
+
+    @field_validator("qr")
+    @classmethod
+    def _drawable(cls, value: str | None) -> str | None:
+        return value if value is None else qr_rules.check_text(value)
 
 
 class NormalizedEvent(BaseModel):

@@ -1,11 +1,35 @@
-"""QR strings to PNG data URLs. qrcode is imported only here, on first use."""
+"""QR strings to PNG data URLs, and what the hub accepts as a QR string or image. qrcode is imported
+only here, on first use."""
 
 from __future__ import annotations
 
 import base64
 import io
+import re
 
 DATA_URL_PREFIX = "data:image/png;base64,"
+
+MAX_QR_BYTES = 2331
+"""The most a QR code holds at the hub's error correction (M) in byte mode: version 40 (ISO/IEC 18004
+table 7). Longer strings cannot be drawn; `qrcode` raises on them."""
+
+IMAGE_MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "gif": b"GIF8"}
+_IMAGE_DATA_URL = re.compile(r"data:image/(png|jpeg|gif);base64,([A-Za-z0-9+/]{16})", re.IGNORECASE)
+
+
+def check_text(text: str) -> str:
+    """`text` if a QR code can hold it; ValueError naming the limit otherwise."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_QR_BYTES:
+        raise ValueError(f"QR string is {size} bytes; a QR code holds at most {MAX_QR_BYTES} (version 40, level M)")
+    return text
+
+
+def is_safe_image(data_url: str) -> bool:
+    """True for a base64 data URL of a PNG, JPEG or GIF whose first bytes are of that type. The hub serves a
+    gateway's QR image back to clients verbatim, so SVG (which can carry scripts) and every other type are not kept."""
+    match = _IMAGE_DATA_URL.match(data_url)
+    return bool(match) and base64.b64decode(match.group(2)).startswith(IMAGE_MAGIC[match.group(1).lower()])
 
 
 def png_data_url(text: str) -> str:

@@ -82,11 +82,11 @@ class _Lifecycle(BaseModel):
     event_type: str
 
 
-def _lifecycle(record: SessionRecord, event: NormalizedEvent, order_key: str, occurred_at: datetime,
-               now: datetime) -> _Lifecycle:
+def _lifecycle(record: SessionRecord, event: NormalizedEvent, order_key: str, occurrence: str,
+               occurred_at: datetime, now: datetime) -> _Lifecycle:
     config = settings.load()
     before_view = state.view(record.state, config.max_qr_attempts)
-    new_state = state.apply(record.state, event, order_key, config.max_qr_attempts)
+    new_state = state.apply(record.state, event, order_key, config.max_qr_attempts, occurrence)
     new_state = _with_qr_image(record.state, new_state)
     after_view = state.view(new_state, config.max_qr_attempts)
     applied = new_state.base_key == order_key
@@ -106,8 +106,8 @@ def _lifecycle(record: SessionRecord, event: NormalizedEvent, order_key: str, oc
     return _Lifecycle(after=after, data=data, event_type=event_type)
 
 
-def _apply_to_session(record: SessionRecord, event: NormalizedEvent, order_key: str, occurred_at: datetime,
-                      now: datetime, first: _Lifecycle) -> None:
+def _apply_to_session(record: SessionRecord, event: NormalizedEvent, order_key: str, occurrence: str,
+                      occurred_at: datetime, now: datetime, first: _Lifecycle) -> None:
     """Stores the session with the event applied, re-reading it when someone else changed it meanwhile.
 
     Applying an event the state already holds (same order key) changes nothing, so this is safe to repeat.
@@ -122,25 +122,40 @@ def _apply_to_session(record: SessionRecord, event: NormalizedEvent, order_key: 
         if fresh is None:
             return
         record = fresh
-        outcome = _lifecycle(record, event, order_key, occurred_at, now)
+        outcome = _lifecycle(record, event, order_key, occurrence, occurred_at, now)
     raise errors.unavailable("Session is being updated concurrently; retry the request")
 
 
-def receive(record: SessionRecord, event: NormalizedEvent, raw_body: bytes, now: datetime) -> Receipt:
-    """Records `event` once and applies it to its session; a repeat of a recorded event is a duplicate.
+def trusted_time(event: NormalizedEvent, now: datetime) -> NormalizedEvent:
+    """`event` with a time that can order it: an event time later than `now` plus MAX_CLOCK_SKEW_SECONDS
+    is not trusted, so the receive time orders it and its data says so (`clockSkew`, `reportedTimestamp`)."""
+    skew = timedelta(seconds=settings.load().max_clock_skew_seconds)
+    if event.occurred_at is None or event.occurred_at <= now + skew:
+        return event
+    data = {**event.data, "clockSkew": True, "reportedTimestamp": iso(event.occurred_at)}
+    return event.model_copy(update={"occurred_at": now, "data": data})
 
+
+def receive(record: SessionRecord, event: NormalizedEvent, raw_body: bytes, now: datetime) -> Receipt:
+    """Records one occurrence of `event` and applies it to its session; a retry of a recorded occurrence
+    is a duplicate and gets the recorded occurrence's id back.
+
+    The occurrence key (hub.outbound.occurrence_key) is scoped to this incarnation of the tenant's
+    session (tenant id and creation time), so a session id reused after a deletion starts afresh.
     The event record is written first: it is the dedupe key and the commit point (the table's
     stream hands it to the dispatcher and the aggregator, so a recorded event is always
     delivered). Then the session. If the session write fails, the gateway gets a 5xx and its
     retry, a duplicate, applies the state with the order key recorded the first time: the
     state is a function of the set of events, so applying an event twice changes nothing.
     """
-    key = outbound.event_key(event.dialect, event.gateway_event_id, raw_body)
-    event_id = outbound.event_id(record.sessionId, key)
+    event = trusted_time(event, now)
+    occurrence = outbound.occurrence_key(event, raw_body, record.state.last_key, record.state.last_occurrence)
+    key = outbound.scoped_key(record.tenantId, record.createdAt, occurrence)
+    event_id = outbound.event_id(record.tenantId, record.sessionId, key, iso(now))
     occurred_at = event.occurred_at or now
     order_key = state.order_key(occurred_at, event_id)
     config = settings.load()
-    lifecycle = _lifecycle(record, event, order_key, occurred_at, now) if event.lifecycle is not None else None
+    lifecycle = _lifecycle(record, event, order_key, occurrence, occurred_at, now) if event.lifecycle is not None else None
     event_type = lifecycle.event_type if lifecycle else event.type
     payload = _envelope(event, event_id, occurred_at, lifecycle.data if lifecycle else event.data, event_type)
     targets = [sub.target() for sub in record.subscriptions if sub.wants(event_type)]
@@ -153,9 +168,9 @@ def receive(record: SessionRecord, event: NormalizedEvent, raw_body: bytes, now:
     )
     if original is not None:
         if lifecycle and original.orderKey:
-            recorded = _lifecycle(record, event, original.orderKey, occurred_at, now)
-            _apply_to_session(record, event, original.orderKey, occurred_at, now, recorded)
-        return Receipt(eventId=event_id, event=original.event, duplicate=True)
+            recorded = _lifecycle(record, event, original.orderKey, occurrence, occurred_at, now)
+            _apply_to_session(record, event, original.orderKey, occurrence, occurred_at, now, recorded)
+        return Receipt(eventId=original.eventId, event=original.event, duplicate=True)
     if lifecycle:
-        _apply_to_session(record, event, order_key, occurred_at, now, lifecycle)
+        _apply_to_session(record, event, order_key, occurrence, occurred_at, now, lifecycle)
     return Receipt(eventId=event_id, event=event_type, duplicate=False)

@@ -17,7 +17,7 @@ from hub.store import sessions as session_store
 from hub.store.sessions import SessionRecord
 from hub.subscriptions import DEFAULT_SUBSCRIPTION_ID, RetryPolicy, RetryPolicyInput, SigningSecret, Subscription, validate_event_filter
 
-SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+SESSION_ID_PATTERN = session_store.ID_PATTERN
 
 
 class SubscriptionInput(BaseModel):

@@ -62,6 +62,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_QR_ATTEMPTS", "3", "QR codes per connection cycle before the session is auto-disconnected"),
     Setting("MAX_BODY_BYTES", "262144", "Largest accepted request body"),
     Setting("DEDUPE_WINDOW_HOURS", "24", "How long a received event is remembered for duplicate detection"),
+    Setting("MAX_CLOCK_SKEW_SECONDS", "300", "How far past the receive time an event time is trusted; later ones are ordered by the receive time"),
+    Setting("MAX_JSON_DEPTH", "64", "Deepest nesting of arrays/objects accepted in a JSON body (checked before parsing)"),
     Setting("HUB_LOCAL", "false", "true when running as the local hub: allows http:// subscribers on loopback"),
     Setting("PUBLIC_BASE_URL", "", "Base URL the hub is reached at, used for receiverUrl (defaults to the request's host)"),
     Setting("ADMIN_API_KEY", "", "Operator key for /api/admin (locally; in the cloud read from ADMIN_KEY_SECRET_ARN)"),
@@ -222,6 +224,8 @@ class Settings:
     max_qr_attempts: int
     max_body_bytes: int
     dedupe_window_hours: int
+    max_clock_skew_seconds: int
+    max_json_depth: int
     local: bool
     public_base_url: str
     connect_link_ttl_s: int
@@ -229,8 +233,8 @@ class Settings:
 
 
 _LOADED = ("WEBHOOK_RETRY_ATTEMPTS", "WEBHOOK_RETRY_DELAY", "WEBHOOK_TIMEOUT_MS", "WEBHOOK_LOG_RETENTION_DAYS",
-           "MAX_QR_ATTEMPTS", "MAX_BODY_BYTES", "DEDUPE_WINDOW_HOURS", "HUB_LOCAL", "PUBLIC_BASE_URL",
-           "CONNECT_LINK_TTL_S", "CONNECT_LINK_MAX_TTL_S")
+           "MAX_QR_ATTEMPTS", "MAX_BODY_BYTES", "DEDUPE_WINDOW_HOURS", "MAX_CLOCK_SKEW_SECONDS", "MAX_JSON_DEPTH",
+           "HUB_LOCAL", "PUBLIC_BASE_URL", "CONNECT_LINK_TTL_S", "CONNECT_LINK_MAX_TTL_S")
 
 
 def load() -> Settings:
@@ -250,6 +254,8 @@ def _parsed(values: tuple[str, ...]) -> Settings:
         max_qr_attempts=max(int(raw["MAX_QR_ATTEMPTS"]), 1),
         max_body_bytes=int(raw["MAX_BODY_BYTES"]),
         dedupe_window_hours=max(int(raw["DEDUPE_WINDOW_HOURS"]), 1),
+        max_clock_skew_seconds=max(int(raw["MAX_CLOCK_SKEW_SECONDS"]), 0),
+        max_json_depth=min(max(int(raw["MAX_JSON_DEPTH"]), 2), 512),
         local=raw["HUB_LOCAL"].lower() == "true",
         public_base_url=raw["PUBLIC_BASE_URL"].rstrip("/"),
         connect_link_max_ttl_s=(max_ttl := min(max(int(raw["CONNECT_LINK_MAX_TTL_S"]), 60), 86400)),

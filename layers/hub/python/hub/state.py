@@ -68,6 +68,8 @@ class SessionState(BaseModel):
     qr_keys: tuple[str, ...] = ()
     last_event: str | None = None
     last_key: str = ""
+    last_occurrence: str = ""
+    """The dedupe key (hub.outbound.occurrence_key) of the event at `last_key`."""
 
     @property
     def qr_attempts(self) -> int:
@@ -173,15 +175,17 @@ def _apply_lifecycle(state: SessionState, lifecycle: Lifecycle, key: str, max_qr
     return state.model_copy(update=changes)
 
 
-def apply(state: SessionState, event: NormalizedEvent, key: str, max_qr_attempts: int) -> SessionState:
-    """The state after `event`, whose place in the event order is `key` (see order_key).
+def apply(state: SessionState, event: NormalizedEvent, key: str, max_qr_attempts: int,
+          occurrence: str = "") -> SessionState:
+    """The state after `event`, whose place in the event order is `key` (see order_key) and whose
+    dedupe key is `occurrence`.
 
     Only session-lifecycle events change state; `last_event` is the newest of them.
     """
     if event.lifecycle is None:
         return state
     if _newer(key, state.last_key):
-        state = state.model_copy(update={"last_event": event.type, "last_key": key})
+        state = state.model_copy(update={"last_event": event.type, "last_key": key, "last_occurrence": occurrence})
     return _apply_lifecycle(state, event.lifecycle, key, max_qr_attempts)
 
 

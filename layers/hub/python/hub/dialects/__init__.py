@@ -19,7 +19,6 @@ worker (`event` with a Baileys-worker event name), wwebjs (`event`).
 
 from __future__ import annotations
 
-import json
 from importlib import import_module
 from types import ModuleType
 from typing import Any
@@ -27,6 +26,7 @@ from urllib.parse import parse_qs
 
 from pydantic import ValidationError
 
+from hub import bodies
 from hub.events import NormalizedEvent
 
 from ._claims import ORDER, Dialect
@@ -52,14 +52,15 @@ def __getattr__(name: str) -> Any:
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+DEFAULT_MAX_DEPTH = 64
 
 
-def decode_body(raw: bytes, content_type: str | None) -> Any:
+def decode_body(raw: bytes, content_type: str | None, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     """JSON body -> parsed JSON; application/x-www-form-urlencoded (wuzapi form mode, with `jsonData`
     holding JSON) -> dict of fields (first value of each) with `jsonData` parsed.
 
+    Nesting deeper than `max_depth` is refused before parsing; lone surrogates (`"\\ud83d"`, as a
+    gateway may relay a truncated emoji) become U+FFFD, so the text can be stored and sent.
     Raises ValueError on undecodable input (the caller maps it to INVALID_JSON): bad UTF-8, bad JSON,
     NaN/Infinity, nesting too deep, a form whose `jsonData` is not JSON.
     """
@@ -69,22 +70,15 @@ def decode_body(raw: bytes, content_type: str | None) -> Any:
     mime = (content_type or "").split(";", 1)[0].strip().lower()
     text = data.decode("utf-8-sig")
     if mime == FORM_TYPE or (not mime and text.lstrip().startswith("jsonData=")):
-        return _decode_form(text)
-    return _loads(text)
+        return _decode_form(text, max_depth)
+    return bodies.loads(text, max_depth, "replace")
 
 
-def _loads(text: str) -> Any:
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
-
-
-def _decode_form(text: str) -> dict[str, Any]:
+def _decode_form(text: str, max_depth: int) -> dict[str, Any]:
     fields = parse_qs(text, keep_blank_values=True, errors="strict", max_num_fields=1000)
     form: dict[str, Any] = {key: values[0] for key, values in fields.items()}
     if "jsonData" in form:
-        form["jsonData"] = _loads(form["jsonData"])
+        form["jsonData"] = bodies.loads(form["jsonData"], max_depth, "replace")
     return form
 
 

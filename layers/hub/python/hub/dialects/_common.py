@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from hub import qr as qr_rules
 from hub.events import Lifecycle, SessionStatus
 
 S = SessionStatus
@@ -144,10 +145,13 @@ def session(
     at: Any = None,
 ) -> Parsed:
     """A lifecycle event. `qr` may be a raw QR string or an image data URL (`qr_image` an image data URL
-    sent next to a raw QR); QR events become session.qr."""
+    sent next to a raw QR); QR events become session.qr. An image that is not a PNG, JPEG or GIF data URL
+    (qr.is_safe_image) is dropped."""
     raw_qr, image = split_qr(qr)
     if qr_image and qr_image.startswith("data:image/"):
         image = qr_image
+    if image is not None and not qr_rules.is_safe_image(image):
+        image = None
     reason_s = None if reason is None or reason == "" else str(reason)
     life = Lifecycle(
         status=status,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -14,6 +15,8 @@ from hub.store import ddb
 from hub.subscriptions import Subscription
 
 TABLE = catalog.SESSIONS
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+"""What a session id may be (checked at registration): never longer than DynamoDB's 2048-byte key limit."""
 STATUS_FILTERS = frozenset(s.value for s in state.SessionStatus) | frozenset(state.BUCKETS)
 
 
@@ -62,6 +65,10 @@ def from_values(values: dict[str, Any]) -> SessionRecord:
 
 
 def get(session_id: str) -> SessionRecord | None:
+    """The session, or None; an id no session can have (ID_PATTERN) is not looked up (a gateway may send any
+    string, and DynamoDB refuses keys over 2048 bytes)."""
+    if not re.fullmatch(ID_PATTERN, session_id):
+        return None
     item = ddb.client().get_item(
         TableName=ddb.name(TABLE), Key=ddb.to_item({"sessionId": session_id}), ConsistentRead=True
     ).get("Item")
