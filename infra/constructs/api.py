@@ -43,7 +43,7 @@ ACCESS_LOG_FIELDS = {
 
 
 def _error_template(code: str, message: str) -> dict[str, str]:
-    # The hub's error envelope (SPEC section 2) for answers API Gateway gives itself.
+    # The hub's error envelope (docs/contract.md §3) for answers API Gateway gives itself.
     body = {
         "success": False,
         "error": {"code": code, "message": message, "details": []},

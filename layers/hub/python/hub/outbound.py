@@ -1,4 +1,4 @@
-"""The outbound event envelope (SPEC section 5) and the ids that keep it stable across retries."""
+"""The outbound event envelope (docs/contract.md §7) and the ids that keep it stable across retries."""
 
 from __future__ import annotations
 

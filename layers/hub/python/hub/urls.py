@@ -1,4 +1,4 @@
-"""Subscriber URL rules (SPEC section 6): https only, and never an internal address (SSRF)."""
+"""Subscriber URL rules (docs/contract.md §8): https only, and never an internal address (SSRF)."""
 
 from __future__ import annotations
 
