@@ -16,6 +16,12 @@ def test_every_route_is_in_the_routes_table(route):
     assert f"| {route.method} | {route.path} |" in README
 
 
+@pytest.mark.parametrize("route", catalog.ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_every_route_is_in_the_contract(route):
+    contract = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
+    assert f"| {route.method} | {route.path} |" in contract
+
+
 @pytest.mark.parametrize("setting", settings.SETTINGS, ids=lambda s: s.env_var)
 def test_every_setting_is_documented(setting):
     assert f"`{setting.env_var}`" in README
