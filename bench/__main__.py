@@ -1,7 +1,7 @@
 """`python -m bench [figure ...]`: runs the figures (all by default), prints each with its target,
 and merges their numbers into bench/results.json.
 
-Figures: cold_import, aws_requests, receiver_throughput, delivery, cost, list_realtime.
+Figures: cold_import, aws_requests, receiver_throughput, delivery, cost, list_realtime, connect_push.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from bench import harness  # noqa: E402
 
 harness.configure_environment()  # before any hub module is imported
 
-from bench import aws_requests, cold_import, cost, delivery_batch, list_realtime, receiver_throughput  # noqa: E402
+from bench import aws_requests, cold_import, connect_push, cost, delivery_batch, list_realtime, receiver_throughput  # noqa: E402
 
-FIGURES = {m.NAME: m for m in (cold_import, aws_requests, receiver_throughput, delivery_batch, cost, list_realtime)}
+FIGURES = {m.NAME: m for m in (cold_import, aws_requests, receiver_throughput, delivery_batch, cost, list_realtime,
+                                connect_push)}
 """In running order: cost reuses aws_requests' capacity units and the delivery figure's slow batch."""
 
 

@@ -3,7 +3,8 @@
 receive (receiver handler, via a real API Gateway proxy event: session write, event record) → the
 Events stream → dispatcher (SendMessageBatch) → delivery worker (invoked with Lambda's SQS event) to a
 local HTTP subscriber (the attempt creates the log) → the Sessions, Events and Deliveries streams →
-aggregator (counters). Every request boto3 sends is counted by botocore hooks on the default session
+aggregator (counters), and the push function on the Sessions stream (nobody watching: one Connections
+lookup per batch and session). Every request boto3 sends is counted by botocore hooks on the default session
 (`harness.Meter`) while the real handlers run on moto. Setup (tenant, session registration) is excluded.
 
 Each scenario sends a burst of BURST events and lets every stage run as Lambda would: the dispatcher
@@ -31,8 +32,9 @@ BURST = 100
 POLLER_RECEIVE_PER_MESSAGE = 0.1
 POLLER_DELETE_PER_MESSAGE = 0.1
 TARGET_REQUESTS = 5.0
-PHASES = ("receiver", "dispatcher", "worker", "aggregator")
-STREAM_FUNCTIONS = ("dispatcher", "aggregator")
+PHASES = ("receiver", "dispatcher", "worker", "aggregator", "push")
+STREAM_FUNCTIONS = ("dispatcher", "aggregator", "push")
+"""push: the connect page's Sessions stream reader (nobody watches here: its Connections lookup alone)."""
 
 SCENARIOS: dict[str, tuple[Callable[[int], bytes], bool]] = {
     "session_status_1_subscriber": (h.status_body, True),
@@ -78,6 +80,9 @@ def _burst(api: h.Api, meter: h.Meter, pumps: dict[str, h.StreamPump], session: 
     meter.reset()
     pumps["aggregator"].drain()
     calls["aggregator"] = meter.snapshot()
+    meter.reset()
+    pumps["push"].drain()
+    calls["push"] = meter.snapshot()
     meter.reset()
     deliveries = sum(1 for c in calls["worker"] if c.name in ("dynamodb.PutItem", "dynamodb.UpdateItem"))
     if bool(deliveries) != subscribed or (subscribed and deliveries != len(bodies)):

@@ -66,6 +66,7 @@ def measure_durations() -> dict[str, Any]:
                 while poller.depth():
                     worker.append(poller.invoke(poller.receive(min(10, poller.depth())))[1])
                 pumps["aggregator"].drain()
+                pumps["push"].drain()
                 by_scenario[scenario] = {
                     "receiver": h.median(receiver.ms["receiver"][1:]),
                     "delivery_worker": h.median(worker) if worker else 0.0,

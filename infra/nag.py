@@ -26,7 +26,10 @@ METHOD_AUTH_REASONS = {
     "admin": "Operator routes are authorized by the Lambda against the X-Admin-Key held in Secrets Manager",
     "gateway": "WhatsApp gateways cannot sign with SigV4 or hold Cognito tokens: the Lambda verifies the "
                "per-session HMAC signature / inbound secret in constant time",
-    "public": "Public liveness probe (GET /api/health): no data, no side effects",
+    "public": "Public routes with no data and no side effects: the liveness probe (GET /api/health) and the "
+              "connect page's static script, style and icon",
+    "link": "Connect-page routes a tenant's end user opens from a link: the Lambda verifies the link's signed, "
+            "expiring token (itsdangerous, key in Secrets Manager) and shows only what it names",
 }
 
 def finding(rule: str, detail: str | None = None) -> str:
@@ -109,4 +112,22 @@ def acknowledge_findings(stack: WebhookHubStack) -> list[tuple[str, str, str]]:
     acknowledge(stack.admin_key, finding("SMG4"),
                 "A random operator key with no upstream system to sync: the operator rotates it with "
                 "put-secret-value; a rotation Lambda would add nothing")
+    # --- the connect page's WebSocket API ------------------------------------------------
+    sockets = stack.sockets
+    socket_reasons = {
+        "$connect": "Browsers cannot send headers on a WebSocket handshake: the $connect function verifies the "
+                    "connect link's signed, expiring token (query string) and refuses the handshake otherwise",
+        "$disconnect": "Invoked by API Gateway itself when a connection closes; carries only the connection id",
+    }
+    for route in catalog.SOCKET_ROUTES:
+        acknowledge(sockets.routes[route.route_key], finding("APIG4"), socket_reasons[route.route_key])
+    for spec in catalog.FUNCTIONS:
+        if spec.manages_connections:
+            acknowledge(stack.functions.by_name[spec.name].role,
+                        finding("IAM5", f"Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+                                        f"<{_logical_id(sockets.api)}>/{stack.config.stage}/POST/@connections/*"),
+                        "Connection ids exist only at runtime: POST (send) on this API's stage's @connections only")
+    acknowledge(sockets.link_key, finding("SMG4"),
+                "Rotated by the operator with put-secret-value: links signed with the AWSPREVIOUS version keep "
+                "verifying until they expire (24 h at most), so no rotation Lambda is needed")
     return made

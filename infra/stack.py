@@ -13,6 +13,7 @@ from .constructs.api import HubApi
 from .constructs.functions import HubFunctions
 from .constructs.observability import HubObservability
 from .constructs.queues import HubQueues
+from .constructs.sockets import HubSockets
 from .constructs.tables import HubTables
 from .nag import acknowledge_findings
 
@@ -60,13 +61,18 @@ class WebhookHubStack(Stack):
             if "rest_api" in kinds:
                 self.api.grant_manage_api_keys(f.role)
 
+        self.sockets = HubSockets(self, "Sockets", config=config, functions=self.functions)
+
         self.observability = HubObservability(
             self, "Observability", config=config, functions=self.functions, queues=self.queues, api=self.api,
+            sockets=self.sockets,
         )
 
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url, description="Base URL of the hub's API")
         CfnOutput(self, "AdminKeySecretName", value=self.admin_key.secret_name,
                   description="Secrets Manager secret holding the operator key (X-Admin-Key)")
+        CfnOutput(self, "ConnectWebSocketUrl", value=self.sockets.stage.url,
+                  description="WebSocket API the connect page listens on")
         CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)
 
         self.nag_acknowledgments = acknowledge_findings(self)

@@ -43,9 +43,12 @@ WhatsApp webhook hub (local) is ready
   dev tenant    {hub.dev_tenant_id}
   dev API key   {key}        (header X-API-Key)
   embedded AWS  {hub.aws_endpoint}
+  WebSocket     {hub.sockets.websocket_url if hub.sockets else "-"}        (connect page push)
 
   curl -s -X POST {hub.base_url}/api/whatsapp/session -H 'X-API-Key: {key}' \\
        -H 'Content-Type: application/json' -d '{{"userId": "me"}}'
+  curl -s -X POST {hub.base_url}/api/whatsapp/session/<sessionId>/connect-link -H 'X-API-Key: {key}'
+       (open the answer's url in a browser: the connect page)
 
 Ctrl-C to stop.""", flush=True)
     try:

@@ -20,10 +20,11 @@ import urllib.request
 
 from moto.server import ThreadedMotoServer
 
-from hub import catalog, settings
+from hub import catalog, pushing, settings
 from local import resources, sqs_limits
 from local.gateway import Gateway, GatewayServer
 from local import streams
+from local.sockets import LocalSocketApi
 from local.poller import SqsPoller
 from local.runtime import Invoker, Resolver, import_handler
 
@@ -70,6 +71,7 @@ class LocalHub:
         self._server: GatewayServer | None = None
         self._serving: threading.Thread | None = None
         self._pollers: list[SqsPoller | streams.StreamPoller] = []
+        self.sockets: LocalSocketApi | None = None
         self.gateway: Gateway | None = None
 
     @property
@@ -100,6 +102,11 @@ class LocalHub:
         self._server = GatewayServer(self.host, self.port, self.gateway)  # bound now, served last
         self.port = self._server.server_address[1]
         os.environ.update(HUB_LOCAL="true", ADMIN_API_KEY=self.admin_key, PUBLIC_BASE_URL=self.base_url)
+        self.sockets = LocalSocketApi(invoker, self.host).start()
+        os.environ.update(CONNECT_WEBSOCKET_URL=self.sockets.websocket_url,
+                          CONNECTIONS_API_ENDPOINT=self.sockets.management_endpoint)
+        os.environ.setdefault("CONNECT_LINK_SECRET", secrets.token_urlsafe(32))
+        pushing.client.cache_clear()  # bound to the management endpoint of the hub it first saw
         settings.load.cache_clear()
 
         consumers = [f for f in catalog.FUNCTIONS if f.sqs_trigger]
@@ -147,6 +154,9 @@ class LocalHub:
         for poller in self._pollers:
             poller.stop()
         self._pollers = []
+        if self.sockets:
+            self.sockets.stop()
+            self.sockets = None
         if self._saved_env is not None:
             os.environ.clear()
             os.environ.update(self._saved_env)

@@ -58,18 +58,33 @@ SECURITY_SCHEMES = {
                      "description": "The session's inboundSecret; or sign the body (X-Webhook-Signature, "
                                     "X-Webhook-Hmac, X-Hub-Signature-256, x-hmac-signature) or send it as X-Api-Key"},
 }
-SECURITY_BY_AUTH = {"tenant": [{"tenantKey": []}], "admin": [{"adminKey": []}], "gateway": [{"gatewayToken": []}], "public": []}
+SECURITY_SCHEMES["linkToken"] = {"type": "http", "scheme": "bearer",
+                                 "description": "A connect link's token: the last path segment of its url"}
+SECURITY_BY_AUTH = {"tenant": [{"tenantKey": []}], "admin": [{"adminKey": []}], "gateway": [{"gatewayToken": []}], "public": [],
+                    "link": [{"linkToken": []}]}
+LINK_ERRORS = {"401": "LINK_INVALID: forged or malformed link", "410": "LINK_EXPIRED or LINK_REVOKED"}
+"""What a route authorized by a connect link answers for a link it refuses (HTML on the page route)."""
+
+
+def _security(route: catalog.Route) -> list[dict[str, list[str]]]:
+    """A link route with the token in its path carries no header credential."""
+    return [] if route.auth == "link" and "{token}" in route.path else SECURITY_BY_AUTH[route.auth]
 
 
 def _operation_responses(route: catalog.Route) -> dict[str, Any]:
-    success = "201" if (route.method, route.path) == ("POST", "/api/whatsapp/session") or \
+    success = "201" if route.created or (route.method, route.path) == ("POST", "/api/whatsapp/session") or \
         (route.method, route.path) == ("POST", "/api/admin/tenants") else "200"
-    content_type = "text/plain" if route.auth == "gateway" and route.method == "GET" else "application/json"
-    schema = {"type": "string"} if content_type == "text/plain" else {"$ref": "#/components/schemas/Success"}
-    responses: dict[str, Any] = {success: {"description": "Success", "content": {content_type: {"schema": schema}}}}
+    content_types = ("text/plain",) if route.auth == "gateway" and route.method == "GET" else route.content_types
+    content = {t: {"schema": {"$ref": "#/components/schemas/Success"} if t == "application/json" else {"type": "string"}}
+               for t in content_types}
+    responses: dict[str, Any] = {success: {"description": "Success", "content": content}}
+    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for status, description in ERROR_RESPONSES.items():
-        responses[status] = {"description": description,
-                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        responses[status] = {"description": description, "content": error_content}
+    if route.auth == "link":
+        link_content = {t: {"schema": {"type": "string"}} for t in content_types if t != "application/json"} or error_content
+        for status, description in LINK_ERRORS.items():
+            responses[status] = {"description": description, "content": link_content}
     return responses
 
 
@@ -94,7 +109,7 @@ def build() -> dict[str, Any]:
     for route in catalog.ROUTES:
         operation = paths[route.path][route.method.lower()]
         operation["summary"] = route.summary
-        operation["security"] = SECURITY_BY_AUTH[route.auth]
+        operation["security"] = _security(route)
         operation["responses"] = _operation_responses(route)
         if route.auth == "gateway" and route.method == "POST":
             operation["requestBody"] = {"required": True, "content": {

@@ -23,6 +23,7 @@ TEST_ENV = {
     "ADMIN_API_KEY": "adm_test_operator_key_0123456789",
     "PUBLIC_BASE_URL": "http://127.0.0.1:3000",
     "WEBHOOK_RETRY_DELAY": "1000",
+    "CONNECT_LINK_SECRET": "test-connect-link-signing-key-0123456789",
 }
 os.environ.update(TEST_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from hub import PRODUCT, VERSION, api, clock, errors, registry, settings, views
+from hub import PRODUCT, VERSION, api, clock, errors, registry, views
 from hub.observability import logger, make_tracer
 from hub.store import counters, ddb
 from hub.store import sessions as session_store
@@ -21,15 +21,6 @@ def _tenant() -> str:
     return api.tenant(app)
 
 
-def _base_url() -> str:
-    configured = settings.load().public_base_url
-    if configured:
-        return configured
-    context = app.current_event.request_context
-    stage = f"/{context.stage}" if context.stage and context.stage != "$default" else ""
-    return f"https://{context.domain_name or api.header(app, 'host')}{stage}"
-
-
 @app.get("/api/health")
 def handle_get_health():
     return api.ok({"status": "ok", "service": PRODUCT, "version": VERSION})
@@ -38,7 +29,7 @@ def handle_get_health():
 @app.post("/api/whatsapp/session")
 def handle_create_session(request: Annotated[registry.RegisterSession, Body()]):
     tenant_id = _tenant()
-    return api.ok(registry.register(tenant_id, request, _base_url()), status=201)
+    return api.ok(registry.register(tenant_id, request, api.base_url(app)), status=201)
 
 
 @app.delete("/api/whatsapp/session/<sessionId>")

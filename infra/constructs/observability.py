@@ -15,6 +15,7 @@ from ..config import HubConfig
 from .api import HubApi
 from .functions import HubFunctions, gateway_functions
 from .queues import HubQueues
+from .sockets import HubSockets
 
 PERIOD = Duration.minutes(5)
 
@@ -31,6 +32,7 @@ class HubObservability(Construct):
         functions: HubFunctions,
         queues: HubQueues,
         api: HubApi,
+        sockets: HubSockets | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.config = config
@@ -117,6 +119,18 @@ class HubObservability(Construct):
                 evaluation_periods=3,
                 datapoints_to_alarm=2,
                 description=f"{name} p99 duration is high: gateways wait on it",
+            )
+
+        # -- the connect page's WebSocket API ----------------------------------------------
+        if sockets is not None:
+            self._alarm(
+                "ConnectSocketIntegrationErrors",
+                sockets.api.metric("IntegrationError", dimensions_map={"ApiId": sockets.api.api_id,
+                                                                       "Stage": sockets.stage.stage_name},
+                                   period=PERIOD, statistic="Sum"),
+                threshold=config.api_5xx_threshold,
+                comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                description="The WebSocket API's $connect/$disconnect functions are failing: connect pages fall back to polling",
             )
 
         # -- API ---------------------------------------------------------------------------

@@ -34,8 +34,10 @@ def test_a_handler_sees_only_its_declared_variables(aws):
     for function in catalog.FUNCTIONS:
         common = settings.common_settings(seen[function.name])
         declared = settings.function_env_names(function, common, local=True)
-        # No API Gateway locally: the tenant manager's REST API and usage plans are the only ones unset.
-        assert declared - {"REST_API_ID", "USAGE_PLAN_IDS"} <= set(seen[function.name]) <= declared, function.name
+        # No API Gateway here: the tenant manager's REST API and usage plans, and the WebSocket API's URLs (set
+        # only where the local hub runs its WebSocket API), are the only ones unset.
+        unset = {"REST_API_ID", "USAGE_PLAN_IDS", "CONNECT_WEBSOCKET_URL", "CONNECTIONS_API_ENDPOINT"}
+        assert declared - unset <= set(seen[function.name]) <= declared, function.name
         assert seen[function.name][settings.HUB_FUNCTION] == function.name
     assert "DELIVERY_QUEUE_URL" not in seen["receiver"] and "DELIVERIES_TABLE" not in seen["receiver"]
     assert "ADMIN_API_KEY" in seen["admin"] and "ADMIN_API_KEY" not in seen["sessions"]

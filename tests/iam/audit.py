@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 from hub import catalog
 from local import resources
-from tests.iam.policy import Request, Template, refused, usage_plan_token
+from tests.iam.policy import SOCKET_API_TOKEN, Request, Template, refused, usage_plan_token
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
@@ -33,6 +33,7 @@ def local_names(stack: Any) -> dict[str, str]:
         names[_logical_id(stack, built.queue)] = name
         names[_logical_id(stack, built.dlq)] = dlq_name
     names[_logical_id(stack, stack.admin_key)] = resources.ADMIN_KEY_SECRET_NAME
+    names[_logical_id(stack, stack.sockets.api)] = SOCKET_API_TOKEN
     for plan_name, plan in stack.api.usage_plans.items():
         names[_logical_id(stack, plan)] = usage_plan_token(plan_name)
     return names

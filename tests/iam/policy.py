@@ -35,6 +35,10 @@ def queue_url(name: str) -> str:
     return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
 
 
+SOCKET_API_TOKEN = "websocket-api"
+"""How both sides name the WebSocket API, whose id is made up at creation (the audit synthesizes the default stage)."""
+
+
 def usage_plan_token(plan_name: str) -> str:
     """How both sides name a usage plan: by its plan name, since its id is made up at creation."""
     return f"usage-plan:{plan_name}"

@@ -18,7 +18,8 @@ import botocore.handlers
 
 from hub import settings
 from local.runtime import invoking
-from tests.iam.policy import ACCOUNT, REGION, Request, queue_arn, table_arn, usage_plan_token
+from infra.config import DEFAULT_STAGE
+from tests.iam.policy import SOCKET_API_TOKEN, ACCOUNT, REGION, Request, queue_arn, table_arn, usage_plan_token
 
 EVENT = "before-parameter-build"
 
@@ -72,6 +73,13 @@ def _apigateway(model: Any, params: dict[str, Any]) -> list[tuple[str, str]]:
     return [(f"apigateway:{model.http['method']}", f"arn:aws:apigateway:{REGION}::{path}")]
 
 
+def _connections(model: Any, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """The @connections management API: `execute-api:ManageConnections` on
+    `<api>/<stage>/<METHOD>/@connections/<id>` of the hub's one WebSocket API."""
+    path = f"{SOCKET_API_TOKEN}/{DEFAULT_STAGE}/{model.http['method']}/@connections/{params.get('ConnectionId', '*')}"
+    return [("execute-api:ManageConnections", f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{path}")]
+
+
 def authorizations(model: Any, params: dict[str, Any]) -> list[tuple[str, str]]:
     """(IAM action, resource ARN) pairs one request needs; a resource this does not model is `*`
     (so only a statement granting every resource allows it)."""
@@ -83,6 +91,8 @@ def authorizations(model: Any, params: dict[str, Any]) -> list[tuple[str, str]]:
         return _sqs(model.name, params)
     if prefix == "apigateway":
         return _apigateway(model, params)
+    if prefix == "execute-api":
+        return _connections(model, params)
     if prefix == "secretsmanager" and "SecretId" in params:
         secret = params["SecretId"]
         arn = secret if secret.startswith("arn:") else f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret}"

@@ -52,7 +52,7 @@ def test_function_error_and_throttle_alarms(hub):
 def test_stream_functions_alarm_on_iterator_age(hub):
     ages = _simple(hub, "IteratorAge", "AWS/Lambda")
     streamed = [name for name, f in hub.stack.functions.by_name.items() if f.spec.stream_triggers]
-    assert len(ages) == len(streamed) == 2
+    assert len(ages) == len(streamed) == 3  # dispatcher, aggregator, push
     for name in streamed:
         fn_id = hub.logical_id(hub.stack.functions.by_name[name].function)
         (alarm,) = [a for a in ages if refs_in(a["Dimensions"]) == {fn_id}]

@@ -128,6 +128,16 @@ def tenant(app: APIGatewayRestResolver) -> str:
     return tenant_id
 
 
+def base_url(app: APIGatewayRestResolver) -> str:
+    """Where the hub is reached: PUBLIC_BASE_URL, else the request's host (and stage)."""
+    configured = settings.load().public_base_url
+    if configured:
+        return configured
+    context = app.current_event.request_context
+    stage = f"/{context.stage}" if context.stage and context.stage != "$default" else ""
+    return f"https://{context.domain_name or header(app, 'host')}{stage}"
+
+
 def header(app: APIGatewayRestResolver, name: str) -> str | None:
     """A request header, case-insensitively."""
     return app.current_event.headers.get(name) if app.current_event.headers else None

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Auth = Literal["tenant", "admin", "gateway", "public"]
+Auth = Literal["tenant", "admin", "gateway", "public", "link"]
+"""`link`: a connect link's token (hub.links), in the path or as `Authorization: Bearer`; checked by the handler."""
 KeyType = Literal["S", "N"]
 StreamView = Literal["NEW_IMAGE", "NEW_AND_OLD_IMAGES"]
 
@@ -120,6 +121,10 @@ class Function:
     stream_triggers: tuple[StreamTrigger, ...] = ()
     max_concurrency: int | None = None
     manages_api_keys: bool = False
+    reads_link_secret: bool = False
+    """Reads the connect-link signing secret (Secrets Manager in the cloud, CONNECT_LINK_SECRET locally)."""
+    manages_connections: bool = False
+    """Posts to and drops the WebSocket API's connections (execute-api:ManageConnections on its @connections)."""
 
     @property
     def module(self) -> str:
@@ -134,6 +139,10 @@ class Route:
     auth: Auth
     summary: str = ""
     body: bool = False
+    content_types: tuple[str, ...] = ("application/json",)
+    """Media types of the success response (the connect page serves HTML, script, style, an icon)."""
+    created: bool = False
+    """Answers 201 Created."""
 
 
 TENANTS = Table(
@@ -179,7 +188,16 @@ DELIVERIES = Table(
     ttl_attribute="expiresAt",
     stream="NEW_AND_OLD_IMAGES",
 )
-TABLES: tuple[Table, ...] = (TENANTS, SESSIONS, EVENTS, COUNTERS, DELIVERIES)
+CONNECTIONS = Table(
+    id="Connections",
+    env_var="CONNECTIONS_TABLE",
+    partition_key=Key("sessionId"),
+    sort_key=Key("connectionId"),
+    indexes=(Index("byConnection", Key("connectionId"), Key("sessionId")),),
+    ttl_attribute="expiresAt",
+)
+"""Who watches which session over the WebSocket API: one item per (session, connection), gone at TTL."""
+TABLES: tuple[Table, ...] = (TENANTS, SESSIONS, EVENTS, COUNTERS, DELIVERIES, CONNECTIONS)
 
 DELIVERY_QUEUE = Queue(
     id="Delivery",
@@ -256,7 +274,37 @@ FUNCTIONS: tuple[Function, ...] = (
             for table_id in (SESSIONS.id, EVENTS.id, DELIVERIES.id)
         ),
     ),
+    Function(
+        name="connect",
+        description="Connect links: create them (tenant key), serve the connect page and its token-scoped status",
+        memory_mb=256,
+        timeout_s=10,
+        tables=(TENANTS.id, SESSIONS.id),
+        reads_link_secret=True,
+    ),
+    Function(
+        name="sockets",
+        description="WebSocket API $connect/$disconnect: checks the link token, records who watches which session",
+        memory_mb=256,
+        timeout_s=10,
+        tables=(TENANTS.id, SESSIONS.id, CONNECTIONS.id),
+        reads_link_secret=True,
+    ),
+    Function(
+        name="push",
+        description="Pushes each change of a watched session's status (and new QR codes) to its WebSocket connections",
+        memory_mb=256,
+        timeout_s=30,
+        tables=(CONNECTIONS.id,),
+        manages_connections=True,
+        # The Sessions stream's second (and last advised) reader, after the aggregator.
+        stream_triggers=(StreamTrigger(SESSIONS.id, batch_size=100, batching_window_s=0, retry_attempts=2,
+                                       bisect_on_error=True, failures_to=DELIVERY_QUEUE.id),),
+    ),
 )
+
+MAX_STREAM_READERS = 2
+"""DynamoDB's advice: at most two processes read one stream shard at a time, or they are throttled."""
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/health", "sessions", "public", "Liveness and version"),
@@ -278,7 +326,32 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/admin/tenants", "admin", "admin", "Create a tenant", body=True),
     Route("GET", "/api/admin/tenants", "admin", "admin", "List tenants"),
     Route("DELETE", "/api/admin/tenants/{tenantId}", "admin", "admin", "Revoke a tenant"),
+    Route("POST", "/api/whatsapp/session/{sessionId}/connect-link", "connect", "tenant",
+          "Create a connect link for one session", body=True, created=True),
+    Route("DELETE", "/api/whatsapp/session/{sessionId}/connect-link", "connect", "tenant",
+          "Revoke every connect link of one session issued so far"),
+    Route("POST", "/api/whatsapp/user/{userId}/connect-link", "connect", "tenant",
+          "Create a connect link for one user's sessions", body=True, created=True),
+    Route("GET", "/api/connect/status", "connect", "link", "Status of what a connect link names (Bearer link token)"),
+    Route("GET", "/connect/{token}", "connect", "link", "The connect page (HTML)", content_types=("text/html",)),
+    Route("GET", "/connect/static/{asset}", "connect", "public", "The connect page's script, style and icon",
+          content_types=("text/javascript", "text/css", "image/svg+xml")),
 )
+
+
+@dataclass(frozen=True)
+class SocketRoute:
+    """A route of the WebSocket API (route key as API Gateway names it) and the function it invokes."""
+
+    route_key: str
+    function: str
+
+
+SOCKET_ROUTES: tuple[SocketRoute, ...] = (
+    SocketRoute("$connect", "sockets"),
+    SocketRoute("$disconnect", "sockets"),
+)
+"""The browser only listens: no route for messages it sends (API Gateway answers those itself)."""
 
 
 class Metric:
@@ -293,6 +366,8 @@ class Metric:
     DELIVERY_UNPARSEABLE = "DeliveryUnparseable"
     DELIVERIES_QUEUED = "DeliveriesQueued"
     COUNTER_WRITES = "CounterWrites"
+    PUSHES_SENT = "PushesSent"
+    PUSHES_GONE = "PushesGone"
 
 
 def table(table_id: str) -> Table:

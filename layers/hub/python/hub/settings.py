@@ -28,12 +28,17 @@ class Setting:
     description: str
 
 
-ResourceKind = Literal["table", "queue", "dead_letter_queue", "secret", "rest_api", "usage_plans"]
+ResourceKind = Literal["table", "queue", "dead_letter_queue", "secret", "rest_api", "usage_plans", "link_secret",
+                      "websocket_url", "connections_endpoint"]
 
 ADMIN_KEY_SECRET = "AdminKey"
 """The stack's operator-key secret."""
 REST_API = "Api"
 """The stack's REST API (its id and usage plans)."""
+LINK_SECRET = "ConnectLinkKey"
+"""The stack's connect-link signing key."""
+SOCKET_API = "Sockets"
+"""The stack's WebSocket API (its URL and its @connections management endpoint)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("POWERTOOLS_SERVICE_NAME", "wa-webhook-hub", "Service name in logs, traces and metrics"),
     Setting("POWERTOOLS_METRICS_NAMESPACE", "WaWebhookHub", "CloudWatch namespace of the hub's metrics"),
     Setting("LOG_LEVEL", "INFO", "Log level"),
+    Setting("CONNECT_LINK_TTL_S", "900", "Default lifetime of a connect link, in seconds"),
+    Setting("CONNECT_LINK_MAX_TTL_S", "86400", "Longest lifetime a connect link may ask for, in seconds (at most 24 hours)"),
+    Setting("CONNECT_LINK_SECRET", "", "Key that signs connect links (locally; in the cloud read from CONNECT_LINK_SECRET_ARN)"),
+    Setting("CONNECT_LINK_SECRET_ARN", "", "Secrets Manager secret holding the connect-link signing key (set by the stack; "
+            "its AWSPREVIOUS version still verifies after a rotation)"),
+    Setting("CONNECT_WEBSOCKET_URL", "", "wss:// URL of the WebSocket API the connect page listens on (set by the stack)"),
+    Setting("CONNECTIONS_API_ENDPOINT", "", "https:// endpoint of the WebSocket API's @connections management API (set by the stack)"),
+    Setting("CONNECT_FRAME_ANCESTORS", "'none'", "CSP frame-ancestors of the connect page: origins allowed to embed it in an iframe"),
     Setting("PYDANTIC_DISABLE_PLUGINS", "__all__", "Read by pydantic: skips the plugin scan of installed packages at cold start"),
 ) + tuple(
     Setting(t.env_var, "", f"DynamoDB table {t.id} (set by the stack)") for t in catalog.TABLES
@@ -83,8 +96,8 @@ _REQUIRED = frozenset(  # no default: a missing one fails, never falls back
     {t.env_var for t in catalog.TABLES} | {v for q in catalog.QUEUES for v in (q.env_var, q.dead_letter_env_var)}
 )
 
-LOCAL_STAND_INS = {"ADMIN_KEY_SECRET_ARN": "ADMIN_API_KEY"}
-"""Locally there is no secret: the operator key itself stands in for the variable naming the secret."""
+LOCAL_STAND_INS = {"ADMIN_KEY_SECRET_ARN": "ADMIN_API_KEY", "CONNECT_LINK_SECRET_ARN": "CONNECT_LINK_SECRET"}
+"""Locally there are no secrets: the keys themselves stand in for the variables naming the secrets."""
 
 
 def admin_key_functions() -> frozenset[str]:
@@ -107,6 +120,11 @@ def resources(function: catalog.Function) -> tuple[Resource, ...]:
     if function.manages_api_keys:
         found.append(Resource("REST_API_ID", "rest_api", REST_API))
         found.append(Resource("USAGE_PLAN_IDS", "usage_plans", REST_API))
+    if function.reads_link_secret:
+        found.append(Resource("CONNECT_LINK_SECRET_ARN", "link_secret", LINK_SECRET))
+        found.append(Resource("CONNECT_WEBSOCKET_URL", "websocket_url", SOCKET_API))
+    if function.manages_connections:
+        found.append(Resource("CONNECTIONS_API_ENDPOINT", "connections_endpoint", SOCKET_API))
     return tuple(found)
 
 
@@ -114,7 +132,8 @@ def stack_owned() -> frozenset[str]:
     """Variables the stack sets per function (resources, HUB_FUNCTION) or never sets (local
     stand-ins): never taken from the common settings."""
     names = {r.env_var for f in catalog.FUNCTIONS for r in resources(f)} | _REQUIRED
-    names |= {"ADMIN_KEY_SECRET_ARN", "REST_API_ID", "USAGE_PLAN_IDS", HUB_FUNCTION}
+    names |= {"ADMIN_KEY_SECRET_ARN", "REST_API_ID", "USAGE_PLAN_IDS", HUB_FUNCTION,
+              "CONNECT_LINK_SECRET_ARN", "CONNECT_WEBSOCKET_URL", "CONNECTIONS_API_ENDPOINT"}
     return frozenset(names | set(LOCAL_STAND_INS.values()))
 
 
@@ -198,10 +217,13 @@ class Settings:
     dedupe_window_hours: int
     local: bool
     public_base_url: str
+    connect_link_ttl_s: int
+    connect_link_max_ttl_s: int
 
 
 _LOADED = ("WEBHOOK_RETRY_ATTEMPTS", "WEBHOOK_RETRY_DELAY", "WEBHOOK_TIMEOUT_MS", "WEBHOOK_LOG_RETENTION_DAYS",
-           "MAX_QR_ATTEMPTS", "MAX_BODY_BYTES", "DEDUPE_WINDOW_HOURS", "HUB_LOCAL", "PUBLIC_BASE_URL")
+           "MAX_QR_ATTEMPTS", "MAX_BODY_BYTES", "DEDUPE_WINDOW_HOURS", "HUB_LOCAL", "PUBLIC_BASE_URL",
+           "CONNECT_LINK_TTL_S", "CONNECT_LINK_MAX_TTL_S")
 
 
 def load() -> Settings:
@@ -223,6 +245,8 @@ def _parsed(values: tuple[str, ...]) -> Settings:
         dedupe_window_hours=max(int(raw["DEDUPE_WINDOW_HOURS"]), 1),
         local=raw["HUB_LOCAL"].lower() == "true",
         public_base_url=raw["PUBLIC_BASE_URL"].rstrip("/"),
+        connect_link_max_ttl_s=(max_ttl := min(max(int(raw["CONNECT_LINK_MAX_TTL_S"]), 60), 86400)),
+        connect_link_ttl_s=min(max(int(raw["CONNECT_LINK_TTL_S"]), 60), max_ttl),
     )
 
 

@@ -29,6 +29,8 @@ class SessionRecord(BaseModel):
     version: int = 0
     subscriptionsVersion: int = 0
     lastEventAt: str | None = None
+    linksRevokedAt: int | None = None
+    """Epoch ms: connect links for this session issued up to then are refused (hub.links)."""
     subscriptions: list[Subscription] = Field(default_factory=list)
     state: SessionState = Field(default_factory=SessionState)
 
@@ -50,8 +52,12 @@ def to_item(record: SessionRecord) -> dict[str, Any]:
 
 
 def _from_item(item: dict[str, Any]) -> SessionRecord:
-    values = ddb.from_item(item)
-    values["state"] = SessionState.model_validate(json.loads(values.get("state") or "{}"))
+    return from_values(ddb.from_item(item))
+
+
+def from_values(values: dict[str, Any]) -> SessionRecord:
+    """A record from an item's plain values (a stream image, or a deserialized item)."""
+    values = {**values, "state": SessionState.model_validate(json.loads(values.get("state") or "{}"))}
     return SessionRecord.model_validate(values)
 
 
@@ -117,6 +123,17 @@ def save_state(before: SessionRecord, after: SessionRecord) -> bool:
             return False
         raise
     return True
+
+
+def revoke_links(session_id: str, at_ms: int) -> None:
+    """Refuses the session's connect links issued up to `at_ms`; ConditionalCheckFailed when the session is gone."""
+    ddb.client().update_item(
+        TableName=ddb.name(TABLE),
+        Key=ddb.to_item({"sessionId": session_id}),
+        UpdateExpression="SET linksRevokedAt = :at",
+        ConditionExpression="attribute_exists(sessionId)",
+        ExpressionAttributeValues=ddb.values(at=at_ms),
+    )
 
 
 def save_subscriptions(record: SessionRecord, subscriptions: list[Subscription]) -> None:

@@ -1,0 +1,51 @@
+"""WebSocket API routes: `$connect` checks the connect link's token and records which sessions the
+connection watches; `$disconnect` forgets it. A refused `$connect` answers the link error's HTTP status,
+which API Gateway turns into a refused handshake."""
+
+from __future__ import annotations
+
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
+import json
+import time
+
+from hub import errors, links, watching
+from hub.observability import logger
+from hub.store import connections
+
+MAX_CONNECTION_S = 2 * 60 * 60
+"""API Gateway closes a WebSocket connection after 2 hours: a record never needs to outlive that."""
+
+
+def _refused(error: errors.ApiError) -> dict:
+    return {"statusCode": error.status, "body": json.dumps(error.body())}
+
+
+def _connect(connection_id: str, event: dict) -> dict:
+    token = (event.get("queryStringParameters") or {}).get("token")
+    try:
+        link = links.verify(token)
+        session_ids = [r.sessionId for r in watching.sessions(link)]
+    except errors.ApiError as error:
+        logger.info("connection refused", extra={"code": error.code})
+        return _refused(error)
+    connections.add(connection_id, session_ids, min(link.expires_at, int(time.time()) + MAX_CONNECTION_S), link.kind)
+    logger.info("connection watches", extra={"sessions": len(session_ids), "kind": link.kind})
+    return {"statusCode": 200}
+
+
+@logger.inject_lambda_context
+def handler(event, context):
+    request = event.get("requestContext") or {}
+    route, connection_id = request.get("routeKey"), request.get("connectionId")
+    if not connection_id:
+        return {"statusCode": 400}
+    if route == "$connect":
+        return _connect(connection_id, event)
+    if route == "$disconnect":
+        connections.remove(connection_id)
+        return {"statusCode": 200}
+    return {"statusCode": 404}
+
+
+coldstart.loaded()
