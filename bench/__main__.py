@@ -1,7 +1,8 @@
 """`python -m bench [figure ...]`: runs the figures (all by default), prints each with its target,
 and merges their numbers into bench/results.json.
 
-Figures: cold_import, aws_requests, receiver_throughput, delivery, cost, list_realtime, connect_push.
+Figures: cold_import, aws_requests, receiver_throughput, delivery, cost, list_realtime, connect_push,
+noisy_neighbour.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from bench import harness  # noqa: E402
 
 harness.configure_environment()  # before any hub module is imported
 
-from bench import aws_requests, cold_import, connect_push, cost, delivery_batch, list_realtime, receiver_throughput  # noqa: E402
+from bench import (  # noqa: E402
+    aws_requests, cold_import, connect_push, cost, delivery_batch, list_realtime, noisy_neighbour, receiver_throughput,
+)
 
 FIGURES = {m.NAME: m for m in (cold_import, aws_requests, receiver_throughput, delivery_batch, cost, list_realtime,
-                                connect_push)}
+                                connect_push, noisy_neighbour)}
 """In running order: cost reuses aws_requests' capacity units and the delivery figure's slow batch."""
 
 

@@ -106,9 +106,10 @@ def quiet():
 
 def reset_cached_clients() -> None:
     """The hub caches its boto3 clients per process (as in Lambda); figures start each fresh."""
-    from hub import queue, settings
+    from hub import fairness, queue, settings
     from hub.store import ddb
 
+    fairness.clear_cache()
     ddb.client.cache_clear()
     queue.client.cache_clear()
     settings.load.cache_clear()
@@ -575,6 +576,8 @@ class Subscriber:
 
     delay_s: float = 0.0
     received: int = 0
+    arrivals: list[tuple[float, bytes]] = field(default_factory=list)
+    """(perf_counter on arrival, body) of every request."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -591,17 +594,22 @@ class Subscriber:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with owner._lock:
+                    owner.arrivals.append((time.perf_counter(), body))
                 if owner.delay_s:
                     time.sleep(owner.delay_s)
                 with owner._lock:
                     owner.received += 1
-                body = b"ok"
+                answer = b"ok"
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.wfile.write(answer)
+                except OSError:  # the hub gave up waiting (timeout) and closed the connection
+                    return
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 return

@@ -33,10 +33,11 @@ ADMIN_KEY = TEST_ENV["ADMIN_API_KEY"]
 
 
 def reset_cached_clients() -> None:
-    """Clients and settings are cached per process, as in Lambda; tests start each fresh."""
-    from hub import queue, settings
+    """Clients, settings and endpoint breakers are cached per process, as in Lambda; tests start each fresh."""
+    from hub import fairness, queue, settings
     from hub.store import ddb
 
+    fairness.clear_cache()
     ddb.client.cache_clear()
     queue.client.cache_clear()
     settings.load.cache_clear()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hub import catalog
+from hub import catalog, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,7 +36,9 @@ def test_a_handler_import_runs_no_collection_and_leaves_the_collector_on_with_it
     )
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{ROOT}:{ROOT / 'layers' / 'hub' / 'python'}",
            "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true", "PYTHONDONTWRITEBYTECODE": "1",
-           "HUB_FUNCTION": "receiver", "SESSIONS_TABLE": "sessions", "EVENTS_TABLE": "events"}
+           "HUB_FUNCTION": "receiver",
+           # what the stack gives the receiver: a cloud cold start checks that each is set
+           **{r.env_var: r.resource_id.lower() for r in settings.resources(catalog.function("receiver"))}}
     done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0", "True", "True"]

@@ -33,6 +33,9 @@ def _deliver(record: SQSRecord, first_copies: set[str]) -> delivering.Outcome:
         outcome = delivering.process(record.body, record.receipt_handle, int(record.attributes.approximate_receive_count))
     except delivering.NotDueYet:
         raise
+    except delivering.Deferred:
+        metrics.add_metric(name=catalog.Metric.DELIVERY_DEFERRED, unit=MetricUnit.Count, value=1)
+        raise
     except delivering.RetryLater:
         metrics.add_metric(name=catalog.Metric.DELIVERY_RETRIED, unit=MetricUnit.Count, value=1)
         raise

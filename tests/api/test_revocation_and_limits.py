@@ -10,7 +10,7 @@ from werkzeug import Response
 
 from hub import catalog, settings, webhook_logs
 from hub.store import ddb
-from tests.delivery.conftest import subscriber, worker  # noqa: F401  (shared fixtures)
+from tests.delivery.conftest import clock, subscriber, worker  # noqa: F401  (shared fixtures)
 from tests.faults.test_fault_injection import post_signed
 
 READY = {"event": "ready", "data": {}, "timestamp": 1735732800}

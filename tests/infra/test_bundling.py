@@ -20,7 +20,7 @@ from infra.main import build_app
 from .helpers import of_type
 
 CACHE = Path(os.environ.get("HUB_INFRA_CACHE") or Path(tempfile.gettempdir()) / "wa-webhook-hub-infra-cache")
-DEV_PACKAGES = ("aws_cdk", "moto", "pytest", "_pytest", "jsii", "cdk_nag", "cfnlint", "hypothesis", "constructs")
+DEV_PACKAGES = ("aws_cdk", "moto", "pytest", "_pytest", "jsii", "cdk_nag", "cfnlint", "hypothesis", "constructs", "requests")
 ELF_AARCH64 = 183
 
 
@@ -49,7 +49,7 @@ def test_dependency_layer_holds_linux_arm64_cp313_wheels(bundled):
     layer = asset_of(stack.functions.dependency_layer)
     site = layer / "python"
     assert (site / "pydantic_core" / "_pydantic_core.cpython-313-aarch64-linux-gnu.so").is_file()
-    for pkg in ("pydantic", "pynamodb", "requests", "qrcode", "png.py"):
+    for pkg in ("pydantic", "pynamodb", "urllib3", "certifi", "idna", "qrcode", "png.py"):
         assert (site / pkg).exists(), pkg
     # Provided by the Lambda runtime / the AWS-managed Powertools layer: not shipped.
     for pkg in ("boto3", "botocore", "s3transfer", "aws_lambda_powertools"):

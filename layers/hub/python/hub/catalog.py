@@ -197,7 +197,15 @@ CONNECTIONS = Table(
     ttl_attribute="expiresAt",
 )
 """Who watches which session over the WebSocket API: one item per (session, connection), gone at TTL."""
-TABLES: tuple[Table, ...] = (TENANTS, SESSIONS, EVENTS, COUNTERS, DELIVERIES, CONNECTIONS)
+ENDPOINTS = Table(
+    id="Endpoints",
+    env_var="ENDPOINTS_TABLE",
+    partition_key=Key("endpointKey"),
+    ttl_attribute="expiresAt",
+)
+"""Per-endpoint circuit breakers of the delivery worker (hub.fairness): one item per (tenant, subscriber
+origin) that timed out recently, shared by every worker instance."""
+TABLES: tuple[Table, ...] = (TENANTS, SESSIONS, EVENTS, COUNTERS, DELIVERIES, CONNECTIONS, ENDPOINTS)
 
 DELIVERY_QUEUE = Queue(
     id="Delivery",
@@ -256,7 +264,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Delivers queued events to subscribers, signed, with SQS-carried backoff",
         memory_mb=512,
         timeout_s=60,
-        tables=(DELIVERIES.id,),
+        tables=(DELIVERIES.id, ENDPOINTS.id),
         queues=(DELIVERY_QUEUE.id,),
         sqs_trigger=DELIVERY_QUEUE.id,
         batch_size=10,
@@ -363,6 +371,7 @@ class Metric:
     DELIVERY_SUCCEEDED = "DeliverySucceeded"
     DELIVERY_FAILED = "DeliveryFailed"
     DELIVERY_RETRIED = "DeliveryRetried"
+    DELIVERY_DEFERRED = "DeliveryDeferred"
     DELIVERY_UNPARSEABLE = "DeliveryUnparseable"
     DELIVERIES_QUEUED = "DeliveriesQueued"
     COUNTER_WRITES = "CounterWrites"

@@ -27,7 +27,7 @@ from enum import Enum
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from hub import backoff, queue, sender, signing
+from hub import backoff, fairness, queue, sender, signing
 from hub.deliveries import Attempt, DeliveryLog, DeliveryMessage
 from hub.clock import iso
 from hub.observability import logger
@@ -52,6 +52,10 @@ class RetryLater(Exception):
 
 class NotDueYet(RetryLater):
     """The message came back before its retry is due and was hidden again (no attempt was made)."""
+
+
+class Deferred(RetryLater):
+    """The delivery was not sent (its endpoint's breaker is open, hub.fairness) and comes back later."""
 
 
 def _next_state(log: DeliveryLog, result: sender.AttemptResult, moment: datetime) -> tuple[DeliveryLog, int | None]:
@@ -103,14 +107,14 @@ def first_copies(bodies: dict[str, str]) -> set[str]:
     return set(chosen.values())
 
 
-def send_attempt(log: DeliveryLog, moment: datetime) -> sender.AttemptResult:
+def send_attempt(log: DeliveryLog, moment: datetime, timeout_ms: int | None = None) -> sender.AttemptResult:
     """Signs and sends the log's payload once."""
     body = log.payload.encode("utf-8")
     headers = signing.headers(
         body, log.target.secret, message_id=log.eventId, webhook_id=log.webhookId, event=log.event,
         attempt=log.attempts + 1, timestamp=int(moment.timestamp()),
     )
-    return sender.post(log.target.url, body, headers)
+    return sender.post(log.target.url, body, headers, timeout_ms)
 
 
 def process(body: str, receipt_handle: str, receive_count: int = 1) -> Outcome:
@@ -206,7 +210,11 @@ def _deliver(message: DeliveryMessage, receipt_handle: str, receive_count: int) 
     if wait > 0:
         queue.reschedule(receipt_handle, backoff.hide_seconds(wait))
         raise NotDueYet(f"{log.webhookId}: retry due in {wait:.0f} s; hidden again")
-    result = send_attempt(log, moment)
+    gate = fairness.admit(log, receive_count, int(moment.timestamp()))
+    if gate.defer_s is not None:
+        queue.reschedule(receipt_handle, gate.defer_s)
+        raise Deferred(f"{log.webhookId}: endpoint breaker open, not sent; back in {gate.defer_s} s")
+    result = fairness.attempt(log, gate, lambda timeout_ms: send_attempt(log, moment, timeout_ms))
     after, delay = _next_state(log, result, moment)
     if not delivery_store.record_attempt(log, after, stored):
         return Outcome.SKIPPED
