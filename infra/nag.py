@@ -83,6 +83,14 @@ def acknowledge_findings(stack: WebhookHubStack) -> list[tuple[str, str, str]]:
                 "DeleteUsagePlanKey for tenant keys added at runtime, limited to this stack's usage plan",
             )
 
+    # --- the stream functions' failure queues ----------------------------------------
+    for failures in stack.queues.failures_by_id.values():
+        acknowledge(failures, finding("SQS3"),
+                    "A stream function's failure queue is itself the last stop (the stream event source's "
+                    "on-failure destination and where the function sets records aside): an operator replays "
+                    "from it (docs/stream-failures.md); a dead-letter queue behind it would hide messages a "
+                    "replay left there")
+
     # --- API Gateway ------------------------------------------------------------------
     for route in catalog.ROUTES:
         method = stack.api.methods[(route.method, route.path)]

@@ -94,6 +94,18 @@ def create_queue(client, queue: catalog.Queue, visibility_timeout_s: int) -> Non
     os.environ[queue.dead_letter_env_var] = dlq_url
 
 
+def local_failure_queue_name(queue: catalog.FailureQueue) -> str:
+    return f"wa-hub-{queue.id.lower()}"
+
+
+def create_failure_queue(client, queue: catalog.FailureQueue) -> None:
+    """Creates a stream function's failure queue (no DLQ: what is there waits for a replay) and exports its URL."""
+    os.environ[queue.env_var] = client.create_queue(
+        QueueName=local_failure_queue_name(queue),
+        Attributes={"MessageRetentionPeriod": str(queue.retention_days * 24 * 3600)},
+    )["QueueUrl"]
+
+
 def create_all(visibility_timeout_s: int = 60) -> None:
     """Creates every table and queue of the catalog with the current credentials and endpoint."""
     dynamodb = boto3.client("dynamodb")
@@ -102,6 +114,8 @@ def create_all(visibility_timeout_s: int = 60) -> None:
     sqs = boto3.client("sqs")
     for queue in catalog.QUEUES:
         create_queue(sqs, queue, visibility_timeout_s)
+    for failure_queue in catalog.FAILURE_QUEUES:
+        create_failure_queue(sqs, failure_queue)
 
 
 _atomic = False

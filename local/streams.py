@@ -1,11 +1,14 @@
 """Lambda's DynamoDB stream event source mapping, for the local hub, the tests and the benchmarks.
 
 For one StreamTrigger of one function: reads the table's stream shard by shard, invokes the
-function with the event Lambda builds (up to `batch_size` records), and moves on only when the
-invocation succeeded. A batch that fails is read again on the next poll; after `retry_attempts`
-failures it is sent, as Lambda's on-failure record (shard and sequence range), to the dead-letter
-queue the trigger names and skipped. The batching window is not waited for: locally a batch goes out
-as soon as records are there.
+function with the event Lambda builds (up to `batch_size` records), and moves on as Lambda does
+with ReportBatchItemFailures: past the whole batch when the function succeeds without failures,
+up to the lowest sequence number it reports otherwise (retried from there on the next poll). A
+failed invocation is retried, split in two first when the trigger bisects on errors (the split
+counts no retry). Once a retried batch exceeds `retry_attempts` (-1: no limit) or holds a record
+older than `max_record_age_s`, it is sent as Lambda's on-failure record (shard and sequence range,
+not the records) to the trigger's failure queue and skipped. The batching window is not waited
+for: locally a batch goes out as soon as records are there.
 """
 
 from __future__ import annotations
@@ -17,25 +20,17 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 
 from hub import catalog, settings
+from hub.store.streams import lambda_record
 from local.runtime import Invoking, PollingThread
 
 log = logging.getLogger("local")
 
 SHARD_REFRESH_S = 60.0
-
-
-def _lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A GetRecords record in the shape of Lambda's DynamoDB stream event."""
-    change = dict(record["dynamodb"])
-    created = change.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        change["ApproximateCreationDateTime"] = int(created.timestamp())
-    return {**{k: v for k, v in record.items() if k != "dynamodb"}, "dynamodb": change, "eventSourceARN": stream_arn}
 
 
 @lru_cache(maxsize=None)
@@ -64,8 +59,10 @@ class StreamPoller(PollingThread):
     """Polls one table's stream for one function."""
 
     def __init__(self, function: catalog.Function, trigger: catalog.StreamTrigger, invoker: Invoking,
-                 clients: Clients, wait_s: float = 0.2, raise_errors: bool = False) -> None:
-        """`raise_errors` lets a failing invocation's exception through (tests), after counting it."""
+                 clients: Clients, wait_s: float = 0.2, raise_errors: bool = False,
+                 now: Callable[[], float] = time.time) -> None:
+        """`raise_errors` lets a failing invocation's exception through (tests), after counting it;
+        `now` is the clock record ages are measured with."""
         super().__init__(f"stream-{function.name}-{trigger.table}", idle_wait_s=wait_s)
         self.function = function
         self._raise_errors = raise_errors
@@ -73,11 +70,13 @@ class StreamPoller(PollingThread):
         self._invoker = invoker
         self._streams = clients.streams
         self._sqs = clients.sqs
+        self._now = now
         table_name = settings.table_name(catalog.table(trigger.table))
         self.stream_arn = clients.dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
         self._iterators: dict[str, str] = {}
         self._shards_listed_at = float("-inf")
         self._failures: dict[str, int] = {}
+        self._limits: dict[str, int] = {}
 
     def _shard_iterators(self) -> dict[str, str]:
         """The current iterator of each shard; shards are listed again every SHARD_REFRESH_S."""
@@ -92,26 +91,38 @@ class StreamPoller(PollingThread):
                 )["ShardIterator"]
         return self._iterators
 
+    def _iterator_at(self, shard_id: str, sequence_number: str) -> str:
+        return self._streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=sequence_number,
+        )["ShardIterator"]
+
     def poll_once(self) -> int:
-        """One read per shard and one invocation per non-empty batch; returns the records handled."""
+        """One read per shard and one invocation per non-empty batch; returns the records done with."""
         handled = 0
         for shard_id, iterator in list(self._shard_iterators().items()):
-            response = self._streams.get_records(ShardIterator=iterator, Limit=self.trigger.batch_size)
+            limit = self._limits.get(shard_id, self.trigger.batch_size)
+            response = self._streams.get_records(ShardIterator=iterator, Limit=limit)
             records = response["Records"]
             following = response.get("NextShardIterator") or iterator
             if not records:
                 self._iterators[shard_id] = following
                 continue
-            if self._invoke(shard_id, records):
+            done, retry_from = self._invoke(shard_id, records)
+            handled += done
+            if retry_from is None:
                 self._iterators[shard_id] = following
-                handled += len(records)
+            elif done:
+                self._iterators[shard_id] = self._iterator_at(shard_id, retry_from)
         return handled
 
-    def _invoke(self, shard_id: str, records: list[dict[str, Any]]) -> bool:
-        """True when the batch is done with: handled, or sent to the dead-letter queue."""
-        event = {"Records": [_lambda_record(r, self.stream_arn) for r in records]}
+    def _invoke(self, shard_id: str, records: list[dict[str, Any]]) -> tuple[int, str | None]:
+        """The records done with (handled, or sent to the failure queue) and the sequence number to read
+        from next (None: after the batch)."""
+        event = {"Records": [lambda_record(r, self.stream_arn) for r in records]}
+        sequence = [r["dynamodb"]["SequenceNumber"] for r in records]
         try:
-            self._invoker.invoke(self.function.name, event)
+            response = self._invoker.invoke(self.function.name, event)
         except Exception as error:
             failures = self._failures[shard_id] = self._failures.get(shard_id, 0) + 1
             if failures == 1:
@@ -119,24 +130,52 @@ class StreamPoller(PollingThread):
                               self.trigger.table)
             else:
                 log.warning("%s failed again on the same batch (failure %d): %s", self.function.name, failures, error)
+            if self.trigger.bisect_on_error and len(records) > 1:
+                self._limits[shard_id] = len(records) // 2  # Lambda splits a failed batch, counting no retry
+                self._failures[shard_id] -= 1
+            elif self._exhausted(shard_id, records):
+                self._send_on_failure_record(shard_id, records, type(error).__name__)
+                return len(records), None
             if self._raise_errors:
                 raise
-            if failures <= self.trigger.retry_attempts:
-                return False
-            self._send_to_dead_letter_queue(shard_id, records, error)
-        self._failures.pop(shard_id, None)
-        return True
+            return 0, sequence[0]
+        failed = [f.get("itemIdentifier") for f in (response or {}).get("batchItemFailures", [])]
+        if not failed:
+            self._failures.pop(shard_id, None)
+            self._limits.pop(shard_id, None)
+            return len(records), None
+        retry_from = min(failed, key=lambda s: int(s)) if all(s in sequence for s in failed) else sequence[0]
+        done = sequence.index(retry_from)
+        if done:
+            self._failures.pop(shard_id, None)  # progress: the rest is a new batch
+        failures = self._failures[shard_id] = self._failures.get(shard_id, 0) + 1
+        log.warning("%s reported record %s of %s as failed (failure %d)", self.function.name, retry_from,
+                    self.trigger.table, failures)
+        if not done and self._exhausted(shard_id, records):
+            self._send_on_failure_record(shard_id, records, "BatchItemFailures")
+            return len(records), None
+        return done, retry_from
 
-    def _send_to_dead_letter_queue(self, shard_id: str, records: list[dict[str, Any]], error: Exception) -> None:
+    def _exhausted(self, shard_id: str, records: list[dict[str, Any]]) -> bool:
+        """True when Lambda would give up on the batch: too many retries, or a record too old."""
+        attempts = self.trigger.retry_attempts
+        created = records[0]["dynamodb"].get("ApproximateCreationDateTime")
+        oldest = created.timestamp() if isinstance(created, datetime) else float(created or self._now())
+        return (0 <= attempts < self._failures.get(shard_id, 0)) or self._now() - oldest > self.trigger.max_record_age_s
+
+    def _send_on_failure_record(self, shard_id: str, records: list[dict[str, Any]], error: str) -> None:
+        """Lambda's on-failure record for a stream batch: metadata only (shard, sequence range), never the records."""
+        self._failures.pop(shard_id, None)
+        self._limits.pop(shard_id, None)
         sequence = [r["dynamodb"]["SequenceNumber"] for r in records]
         body = {
             "requestContext": {"functionArn": self.function.name, "condition": "RetryAttemptsExhausted"},
-            "responseContext": {"functionError": type(error).__name__},
+            "responseContext": {"functionError": error},
             "DDBStreamBatchInfo": {"shardId": shard_id, "streamArn": self.stream_arn, "batchSize": len(records),
                                    "startSequenceNumber": sequence[0], "endSequenceNumber": sequence[-1]},
         }
-        dead_letter_url = os.environ[catalog.queue(self.trigger.failures_to).dead_letter_env_var]
-        self._sqs.send_message(QueueUrl=dead_letter_url, MessageBody=json.dumps(body))
+        failures_url = os.environ[catalog.failure_queue(self.trigger.failures_to).env_var]
+        self._sqs.send_message(QueueUrl=failures_url, MessageBody=json.dumps(body))
 
     def drain(self, max_polls: int = 1000) -> int:
         """Polls until the stream has nothing new (or a batch fails); returns the records handled."""
@@ -149,10 +188,12 @@ class StreamPoller(PollingThread):
         return handled
 
 
-def pollers(invoker: Invoking, wait_s: float = 0.2, raise_errors: bool = False) -> list[StreamPoller]:
+def pollers(invoker: Invoking, wait_s: float = 0.2, raise_errors: bool = False,
+            now: Callable[[], float] = time.time) -> list[StreamPoller]:
     """One poller per stream trigger of the catalog's functions, sharing one set of clients."""
     clients = Clients.create()
-    return [StreamPoller(f, t, invoker, clients, wait_s, raise_errors) for f in catalog.FUNCTIONS for t in f.stream_triggers]
+    return [StreamPoller(f, t, invoker, clients, wait_s, raise_errors, now)
+            for f in catalog.FUNCTIONS for t in f.stream_triggers]
 
 
 def drain_all(stream_pollers: list[StreamPoller], rounds: int = 10) -> int:

@@ -1,32 +1,47 @@
-"""Aggregator: the Sessions, Events and Deliveries streams → summary, usage and stats counters (hub.aggregating)."""
+"""Aggregator: the Sessions, Events and Deliveries streams → summary, usage and stats counters (hub.aggregating).
+
+Each record's deltas are computed on their own (one that cannot be is set aside into the aggregator's failure
+queue, hub.stream_failures), then applied in groups, each transaction marking its group applied, so a batch
+Lambda retries, however late, or a replay adds nothing twice (hub.store.counters.apply_once). Invoked with
+`{"replay": {"maxMessages": n}}`, it replays what it set aside.
+"""
 
 from __future__ import annotations
 
 from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 
-from hub import aggregating, catalog
+from hub import aggregating, catalog, stream_failures
 from hub.observability import logger, metrics
-from hub.store import counters, ddb
+
+FAILURES = catalog.AGGREGATOR_FAILURES
+
+
+def _log(message: str, change: stream_failures.Change, error: BaseException) -> None:
+    logger.warning(message, extra={"eventID": change.event_id, "sequenceNumber": change.sequence_number,
+                                   "table": change.table_id, "error": stream_failures.reason_of(error)})
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@event_source(data_class=DynamoDBStreamEvent)
-def handler(event: DynamoDBStreamEvent, context):
-    records = [r for r in event.records if r.dynamodb and r.event_source_arn]
-    if not records:
-        return
-    table_id = ddb.table_id_of_stream(records[0].event_source_arn)  # one event source mapping: one stream a batch
-    deltas = aggregating.total(
-        (table_id, ddb.plain_image(r.dynamodb.old_image), ddb.plain_image(r.dynamodb.new_image)) for r in records
-    )
-    batch_id = f"{records[0].event_source_arn}#{records[0].dynamodb.sequence_number}#{records[-1].dynamodb.sequence_number}"
-    writes = counters.apply(deltas, batch_id)
+def handler(event, context):
+    max_messages = stream_failures.replay_request(event)
+    if max_messages is not None:
+        report = stream_failures.replay(
+            FAILURES, lambda change, _: aggregating.replay_record(change), max_messages,
+            lambda changes: aggregating.replay_batch(changes, FAILURES, _log),
+        )
+        metrics.add_metric(name=catalog.Metric.RECORDS_REPLAYED, unit=MetricUnit.Count, value=report.replayed)
+        logger.info("replayed", extra=report.as_dict())
+        return report.as_dict()
+    changes = [stream_failures.Change.of(r) for r in event["Records"]]
+    outcome, writes = aggregating.apply_batch(changes, FAILURES, _log)
     metrics.add_metric(name=catalog.Metric.COUNTER_WRITES, unit=MetricUnit.Count, value=writes)
-    logger.info("counters updated", extra={"records": len(records), "counterItems": len(deltas), "writes": writes})
+    metrics.add_metric(name=catalog.Metric.RECORDS_SET_ASIDE, unit=MetricUnit.Count, value=outcome.set_aside)
+    logger.info("counters updated", extra={"records": len(changes), "writes": writes, "setAside": outcome.set_aside,
+                                           "retryFrom": outcome.retry_from})
+    return outcome.response()
 
 
 coldstart.loaded()

@@ -1,29 +1,46 @@
-"""Dispatcher: the Events table's stream → one delivery message per target subscription (hub.dispatching)."""
+"""Dispatcher: the Events table's stream → one delivery message per target subscription (hub.dispatching).
+
+Records are handled one by one (hub.stream_failures): one the dispatcher can never send is set aside into
+its failure queue and the batch goes on; an outage stops the batch at that record, reported to Lambda as a
+partial batch failure. Invoked with `{"replay": {"maxMessages": n}}`, it replays what it set aside.
+"""
 
 from __future__ import annotations
 
 from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 
-from hub import catalog, dispatching
+from hub import catalog, dispatching, stream_failures
 from hub.observability import logger, metrics
-from hub.store import ddb
-from hub.store import events as event_store
-from hub.store.events import StoredEvent
+
+FAILURES = catalog.DISPATCHER_FAILURES
+
+
+def _log(message: str, change: stream_failures.Change, error: BaseException) -> None:
+    logger.warning(message, extra={"eventID": change.event_id, "sequenceNumber": change.sequence_number,
+                                   "error": stream_failures.reason_of(error)})
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@event_source(data_class=DynamoDBStreamEvent)
-def handler(event: DynamoDBStreamEvent, context):
-    changes = [(ddb.plain_image(r.dynamodb.old_image), ddb.plain_image(r.dynamodb.new_image))
-               for r in event.records if r.dynamodb]
-    recorded = [StoredEvent.model_validate(new) for old, new in changes if event_store.newly_recorded(old, new)]
-    queued = dispatching.dispatch(recorded)
+def handler(event, context):
+    max_messages = stream_failures.replay_request(event)
+    if max_messages is not None:
+        report = stream_failures.replay(
+            FAILURES, lambda change, aside: dispatching.replay(change, aside.webhookIds), max_messages,
+            lambda changes: [dispatching.replay(change) for change in changes],
+        )
+        metrics.add_metric(name=catalog.Metric.RECORDS_REPLAYED, unit=MetricUnit.Count, value=report.replayed)
+        logger.info("replayed", extra=report.as_dict())
+        return report.as_dict()
+    changes = [stream_failures.Change.of(r) for r in event["Records"]]
+    outcome, queued = dispatching.dispatch(changes, FAILURES, _log)
     metrics.add_metric(name=catalog.Metric.DELIVERIES_QUEUED, unit=MetricUnit.Count, value=queued)
-    logger.info("events dispatched", extra={"records": len(changes), "deliveriesQueued": queued})
+    metrics.add_metric(name=catalog.Metric.RECORDS_SET_ASIDE, unit=MetricUnit.Count, value=outcome.set_aside)
+    logger.info("events dispatched", extra={"records": len(changes), "deliveriesQueued": queued,
+                                            "setAside": outcome.set_aside, "retryFrom": outcome.retry_from})
+    return outcome.response()
 
 
 coldstart.loaded()

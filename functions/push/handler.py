@@ -12,6 +12,8 @@ from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, ev
 
 import time
 
+from pydantic import ValidationError
+
 from hub import catalog, pushing, watching
 from hub.observability import logger, metrics
 from hub.store import connections, ddb
@@ -37,7 +39,12 @@ def handler(event: DynamoDBStreamEvent, context):
     for record in records:
         if not record.dynamodb:
             continue
-        message = watching.change_message(_record(record.dynamodb.old_image), _record(record.dynamodb.new_image))
+        try:
+            message = watching.change_message(_record(record.dynamodb.old_image), _record(record.dynamodb.new_image))
+        except ValidationError as error:  # not a session the hub wrote: nothing a page could show
+            logger.warning("session image not understood; nothing pushed",
+                           extra={"eventID": record.event_id, "errors": error.error_count()})
+            continue
         if message is not None:
             session_id = message.get("sessionId") or message["session"]["sessionId"]
             latest[(session_id, message["type"] == "link.revoked")] = message

@@ -133,12 +133,18 @@ class HubFunctions(Construct):
             "table": lambda r: tables.by_id[r.resource_id].table_name,
             "queue": lambda r: queues.by_id[r.resource_id].queue.queue_url,
             "dead_letter_queue": lambda r: queues.by_id[r.resource_id].dlq.queue_url,
+            "failure_queue": lambda r: queues.failures_by_id[r.resource_id].queue_url,
         }
         environment = {
             **config.settings,  # POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, ...
             settings.HUB_FUNCTION: spec.name,
             **{r.env_var: resource_values[r.kind](r) for r in settings.resources(spec) if r.kind in resource_values},
         }
+
+        for queue_id in dict.fromkeys(t.failures_to for t in spec.stream_triggers):
+            # A stream function sets records aside in its failure queue, and replays them from it (receive, delete).
+            queues.failures_by_id[queue_id].grant_send_messages(role)
+            queues.failures_by_id[queue_id].grant_consume_messages(role)
 
         function = lambda_.Function(
             scope,
@@ -176,8 +182,10 @@ class HubFunctions(Construct):
                 batch_size=trigger.batch_size,
                 max_batching_window=Duration.seconds(trigger.batching_window_s) if trigger.batching_window_s else None,
                 retry_attempts=trigger.retry_attempts,
+                max_record_age=Duration.seconds(trigger.max_record_age_s),
                 bisect_batch_on_error=trigger.bisect_on_error,
-                on_failure=sources.SqsDlq(queues.by_id[trigger.failures_to].dlq),
+                report_batch_item_failures=True,
+                on_failure=sources.SqsDlq(queues.failures_by_id[trigger.failures_to]),
             ))
 
         return HubFunction(spec=spec, function=function, role=role, log_group=log_group)

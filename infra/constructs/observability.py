@@ -65,6 +65,16 @@ class HubObservability(Construct):
                 description=f"{queue_id} queue is falling behind",
             )
 
+        for spec in catalog.FAILURE_QUEUES:
+            self._alarm(
+                f"{spec.id}NotEmpty",
+                queues.failures_by_id[spec.id].metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"),
+                threshold=0,
+                comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                description=failure_queue_alarm_description(spec),
+            )
+
         # -- deliveries -------------------------------------------------------------------
         succeeded = self.metric(catalog.Metric.DELIVERY_SUCCEEDED)
         failed = self.metric(catalog.Metric.DELIVERY_FAILED)
@@ -197,9 +207,11 @@ class HubObservability(Construct):
         )
         dashboard.add_widgets(
             cw.GraphWidget(
-                title="Dead-letter queue depth",
+                title="Dead-letter and failure queue depth",
                 left=[q.dlq.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
-                      for q in queues.by_id.values()],
+                      for q in queues.by_id.values()]
+                + [q.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum", label=queue_id)
+                   for queue_id, q in queues.failures_by_id.items()],
                 width=8,
             ),
             cw.GraphWidget(
@@ -239,6 +251,17 @@ class HubObservability(Construct):
             ),
         )
         return dashboard
+
+
+def failure_queue_alarm_description(spec: catalog.FailureQueue) -> str:
+    """What the alarm of a stream function's failure queue tells the operator: what failed, how to replay."""
+    if not spec.replayable:
+        return (f"{spec.function} gave up on records, listed in {spec.id}: {spec.what_failed}. Fix the cause its "
+                f"log names; there is nothing to replay (docs/stream-failures.md)")
+    return (f"{spec.function} set records aside in {spec.id}: {spec.what_failed}. Fix the cause its log names, "
+            f"then replay: aws lambda invoke --function-name <{spec.function} function> "
+            f"--payload '{{\"replay\": {{\"maxMessages\": 100}}}}' --cli-binary-format raw-in-base64-out out.json "
+            f"(docs/stream-failures.md)")
 
 
 def _pascal(name: str) -> str:

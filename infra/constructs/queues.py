@@ -1,4 +1,5 @@
-"""SQS queues (each with its dead-letter queue) from catalog.QUEUES."""
+"""SQS queues (each with its dead-letter queue) from catalog.QUEUES, and the stream functions' failure queues
+from catalog.FAILURE_QUEUES."""
 
 from __future__ import annotations
 
@@ -34,6 +35,17 @@ class HubQueues(Construct):
     def __init__(self, scope: Construct, id: str, *, removal_policy: RemovalPolicy) -> None:
         super().__init__(scope, id)
         self.by_id: dict[str, HubQueue] = {}
+        self.failures_by_id: dict[str, sqs.Queue] = {
+            spec.id: sqs.Queue(
+                self,
+                spec.id,
+                retention_period=Duration.days(spec.retention_days),
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                removal_policy=removal_policy,
+            )
+            for spec in catalog.FAILURE_QUEUES
+        }
         for spec in catalog.QUEUES:
             dlq = sqs.Queue(
                 self,

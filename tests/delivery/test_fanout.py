@@ -6,7 +6,7 @@ import json
 
 from hub import catalog, dispatching, queue
 from hub.deliveries import DeliveryMessage
-from hub.store import counters, ddb
+from hub.store import ddb
 from tests.delivery.conftest import accept, message_event, status_event
 from tests.delivery.test_delivery import logs, subscribe
 
@@ -93,20 +93,3 @@ def test_counters_follow_the_streams(api, tenant, subscriber, worker):
             usage["totals"]["deliveriesSucceeded"]) == (2, 2, 2)
     stats = api.call("GET", "/api/webhook/stats", api_key=key).data
     assert (stats["total"], stats["success"]) == (2, 2)
-
-
-def test_a_batch_applied_again_uses_the_same_idempotency_tokens(monkeypatch):
-    sent = []
-
-    class RecordingClient:
-        def transact_write_items(self, **request):
-            sent.append((request["ClientRequestToken"], len(request["TransactItems"])))
-
-    monkeypatch.setattr(ddb, "client", lambda: RecordingClient())
-    deltas = {(counters.tenant_pk("t1"), f"usage#day{n:03d}"): {"eventsReceived": 1} for n in range(150)}
-    assert counters.apply(deltas, "arn#1#9") == 2
-    assert counters.apply(dict(reversed(list(deltas.items()))), "arn#1#9") == 2
-    assert counters.apply(deltas, "arn#10#12") == 2
-    assert [n for _, n in sent] == [100, 50] * 3
-    assert sent[0:2] == sent[2:4] and {t for t, _ in sent[4:]}.isdisjoint(t for t, _ in sent[:2])
-    assert all(len(token) <= 36 for token, _ in sent)

@@ -113,25 +113,45 @@ def test_queue_failure_in_the_dispatcher_retries_the_batch_until_sqs_takes_it(ap
     assert (log["status"], log["attempts"]) == ("success", 1)
 
 
-def test_a_dispatcher_batch_that_keeps_failing_goes_to_the_dead_letter_queue(api, session, monkeypatch):
-    import dataclasses
-
+def test_a_dispatcher_batch_failing_past_the_record_age_limit_goes_to_the_dispatchers_failure_queue(
+        api, session, subscriber, worker, monkeypatch):
+    """An outage outlasting the mapping's MaximumRecordAgeInSeconds: Lambda's on-failure record (metadata only)
+    lands in the dispatcher's own failure queue, never in the delivery DLQ; retries are bounded by age, not count.
+    Replayed while the stream still holds the records, the batch is delivered, once."""
     from local import streams
     from local.runtime import Invoker
 
     failing = FailingClient(queue.client(), "send_message_batch", "InternalError", times=1000)
     monkeypatch.setattr(queue, "client", lambda: failing)
+    clock = {"now": time.time()}
     function = catalog.function("dispatcher")
-    trigger = dataclasses.replace(function.stream_triggers[0], retry_attempts=20)  # the catalog's would take too long
-    dispatcher = streams.StreamPoller(function, trigger, Invoker(), streams.Clients.create())
+    dispatcher = streams.StreamPoller(function, function.stream_triggers[0], Invoker(), streams.Clients.create(),
+                                      now=lambda: clock["now"])
     accept(status_event("wa-1"))
-    for _ in range(dispatcher.trigger.retry_attempts):
+    for _ in range(30):  # more than any count would allow a fast-failing batch: the age decides
         assert dispatcher.poll_once() == 0
+    clock["now"] += dispatcher.trigger.max_record_age_s + 1
     assert dispatcher.poll_once() == 1
     monkeypatch.undo()
-    [record] = [json.loads(body) for body in dead_letters()]
+    assert dead_letters() == []
+    [record] = failure_queue_bodies(catalog.DISPATCHER_FAILURES)
     assert record["DDBStreamBatchInfo"]["batchSize"] == 1
     assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert subscriber.received == []
+
+    from local.runtime import Invoker as Replaying
+
+    queue.client().set_queue_attributes(QueueUrl=settings.env(catalog.DISPATCHER_FAILURES.env_var),
+                                        Attributes={"VisibilityTimeout": "0"})
+    for _ in range(2):  # replayed twice: delivered once
+        assert Replaying().invoke("dispatcher", {"replay": {}})["failed"] == []
+        worker.drain()
+    assert len(subscriber.received) == 1
+
+
+def failure_queue_bodies(failures: catalog.FailureQueue) -> list[dict]:
+    messages = queue.client().receive_message(QueueUrl=settings.env(failures.env_var), MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
 
 
 def short_visibility() -> None:

@@ -32,6 +32,8 @@ def local_names(stack: Any) -> dict[str, str]:
         name, dlq_name = resources.local_queue_names(queue)
         names[_logical_id(stack, built.queue)] = name
         names[_logical_id(stack, built.dlq)] = dlq_name
+    for failures in catalog.FAILURE_QUEUES:
+        names[_logical_id(stack, stack.queues.failures_by_id[failures.id])] = resources.local_failure_queue_name(failures)
     names[_logical_id(stack, stack.admin_key)] = resources.ADMIN_KEY_SECRET_NAME
     names[_logical_id(stack, stack.sockets.api)] = SOCKET_API_TOKEN
     for plan_name, plan in stack.api.usage_plans.items():
@@ -42,7 +44,7 @@ def local_names(stack: Any) -> dict[str, str]:
 def role_statements() -> dict[str, list[dict[str, Any]]]:
     """Catalog function name -> the statements of its role, resolved, from a synth of the stack
     built from the catalog as it is now (one synth per catalog)."""
-    return _role_statements(catalog.FUNCTIONS, catalog.TABLES, catalog.QUEUES, catalog.ROUTES)
+    return _role_statements(catalog.FUNCTIONS, catalog.TABLES, catalog.QUEUES, catalog.FAILURE_QUEUES, catalog.ROUTES)
 
 
 @lru_cache(maxsize=2)

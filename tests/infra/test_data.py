@@ -52,7 +52,7 @@ def test_removal_policy_retain_by_default_destroy_on_dev(hub, hub_dev):
 
 
 def test_queues_as_declared(hub):
-    assert len(of_type(hub.resources, "AWS::SQS::Queue")) == 2 * len(catalog.QUEUES)
+    assert len(of_type(hub.resources, "AWS::SQS::Queue")) == 2 * len(catalog.QUEUES) + len(catalog.FAILURE_QUEUES)
     for spec in catalog.QUEUES:
         q = hub.stack.queues.by_id[spec.id]
         queue_id, dlq_id = hub.logical_id(q.queue), hub.logical_id(q.dlq)
@@ -68,6 +68,23 @@ def test_queues_as_declared(hub):
             assert queue["VisibilityTimeout"] >= VISIBILITY_FACTOR * f.timeout_s
         for props in (queue, dlq):
             assert props["SqsManagedSseEnabled"] is True
+
+
+def test_each_stream_function_has_a_failure_queue_of_its_own(hub):
+    """Where each stream function sets records aside: its own queue, kept 14 days, encrypted, not a redrive DLQ."""
+    queues = of_type(hub.resources, "AWS::SQS::Queue")
+    redrive_targets = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+                       for q in queues.values() if "RedrivePolicy" in q["Properties"]}
+    owners = {}
+    for spec in catalog.FAILURE_QUEUES:
+        logical_id = hub.logical_id(hub.stack.queues.failures_by_id[spec.id])
+        props = queues[logical_id]["Properties"]
+        assert props["MessageRetentionPeriod"] == spec.retention_days * 86400 == 14 * 86400
+        assert props["SqsManagedSseEnabled"] is True
+        assert "RedrivePolicy" not in props and logical_id not in redrive_targets
+        owners[spec.id] = {f.name for f in catalog.FUNCTIONS for t in f.stream_triggers if t.failures_to == spec.id}
+    assert owners == {spec.id: {spec.function} for spec in catalog.FAILURE_QUEUES}
+    assert set(owners) == {catalog.DISPATCHER_FAILURES.id, catalog.AGGREGATOR_FAILURES.id, catalog.PUSH_FAILURES.id}
 
 
 def test_queues_enforce_tls(hub):

@@ -60,6 +60,19 @@ def test_stream_functions_alarm_on_iterator_age(hub):
         assert alarm["Threshold"] == hub.stack.config.queue_age_alarm_seconds * 1000
 
 
+def test_each_failure_queue_alarms_saying_what_failed_and_how_to_replay(hub):
+    alarms = of_type(hub.resources, "AWS::CloudWatch::Alarm").values()
+    for spec in catalog.FAILURE_QUEUES:
+        queue_id = hub.logical_id(hub.stack.queues.failures_by_id[spec.id])
+        (alarm,) = [a["Properties"] for a in alarms if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+                    and refs_in(a["Properties"]["Dimensions"]) == {queue_id}]
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+        description = alarm["AlarmDescription"]
+        assert spec.function in description and spec.what_failed in description
+        assert ('"replay"' in description) is spec.replayable and "docs/stream-failures.md" in description
+        assert "deliveries gave up" not in description
+
+
 def test_api_5xx_and_receiver_latency_alarms(hub):
     assert len(_simple(hub, "5XXError", "AWS/ApiGateway")) == 1
     gateway = gateway_functions()

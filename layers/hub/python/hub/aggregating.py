@@ -13,17 +13,21 @@ a busy tenant costs one counter write per batch, not one per event:
   manual retry, which takes a delivery out of its final status, takes its stats back.
 
 Deltas depend only on the images, never on how often a write happened, so a write the
-receiver repeats (same state) counts nothing.
+receiver repeats (same state) counts nothing. Each stream record is applied at most once, however
+often Lambda delivers it (hub.store.counters.apply_once); one whose deltas cannot be computed is
+set aside (hub.stream_failures).
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from typing import Any, Iterable
 
-from hub import catalog
+from hub import catalog, stream_failures
 from hub.store import counters
 from hub.store import events as event_store
+from hub.stream_failures import Change, Logging, Outcome
 
 Image = dict[str, Any]
 CounterKey = tuple[str, str]
@@ -86,6 +90,11 @@ DELTAS_BY_TABLE = {
 }
 
 
+def deltas_of(table_id: str, old: Image | None, new: Image | None) -> Deltas:
+    """The non-zero deltas of one change."""
+    return total([(table_id, old, new)])
+
+
 def total(changes: Iterable[tuple[str, Image | None, Image | None]]) -> Deltas:
     """The summed, non-zero deltas of (table id, old image, new image) changes."""
     summed: Deltas = defaultdict(Counter)
@@ -94,3 +103,58 @@ def total(changes: Iterable[tuple[str, Image | None, Image | None]]) -> Deltas:
             summed[key].update(values)
     return {key: Counter({k: v for k, v in values.items() if v}) for key, values in summed.items()
             if any(values.values())}
+
+
+def apply_batch(changes: list[Change], failures: catalog.FailureQueue, log: Logging) -> tuple[Outcome, int]:
+    """Counts a stream batch, each record at most once (hub.store.counters.apply_once), in stream order; returns
+    the outcome (what was set aside, where Lambda must retry from) and the write requests made.
+
+    A record whose deltas cannot be computed is set aside; a group whose transaction fails transiently stops the
+    batch at its first record (the groups before it are applied); a group DynamoDB refuses for another reason is
+    applied record by record, the one that fails set aside.
+    """
+    counted: dict[str, tuple[Change, Deltas]] = {}
+
+    def compute(change: Change) -> None:
+        deltas = deltas_of(change.table_id, change.old, change.new)
+        if deltas:
+            counted[change.event_id] = (change, deltas)
+
+    def apply_alone(change: Change) -> None:
+        counters.apply_once([(change.event_id, change.sequence_number, counted[change.event_id][1])], now)
+
+    outcome = stream_failures.process_in_order(changes, compute, failures, log)
+    now = int(time.time())
+    writes = 0
+    for group in counters.chunks([(event_id, change.sequence_number, deltas)
+                                  for event_id, (change, deltas) in counted.items()]):
+        first = counted[group[0][0]][0]
+        try:
+            writes += counters.apply_once(group, now)
+            continue
+        except Exception as error:  # noqa: BLE001 - transient: retry from here; else find the record behind it
+            if stream_failures.is_transient(error):
+                log("transient failure: retrying from this group", first, error)
+                outcome.retry_from = first.sequence_number
+                break
+        alone = stream_failures.process_in_order([counted[event_id][0] for event_id, _, _ in group], apply_alone,
+                                                 failures, log)
+        outcome.set_aside += alone.set_aside
+        if alone.retry_from:
+            outcome.retry_from = alone.retry_from
+            break
+    return outcome, writes
+
+
+def replay_record(change: Change) -> None:
+    """Counts a set-aside record, at most once (a group of its own, marked by its own eventID)."""
+    deltas = deltas_of(change.table_id, change.old, change.new)
+    if deltas:
+        counters.apply_once([(change.event_id, change.sequence_number, deltas)], int(time.time()))
+
+
+def replay_batch(changes: list[Change], failures: catalog.FailureQueue, log: Logging) -> None:
+    """Counts a batch Lambda gave up on, read back from the stream, as Lambda's retry of it would."""
+    outcome, _ = apply_batch(changes, failures, log)
+    if outcome.retry_from:
+        raise stream_failures.Transient(f"stopped at record {outcome.retry_from}: replay again later")

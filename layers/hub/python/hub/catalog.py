@@ -61,8 +61,20 @@ WEBHOOK_TEST_TIMEOUT_MS = 15_000
 """Longest POST /api/webhook/test waits for the subscriber's answer (WEBHOOK_TIMEOUT_MS when shorter). With
 the sender's 5 s connect timeout, the route answers within about 20 s, inside API_INTEGRATION_TIMEOUT_S."""
 
-STREAM_RETRIES_MAX = 10_000
-"""Lambda's limit on a stream event source's retries of one batch."""
+
+RETRY_UNTIL_MAX_RECORD_AGE = -1
+"""A stream event source's MaximumRetryAttempts meaning "no count": a failing batch is retried until its
+records reach the mapping's MaximumRecordAgeInSeconds. A count (at most 10,000) is no time bound: a batch
+that fails fast spends it in minutes."""
+
+STREAM_RETENTION_S = 24 * 3600
+"""How long a DynamoDB stream keeps a record."""
+
+STREAM_MAX_RECORD_AGE_S = STREAM_RETENTION_S - 4 * 3600
+"""MaximumRecordAgeInSeconds of the hub's stream event sources. Only a hub-wide outage (SQS or DynamoDB
+refusing every write) or a function crash keeps a record failing this long: a record-specific failure is set
+aside by the function at once. Past it, Lambda sends its on-failure record (shard and sequence range, not the
+records) to the function's failure queue, 4 hours before the stream drops the records themselves."""
 
 
 @dataclass(frozen=True)
@@ -86,24 +98,42 @@ class Queue:
 
 
 @dataclass(frozen=True)
+class FailureQueue:
+    """An SQS queue where a stream function sets aside the records it cannot process (docs/stream-failures.md).
+
+    The function puts each such record there whole (its images, the error), so it can be replayed after the
+    stream and the event's dedupe record have expired; Lambda's own on-failure records (metadata of a batch
+    that failed until `StreamTrigger.max_record_age_s`) land there too. `what_failed` is said by its alarm.
+    """
+
+    id: str
+    env_var: str
+    function: str
+    what_failed: str
+    retention_days: int = 14
+    replayable: bool = True
+    """False where a record is worth nothing later (a push to a page): the queue only says what was missed."""
+
+
+@dataclass(frozen=True)
 class StreamTrigger:
     """A DynamoDB stream event source: Lambda reads the table's stream and invokes the function with batches.
 
-    A batch that keeps failing goes, after `retry_attempts`, to the dead-letter queue of the queue
-    `failures_to` names (its shard and sequence range, as Lambda's on-failure record), so nothing
-    is dropped silently.
-    STREAM_RETRIES_MAX (Lambda's own limit) keeps retrying for as long as the stream holds the
-    records (24 hours): an SQS outage delays the dispatcher's fan-out, it never drops it.
-    `bisect_on_error` splits a failing batch to isolate a bad record; it is off where the function
-    applies a batch as one idempotent unit (the aggregator).
+    The function answers with partial batch responses (ReportBatchItemFailures): it processes records in
+    order, sets aside into its failure queue (`failures_to`) at once a record it can never process, and on a
+    transient failure (throttling, an AWS service unavailable) reports the record it stopped at, so Lambda
+    retries from there. Retries are bounded by age, not count (RETRY_UNTIL_MAX_RECORD_AGE,
+    STREAM_MAX_RECORD_AGE_S). `bisect_on_error` splits a batch whose invocation fails (a timeout, a crash)
+    to isolate the record behind it.
     """
 
     table: str
     batch_size: int
     batching_window_s: int
-    retry_attempts: int
-    bisect_on_error: bool
     failures_to: str
+    bisect_on_error: bool = True
+    retry_attempts: int = RETRY_UNTIL_MAX_RECORD_AGE
+    max_record_age_s: int = STREAM_MAX_RECORD_AGE_S
 
 
 @dataclass(frozen=True)
@@ -176,6 +206,7 @@ COUNTERS = Table(
     env_var="COUNTERS_TABLE",
     partition_key=Key("pk"),
     sort_key=Key("sk"),
+    ttl_attribute="expiresAt",  # the aggregator's applied-record markers (hub.store.counters); counters never expire
 )
 DELIVERIES = Table(
     id="Deliveries",
@@ -215,6 +246,28 @@ DELIVERY_QUEUE = Queue(
 )
 """40 receives: the longest schedule takes 21 (hub.backoff.MOST_RECEIVES), the rest is margin for crashes."""
 QUEUES: tuple[Queue, ...] = (DELIVERY_QUEUE,)
+
+DISPATCHER_FAILURES = FailureQueue(
+    id="DispatcherFailures",
+    env_var="DISPATCHER_FAILURES_QUEUE_URL",
+    function="dispatcher",
+    what_failed="recorded events the dispatcher could not fan out to the delivery queue: their subscribers got nothing",
+)
+AGGREGATOR_FAILURES = FailureQueue(
+    id="AggregatorFailures",
+    env_var="AGGREGATOR_FAILURES_QUEUE_URL",
+    function="aggregator",
+    what_failed="table changes the aggregator could not count: summaries, usage or stats miss them",
+)
+PUSH_FAILURES = FailureQueue(
+    id="PushFailures",
+    env_var="PUSH_FAILURES_QUEUE_URL",
+    function="push",
+    what_failed="session changes the push function could not send to open connect pages (those pages showed the "
+                "change at their next poll or push)",
+    replayable=False,
+)
+FAILURE_QUEUES: tuple[FailureQueue, ...] = (DISPATCHER_FAILURES, AGGREGATOR_FAILURES, PUSH_FAILURES)
 
 FUNCTIONS: tuple[Function, ...] = (
     Function(
@@ -256,8 +309,7 @@ FUNCTIONS: tuple[Function, ...] = (
         tables=(DELIVERIES.id,),
         queues=(DELIVERY_QUEUE.id,),
         stream_triggers=(StreamTrigger(EVENTS.id, batch_size=100, batching_window_s=0,
-                                       retry_attempts=STREAM_RETRIES_MAX, bisect_on_error=True,
-                                       failures_to=DELIVERY_QUEUE.id),),
+                                       failures_to=DISPATCHER_FAILURES.id),),
     ),
     Function(
         name="delivery_worker",
@@ -277,8 +329,10 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=60,
         tables=(COUNTERS.id,),
         stream_triggers=tuple(
-            StreamTrigger(table_id, batch_size=1000, batching_window_s=5, retry_attempts=STREAM_RETRIES_MAX,
-                          bisect_on_error=False, failures_to=DELIVERY_QUEUE.id)
+            # No bisection: a retried batch must start where the failed one did, for its groups' markers to
+            # recognize it (hub.store.counters.apply_once); a bad record is set aside by the function itself.
+            StreamTrigger(table_id, batch_size=1000, batching_window_s=5, failures_to=AGGREGATOR_FAILURES.id,
+                          bisect_on_error=False)
             for table_id in (SESSIONS.id, EVENTS.id, DELIVERIES.id)
         ),
     ),
@@ -307,7 +361,7 @@ FUNCTIONS: tuple[Function, ...] = (
         manages_connections=True,
         # The Sessions stream's second (and last advised) reader, after the aggregator.
         stream_triggers=(StreamTrigger(SESSIONS.id, batch_size=100, batching_window_s=0, retry_attempts=2,
-                                       bisect_on_error=True, failures_to=DELIVERY_QUEUE.id),),
+                                       bisect_on_error=True, failures_to=PUSH_FAILURES.id),),
     ),
 )
 
@@ -377,6 +431,8 @@ class Metric:
     COUNTER_WRITES = "CounterWrites"
     PUSHES_SENT = "PushesSent"
     PUSHES_GONE = "PushesGone"
+    RECORDS_SET_ASIDE = "StreamRecordsSetAside"
+    RECORDS_REPLAYED = "StreamRecordsReplayed"
 
 
 def table(table_id: str) -> Table:
@@ -385,6 +441,10 @@ def table(table_id: str) -> Table:
 
 def queue(queue_id: str) -> Queue:
     return next(q for q in QUEUES if q.id == queue_id)
+
+
+def failure_queue(queue_id: str) -> FailureQueue:
+    return next(q for q in FAILURE_QUEUES if q.id == queue_id)
 
 
 def function(name: str) -> Function:

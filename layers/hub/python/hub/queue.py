@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import boto3
@@ -75,6 +76,36 @@ def enqueue(messages: list[DeliveryMessage], delay_seconds: int = 0) -> list[str
         )
         refused += [batch[int(f["Id"])][0] for f in response.get("Failed", [])]
     return refused
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A delivery SQS refused: `sender_fault` when the message itself is at fault (sending it again cannot work)."""
+
+    webhook_id: str
+    code: str
+    sender_fault: bool
+
+
+def batches(messages: list[DeliveryMessage]) -> list[list[DeliveryMessage]]:
+    """The messages in SendMessageBatch-sized groups, in order (for `send_batch`)."""
+    by_id = {m.webhookId: m for m in messages}
+    return [[by_id[webhook_id] for webhook_id, _ in batch] for batch in _batches([(m.webhookId, body_of(m)) for m in messages])]
+
+
+def send_batch(messages: list[DeliveryMessage]) -> list[Refusal]:
+    """One SendMessageBatch of a group from `batches`; returns what SQS refused and why."""
+    response = client().send_message_batch(
+        QueueUrl=queue_url(),
+        Entries=[{"Id": str(i), "MessageBody": body_of(m)} for i, m in enumerate(messages)],
+    )
+    return [Refusal(messages[int(f["Id"])].webhookId, f.get("Code", ""), bool(f.get("SenderFault")))
+            for f in response.get("Failed", [])]
+
+
+def send(queue_url: str, body: str) -> None:
+    """Sends one message to any of the hub's queues (a stream function's failure queue)."""
+    client().send_message(QueueUrl=queue_url, MessageBody=body)
 
 
 def reschedule(receipt_handle: str, hide_seconds: int) -> None:

@@ -28,8 +28,8 @@ class Setting:
     description: str
 
 
-ResourceKind = Literal["table", "queue", "dead_letter_queue", "secret", "rest_api", "usage_plans", "link_secret",
-                      "websocket_url", "connections_endpoint"]
+ResourceKind = Literal["table", "queue", "dead_letter_queue", "failure_queue", "secret", "rest_api", "usage_plans",
+                      "link_secret", "websocket_url", "connections_endpoint"]
 
 ADMIN_KEY_SECRET = "AdminKey"
 """The stack's operator-key secret."""
@@ -48,7 +48,7 @@ class Resource:
     env_var: str
     kind: ResourceKind
     resource_id: str
-    """The catalog id (tables, queues) or ADMIN_KEY_SECRET / REST_API."""
+    """The catalog id (tables, queues, failure queues) or ADMIN_KEY_SECRET / REST_API."""
 
 
 HUB_FUNCTION = "HUB_FUNCTION"
@@ -88,12 +88,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(v, "", f"SQS queue URL for {q.id} (set by the stack)")
     for q in catalog.QUEUES
     for v in (q.env_var, q.dead_letter_env_var)
+) + tuple(
+    Setting(q.env_var, "", f"SQS queue URL for {q.id}, where the {q.function} sets aside what it cannot process (set by the stack)")
+    for q in catalog.FAILURE_QUEUES
 )
 
 _DEFAULTS = {s.env_var: s.default for s in SETTINGS}
 
 _REQUIRED = frozenset(  # no default: a missing one fails, never falls back
     {t.env_var for t in catalog.TABLES} | {v for q in catalog.QUEUES for v in (q.env_var, q.dead_letter_env_var)}
+    | {q.env_var for q in catalog.FAILURE_QUEUES}
 )
 
 LOCAL_STAND_INS = {"ADMIN_KEY_SECRET_ARN": "ADMIN_API_KEY", "CONNECT_LINK_SECRET_ARN": "CONNECT_LINK_SECRET"}
@@ -115,6 +119,9 @@ def resources(function: catalog.Function) -> tuple[Resource, ...]:
         queue = catalog.queue(queue_id)
         found.append(Resource(queue.env_var, "queue", queue_id))
         found.append(Resource(queue.dead_letter_env_var, "dead_letter_queue", queue_id))
+    # A stream function's failure queue: where it sets aside what it cannot process, and replays from.
+    for queue_id in dict.fromkeys(t.failures_to for t in function.stream_triggers):
+        found.append(Resource(catalog.failure_queue(queue_id).env_var, "failure_queue", queue_id))
     if function.name in admin_key_functions():
         found.append(Resource("ADMIN_KEY_SECRET_ARN", "secret", ADMIN_KEY_SECRET))
     if function.manages_api_keys:

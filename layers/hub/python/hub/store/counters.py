@@ -2,13 +2,16 @@
 
 Summary items count sessions per (status, bucket) pair (`sb#<status>#<bucket>`),
 so the summary of any status or bucket filter is a sum over at most a dozen numbers.
-Only the aggregator writes counters (`apply`), from the tables' streams (see hub.aggregating).
+Only the aggregator writes counters (`apply_once`), from the tables' streams (see hub.aggregating), each
+stream record at most once (a marker item written in the same transaction).
 """
 
 from __future__ import annotations
 
-import hashlib
+from collections import Counter, defaultdict
 from typing import Any, Iterable, Mapping
+
+from botocore.exceptions import ClientError
 
 from hub import catalog, state
 from hub.store import ddb
@@ -47,26 +50,77 @@ def add_items(key: dict[str, str], deltas: Mapping[str, int]) -> dict[str, Any]:
 
 
 MAX_TRANSACTION_ITEMS = 100
+"""DynamoDB's limit on the items of one TransactWriteItems."""
+
+MARKER_RETENTION_S = (catalog.AGGREGATOR_FAILURES.retention_days + 2) * 24 * 3600
+"""How long a group's applied marker is kept: longer than Lambda may retry a batch (the stream keeps it 24 h)
+plus the failure queue's retention (a set-aside record may be replayed until then), with a day to spare."""
+
+Changes = list[tuple[str, str, Mapping[tuple[str, str], Mapping[str, int]]]]
+"""(stream record id, its sequence number, its deltas) of one shard, in stream order."""
 
 
-def apply(deltas: Mapping[tuple[str, str], Mapping[str, int]], batch_id: str) -> int:
-    """Adds the deltas of one batch, at most once; returns the number of write requests.
+def _marker_key(record_id: str) -> dict[str, str]:
+    return {"pk": f"applied#{record_id}", "sk": "applied"}
 
-    Each chunk of up to 100 counter items is one transaction whose ClientRequestToken is
-    derived from `batch_id` (the batch's stream sequence range) and the chunk's position,
-    so a batch that Lambda retries after a partial failure adds nothing twice (DynamoDB
-    keeps a token's outcome for 10 minutes).
+
+def chunks(changes: Changes) -> list[Changes]:
+    """Consecutive records grouped so that each group's marker and counter items fit one transaction.
+
+    Greedy from the first record: a batch that starts at the same record is cut into the same groups, as far
+    as the shorter of the two goes (what makes a group's marker recognize a retried batch).
     """
-    keys = sorted(deltas)
+    groups: list[Changes] = []
+    keys: set[tuple[str, str]] = set()
+    for record_id, sequence, deltas in changes:
+        if len(deltas) + 1 > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"record {record_id} changes {len(deltas)} counter items: more than one transaction holds")
+        if not groups or len(keys | set(deltas)) + 1 > MAX_TRANSACTION_ITEMS:
+            groups.append([])
+            keys = set()
+        groups[-1].append((record_id, sequence, deltas))
+        keys |= set(deltas)
+    return groups
+
+
+def _applied_through(record_id: str) -> int:
+    item = ddb.client().get_item(TableName=ddb.name(TABLE), Key=ddb.to_item(_marker_key(record_id)),
+                                 ConsistentRead=True).get("Item")
+    return int(ddb.from_item(item)["through"]) if item else -1
+
+
+def apply_once(group: Changes, now: int) -> int:
+    """Adds a group's summed deltas, at most once; returns the number of requests.
+
+    One transaction writes the counters and a marker of the group, keyed by its first record and holding its
+    last sequence number, on condition that the marker is new. Lambda retries a stream batch from the record
+    it stopped at (the aggregator does not bisect), so a retried batch, however late, starts with a group
+    already marked: it is written again with only the records past the marker's sequence number. A
+    ClientRequestToken would recognize a retry for 10 minutes only.
+    Cost: one marker item per group (per up to 99 counter items; a burst of records shares a few), two write
+    units as every transactional write; records that change no counter write nothing.
+    """
     requests = 0
-    for start in range(0, len(keys), MAX_TRANSACTION_ITEMS):
-        chunk = keys[start:start + MAX_TRANSACTION_ITEMS]
-        token = hashlib.sha256(f"{batch_id}#{start}".encode()).hexdigest()[:36]
-        ddb.client().transact_write_items(
-            TransactItems=[add_items({"pk": pk, "sk": sk}, deltas[(pk, sk)]) for pk, sk in chunk],
-            ClientRequestToken=token,
-        )
-        requests += 1
+    while group:
+        summed: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        for _, _, deltas in group:
+            for key, values in deltas.items():
+                summed[key].update(values)
+        updates = {key: values for key, values in summed.items() if any(values.values())}
+        first_id, last_sequence = group[0][0], group[-1][1]
+        marker = ddb.to_item({**_marker_key(first_id), "through": last_sequence, "expiresAt": now + MARKER_RETENTION_S})
+        try:
+            ddb.client().transact_write_items(TransactItems=[
+                {"Put": {"TableName": ddb.name(TABLE), "Item": marker, "ConditionExpression": "attribute_not_exists(pk)"}},
+                *(add_items({"pk": pk, "sk": sk}, values) for (pk, sk), values in sorted(updates.items())),
+            ])
+            return requests + 1
+        except ClientError as error:
+            if ddb.cancellation_codes(error)[:1] != ["ConditionalCheckFailed"]:
+                raise
+        through = _applied_through(first_id)
+        requests += 2
+        group = [change for change in group if int(change[1]) > through]
     return requests
 
 
