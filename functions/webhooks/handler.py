@@ -1,4 +1,4 @@
-"""Webhook management routes: test, logs, one log, retry, stats, clear (seed 003 shapes)."""
+"""Webhook management routes: test, logs, one log, retry, stats, clear (docs/contract.md §2)."""
 
 from __future__ import annotations
 

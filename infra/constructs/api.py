@@ -52,7 +52,7 @@ _MESSAGE_SLOT = "\u0000gateway-message\u0000"
 
 
 def _error_template(code: str, message: str) -> dict[str, str]:
-    """The hub's error envelope (SPEC section 2) for answers API Gateway gives itself; `message` is a
+    """The hub's error envelope (docs/contract.md §3) for answers API Gateway gives itself; `message` is a
     literal, or GATEWAY_MESSAGE for the gateway's own message."""
     body = {
         "success": False,

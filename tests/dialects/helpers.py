@@ -12,7 +12,7 @@ SEED_FIXTURES = FIXTURES / "seeds"
 
 
 def fixture_files() -> list[str]:
-    """Every JSON fixture (gateway samples and seed bodies), as paths relative to tests/fixtures."""
+    """Every JSON fixture (gateway samples and specification examples), as paths relative to tests/fixtures."""
     files = sorted(DIALECT_FIXTURES.glob("*/*.json")) + sorted(SEED_FIXTURES.glob("*.json"))
     return [str(p.relative_to(FIXTURES)) for p in files]
 

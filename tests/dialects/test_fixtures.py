@@ -149,7 +149,7 @@ EXPECTED: dict[str, Want | None] = {
     "dialects/wwebjs-api/qr.json": Want("wwebjs-api", "session.qr", "qr_generated", session=WAPI,
                                         life={"qr": QR_RAW, "qr_image": None}),
     "dialects/wwebjs-api/ready.json": Want("wwebjs-api", "session.status", "session_connected", session=WAPI),
-    # ---- seed 000: Baileys worker
+    # ---- seeds/000_*: Baileys worker
     "seeds/000_connected.json": Want("worker", "session.status", "session_connected",
                                      life={"display_name": "..."}),
     "seeds/000_disconnected.json": Want("worker", "session.status", "session_not_connected",
@@ -162,7 +162,7 @@ EXPECTED: dict[str, Want | None] = {
     "seeds/000_session_created.json": Want("worker", "session.status", "initializing"),
     "seeds/000_session_logged_out.json": Want("worker", "session.status", "logged_out",
                                               life={"reason": "logged_out_from_phone"}),
-    # ---- seed 001: wwebjs
+    # ---- seeds/001_*: wwebjs
     "seeds/001_auth_failure.json": Want("wwebjs", "session.status", "auth_failure",
                                         life={"message": "Invalid QR scan"}),
     "seeds/001_call.json": Want("wwebjs", "call.received",
@@ -176,10 +176,10 @@ EXPECTED: dict[str, Want | None] = {
         "wwebjs", "message.received", at="2022-01-01T00:00:00",
         data={"messageId": "msg_123", "body": "Hello World", "from": "6281234567890@c.us",
               "to": "6289876543210@c.us", "fromMe": False, "timestamp": "2022-01-01T00:00:00.000Z"}),
-    "seeds/001_message_ack.json": REJECT,  # `"message": {...}` in the seed: no message id to acknowledge
+    "seeds/001_message_ack.json": REJECT,  # `"message": {...}` in the source example: no message id to acknowledge
     "seeds/001_qr.json": Want("wwebjs", "session.qr", "qr_generated", life={"qr": "1@ABC123...", "qr_image": None}),
     "seeds/001_ready.json": Want("wwebjs", "session.status", "session_connected"),
-    # ---- seed 002: wwebjs (another server; acks follow whatsapp-web.js, not its one-higher table)
+    # ---- seeds/002_*: wwebjs (another server; acks follow whatsapp-web.js, not its one-higher table)
     "seeds/002_auth_failure.json": Want("wwebjs", "session.status", "auth_failure", at="2024-10-01T12:00:00",
                                         life={"message": "Authentication failed"}),
     "seeds/002_authenticated.json": Want("wwebjs", "session.status", "authenticated"),
@@ -210,13 +210,13 @@ EXPECTED: dict[str, Want | None] = {
                                  life={"phone_number": "1234567890", "display_name": "My WhatsApp"}),
     "seeds/002_test.json": Want("wwebjs", "gateway.unknown",
                                 data={"body": {"event": "test", "data": {}, "timestamp": "2024-10-01T12:00:00.000Z"}}),
-    # ---- seed 003: gateway
+    # ---- seeds/003_*: gateway
     "seeds/003_message.received.json": Want(
         "gateway", "message.received", session="xxx", at="2024-01-01T00:00:00",
         data={"messageId": "xxx", "chatId": "6281234567890@s.whatsapp.net", "body": "Hello!", "type": "text"}),
     "seeds/003_session.status.json": Want("gateway", "session.status", "session_connected", session="xxx",
                                           life={"phone_number": "6283841581033"}),
-    # ---- seed 004: device
+    # ---- seeds/004_*: device
     "seeds/004_auth_failed.json": Want("device", "session.status", "auth_failure", session=DEV,
                                        life={"reason": "session_expired"}),
     "seeds/004_connected.json": Want("device", "session.status", "session_connected", session=DEV,

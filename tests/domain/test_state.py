@@ -1,4 +1,4 @@
-"""The session state machine: SPEC section 3 rules and order independence."""
+"""The session state machine: docs/contract.md §5 rules and order independence."""
 
 from __future__ import annotations
 

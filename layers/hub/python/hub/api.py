@@ -35,7 +35,7 @@ def _validation_response(error: RequestValidationError) -> Response:
 
 
 def make_resolver(enable_validation: bool = True) -> APIGatewayRestResolver:
-    """A REST resolver whose every failure answers in the SPEC error envelope."""
+    """A REST resolver whose every failure answers in the error envelope (docs/contract.md §3)."""
     app = APIGatewayRestResolver(enable_validation=enable_validation)
 
     @app.exception_handler(errors.ApiError)

@@ -41,7 +41,7 @@ class Table:
 
 
 MAX_RETRY_ATTEMPTS = 10
-"""Most retries any subscription may ask for (SPEC section 6)."""
+"""Most retries any subscription may ask for (docs/contract.md §8)."""
 
 API_INTEGRATION_TIMEOUT_S = 29
 """API Gateway (REST) stops waiting for a Lambda integration after 29 s and answers 504; the function

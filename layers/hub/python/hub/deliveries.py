@@ -1,4 +1,4 @@
-"""Delivery logs (SPEC `webhookId`): the model shared by the receiver, the worker and the API."""
+"""Delivery logs (`webhookId`, docs/contract.md §8): the model shared by the receiver, the worker and the API."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class DeliveryLog(BaseModel):
     expiresAt: int
 
     def public(self, with_attempts: bool = True) -> dict[str, Any]:
-        """The log as the API shows it (seed 003 fields), never the secret."""
+        """The log as the API shows it (docs/contract.md §2), never the secret."""
         shown: dict[str, Any] = {
             "webhookId": self.webhookId,
             "instanceId": self.instanceId,

@@ -1,4 +1,4 @@
-"""The error envelope of SPEC section 2: every failure a client sees is an ApiError."""
+"""The error envelope of docs/contract.md §3: every failure a client sees is an ApiError."""
 
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ class Lifecycle(BaseModel):
 class NormalizedEvent(BaseModel):
     """One gateway event in the hub's vocabulary, before state is applied.
 
-    `data` is the outbound `data` object (SPEC section 5) for every type but the
+    `data` is the outbound `data` object (docs/contract.md §7) for every type but the
     session ones, whose data is completed once the state transition is known.
     """
 

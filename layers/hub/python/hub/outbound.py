@@ -1,4 +1,4 @@
-"""The outbound event envelope (SPEC section 5) and the keys and ids that tell occurrences from retries."""
+"""The outbound event envelope (docs/contract.md §7) and the keys and ids that tell occurrences from retries."""
 
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ def _strip_prefix(value: str, prefix: str) -> str:
 def gateway_request_is_authentic(
     secret: str, body: bytes, headers: Mapping[str, str], query: Mapping[str, str]
 ) -> bool:
-    """True when any one of SPEC section 2's gateway credentials is present and valid.
+    """True when any one of the gateway credentials (docs/contract.md §4) is present and valid.
 
     Accepted: `X-Webhook-Signature` (hex HMAC-SHA256), `X-Webhook-Hmac` (hex HMAC-SHA512,
     or the algorithm `X-Webhook-Hmac-Algorithm` names), `X-Hub-Signature-256: sha256=<hex>` (GOWA), `x-hmac-signature` (wuzapi, hex HMAC-SHA256),

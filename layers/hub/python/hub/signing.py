@@ -1,4 +1,4 @@
-"""Outbound signatures (SPEC section 5): the hub's hex HMAC and the Standard Webhooks trio."""
+"""Outbound signatures (docs/contract.md §7): the hub's hex HMAC and the Standard Webhooks trio."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def headers(body: bytes, secret: str, *, message_id: str, webhook_id: str, event
     """Every header of one delivery attempt.
 
     `X-Webhook-Signature` is keyed with the secret string as configured (UTF-8, prefix
-    included, as seed 004's verifier does); `webhook-signature` follows Standard Webhooks.
+    included, as the gateways' hex-HMAC verifiers do); `webhook-signature` follows Standard Webhooks.
     """
     signed = f"{message_id}.{timestamp}.".encode("utf-8") + body
     standard = base64.b64encode(hmac.new(standard_webhooks_key(secret), signed, hashlib.sha256).digest()).decode("ascii")

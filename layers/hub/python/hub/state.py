@@ -1,4 +1,4 @@
-"""The session state machine (SPEC section 3): pure functions, no AWS.
+"""The session state machine (docs/contract.md §5): pure functions, no AWS.
 
 State is a function of the *set* of events applied, not of their arrival order:
 status-bearing fields come from the newest lifecycle event (by event time, ties
@@ -130,7 +130,7 @@ def view(state: SessionState, max_qr_attempts: int) -> SessionView:
 
 
 def bucket_of(status: SessionStatus, needs_qr: bool) -> str:
-    """The one summary bucket a session counts in (SPEC section 3)."""
+    """The one summary bucket a session counts in (docs/contract.md §5)."""
     if status is S.SESSION_CONNECTED:
         return "connected"
     if needs_qr:

@@ -1,4 +1,4 @@
-"""Subscriber URL rules (SPEC section 6): https only, and never an internal address (SSRF).
+"""Subscriber URL rules (docs/contract.md §8): https only, and never an internal address (SSRF).
 
 `destination` resolves a URL's host once and vets every address it resolves to; the sender
 then connects to a vetted address only (hub.sender), never resolving the name again, so a

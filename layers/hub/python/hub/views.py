@@ -1,4 +1,4 @@
-"""How sessions look in API responses (seed 001 shapes)."""
+"""How sessions look in API responses (docs/contract.md §2, §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a connect link lets its holder watch, and the messages pushed to watchers (docs/websocket.md)."""
+"""What a connect link lets its holder watch, and the messages pushed to watchers (docs/connect.md)."""
 
 from __future__ import annotations
 

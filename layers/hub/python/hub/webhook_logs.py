@@ -1,4 +1,4 @@
-"""Webhook management (seed 003): test sends, logs, manual retry, stats, clearing."""
+"""Webhook management (docs/contract.md §2): test sends, logs, manual retry, stats, clearing."""
 
 from __future__ import annotations
 

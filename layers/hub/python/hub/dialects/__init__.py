@@ -1,4 +1,4 @@
-"""Inbound dialects: turn any supported gateway's webhook body into a NormalizedEvent (SPEC sections 4, 5).
+"""Inbound dialects: turn any supported gateway's webhook body into a NormalizedEvent (docs/contract.md §6, §7).
 
 The dialect is detected from the body's shape, never from headers. Each dialect module has
 `NAME`, `SESSION_FIELD`, `claims(body)` (cheap test on its distinctive keys), `session_id(body)` and

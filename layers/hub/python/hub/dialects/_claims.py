@@ -52,7 +52,7 @@ WORKER_EVENTS = frozenset({
 """The worker dialect's mapped event names (the keys of `worker.EVENTS`)."""
 
 WORKER_UNMAPPED = frozenset({"creds.update"})
-"""Seed 000 events with no hub type: accepted as gateway.unknown."""
+"""Baileys-worker events with no hub type: accepted as gateway.unknown."""
 
 WORKER_SHARED = frozenset({"disconnected", "message"})
 """Event names wwebjs sends too: the worker's only when `data` has the worker's shape."""

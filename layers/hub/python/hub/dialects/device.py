@@ -1,4 +1,4 @@
-"""device: the "WhatsApp Multi-Platform API Gateway" status webhook (seed 004, dialects/whatsapp-multi-platform-status).
+"""device: the "WhatsApp Multi-Platform API Gateway" status webhook (docs/contract.md §6).
 
 `{"device": {"deviceHash"|"numberHash", "status"}, "event": {"type", "code", "message", ...}, "timestamp"}`.
 `event.type` is the table key; `container_event` is looked up by `event.code` (DEVICE_LOGGED_OUT and

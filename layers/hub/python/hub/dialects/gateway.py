@@ -1,4 +1,4 @@
-"""gateway: the "WhatsApp Gateway API" of seed 003, `{"event", "instanceId", "timestamp", "data"}`.
+"""gateway: the "WhatsApp Gateway API" (docs/contract.md §6), `{"event", "instanceId", "timestamp", "data"}`.
 
 Its events already use the hub's names (session.status, message.received, message.sent, message.updated);
 message data is passed through as sent. `data.status` of session.status uses the gateway's words

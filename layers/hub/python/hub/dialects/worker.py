@@ -1,4 +1,4 @@
-"""worker: Baileys gateway workers (seed 000) posting `{"event": name, "data": {...}, "timestamp"?}`.
+"""worker: Baileys gateway workers (docs/contract.md §6) posting `{"event": name, "data": {...}, "timestamp"?}`.
 
 Same envelope as wwebjs; told apart by event name. `disconnected` and `message` exist in both: they are
 the worker's only when `data` has the worker's shape (a Baileys message key / messages list, or a
@@ -31,7 +31,7 @@ class Env(Envelope):
 
 
 class Payload(Loose):
-    """Seed 000 lifecycle payloads (all fields optional, typed)."""
+    """Baileys-worker lifecycle payloads (all fields optional, typed)."""
 
     qrCode: str | None = None
     qr: str | None = None

@@ -1,9 +1,9 @@
-"""wwebjs: whatsapp-web.js servers posting `{"event": name, "data": {...}, "timestamp"?}` (seeds 001, 002).
+"""wwebjs: whatsapp-web.js servers posting `{"event": name, "data": {...}, "timestamp"?}` (docs/contract.md §6).
 
 The session is not in the body: these servers post to /api/whatsapp/webhook/{sessionId}.
 The event handlers here follow whatsapp-web.js semantics and are reused by the wwebjs-api dialect.
-Data shapes differ between servers: seed 001 wraps objects (`data.message`, `data.call`), seed 002 posts
-the object itself as `data`; both are read. Acks follow whatsapp-web.js numbering (-1..4), not seed 002's table.
+Data shapes differ between servers: some wrap objects (`data.message`, `data.call`), others post
+the object itself as `data`; both are read. Acks follow whatsapp-web.js numbering (-1..4) (docs/contract.md §6.3).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class Message(Loose):
 
 
 def _message_of(data: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:
-    """(message object, its path): `data.message` (seed 001, wwebjs-api) or `data` itself (seed 002)."""
+    """(message object, its path): `data.message` (wrapping servers, wwebjs-api) or `data` itself."""
     if isinstance(data.get("message"), dict):
         return data["message"], ("data", "message")
     return data, ("data",)
@@ -133,7 +133,7 @@ WA_STATES: dict[str, S] = {
     "UNPAIRED": S.LOGGED_OUT, "UNPAIRED_IDLE": S.LOGGED_OUT, "LOGOUT": S.LOGGED_OUT,
     "UNLAUNCHED": S.SESSION_NOT_CONNECTED, "DISCONNECTED": S.SESSION_NOT_CONNECTED,
 }
-"""whatsapp-web.js WAState (change_state.state, disconnected.reason) -> status; seed 001 sends lower case."""
+"""whatsapp-web.js WAState (change_state.state, disconnected.reason) -> status; some servers send lower case."""
 
 MAX_QR_REASONS = {"MAX QRCODE RETRIES REACHED", "MAX_QR_ATTEMPTS_REACHED"}
 

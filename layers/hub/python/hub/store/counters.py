@@ -129,7 +129,7 @@ def usage_key(tenant_id: str, day: str) -> dict[str, str]:
 
 
 def read_summary(tenant_id: str, user_id: str | None, status_filter: str | None) -> dict[str, int]:
-    """The seed 001 summary for the tenant's sessions (optionally one owner's), filtered."""
+    """The list-realtime summary (docs/contract.md §5) for the tenant's sessions (optionally one owner's), filtered."""
     sk = "summary" if user_id is None else f"summary#user#{user_id}"
     item = ddb.client().get_item(
         TableName=ddb.name(TABLE), Key=ddb.to_item({"pk": tenant_pk(tenant_id), "sk": sk}), ConsistentRead=True
