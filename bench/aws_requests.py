@@ -43,7 +43,7 @@ SCENARIOS: dict[str, tuple[Callable[[int], bytes], bool]] = {
 }
 
 
-def _table_ids() -> dict[str, str]:
+def table_ids() -> dict[str, str]:
     from hub import catalog, settings
 
     return {settings.table_name(t): t.id for t in catalog.TABLES}
@@ -58,7 +58,7 @@ def _deliver_all(poller: h.WorkerPoller) -> int:
     return batches
 
 
-def _burst(api: h.Api, meter: h.Meter, pumps: dict[str, h.StreamPump], session: dict[str, Any], bodies: list[bytes],
+def run_burst(api: h.Api, meter: h.Meter, pumps: dict[str, h.StreamPump], session: dict[str, Any], bodies: list[bytes],
            subscribed: bool) -> dict[str, Any]:
     """Every stage's requests for `bodies`, sent one after another, then handled as Lambda batches them."""
     poller = h.WorkerPoller(api)
@@ -96,18 +96,35 @@ def _burst(api: h.Api, meter: h.Meter, pumps: dict[str, h.StreamPump], session: 
     }
 
 
-def _summarize(sample: dict[str, Any], tables: dict[str, str]) -> dict[str, Any]:
+def new_session(api: h.Api, pumps: dict[str, h.StreamPump], api_key: str, session_id: str,
+                webhook_url: str | None) -> dict[str, Any]:
+    """A registered session; the registration's stream records are handled (setup, not measured)."""
+    session = api.create_session(api_key, session_id, webhook_url=webhook_url)
+    for pump in pumps.values():
+        pump.drain()
+    return session
+
+
+def summarize(sample: dict[str, Any], tables: dict[str, str]) -> dict[str, Any]:
     events, deliveries = sample["events"], sample["deliveries"]
     calls = [c for phase in PHASES for c in sample["calls"][phase]]
     breakdown: Counter[str] = Counter()
     item_units: Counter[str] = Counter()
     item_counts: Counter[str] = Counter()
+    writes_by_target: Counter[str] = Counter()
+    reads_by_target: Counter[str] = Counter()
     for phase in PHASES:
         for call in sample["calls"][phase]:
             breakdown[f"{phase}.{call.name}"] += 1
-            for kind, table, units in call.item_units:
-                item_units[f"{phase}.{kind}.{tables.get(table, table)}"] += units
-                item_counts[f"{phase}.{kind}.{tables.get(table, table)}"] += 1
+            for kind, table, target, units in call.item_units:
+                name = tables.get(table, table) + ("" if target == "table" else f".{target}")
+                item_units[f"{phase}.{kind}.{name}"] += units
+                writes_by_target[name] += units
+                if target == "table":
+                    item_counts[f"{phase}.{kind}.{name}"] += 1
+            for target, units in call.read_targets:
+                table, _, index = target.partition(".")
+                reads_by_target[tables.get(table, table) + (f".{index}" if index else "")] += units
     poller_sqs = (POLLER_RECEIVE_PER_MESSAGE + POLLER_DELETE_PER_MESSAGE) * deliveries
     if deliveries:
         breakdown["lambda_poller.sqs.ReceiveMessage"] += POLLER_RECEIVE_PER_MESSAGE * deliveries
@@ -119,18 +136,22 @@ def _summarize(sample: dict[str, Any], tables: dict[str, str]) -> dict[str, Any]
     def per_event(value: float) -> float:
         return h.rounded(value / events)
 
+    table_writes = sum(u for c in calls for _, _, target, u in c.item_units if target == "table")
     return {
         "requests": per_event(len(calls) + poller_sqs + stream_batches),
         "breakdown": {k: per_event(v) for k, v in sorted(breakdown.items())},
         "capacity": {
             "dynamodb_read_units": per_event(sum(c.read_units for c in calls)),
             "dynamodb_write_units": per_event(sum(c.write_units for c in calls)),
+            "dynamodb_write_units_tables_only": per_event(table_writes),
             "sqs_requests": per_event(sum(c.sqs_requests for c in calls) + poller_sqs),
             "deliveries": per_event(deliveries),
         },
         "invocations_per_event": {k: per_event(v) for k, v in sample["invocations"].items()},
         "write_units_by_item": {k: per_event(v) for k, v in sorted(item_units.items())},
         "write_items_by_kind": {k: per_event(v) for k, v in sorted(item_counts.items())},
+        "write_units_by_table_and_index": {k: per_event(v) for k, v in sorted(writes_by_target.items())},
+        "read_units_by_table_and_index": {k: per_event(v) for k, v in sorted(reads_by_target.items())},
     }
 
 
@@ -144,18 +165,16 @@ def measure(burst: int = BURST) -> dict[str, Any]:
         try:
             api = h.Api()
             h.silence_powertools_logs()
-            tables = _table_ids()
+            tables = table_ids()
             tenant = api.create_tenant()
             pumps = {name: h.StreamPump(api, name) for name in STREAM_FUNCTIONS}
             with h.Subscriber() as subscriber:
                 for index, (scenario, (make_body, subscribed)) in enumerate(SCENARIOS.items()):
-                    session = api.create_session(tenant["apiKey"], f"bench-req-{index}",
-                                                 webhook_url=subscriber.url if subscribed else None)
-                    for pump in pumps.values():  # the registration's records: setup, not measured
-                        pump.drain()
+                    session = new_session(api, pumps, tenant["apiKey"], f"bench-req-{index}",
+                                          subscriber.url if subscribed else None)
                     bodies = [make_body(n) for n in range(burst)]
-                    summary = _summarize(_burst(api, meter, pumps, session, bodies, subscribed), tables)
-                    single = _summarize(_burst(api, meter, pumps, session, [make_body(burst)], subscribed), tables)
+                    summary = summarize(run_burst(api, meter, pumps, session, bodies, subscribed), tables)
+                    single = summarize(run_burst(api, meter, pumps, session, [make_body(burst)], subscribed), tables)
                     out["aws_requests_per_event"][scenario] = summary["requests"]
                     out["aws_requests_per_event_unbatched"][scenario] = single["requests"]
                     out["aws_requests_breakdown"][scenario] = summary["breakdown"]
