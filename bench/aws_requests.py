@@ -144,6 +144,8 @@ def summarize(sample: dict[str, Any], tables: dict[str, str]) -> dict[str, Any]:
             "dynamodb_read_units": per_event(sum(c.read_units for c in calls)),
             "dynamodb_write_units": per_event(sum(c.write_units for c in calls)),
             "dynamodb_write_units_tables_only": per_event(table_writes),
+            "dynamodb_write_units_if_index_entries_had_100_bytes_more": per_event(
+                sum(c.write_units_with_entry_overhead for c in calls)),
             "sqs_requests": per_event(sum(c.sqs_requests for c in calls) + poller_sqs),
             "deliveries": per_event(deliveries),
         },
@@ -202,11 +204,12 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             h.show(scenario, value, "req")
         capacity = measured["capacity_per_event"][scenario]
         print(f"      a single event on its own (every batch of one): {unbatched:g} req")
-        print(f"      DynamoDB RRU {capacity['dynamodb_read_units']:g}, WRU {capacity['dynamodb_write_units']:g}, "
+        print(f"      DynamoDB RRU {capacity['dynamodb_read_units']:g}, WRU {capacity['dynamodb_write_units']:g} "
+              f"(tables alone {capacity['dynamodb_write_units_tables_only']:g}, the rest index writes), "
               f"SQS requests {capacity['sqs_requests']:g}, invocations {measured['invocations_per_event'][scenario]}")
         for name, count in measured["aws_requests_breakdown"][scenario].items():
             print(f"        {count:>6g}  {name}")
-        print("      DynamoDB items written (phase.kind.table: items -> write units, per event):")
+        print("      DynamoDB items written (phase.kind.table[.index]: items -> write units, per event):")
         for name, units in measured["write_units_by_item"][scenario].items():
             print(f"        {name:<36} {measured['write_items_by_kind'][scenario].get(name, 0):>6g} -> {units:g} WRU")
     return measured, targets

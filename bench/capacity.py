@@ -23,11 +23,14 @@ The rules, as AWS documents them (bench/README.md cites the pages):
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 WRITE_UNIT_BYTES = 1024
 READ_UNIT_BYTES = 4096
+INDEX_ENTRY_STORAGE_OVERHEAD = 100
+"""Bytes AWS adds to each index entry (and item) for storage billing; not part of write units (bench/README.md)."""
 
 Item = Mapping[str, Mapping[str, Any]]
 
@@ -87,7 +90,7 @@ class TableSpec:
     indexes: tuple[IndexSpec, ...] = ()
 
     @classmethod
-    def from_description(cls, table: Mapping[str, Any]) -> "TableSpec":
+    def from_description(cls, table: Mapping[str, Any]) -> TableSpec:
         """From DescribeTable's `Table`: the indexes as the table really has them."""
         def keys(schema: Iterable[Mapping[str, str]]) -> tuple[str, ...]:
             return tuple(k["AttributeName"] for k in sorted(schema, key=lambda k: k["KeyType"] != "HASH"))

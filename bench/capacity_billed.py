@@ -13,9 +13,11 @@ MIX weights the kinds into one figure for a session's realistic traffic (bench/R
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from bench import aws_requests, cost, harness as h, prices
+from bench import aws_requests, cost, prices
+from bench import harness as h
 
 NAME = "capacity_billed"
 BURST = aws_requests.BURST
@@ -51,6 +53,8 @@ def _figures(summary: dict[str, Any]) -> dict[str, Any]:
     return {
         "dynamodb_write_units": capacity["dynamodb_write_units"],
         "dynamodb_write_units_tables_only": capacity["dynamodb_write_units_tables_only"],
+        "dynamodb_write_units_if_index_entries_had_100_bytes_more":
+            capacity["dynamodb_write_units_if_index_entries_had_100_bytes_more"],
         "dynamodb_read_units": capacity["dynamodb_read_units"],
         "sqs_requests": capacity["sqs_requests"],
         "deliveries": capacity["deliveries"],
@@ -126,7 +130,9 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     targets = []
     for kind, figures in by_kind.items():
         wru = figures["dynamodb_write_units"]
-        note = (f"(tables {figures['dynamodb_write_units_tables_only']:g}) RRU {figures['dynamodb_read_units']:g}, "
+        note = (f"(tables {figures['dynamodb_write_units_tables_only']:g}; with 100-byte index entries "
+                f"{figures['dynamodb_write_units_if_index_entries_had_100_bytes_more']:g}) "
+                f"RRU {figures['dynamodb_read_units']:g}, "
                 f"DynamoDB ${usd[kind]['dynamodb']:.3f}/1M, excl. API GW ${usd[kind]['excluding_api_gateway']:.3f}/1M")
         if kind in BUDGET_WRU:
             ok = wru <= BUDGET_WRU[kind]

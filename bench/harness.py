@@ -151,6 +151,8 @@ class Call:
     response: dict[str, Any] | None = None
     read_units: float = 0.0
     write_units: float = 0.0
+    write_units_with_entry_overhead: float = 0.0
+    """The same writes priced as if each index entry carried AWS's 100-byte storage overhead (bench/README.md)."""
     sqs_requests: float = 0.0
     items_read: int = 0
     started: float = 0.0
@@ -171,7 +173,7 @@ class Call:
 @dataclass(frozen=True)
 class Written:
     kind: str
-    """Put, Update, Delete (or ConditionCheck in a transaction)."""
+    """Put, Update, Delete or ConditionCheck (a transaction's check is priced as a write that changes nothing)."""
     table: str
     key: dict[str, Any]
     item: dict[str, Any] | None
@@ -195,9 +197,8 @@ class Meter:
     ProjectionExpression does not make a read cheaper). Timings are never taken with sizing on.
     """
 
-    def __init__(self, sizing: bool = False, entry_overhead: int = 0) -> None:
+    def __init__(self, sizing: bool = False) -> None:
         self.sizing = sizing
-        self.entry_overhead = entry_overhead
         self.calls: list[Call] = []
         self._lock = threading.Lock()
         self._side = side_client("dynamodb") if sizing else None
@@ -298,15 +299,13 @@ class Meter:
         applied = parsed.get("Error", {}).get("Code") not in FAILED_WRITE_ERRORS
         transactional = call.operation == "TransactWriteItems"
         for w, before in zip(written, call.before_items):
-            if w.kind == "ConditionCheck":
-                after: dict[str, Any] | None = before  # checked, not written: priced as a write of the item
-            elif applied:
-                after = self._current_item(w.table, w.key)
-            else:
-                after = w.item
-            priced = capacity.write_units(self._table(w.table), before, after, applied=applied,
-                                          transactional=transactional, entry_overhead=self.entry_overhead)
+            after = self._current_item(w.table, w.key) if applied else w.item
+            table = self._table(w.table)
+            priced = capacity.write_units(table, before, after, applied=applied, transactional=transactional)
             call.item_units += [(w.kind, w.table, target, float(n)) for target, n in priced.items()]
+            call.write_units_with_entry_overhead += sum(capacity.write_units(
+                table, before, after, applied=applied, transactional=transactional,
+                entry_overhead=capacity.INDEX_ENTRY_STORAGE_OVERHEAD).values())
         call.write_units = float(sum(u for *_, u in call.item_units))
 
     def _unprojected(self, call: Call, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -344,7 +343,7 @@ class Meter:
             if count and scanned > count:
                 size = size * scanned / count  # filtered-out items are read too: assume the same mean size
             target = f"{p['TableName']}.{index}" if index else p["TableName"]
-            call.read_targets.append((target, capacity.query_read_units([int(math.ceil(size))],
+            call.read_targets.append((target, capacity.query_read_units([math.ceil(size)],
                                                                         bool(p.get("ConsistentRead")))))
         elif op == "TransactGetItems":
             for request, response in zip(p.get("TransactItems", []), parsed.get("Responses", [])):
