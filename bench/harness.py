@@ -490,7 +490,7 @@ def loading_body(n: int) -> bytes:
 
 
 def qr_string(n: int) -> str:
-    """A QR string shaped like WhatsApp Web's (`2@<ref>,<noise key>,<identity key>,<secret>`: about 240
+    """A QR string shaped like WhatsApp Web's (`2@<ref>,<noise key>,<identity key>,<secret>`: 217
     bytes), distinct for each `n`."""
     def b64(label: str, size: int) -> str:
         import base64
