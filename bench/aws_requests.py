@@ -16,8 +16,9 @@ delivery), and one stream GetRecords per batch handed to a function (free of cha
 `unbatched` repeats a scenario with a single event, every batch holding one record: the cost of a
 quiet session's event.
 
-The same run sizes every DynamoDB item read and written (side client, not counted) to get the capacity
-units the cost figure prices.
+The same run prices every DynamoDB request by DynamoDB's rules (bench.capacity: each write on its table
+and on every index whose entry changed, from the whole items read before and after by a side client, not
+counted): the capacity units the cost figure prices.
 """
 
 from __future__ import annotations
