@@ -296,7 +296,10 @@ class Meter:
             self._price_read(call, parsed)
 
     def _price_writes(self, call: Call, parsed: dict[str, Any], written: list[Written]) -> None:
-        applied = parsed.get("Error", {}).get("Code") not in FAILED_WRITE_ERRORS
+        error = parsed.get("Error", {}).get("Code")
+        if error and error not in FAILED_WRITE_ERRORS:
+            return  # refused before anything was read or written (validation, throttling): not billed
+        applied = error is None
         transactional = call.operation == "TransactWriteItems"
         for w, before in zip(written, call.before_items):
             after = self._current_item(w.table, w.key) if applied else w.item
