@@ -24,7 +24,10 @@ counted): the capacity units the cost figure prices.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from bench import harness as h
 
@@ -158,35 +161,59 @@ def summarize(sample: dict[str, Any], tables: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def measure(burst: int = BURST) -> dict[str, Any]:
-    """Per scenario, a burst of `burst` events in a session of its own, and one more single event."""
-    out: dict[str, Any] = {key: {} for key in ("aws_requests_per_event", "aws_requests_per_event_unbatched",
-                                               "aws_requests_breakdown", "capacity_per_event",
-                                               "invocations_per_event", "write_units_by_item", "write_items_by_kind")}
+@dataclass
+class Rig:
+    """The embedded hub a figure drives: metered (with sizing), one tenant, the stream pumps, a subscriber."""
+    api: h.Api
+    meter: h.Meter
+    pumps: dict[str, h.StreamPump]
+    tenant: dict[str, Any]
+    tables: dict[str, str]
+    subscriber: h.Subscriber
+
+    def session(self, session_id: str, subscribed: bool = True) -> dict[str, Any]:
+        return new_session(self.api, self.pumps, self.tenant["apiKey"], session_id,
+                           self.subscriber.url if subscribed else None)
+
+    def measure(self, session: dict[str, Any], bodies: list[bytes], subscribed: bool = True) -> dict[str, Any]:
+        """summarize() of run_burst()."""
+        return summarize(run_burst(self.api, self.meter, self.pumps, session, bodies, subscribed), self.tables)
+
+
+@contextmanager
+def rig() -> Iterator[Rig]:
     with h.embedded_aws():
         meter = h.Meter(sizing=True).attach()
         try:
             api = h.Api()
             h.silence_powertools_logs()
-            tables = table_ids()
             tenant = api.create_tenant()
             pumps = {name: h.StreamPump(api, name) for name in STREAM_FUNCTIONS}
             with h.Subscriber() as subscriber:
-                for index, (scenario, (make_body, subscribed)) in enumerate(SCENARIOS.items()):
-                    session = new_session(api, pumps, tenant["apiKey"], f"bench-req-{index}",
-                                          subscriber.url if subscribed else None)
-                    bodies = [make_body(n) for n in range(burst)]
-                    summary = summarize(run_burst(api, meter, pumps, session, bodies, subscribed), tables)
-                    single = summarize(run_burst(api, meter, pumps, session, [make_body(burst)], subscribed), tables)
-                    out["aws_requests_per_event"][scenario] = summary["requests"]
-                    out["aws_requests_per_event_unbatched"][scenario] = single["requests"]
-                    out["aws_requests_breakdown"][scenario] = summary["breakdown"]
-                    out["capacity_per_event"][scenario] = summary["capacity"]
-                    out["invocations_per_event"][scenario] = summary["invocations_per_event"]
-                    out["write_units_by_item"][scenario] = summary["write_units_by_item"]
-                    out["write_items_by_kind"][scenario] = summary["write_items_by_kind"]
+                yield Rig(api, meter, pumps, tenant, table_ids(), subscriber)
         finally:
             meter.detach()
+
+
+def measure(burst: int = BURST) -> dict[str, Any]:
+    """Per scenario, a burst of `burst` events in a session of its own, and one more single event."""
+    out: dict[str, Any] = {key: {} for key in ("aws_requests_per_event", "aws_requests_per_event_unbatched",
+                                               "aws_requests_breakdown", "capacity_per_event",
+                                               "invocations_per_event", "write_units_by_item", "write_items_by_kind",
+                                               "write_units_by_table_and_index", "read_units_by_table_and_index")}
+    with rig() as hub:
+        for index, (scenario, (make_body, subscribed)) in enumerate(SCENARIOS.items()):
+            session = hub.session(f"bench-req-{index}", subscribed)
+            summary = hub.measure(session, [make_body(n) for n in range(burst)], subscribed)
+            single = hub.measure(session, [make_body(burst)], subscribed)
+            out["aws_requests_per_event"][scenario] = summary["requests"]
+            out["aws_requests_per_event_unbatched"][scenario] = single["requests"]
+            out["aws_requests_breakdown"][scenario] = summary["breakdown"]
+            out["capacity_per_event"][scenario] = summary["capacity"]
+            out["invocations_per_event"][scenario] = summary["invocations_per_event"]
+            for key in ("write_units_by_item", "write_items_by_kind", "write_units_by_table_and_index",
+                        "read_units_by_table_and_index"):
+                out[key][scenario] = summary[key]
     return out
 
 

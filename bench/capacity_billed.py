@@ -67,24 +67,11 @@ def _figures(summary: dict[str, Any]) -> dict[str, Any]:
 def measure(burst: int = BURST) -> dict[str, dict[str, Any]]:
     """Per kind, the billed capacity of one event (a burst of `burst` after one warm-up event)."""
     out: dict[str, dict[str, Any]] = {}
-    with h.embedded_aws():
-        meter = h.Meter(sizing=True).attach()
-        try:
-            api = h.Api()
-            h.silence_powertools_logs()
-            tables = aws_requests.table_ids()
-            tenant = api.create_tenant()
-            pumps = {name: h.StreamPump(api, name) for name in aws_requests.STREAM_FUNCTIONS}
-            with h.Subscriber() as subscriber:
-                for kind, (make_body, _) in KINDS.items():
-                    session = aws_requests.new_session(api, pumps, tenant["apiKey"], f"bench-billed-{kind}",
-                                                       subscriber.url)
-                    aws_requests.run_burst(api, meter, pumps, session, [make_body(0)], True)  # warm-up
-                    bodies = [make_body(n) for n in range(1, burst + 1)]
-                    out[kind] = _figures(aws_requests.summarize(
-                        aws_requests.run_burst(api, meter, pumps, session, bodies, True), tables))
-        finally:
-            meter.detach()
+    with aws_requests.rig() as hub:
+        for kind, (make_body, _) in KINDS.items():
+            session = hub.session(f"bench-billed-{kind}")
+            hub.measure(session, [make_body(0)])  # warm-up
+            out[kind] = _figures(hub.measure(session, [make_body(n) for n in range(1, burst + 1)]))
     return out
 
 

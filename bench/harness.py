@@ -341,12 +341,12 @@ class Meter:
         elif op in ("Query", "Scan"):
             items = parsed.get("Items", [])
             index = p.get("IndexName")
-            size = float(sum(capacity.item_size(i) for i in self._unprojected(call, items)))
+            read = float(sum(capacity.item_size(i) for i in self._unprojected(call, items)))
             count, scanned = parsed.get("Count", len(items)), parsed.get("ScannedCount", len(items))
             if count and scanned > count:
-                size = size * scanned / count  # filtered-out items are read too: assume the same mean size
+                read = read * scanned / count  # filtered-out items are read too: assume the same mean size
             target = f"{p['TableName']}.{index}" if index else p["TableName"]
-            call.read_targets.append((target, capacity.query_read_units([math.ceil(size)],
+            call.read_targets.append((target, capacity.query_read_units([math.ceil(read)],
                                                                         bool(p.get("ConsistentRead")))))
         elif op == "TransactGetItems":
             for request, response in zip(p.get("TransactItems", []), parsed.get("Responses", [])):
