@@ -23,7 +23,7 @@ $(LOCAL_INSTALLED): requirements.txt requirements.lock requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "make local: installing into $(VENV) the hub's runtime libraries (requirements.txt, pinned by requirements.lock)"
 	@echo "            and $(LOCAL_PACKAGES): about a minute with a warm pip cache, a few minutes on a first run"
-	$(PY) -m pip install --disable-pip-version-check --progress-bar off -r requirements.txt $(foreach p,$(LOCAL_PACKAGES),'$(p)') -c requirements.lock
+	$(PY) -m pip install --disable-pip-version-check --progress-bar off --no-compile -r requirements.txt $(foreach p,$(LOCAL_PACKAGES),'$(p)') -c requirements.lock
 	@touch $(LOCAL_INSTALLED) && echo "make local: installed; starting the hub"
 
 install-local: $(if $(wildcard $(INSTALLED)),$(INSTALLED),$(LOCAL_INSTALLED))
