@@ -7,7 +7,14 @@
 set -euo pipefail
 B=${B:-http://127.0.0.1:${PORT:-3000}} K=$LOCAL_API_KEY A=$ADMIN_API_KEY SUB_PORT=${SUB_PORT:-9000} PY=${PY:-.venv/bin/python}
 api() { curl -sS --fail-with-body -H 'Content-Type: application/json' "$@"; echo; }   # stops the script on any error
-field() { python3 -c 'import json, sys; print(json.load(sys.stdin)["data"][sys.argv[1]])' "$1"; }   # or: jq -r .data.$1
+field() {   # field 0.webhookId prints .data[0].webhookId of the JSON answer on stdin (as jq -r would)
+  python3 -c 'import functools, json, sys
+print(functools.reduce(lambda v, k: v[int(k) if k.isdigit() else k], sys.argv[1].split("."), json.load(sys.stdin)["data"]))' "$1"
+}
+wait_until() {   # runs "$@" every half second until it succeeds (30 s at most)
+  for _ in $(seq 60); do "$@" && return; sleep 0.5; done; echo "gave up waiting for: $*" >&2; return 1
+}
+at_least() { [ "$(api "$1" -H "X-API-Key: $K" | field "$2")" -ge "$3" ]; }   # at_least URL FIELD N
 
 # health (no key)
 api $B/api/health
@@ -22,6 +29,7 @@ WHSEC=whsec_$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(3
 $PY -m local.subscriber --secret "$WHSEC" --port "$SUB_PORT" &
 SUBSCRIBER=$!; trap 'kill $SUBSCRIBER' EXIT
 HOOK=http://127.0.0.1:$SUB_PORT/hook
+until curl -s -o /dev/null $HOOK; do sleep 0.2; done   # listening
 
 # register a session; its inboundSecret (for the gateway) is shown once
 S=demo-$(date +%s)
@@ -48,14 +56,12 @@ api "$B/api/whatsapp/webhook/$S?hub.verify_token=$SECRET&hub.challenge=42"
 api $B/api/whatsapp/session/status/$S -H "X-API-Key: $K"
 api "$B/api/whatsapp/session/list-realtime?userId=user-1&status=connected&limit=50" -H "X-API-Key: $K"
 
-# deliveries: the subscriber prints them as they come; their logs (wait for the first one)
-for _ in $(seq 30); do
-  WH=$(api "$B/api/webhook/logs?instanceId=$S&status=success&limit=50" -H "X-API-Key: $K" |
-       python3 -c 'import json, sys; print(next((l["webhookId"] for l in json.load(sys.stdin)["data"]), ""))')
-  [ -n "$WH" ] && break; sleep 1
-done
+# deliveries: the subscriber prints them as they come (three events so far); their logs, a retry, a test
+wait_until at_least "$B/api/webhook/stats?instanceId=$S&days=1" success 3
+WH=$(api "$B/api/webhook/logs?instanceId=$S&status=success&limit=50" -H "X-API-Key: $K" | field 0.webhookId)
 api $B/api/webhook/logs/$WH -H "X-API-Key: $K"
 api -X POST $B/api/webhook/retry/$WH -H "X-API-Key: $K"
+wait_until at_least $B/api/webhook/logs/$WH attempts 2
 api -X POST $B/api/webhook/test -H "X-API-Key: $K" -d '{"url": "'$HOOK'", "secret": "'$WHSEC'"}'
 api "$B/api/webhook/stats?instanceId=$S&days=7" -H "X-API-Key: $K"
 
@@ -66,5 +72,4 @@ api "$B/api/usage?days=30" -H "X-API-Key: $K"
 api -X DELETE $B/api/webhook/logs -H "X-API-Key: $K" -d '{"instanceId": "'$S'", "days": 0}'
 api -X DELETE $B/api/whatsapp/session/$S -H "X-API-Key: $K"
 api -X DELETE $B/api/admin/tenants/$TENANT -H "X-Admin-Key: $A"
-sleep 2   # the retried and test deliveries reach the subscriber
 echo "walk-through done"
