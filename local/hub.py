@@ -59,15 +59,18 @@ class LocalHubError(RuntimeError):
     """The local hub cannot start as asked (a LOCAL_API_KEY that cannot work, a dev tenant not created)."""
 
 
+_UNSET = "unset it to have a random key made"
+
+
 def check_dev_api_key(key: str) -> str:
     """The dev tenant's key as the admin route takes it (hub.tenancy: 20 to 128 characters) and as an
     `X-API-Key` header can carry it (visible ASCII, no spaces); else LocalHubError saying which rule fails."""
     try:
         tenancy.CreateTenant(name="dev", apiKey=key)
     except ValidationError as error:
-        raise LocalHubError(f"LOCAL_API_KEY cannot work: {error.errors()[0]['msg']} (it has {len(key)})") from None
+        raise LocalHubError(f"LOCAL_API_KEY cannot work: {error.errors()[0]['msg']} (it has {len(key)}); {_UNSET}") from None
     if not all("!" <= c <= "~" for c in key):
-        raise LocalHubError("LOCAL_API_KEY cannot work: it must be visible ASCII characters, no spaces")
+        raise LocalHubError(f"LOCAL_API_KEY cannot work: it must be visible ASCII characters, no spaces; {_UNSET}")
     return key
 
 
