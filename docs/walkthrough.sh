@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's walk-through: every step against a running `make local`, top to bottom.
-# Needs curl and python3 (JSON answers are read with python3; `jq` would do as well).
+# Needs curl, openssl and python3 (JSON answers are read with python3; `jq` would do as well).
 #   ADMIN_API_KEY=adm_local_operator_key_0123 LOCAL_API_KEY=wak_local_dev_key_0123456789abcdef make local &
 #   ADMIN_API_KEY=adm_local_operator_key_0123 LOCAL_API_KEY=wak_local_dev_key_0123456789abcdef bash docs/walkthrough.sh
 # `make test` runs it against a local hub of its own (tests/local/test_walkthrough.py).
@@ -19,7 +19,7 @@ at_least() { [ "$(api "$1" -H "X-API-Key: $K" | field "$2")" -ge "$3" ]; }   # a
 # health (no key)
 api $B/api/health
 
-# operators: tenants (X-Admin-Key); the API key is shown once
+# operators: tenants (X-Admin-Key); a new tenant's apiKey is shown once (we keep its id, to delete it at the end)
 TENANT=$(api -X POST $B/api/admin/tenants -H "X-Admin-Key: $A" -d '{"name": "acme", "plan": "default"}' | field tenantId)
 api $B/api/admin/tenants -H "X-Admin-Key: $A"
 
@@ -29,7 +29,7 @@ WHSEC=whsec_$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(3
 $PY -m local.subscriber --secret "$WHSEC" --port "$SUB_PORT" &
 SUBSCRIBER=$!; trap 'kill $SUBSCRIBER' EXIT
 HOOK=http://127.0.0.1:$SUB_PORT/hook
-until curl -s -o /dev/null $HOOK; do sleep 0.2; done   # listening
+wait_until curl -s -o /dev/null $HOOK   # listening
 
 # register a session; its inboundSecret (for the gateway) is shown once
 S=demo-$(date +%s)
