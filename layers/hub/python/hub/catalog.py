@@ -316,7 +316,8 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Delivers queued events to subscribers, signed, with SQS-carried backoff",
         memory_mb=512,
         timeout_s=60,
-        tables=(DELIVERIES.id, ENDPOINTS.id),
+        # Sessions: the subscription's current secret is read at send time (hub.subscription_secrets).
+        tables=(SESSIONS.id, DELIVERIES.id, ENDPOINTS.id),
         queues=(DELIVERY_QUEUE.id,),
         sqs_trigger=DELIVERY_QUEUE.id,
         batch_size=10,
