@@ -272,10 +272,11 @@ FAILURE_QUEUES: tuple[FailureQueue, ...] = (DISPATCHER_FAILURES, AGGREGATOR_FAIL
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="receiver",
-        description="Gateway webhooks: authenticate, validate, normalize, apply state, record the event (dedupe)",
+        description="Gateway webhooks: authenticate, rate-limit, validate, normalize, apply state, record the event (dedupe)",
         memory_mb=512,
         timeout_s=10,
-        tables=(TENANTS.id, SESSIONS.id, EVENTS.id),
+        # Counters: the per-session ingest limit's window items (hub.store.rate_limits).
+        tables=(TENANTS.id, SESSIONS.id, EVENTS.id, COUNTERS.id),
     ),
     Function(
         name="sessions",
