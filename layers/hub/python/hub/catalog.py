@@ -150,6 +150,10 @@ class Function:
     batch_size: int = 10
     stream_triggers: tuple[StreamTrigger, ...] = ()
     max_concurrency: int | None = None
+    reserved_concurrency: int | None = None
+    """Lambda reserved concurrency: the function never runs more instances than this, and they are kept for it.
+    The stack sets it unless its `reserveConcurrency` context is false (AWS keeps 100 of the account's
+    concurrency unreserved, so small accounts cannot reserve any)."""
     manages_api_keys: bool = False
     reads_link_secret: bool = False
     """Reads the connect-link signing secret (Secrets Manager in the cloud, CONNECT_LINK_SECRET locally)."""
@@ -277,6 +281,9 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=10,
         # Counters: the per-session ingest limit's window items (hub.store.rate_limits).
         tables=(TENANTS.id, SESSIONS.id, EVENTS.id, COUNTERS.id),
+        # A flood of gateway posts (refused or not) takes at most this much of the account's concurrency,
+        # leaving the rest to the tenant routes, the dispatcher and the delivery worker.
+        reserved_concurrency=100,
     ),
     Function(
         name="sessions",
