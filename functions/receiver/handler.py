@@ -31,7 +31,12 @@ def _admitted_session(session_id: str, raw: bytes) -> sessions.SessionRecord:
     query = app.current_event.query_string_parameters or {}
     if not security.gateway_request_is_authentic(record.inboundSecret, raw, app.current_event.headers, query):
         raise errors.invalid_signature()
-    ingest_limits.admit(record.tenantId, record.sessionId)
+    try:
+        ingest_limits.admit(record.tenantId, record.sessionId)
+    except errors.ApiError:
+        metrics.add_metric(name=catalog.Metric.EVENTS_RATE_LIMITED, unit=MetricUnit.Count, value=1)
+        logger.warning("event refused: session over its ingest limit", extra={"sessionId": record.sessionId})
+        raise
     return record
 
 

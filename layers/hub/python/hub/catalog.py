@@ -431,6 +431,7 @@ class Metric:
 
     EVENTS_RECEIVED = "EventsReceived"
     DUPLICATE_EVENTS = "DuplicateEvents"
+    EVENTS_RATE_LIMITED = "EventsRateLimited"
     DELIVERY_SUCCEEDED = "DeliverySucceeded"
     DELIVERY_FAILED = "DeliveryFailed"
     DELIVERY_RETRIED = "DeliveryRetried"
