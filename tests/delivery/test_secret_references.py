@@ -13,27 +13,10 @@ from hub import catalog, queue
 from hub.store import ddb
 from tests.delivery.conftest import accept, dead_letters, message_event, status_event
 from tests.delivery.test_delivery import logs, subscribe
+from tests.delivery.test_schedules import SpyClient
 
 OLD_SECRET = "whsec_" + base64.b64encode(b"o" * 32).decode()
 NEW_SECRET = "whsec_" + base64.b64encode(b"n" * 32).decode()
-
-
-class QueueSpy:
-    """An SQS client recording every message body the hub sends (delivery queue and dead-letter queue)."""
-
-    def __init__(self, real, sent: list[str]) -> None:
-        self._real, self._sent = real, sent
-
-    def send_message_batch(self, **request):
-        self._sent += [entry["MessageBody"] for entry in request["Entries"]]
-        return self._real.send_message_batch(**request)
-
-    def send_message(self, **request):
-        self._sent.append(request["MessageBody"])
-        return self._real.send_message(**request)
-
-    def __getattr__(self, name):
-        return getattr(self._real, name)
 
 
 def stored_items(*tables: catalog.Table) -> list[str]:
@@ -55,7 +38,7 @@ def test_no_event_record_log_queue_or_dead_letter_message_holds_the_secret(api, 
     subscriber.behaviour = lambda n, _: Response("down", status=503)
     sent: list[str] = []
     real = queue.client()
-    monkeypatch.setattr(queue, "client", lambda: QueueSpy(real, sent))
+    monkeypatch.setattr(queue, "client", lambda: SpyClient(real, sent))
     accept(status_event("s1"))
     accept(message_event("s1", n=1))
     events = stored_items(catalog.EVENTS)
