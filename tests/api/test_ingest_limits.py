@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from hub import catalog, ingest_limits
 from hub.store import ddb
+
 from tests.api.test_receiver import post_event
 
 WINDOW_START = 1_800_000_000  # a multiple of every window used here

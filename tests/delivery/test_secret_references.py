@@ -6,11 +6,11 @@ import base64
 import json
 
 import pytest
+from hub import catalog, queue
+from hub.store import ddb
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from werkzeug import Response
 
-from hub import catalog, queue
-from hub.store import ddb
 from tests.delivery.conftest import accept, dead_letters, message_event, status_event
 from tests.delivery.test_delivery import logs, subscribe
 from tests.delivery.test_schedules import SpyClient

@@ -21,8 +21,7 @@ import time
 from dataclasses import dataclass
 
 from hub import errors, settings
-from hub.store import ddb
-from hub.store import rate_limits
+from hub.store import ddb, rate_limits
 
 FLUSH_FRACTION = 20
 """An instance adds its admitted events to the shared count every allowance / FLUSH_FRACTION events."""
