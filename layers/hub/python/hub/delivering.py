@@ -12,7 +12,8 @@ dead-letter queue at once. SQS's own redrive (maxReceiveCount) only catches what
 worker never got to handle: crashes and timeouts.
 
 A first receive of the dispatcher's message carries the delivery whole: it is sent without
-reading anything, and the attempt creates the log. Every later receive (a retry, a copy
+reading its log (the subscription's secret is read through a per-process cache,
+hub.subscription_secrets), and the attempt creates the log. Every later receive (a retry, a copy
 redelivered after a crash) reads the log first and skips what is already done. Recording
 is conditional (the log must not exist yet, or must still have the attempt count read),
 so one attempt is never recorded twice.
