@@ -15,6 +15,10 @@ wait_until() {   # runs "$@" every half second until it succeeds (30 s at most)
   for _ in $(seq 60); do "$@" && return; sleep 0.5; done; echo "gave up waiting for: $*" >&2; return 1
 }
 at_least() { [ "$(api "$1" -H "X-API-Key: $K" | field "$2")" -ge "$3" ]; }   # at_least URL FIELD N
+delivered() {   # delivered TYPE...: each of these event types has a successful delivery of session $S
+  api "$B/api/webhook/logs?instanceId=$S&status=success&limit=50" -H "X-API-Key: $K" | python3 -c 'import json, sys
+sys.exit(not set(sys.argv[1:]) <= {log["event"] for log in json.load(sys.stdin)["data"]})' "$@"
+}
 
 # health (no key)
 api $B/api/health
@@ -57,7 +61,7 @@ api $B/api/whatsapp/session/status/$S -H "X-API-Key: $K"
 api "$B/api/whatsapp/session/list-realtime?userId=user-1&status=connected&limit=50" -H "X-API-Key: $K"
 
 # deliveries: the subscriber prints them as they come (three events so far); their logs, a retry, a test
-wait_until at_least "$B/api/webhook/stats?instanceId=$S&days=1" success 3
+wait_until delivered session.qr session.status message.received
 WH=$(api "$B/api/webhook/logs?instanceId=$S&status=success&limit=50" -H "X-API-Key: $K" | field 0.webhookId)
 api $B/api/webhook/logs/$WH -H "X-API-Key: $K"
 api -X POST $B/api/webhook/retry/$WH -H "X-API-Key: $K"
