@@ -24,6 +24,7 @@ CACHE_S = 60.0
 
 _cache: dict[tuple[str, str], tuple[float, SubscriptionSecrets | None]] = {}
 _cache_lock = threading.Lock()
+_key_locks: dict[tuple[str, str], threading.Lock] = {}
 
 
 class SubscriptionGone(Exception):
@@ -37,16 +38,21 @@ def clear_cache() -> None:
 
 
 def _read(session_id: str, fresh: bool) -> SubscriptionSecrets | None:
+    """The session's secrets, from the cache unless `fresh`; one read at a time per session, so the concurrent
+    first attempts of a burst (the worker runs a batch on a thread pool) share one read."""
     key = (ddb.name(session_store.TABLE), session_id)
-    now = time.monotonic()
     with _cache_lock:
-        cached = None if fresh else _cache.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    found = session_store.subscription_secrets(session_id)
-    with _cache_lock:
-        _cache[key] = (now + CACHE_S, found)
-    return found
+        key_lock = _key_locks.setdefault(key, threading.Lock())
+    with key_lock:
+        now = time.monotonic()
+        with _cache_lock:
+            cached = None if fresh else _cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        found = session_store.subscription_secrets(session_id)
+        with _cache_lock:
+            _cache[key] = (now + CACHE_S, found)
+        return found
 
 
 def _matches(found: SubscriptionSecrets | None, log: DeliveryLog) -> bool:
