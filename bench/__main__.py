@@ -21,7 +21,15 @@ from bench import harness  # noqa: E402
 harness.configure_environment()  # before any hub module is imported
 
 from bench import (  # noqa: E402
-    aws_requests, cold_import, connect_push, cost, delivery_batch, idle_cost, layer_import, list_realtime, noisy_neighbour,
+    aws_requests,
+    cold_import,
+    connect_push,
+    cost,
+    delivery_batch,
+    idle_cost,
+    layer_import,
+    list_realtime,
+    noisy_neighbour,
     receiver_throughput,
 )
 

@@ -23,7 +23,8 @@ units the cost figure prices.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from bench import harness as h
 

@@ -83,7 +83,7 @@ def _sample(module: str, env: dict[str, str]) -> float:
 def measure(runs: int = RUNS) -> dict[str, float]:
     targets = _targets()
     samples: dict[str, list[float]] = defaultdict(list)
-    for name, (module, env) in targets.items():
+    for module, env in targets.values():
         _sample(module, env)  # warm-up
     for _ in range(runs):
         for name, (module, env) in targets.items():

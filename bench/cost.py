@@ -24,7 +24,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bench import aws_requests, harness as h, prices
+from bench import aws_requests, prices
+from bench import harness as h
 
 NAME = "cost"
 TARGET_USD = 3.0

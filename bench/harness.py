@@ -19,10 +19,11 @@ import os
 import statistics
 import threading
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterable
+from typing import Any
 
 from local.resources import FAKE_AWS_ENV
 
@@ -226,7 +227,7 @@ class Meter:
         self._session = None
 
     # registration -------------------------------------------------------------------------
-    def attach(self) -> "Meter":
+    def attach(self) -> Meter:
         """Hooks the default boto3 session and drops the hub's cached clients, so the clients the
         handlers create next carry the hooks (a client copies its session's hooks when created)."""
         import boto3
@@ -314,7 +315,7 @@ class Meter:
         if written:
             before = p.pop("__before_sizes", [0] * len(written))
             factor = 2 if op == "TransactWriteItems" else 1
-            for (kind, table, key, item), size_before in zip(written, before):
+            for (kind, table, key, item), size_before in zip(written, before, strict=True):
                 size_after = item_size(item) if item is not None else self._current_size(table, key)
                 units = factor * max(1, math.ceil(max(size_before, size_after) / 1024))
                 call.item_units.append((kind, table, float(units)))
@@ -587,13 +588,13 @@ class Subscriber:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.server_address[1]}/hook"
 
-    def __enter__(self) -> "Subscriber":
+    def __enter__(self) -> Subscriber:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with owner._lock:
                     owner.arrivals.append((time.perf_counter(), body))
@@ -611,7 +612,7 @@ class Subscriber:
                 except OSError:  # the hub gave up waiting (timeout) and closed the connection
                     return
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         class Server(ThreadingHTTPServer):

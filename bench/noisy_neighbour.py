@@ -54,7 +54,7 @@ def workers() -> int:
 
 def _quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))]
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 class Pollers:
@@ -68,7 +68,7 @@ class Pollers:
         self.sqs_lock = threading.Lock()
         self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(workers())]
 
-    def __enter__(self) -> "Pollers":
+    def __enter__(self) -> Pollers:
         for thread in self.threads:
             thread.start()
         return self
@@ -97,7 +97,7 @@ class Pollers:
                 self.errors += 1
                 return False
 
-        return [m for m, ok in zip(messages, pool.map(one, messages)) if ok]
+        return [m for m, ok in zip(messages, pool.map(one, messages), strict=True) if ok]
 
     def _receive(self, sqs: Any) -> list[dict[str, Any]]:
         """Up to 10 messages. moto's SQS is not thread-safe: the pollers take turns, and a receive that

@@ -12,10 +12,10 @@ import ast
 import importlib.metadata
 import sys
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from packaging.tags import parse_tag
 

@@ -40,10 +40,11 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from hub import catalog
@@ -70,7 +71,7 @@ class Resource:
         if len(parts) != len(self.segments):
             return None
         params: dict[str, str] = {}
-        for segment, part in zip(self.segments, parts):
+        for segment, part in zip(self.segments, parts, strict=True):
             name = _PARAM.match(segment)
             if name:
                 if not part:
@@ -177,7 +178,7 @@ def build_event(match: RouteMatch, method: str, target: str, headers: Iterable[t
             "domainName": lower.get("host", ""),
             "requestId": request_id,
             "extendedRequestId": request_id,
-            "requestTime": datetime.fromtimestamp(now, timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTime": datetime.fromtimestamp(now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "requestTimeEpoch": int(now * 1000),
             "identity": {
                 "sourceIp": source_ip,
@@ -329,7 +330,7 @@ def payload_bytes(payload: Any) -> int:
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "wa-hub-local"
-    server: "GatewayServer"
+    server: GatewayServer
 
     def _serve(self) -> None:
         started = time.monotonic()
@@ -370,7 +371,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return self._serve
         raise AttributeError(name)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug(format, *args)
 
 

@@ -21,12 +21,11 @@ import urllib.request
 from moto.server import ThreadedMotoServer
 
 from hub import catalog, pushing, settings
-from local import resources, sqs_limits
+from local import resources, sqs_limits, streams
 from local.gateway import Gateway, GatewayServer
-from local import streams
-from local.sockets import LocalSocketApi
 from local.poller import SqsPoller
 from local.runtime import Invoker, Resolver, import_handler
+from local.sockets import LocalSocketApi
 
 log = logging.getLogger("local")
 

@@ -138,7 +138,7 @@ class LocalSocketApi:
 
 class _ManagementHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_ManagementServer"
+    server: _ManagementServer
 
     def _answer(self, status: int, payload: Any = None, headers: dict[str, str] | None = None) -> None:
         body = b"" if payload is None else json.dumps(payload).encode()
@@ -161,29 +161,29 @@ class _ManagementHandler(BaseHTTPRequestHandler):
             self._answer(410, {"message": None}, {"x-amzn-ErrorType": "GoneException"})
         return connection
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         connection = self._target()
         if connection is None:
             return
         try:
             connection.send(self._body.decode("utf-8"))
-        except Exception:  # closed meanwhile
+        except Exception:  # noqa: BLE001 - closed meanwhile, however the socket says it
             self._answer(410, {"message": None}, {"x-amzn-ErrorType": "GoneException"})
             return
         self._answer(200)
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         connection = self._target()
         if connection is not None:
             connection.close()
             self._answer(204)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         connection = self._target()
         if connection is not None:
             self._answer(200, {"identity": {"sourceIp": connection.remote_address[0]}})
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug(format, *args)
 
 

@@ -17,10 +17,11 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from typing import Any, Callable
+from functools import cache
+from typing import Any
 
 import boto3
 
@@ -33,7 +34,7 @@ log = logging.getLogger("local")
 SHARD_REFRESH_S = 60.0
 
 
-@lru_cache(maxsize=None)
+@cache
 def _session() -> boto3.session.Session:
     """One session per process: its loaded service models make every later client quick to create."""
     return boto3.session.Session()
@@ -48,7 +49,7 @@ class Clients:
     sqs: Any
 
     @classmethod
-    def create(cls) -> "Clients":
+    def create(cls) -> Clients:
         session = _session()
         region = session.region_name or os.environ["AWS_DEFAULT_REGION"]
         endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"https://streams.dynamodb.{region}.amazonaws.com"

@@ -3,13 +3,11 @@ the token-scoped status the page polls when the push channel is unavailable."""
 
 from __future__ import annotations
 
-from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
-
 import html
 import re
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
@@ -17,7 +15,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import api, errors, links, registry, settings, watching
+from hub import (
+    api,
+    coldstart,  # first: the handler loads with the garbage collector off (hub.coldstart)
+    errors,
+    links,
+    registry,
+    settings,
+    watching,
+)
 from hub.observability import logger, make_tracer
 from hub.store import ddb
 from hub.store import sessions as session_store
@@ -48,7 +54,7 @@ def _link_answer(token: str, expires_at: int) -> Response:
 
 
 @app.post("/api/whatsapp/session/<sessionId>/connect-link")
-def handle_create_session_link(sessionId: str, request: Annotated[Optional[LinkRequest], Body()] = None):
+def handle_create_session_link(sessionId: str, request: Annotated[LinkRequest | None, Body()] = None):
     tenant_id = api.tenant(app)
     registry.owned_session(tenant_id, sessionId)
     token, expires_at = links.issue(tenant_id, session_id=sessionId,
@@ -71,7 +77,7 @@ def handle_revoke_session_links(sessionId: str):
 
 
 @app.post("/api/whatsapp/user/<userId>/connect-link")
-def handle_create_user_link(userId: str, request: Annotated[Optional[LinkRequest], Body()] = None):
+def handle_create_user_link(userId: str, request: Annotated[LinkRequest | None, Body()] = None):
     tenant_id = api.tenant(app)
     if not 1 <= len(userId) <= 256:
         raise errors.validation_error("userId is 1 to 256 characters", [{"field": "userId", "message": "1 to 256 characters"}])

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from hub import api, auth, catalog, dialects, errors, receiving, security, settings
+from hub import (
+    api,
+    auth,
+    catalog,
+    coldstart,  # first: the handler loads with the garbage collector off (hub.coldstart)
+    dialects,
+    errors,
+    receiving,
+    security,
+    settings,
+)
 from hub.observability import logger, metrics
 from hub.store import sessions
 
@@ -42,7 +50,7 @@ def _normalized(body, session_id: str):
 
 def _accept(record: sessions.SessionRecord, body, raw: bytes):
     event = _normalized(body, record.sessionId)
-    receipt = receiving.receive(record, event, raw, datetime.now(timezone.utc))
+    receipt = receiving.receive(record, event, raw, datetime.now(UTC))
     metric = catalog.Metric.DUPLICATE_EVENTS if receipt.duplicate else catalog.Metric.EVENTS_RECEIVED
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     logger.info("event received", extra={"sessionId": record.sessionId, **receipt.model_dump()})

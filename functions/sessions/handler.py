@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
-
-from typing import Annotated, Optional
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from hub import PRODUCT, VERSION, api, clock, errors, registry, views
+from hub import (
+    PRODUCT,
+    VERSION,
+    api,
+    clock,
+    coldstart,  # first: the handler loads with the garbage collector off (hub.coldstart)
+    errors,
+    registry,
+    views,
+)
 from hub.observability import logger, make_tracer
 from hub.store import counters, ddb
 from hub.store import sessions as session_store
@@ -44,10 +51,10 @@ def handle_get_session_status(sessionId: str):
 
 @app.get("/api/whatsapp/session/list-realtime")
 def handle_list_sessions(
-    userId: Annotated[Optional[str], Query(min_length=1, max_length=256)] = None,
-    status: Annotated[Optional[str], Query()] = None,
+    userId: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    status: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[Optional[str], Query(max_length=2048)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ):
     tenant_id = _tenant()
     if status is not None and status not in session_store.STATUS_FILTERS:

@@ -4,12 +4,15 @@ which API Gateway turns into a refused handshake."""
 
 from __future__ import annotations
 
-from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
-
 import json
 import time
 
-from hub import errors, links, watching
+from hub import (
+    coldstart,  # first: the handler loads with the garbage collector off (hub.coldstart)
+    errors,
+    links,
+    watching,
+)
 from hub.observability import logger
 from hub.store import connections
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hub import dialects, receiving
-from hub.store import ddb, events as event_store, sessions as session_store
+from hub.store import ddb
+from hub.store import events as event_store
+from hub.store import sessions as session_store
 
 DISCONNECTED = {"event": "disconnected", "data": {"reason": "LOGOUT"}}
 ID_LESS_CONNECTS = {
@@ -114,7 +117,7 @@ def test_an_event_recorded_again_after_the_window_gets_new_ids(api, session):
     record = session_store.get("wa-1")
     body = {"event": "message", "data": message(1)["data"]}
     event = dialects.normalize(body, session_id="wa-1")
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     first = receiving.receive(record, event, json.dumps(body).encode(), start)
     retry = receiving.receive(record, event, json.dumps(body).encode(), start + timedelta(hours=1))
     later = receiving.receive(record, event, json.dumps(body).encode(), start + timedelta(hours=25))
@@ -125,9 +128,9 @@ def test_an_event_recorded_again_after_the_window_gets_new_ids(api, session):
 
 def test_a_far_future_timestamp_does_not_freeze_the_session(api, session):
     poisoned = post(api, session, {"event": "ready", "timestamp": 99999999999})
-    stored = [p for p in payloads("wa-1") if p["id"] == poisoned["eventId"]][0]
+    stored = next(p for p in payloads("wa-1") if p["id"] == poisoned["eventId"])
     assert stored["data"]["clockSkew"] is True and stored["data"]["reportedTimestamp"].startswith("5138-")
-    assert stored["timestamp"][:4] == str(datetime.now(timezone.utc).year)
+    assert stored["timestamp"][:4] == str(datetime.now(UTC).year)
     post(api, session, {"event": "disconnected", "data": {"reason": "LOGOUT"}, "timestamp": int(datetime.now().timestamp()) + 2})
     assert status_of(api, session)["status"] == "logged_out"
     post(api, session, {"event": "qr", "data": {"qr": "1@fresh"}, "timestamp": int(datetime.now().timestamp()) + 3})
@@ -153,7 +156,7 @@ ORIGINALS = [
      "timestamp": 1767225630000},
 ]
 HAS_ID = [dialects.normalize(b, session_id="p-1").data.get("messageId") is not None or "id" in b for b in ORIGINALS]
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @st.composite

@@ -9,7 +9,8 @@ import json
 import pytest
 
 from hub import qr
-from hub.store import ddb, events as event_store
+from hub.store import ddb
+from hub.store import events as event_store
 
 DEEP = b"[" * 10_000 + b"]" * 10_000
 DEEP_OBJECT = b'{"event":"message","data":' + b'{"a":' * 10_000 + b"1" + b"}" * 10_001

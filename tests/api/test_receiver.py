@@ -9,12 +9,14 @@ import json
 import shutil
 import subprocess
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from hub import dialects, receiving
-from hub.store import ddb, events as event_store, sessions as session_store
+from hub.store import ddb
+from hub.store import events as event_store
+from hub.store import sessions as session_store
 
 
 @pytest.fixture
@@ -123,7 +125,7 @@ def test_concurrent_copies_of_one_event_apply_once(api, session):
     def deliver():
         barrier.wait()
         try:
-            receipts.append(receiving.receive(record, event, b'{"event":"ready","data":{}}', datetime.now(timezone.utc)))
+            receipts.append(receiving.receive(record, event, b'{"event":"ready","data":{}}', datetime.now(UTC)))
         except Exception as error:
             failures.append(error)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from werkzeug import Request, Response
@@ -54,7 +55,7 @@ def status_event(session_id: str, status: SessionStatus = SessionStatus.SESSION_
     return NormalizedEvent(
         type="session.status", session_id=session_id, dialect="wwebjs", source_event="ready",
         gateway_event_id=f"g-{n}", lifecycle=Lifecycle(status=status, phone_number="628100"),
-        occurred_at=datetime(2026, 1, 1, tzinfo=timezone.utc).replace(second=n % 60, minute=n // 60),
+        occurred_at=datetime(2026, 1, 1, tzinfo=UTC).replace(second=n % 60, minute=n // 60),
     )
 
 
@@ -71,7 +72,7 @@ def accept(event: NormalizedEvent):
     from hub.store import sessions
 
     record = sessions.get(event.session_id)
-    return receiving.receive(record, event, event.model_dump_json().encode(), datetime.now(timezone.utc))
+    return receiving.receive(record, event, event.model_dump_json().encode(), datetime.now(UTC))
 
 
 class Clock:

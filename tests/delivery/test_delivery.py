@@ -8,7 +8,7 @@ import hmac
 import json
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -129,7 +129,7 @@ def test_backoff_hides_the_message_in_sqs(api, tenant, subscriber, worker):
     [log] = logs(api, key)
     assert log["status"] == "retrying"
     next_at = datetime.fromisoformat(log["nextAttemptAt"].replace("Z", "+00:00"))
-    assert 1 <= (next_at - datetime.now(timezone.utc)).total_seconds() <= 2.5
+    assert 1 <= (next_at - datetime.now(UTC)).total_seconds() <= 2.5
     assert worker.poll_once() == 0
     time.sleep(2.2)
     worker.drain()

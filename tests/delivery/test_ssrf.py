@@ -7,6 +7,7 @@ import datetime as dt
 import ipaddress
 import socket
 import ssl
+from typing import ClassVar
 
 import pytest
 from cryptography import x509
@@ -53,7 +54,7 @@ class FakeResolver:
         except ValueError:
             script = self.answers.get(name)
             if not script:
-                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
             address = ipaddress.ip_address(script.pop(0) if len(script) > 1 else script[0])
         family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
         return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (str(address), port or 0))]
@@ -62,8 +63,8 @@ class FakeResolver:
 class RecordingSocket(socket.socket):
     """A socket that records where it connects; connections to `unreachable` addresses are refused."""
 
-    connected: list[str] = []
-    unreachable: set[str] = set()
+    connected: ClassVar[list[str]] = []
+    unreachable: ClassVar[set[str]] = set()
 
     def connect(self, address):
         RecordingSocket.connected.append(address[0])
@@ -199,7 +200,7 @@ def test_an_internationalized_name_is_checked_and_sent_in_the_same_form(monkeypa
     assert listener.hosts == [f"xn--strae-oqa.example:{listener.port}"]
 
 
-@pytest.mark.parametrize("name, ascii_name", [("straße.de", "xn--strae-oqa.de"), ("ＥＸＡＭＰＬＥ.com", "example.com"),
+@pytest.mark.parametrize("name, ascii_name", [("straße.de", "xn--strae-oqa.de"), ("ＥＸＡＭＰＬＥ.com", "example.com"),  # noqa: RUF001 - full-width letters on purpose
                                               ("bücher.example", "xn--bcher-kva.example"), ("HOOKS.Example.COM", "hooks.example.com")])
 def test_ascii_host_follows_uts46(name, ascii_name):
     assert urls.ascii_host(name) == ascii_name
@@ -216,7 +217,7 @@ def test_names_that_are_not_valid_idna_are_refused(monkeypatch, url):
 
 def _certificates(tmp_path, name: str) -> tuple[str, ssl.SSLContext]:
     """(CA bundle path, server context) for a certificate of `name` signed by a fresh CA."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())

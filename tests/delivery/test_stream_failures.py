@@ -4,7 +4,7 @@ up its shard, and replays once; the aggregator counts a record once however late
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -99,7 +99,7 @@ def test_deliveries_sqs_refuses_are_set_aside_then_replayed_once_after_stream_an
         api, tenant, subscriber, streams, worker, monkeypatch, whole_request):
     key = tenant["apiKey"]
     subscribe(api, key, "s1", subscriber.url)
-    monkeypatch.setattr(queue, "client", lambda real=queue.client(): RefusingSqs(real, "poison-text", whole_request))
+    monkeypatch.setattr(queue, "client", lambda real=queue.client(): RefusingSqs(real, "poison-text", whole_request))  # noqa: B008 - the real client, taken once
     accept(text_event("s1", 1, "poison-text"))
     accept(message_event("s1", n=2))
     streams.pump()
@@ -287,7 +287,7 @@ def test_transactions_group_records_with_their_counters_within_dynamodbs_limit()
 def test_set_aside_bodies_are_ascii_whatever_the_images_hold():
     from hub.stream_failures import SetAside, body_of
 
-    aside = SetAside(function="dispatcher", reason="x", setAsideAt=datetime.now(timezone.utc).isoformat(),
+    aside = SetAside(function="dispatcher", reason="x", setAsideAt=datetime.now(UTC).isoformat(),
                      record={"dynamodb": {"NewImage": {"text": {"S": "\ufffe\uffff \ud83d emoji \U0001F600"}}}})
     body = body_of(aside)
     assert body.isascii()

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.dialects import DIALECT_NAMES, DIALECTS, _claims
-from hub.dialects import worker
+from hub.dialects import DIALECT_NAMES, DIALECTS, _claims, worker
 
 LAYER = Path(__file__).resolve().parents[2] / "layers" / "hub" / "python"
 

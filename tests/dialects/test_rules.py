@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -14,7 +14,7 @@ from hub.dialects._common import BAILEYS_ACK, WWEB_ACK, ack_status, iso, parse_t
 
 from .helpers import load, raw
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def ev(body, session_id="S"):

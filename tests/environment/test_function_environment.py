@@ -87,12 +87,12 @@ def test_in_the_cloud_a_missing_resource_variable_fails_the_init_naming_it(funct
     with settings.function_environment(full):
         settings.check_environment()
     for resource in settings.resources(function):
-        with settings.function_environment({k: v for k, v in full.items() if k != resource.env_var}):
-            with pytest.raises(settings.MissingSetting, match=resource.env_var):
-                settings.check_environment()
-    with settings.function_environment({k: v for k, v in full.items() if k != settings.HUB_FUNCTION}):
-        with pytest.raises(settings.MissingSetting, match=settings.HUB_FUNCTION):
+        with (settings.function_environment({k: v for k, v in full.items() if k != resource.env_var}),
+              pytest.raises(settings.MissingSetting, match=resource.env_var)):
             settings.check_environment()
+    with (settings.function_environment({k: v for k, v in full.items() if k != settings.HUB_FUNCTION}),
+          pytest.raises(settings.MissingSetting, match=settings.HUB_FUNCTION)):
+        settings.check_environment()
 
 
 def test_locally_the_init_check_is_left_to_the_local_hub():
@@ -101,9 +101,8 @@ def test_locally_the_init_check_is_left_to_the_local_hub():
 
 
 def test_a_table_variable_has_no_fallback_name():
-    with settings.function_environment({}):
-        with pytest.raises(settings.MissingSetting, match="SESSIONS_TABLE"):
-            settings.table_name(catalog.SESSIONS)
+    with settings.function_environment({}), pytest.raises(settings.MissingSetting, match="SESSIONS_TABLE"):
+        settings.table_name(catalog.SESSIONS)
 
 
 def test_a_cold_start_without_its_table_variable_fails_with_its_name():

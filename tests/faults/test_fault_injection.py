@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -262,10 +263,8 @@ def never_ending(conn, stop):
 def huge_error_body(conn, stop):
     body = b"e" * (2 * 1024 * 1024)
     conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: %d\r\n\r\n" % len(body))
-    try:
+    with contextlib.suppress(OSError):
         conn.sendall(body)
-    except OSError:
-        pass
 
 
 def refused_url() -> str:

@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SAMPLES = [json.loads(p.read_text()) for p in sorted(FIXTURES.rglob("*.json"))]

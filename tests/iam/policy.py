@@ -13,9 +13,10 @@ refused loudly, not guessed).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -138,9 +139,9 @@ class Template:
             raise UnsupportedPolicy(f"{role_logical_id}: managed policies / boundaries are not evaluated offline")
         documents = [p["PolicyDocument"] for p in role.get("Policies", [])]
         for resource in self.resources.values():
-            if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-                if {"Ref": role_logical_id} in resource["Properties"].get("Roles", []):
-                    documents.append(resource["Properties"]["PolicyDocument"])
+            if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and \
+                    {"Ref": role_logical_id} in resource["Properties"].get("Roles", []):
+                documents.append(resource["Properties"]["PolicyDocument"])
         statements = []
         for document in documents:
             for statement in _as_list(document["Statement"]):

@@ -9,17 +9,18 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import boto3
 import botocore.handlers
 
 from hub import settings
-from local.runtime import invoking
 from infra.config import DEFAULT_STAGE
-from tests.iam.policy import SOCKET_API_TOKEN, ACCOUNT, REGION, Request, queue_arn, table_arn, usage_plan_token
+from local.runtime import invoking
+from tests.iam.policy import ACCOUNT, REGION, SOCKET_API_TOKEN, Request, queue_arn, table_arn, usage_plan_token
 
 EVENT = "before-parameter-build"
 

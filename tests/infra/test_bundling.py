@@ -78,7 +78,7 @@ def test_domain_layer_is_the_hub_package(bundled):
 
 @pytest.mark.bundling
 def test_no_test_or_dev_packages_in_any_asset(bundled):
-    stack, template, paths, asset_of = bundled
+    stack, template, _paths, asset_of = bundled
     lambda_assets = {asset_of(f.function) for f in stack.functions.by_name.values()}
     lambda_assets |= {asset_of(stack.functions.dependency_layer), asset_of(stack.functions.domain_layer)}
     for asset in lambda_assets:

@@ -22,7 +22,7 @@ def test_new_function_and_route_appear(tmp_path, monkeypatch):
     monkeypatch.setattr(catalog, "FUNCTIONS", catalog.FUNCTIONS + (extra,))
     monkeypatch.setattr(catalog, "ROUTES", catalog.ROUTES + (route,))
     root = make_functions_root(tmp_path / "functions")
-    app, stack = build_app({**NO_BUNDLING, "functionsRoot": str(root)}, outdir=tmp_path / "out", nag=False)
+    _app, stack = build_app({**NO_BUNDLING, "functionsRoot": str(root)}, outdir=tmp_path / "out", nag=False)
     template = assertions.Template.from_stack(stack)
     resources = template.to_json()["Resources"]
 

@@ -8,6 +8,7 @@ from hub.settings import admin_key_functions
 
 from .helpers import as_list, dumps, hub_functions, of_type, policy_statements_of_role, refs_in
 
+
 def test_one_function_per_catalog_entry(hub):
     functions = hub_functions(hub)
     assert set(functions) == {f.name for f in catalog.FUNCTIONS}

@@ -143,7 +143,7 @@ def test_handler_failures_become_502(caplog: pytest.LogCaptureFixture) -> None:
         raise RuntimeError("boom")
 
     for handler in (crash, lambda event, context: {"no": "statusCode"}):
-        response = Gateway(Invoker(lambda name: handler)).handle("GET", "/api/health", [])
+        response = Gateway(Invoker(lambda name, handler=handler: handler)).handle("GET", "/api/health", [])
         assert response.status == 502 and json.loads(response.body)["error"]["code"] == "INTERNAL"
     assert "boom" in caplog.text
 

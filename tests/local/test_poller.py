@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -100,13 +101,14 @@ def test_event_shape(sqs: Any) -> None:
     assert record["messageAttributes"]["b"]["binaryValue"] == "AQ=="
 
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
     def record_handler(r: Any) -> None:
         assert r.message_attributes["s"].string_value == "v"
         raise ValueError("fail it")
 
     # All records failing makes Powertools raise: the poller keeps the batch, as Lambda does.
-    with pytest.raises(Exception):
+    with pytest.raises(BatchProcessingError):
         process_partial_response({"Records": [record]}, record_handler, BatchProcessor(EventType.SQS), None)
 
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from hub import catalog, stream_failures
 from hub.store import counters

@@ -6,15 +6,14 @@ import base64
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from botocore.exceptions import ClientError
 
 from hub import bodies, catalog, errors, settings
 from hub.observability import logger
 from hub.store import ddb
-
 
 JSON = "application/json"
 

@@ -21,15 +21,15 @@ so one attempt is never recorded twice.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from hub import backoff, fairness, queue, sender, signing
-from hub.deliveries import Attempt, DeliveryLog, DeliveryMessage
 from hub.clock import iso
+from hub.deliveries import Attempt, DeliveryLog, DeliveryMessage
 from hub.observability import logger
 from hub.store import ddb
 from hub.store import deliveries as delivery_store
@@ -85,7 +85,7 @@ def _next_state(log: DeliveryLog, result: sender.AttemptResult, moment: datetime
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _seconds_until_due(log: DeliveryLog, moment: datetime) -> float:
@@ -140,7 +140,7 @@ def process(body: str, receipt_handle: str, receive_count: int = 1) -> Outcome:
             delivery_store.mark_failed(message.webhookId, f"worker error on the last receive: {type(error).__name__}",
                                        iso(now()), unrecorded=message.first)
         raise
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - anything else is the message's own: given up, with its reason
         _give_up(body, message, message.webhookId, f"worker error: {type(error).__name__}: {str(error)[:200]}")
         return Outcome.FAILED
 
@@ -176,7 +176,7 @@ def _record_failure(message: DeliveryMessage | None, webhook_id: str, reason: st
             failure = sender.AttemptResult(False, None, 0, reason, None, permanent=True)
             if delivery_store.record_attempt(log, _next_state(log, failure, moment)[0], stored):
                 return
-    except Exception:  # the log itself may be what cannot be read: fall back to marking it failed
+    except Exception:  # noqa: BLE001 - the log itself may be what cannot be read: fall back to marking it failed
         logger.exception("could not record the failed attempt", extra={"webhookId": webhook_id})
     delivery_store.mark_failed(webhook_id, reason, iso(moment), unrecorded=message.first if message else None)
 

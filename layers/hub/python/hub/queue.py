@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import boto3
 from botocore.config import Config
@@ -16,7 +16,7 @@ QUEUE = catalog.DELIVERY_QUEUE
 SQS_BATCH = 10
 
 
-@lru_cache(maxsize=None)
+@cache
 def client():
     return boto3.client("sqs", config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5))
 

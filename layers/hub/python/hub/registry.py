@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub import errors, purging, security, settings, urls
-from hub.events import SessionStatus
 from hub.clock import iso
+from hub.events import SessionStatus
 from hub.store import counters, ddb
 from hub.store import sessions as session_store
 from hub.store.sessions import SessionRecord
-from hub.subscriptions import DEFAULT_SUBSCRIPTION_ID, RetryPolicy, RetryPolicyInput, SigningSecret, Subscription, validate_event_filter
+from hub.subscriptions import (
+    DEFAULT_SUBSCRIPTION_ID,
+    RetryPolicy,
+    RetryPolicyInput,
+    SigningSecret,
+    Subscription,
+    validate_event_filter,
+)
 
 SESSION_ID_PATTERN = session_store.ID_PATTERN
 
@@ -61,7 +68,7 @@ def _checked_events(events: list[str] | None) -> list[str]:
 
 
 def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[str, Any]:
-    now = iso(datetime.now(timezone.utc))
+    now = iso(datetime.now(UTC))
     session_id = request.sessionId or "ses_" + secrets.token_hex(10)
     subscriptions: list[Subscription] = []
     if request.webhookUrl:
@@ -136,7 +143,7 @@ def set_default_subscription(tenant_id: str, instance_id: str, request: Subscrip
 
 
 def usage(tenant_id: str, days: int) -> dict[str, Any]:
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
     counted = counters.usage_days(counters.read_usage(tenant_id, first.isoformat(), today.isoformat()))
     rows = []

@@ -18,7 +18,8 @@ from urllib.parse import quote
 import certifi
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, TimeoutError as Urllib3Timeout
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from hub import settings, urls
 from hub.deliveries import RESPONSE_EXCERPT_BYTES
@@ -48,7 +49,7 @@ class _PinnedConnection:
             if isinstance(self.timeout, (int, float)):
                 sock.settimeout(self.timeout)
             sock.connect((str(address), self.port))
-        except socket.timeout as error:
+        except TimeoutError as error:
             sock.close()
             raise ConnectTimeoutError(self, f"connection to {address} timed out") from error
         except OSError as error:
@@ -173,7 +174,7 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout_ms: int | None 
         return AttemptResult(ok, response.status, elapsed(), error, excerpt, permanent=gone)
     except NewConnectionError as error:  # a subclass of ConnectTimeoutError in urllib3: first
         return AttemptResult(False, None, elapsed(), f"connection error: {str(error)[:200]}", None)
-    except (Urllib3Timeout, SlowResponse, socket.timeout):
+    except (TimeoutError, Urllib3Timeout, SlowResponse):
         return AttemptResult(False, None, elapsed(), f"timeout after {int(timeout_s * 1000)} ms", None, timed_out=True)
     except (HTTPError, OSError) as error:
         return AttemptResult(False, None, elapsed(), f"request failed: {type(error).__name__}: {str(error)[:200]}", None)

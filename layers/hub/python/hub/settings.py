@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import contextvars
 import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator, Literal, Mapping
+from typing import Literal
 
 from hub import catalog
 
@@ -245,7 +246,7 @@ def load() -> Settings:
 
 @lru_cache(maxsize=16)
 def _parsed(values: tuple[str, ...]) -> Settings:
-    raw = dict(zip(_LOADED, values))
+    raw = dict(zip(_LOADED, values, strict=True))
     return Settings(
         retry_attempts=min(max(int(raw["WEBHOOK_RETRY_ATTEMPTS"]), 0), catalog.MAX_RETRY_ATTEMPTS),
         retry_delay_ms=max(int(raw["WEBHOOK_RETRY_DELAY"]), 0),

@@ -46,7 +46,7 @@ def headers(body: bytes, secret: str, *, message_id: str, webhook_id: str, event
     `X-Webhook-Signature` is keyed with the secret string as configured (UTF-8, prefix
     included, as the gateways' hex-HMAC verifiers do); `webhook-signature` follows Standard Webhooks.
     """
-    signed = f"{message_id}.{timestamp}.".encode("utf-8") + body
+    signed = f"{message_id}.{timestamp}.".encode() + body
     standard = base64.b64encode(hmac.new(standard_webhooks_key(secret), signed, hashlib.sha256).digest()).decode("ascii")
     return {
         "Content-Type": "application/json",

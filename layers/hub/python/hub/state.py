@@ -9,7 +9,7 @@ state back, and any arrival order ends in the same state.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict
 
@@ -44,7 +44,7 @@ BUCKETS = ("connected", "needsQR", "loading", "error", "disconnected")
 
 def order_key(occurred_at: datetime, event_id: str) -> str:
     """A string that sorts events by time, then id: the total order state follows."""
-    moment = occurred_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    moment = occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return f"{moment}|{event_id}"
 
 

@@ -15,9 +15,10 @@ record have expired. Replaying runs it through the same code path again (`replay
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from pydantic import BaseModel
@@ -73,7 +74,7 @@ class Change:
     new: dict[str, Any] | None
 
     @classmethod
-    def of(cls, record: dict[str, Any]) -> "Change":
+    def of(cls, record: dict[str, Any]) -> Change:
         change = record.get("dynamodb", {})
         return cls(record=record, table_id=ddb.table_id_of_stream(record["eventSourceARN"]),
                    old=_image(change.get("OldImage")), new=_image(change.get("NewImage")))
@@ -120,7 +121,7 @@ def body_of(aside: SetAside) -> str:
 
 def set_aside(failures: catalog.FailureQueue, change: Change, error: BaseException,
               webhook_ids: list[str] | None = None) -> None:
-    aside = SetAside(function=failures.function, reason=reason_of(error), setAsideAt=clock.iso(datetime.now(timezone.utc)),
+    aside = SetAside(function=failures.function, reason=reason_of(error), setAsideAt=clock.iso(datetime.now(UTC)),
                      record=change.record, keys=change.record.get("dynamodb", {}).get("Keys"), webhookIds=webhook_ids)
     queue.send(settings.env(failures.env_var), body_of(aside))
 

@@ -75,7 +75,7 @@ class Subscription(BaseModel):
         """The subscription as responses show it: never the secret."""
         return self.model_dump(exclude={"secret"})
 
-    def target(self) -> "Target":
+    def target(self) -> Target:
         return Target(subscriptionId=self.id, url=self.url, secret=self.secret, retry=self.retry)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -62,7 +62,7 @@ def create(request: CreateTenant) -> dict[str, Any]:
     tenant_id = "ten_" + secrets.token_hex(8)
     key_id = api_keys.create_disabled(tenant_id, api_key, plans[request.plan]) if plans else None
     tenant = tenant_store.Tenant(
-        tenantId=tenant_id, name=request.name, plan=request.plan, createdAt=iso(datetime.now(timezone.utc)),
+        tenantId=tenant_id, name=request.name, plan=request.plan, createdAt=iso(datetime.now(UTC)),
         apiGatewayKeyId=key_id,
     )
     try:
@@ -98,7 +98,7 @@ def revoke(tenant_id: str) -> dict[str, Any] | None:
         return None
     if tenant.apiGatewayKeyId and not tenant.revokedAt:
         api_keys.delete(tenant.apiGatewayKeyId)
-    tenant = tenant_store.mark_revoked(tenant_id, iso(datetime.now(timezone.utc))) or tenant
+    tenant = tenant_store.mark_revoked(tenant_id, iso(datetime.now(UTC))) or tenant
     purged = purging.purge_tenant(tenant_id, purging.deadline())
     if purged.complete:
         tenant_store.forget(tenant_id)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub import catalog, errors, outbound, purging, queue, security, sender, settings, signing, urls
-from hub.deliveries import DeliveryLog, DeliveryMessage
 from hub.clock import iso
+from hub.deliveries import DeliveryLog, DeliveryMessage
 from hub.store import counters, ddb
 from hub.store import deliveries as delivery_store
 from hub.store import sessions as session_store
@@ -64,7 +64,7 @@ def send_test(tenant_id: str, request: TestRequest) -> dict[str, Any]:
         secret = next((s.secret for s in record.subscriptions), None)
     if secret is None:
         secret = shown_secret = security.new_signing_secret()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     event_id = "evt_test_" + secrets.token_hex(10)
     body = outbound.OutboundEvent(
         id=event_id, event="webhook.test", instanceId=request.instanceId or "", timestamp=iso(now),
@@ -97,7 +97,7 @@ def list_logs(tenant_id: str, *, instance_id: str | None, status: str | None, ev
 def retry(tenant_id: str, webhook_id: str) -> dict[str, Any]:
     """Re-queues a delivery now, whatever its status, with a fresh retry budget."""
     log = owned_log(tenant_id, webhook_id)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         updated = delivery_store.requeue(log, iso(now))
     except ClientError as error:
@@ -110,7 +110,7 @@ def retry(tenant_id: str, webhook_id: str) -> dict[str, Any]:
 
 
 def stats(tenant_id: str, instance_id: str | None, days: int) -> dict[str, Any]:
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
     rows = counters.read_stats(tenant_id, instance_id, first.isoformat(), today.isoformat())
     totals: Counter[str] = Counter()
@@ -134,6 +134,6 @@ def clear(tenant_id: str, request: ClearRequest) -> dict[str, Any]:
     to send the same request again (it carries on where this one stopped)."""
     cutoff = None
     if request.days is not None:
-        cutoff = iso(datetime.now(timezone.utc) - timedelta(days=request.days))
+        cutoff = iso(datetime.now(UTC) - timedelta(days=request.days))
     swept = delivery_store.sweep(tenant_id, request.instanceId, until=purging.deadline(), cutoff=cutoff)
     return {"deleted": swept.deleted, "complete": swept.complete, "instanceId": request.instanceId, "days": request.days}

@@ -7,8 +7,19 @@ from typing import Any
 from hub.events import SessionStatus as S
 
 from ._common import (
-    BAILEYS_ACK, Loose, Parsed, Stamp, ack_status, as_dict, check, event, first, iso, message_type,
-    presence, session,
+    BAILEYS_ACK,
+    Loose,
+    Parsed,
+    Stamp,
+    ack_status,
+    as_dict,
+    check,
+    event,
+    first,
+    iso,
+    message_type,
+    presence,
+    session,
 )
 
 DISCONNECT_REASONS: dict[int, str] = {

@@ -5,7 +5,8 @@ Kept apart from the dialect modules and free of pydantic, so that telling the di
 only the dialect that claims a body has its module (and models) imported.
 """
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 
 def wwebjs_api(body: dict[str, Any]) -> bool:

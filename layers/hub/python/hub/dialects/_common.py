@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, TypeVar, Union
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -82,7 +83,7 @@ required and typed, and that only the dialect whose `claims()` matched ever vali
 
 M = TypeVar("M", bound=BaseModel)
 
-Stamp = Union[int, float, str, dict, None]
+Stamp = int | float | str | dict | None
 """A timestamp as gateways send it: epoch s / ms (number or numeric string), ISO-8601, or a protobuf Long."""
 
 
@@ -188,7 +189,7 @@ def split_qr(value: str | None) -> tuple[str | None, str | None]:
 def clamp_percent(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
-    return max(0, min(100, int(round(value))))
+    return max(0, min(100, round(value)))
 
 
 _PHONE_DOMAINS = ("s.whatsapp.net", "c.us")
@@ -245,7 +246,7 @@ def norm_key(name: str) -> str:
 _NUMERIC = re.compile(r"[+-]?\d+(\.\d+)?")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _EPOCH_SCALES = ((1e11, 1.0), (1e14, 1e3), (1e17, 1e6), (1e20, 1e9))
-_MIN_TIME = datetime(1971, 1, 1, tzinfo=timezone.utc)
+_MIN_TIME = datetime(1971, 1, 1, tzinfo=UTC)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -271,7 +272,7 @@ def parse_time(value: Any) -> datetime | None:
                 value = float(text)
             else:
                 dt = datetime.fromisoformat(_FRACTION.sub(r"\1", text))
-                dt = dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+                dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
                 return dt if dt >= _MIN_TIME else None
         if isinstance(value, (int, float)):
             number = float(value)
@@ -279,7 +280,7 @@ def parse_time(value: Any) -> datetime | None:
                 return None
             for limit, scale in _EPOCH_SCALES:
                 if number < limit:
-                    dt = datetime.fromtimestamp(number / scale, tz=timezone.utc)
+                    dt = datetime.fromtimestamp(number / scale, tz=UTC)
                     return dt if dt >= _MIN_TIME else None
         return None
     except (ValueError, OverflowError, OSError, TypeError):
@@ -298,7 +299,7 @@ def iso(value: Any) -> str | None:
     dt = value if isinstance(value, datetime) else parse_time(value)
     if dt is None:
         return None
-    dt = dt.astimezone(timezone.utc)
+    dt = dt.astimezone(UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from hub.events import SessionStatus as S
 
 from . import _baileys as B
-from ._claims import baileys_api as claims
+from ._claims import baileys_api as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import Envelope, Handler, Loose, Parsed, Result, Stamp, as_dict, check, event, iso, session, unknown
 
 NAME = "baileys-api"

@@ -11,10 +11,22 @@ from typing import Any
 
 from hub.events import SessionStatus as S
 
-from ._claims import device as claims
+from ._claims import device as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    Envelope, Handler, Loose, Parsed, Result, Stamp, as_dict, check, event, first, parse_time, phone_in_text,
-    session, unknown,
+    Envelope,
+    Handler,
+    Loose,
+    Parsed,
+    Result,
+    Stamp,
+    as_dict,
+    check,
+    event,
+    first,
+    parse_time,
+    phone_in_text,
+    session,
+    unknown,
 )
 
 NAME = "device"

@@ -15,10 +15,23 @@ from pydantic import Field
 from hub.events import SessionStatus as S
 
 from . import _baileys as B
-from ._claims import evolution as claims
+from ._claims import evolution as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    BAILEYS_ACK, Envelope, Handler, Loose, Parsed, Result, ack_status, check, event, first, invalid,
-    norm_key, parse_time, session, unknown,
+    BAILEYS_ACK,
+    Envelope,
+    Handler,
+    Loose,
+    Parsed,
+    Result,
+    ack_status,
+    check,
+    event,
+    first,
+    invalid,
+    norm_key,
+    parse_time,
+    session,
+    unknown,
 )
 
 NAME = "evolution"

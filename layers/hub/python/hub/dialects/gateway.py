@@ -13,10 +13,23 @@ from pydantic import Field
 
 from hub.events import SessionStatus as S
 
-from ._claims import gateway as claims
+from ._claims import gateway as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    WWEB_ACK, Envelope, Handler, Loose, Parsed, Result, Stamp, ack_status, check, event, first, invalid,
-    parse_time, session, unknown,
+    WWEB_ACK,
+    Envelope,
+    Handler,
+    Loose,
+    Parsed,
+    Result,
+    Stamp,
+    ack_status,
+    check,
+    event,
+    first,
+    invalid,
+    parse_time,
+    session,
+    unknown,
 )
 
 NAME = "gateway"

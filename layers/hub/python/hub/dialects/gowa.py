@@ -13,10 +13,25 @@ from typing import Any
 
 from pydantic import Field
 
-from ._claims import gowa as claims
+from ._claims import gowa as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    WWEB_ACK, Envelope, Handler, Loose, Parsed, Result, Stamp, ack_status, check, event, first, invalid,
-    iso, message_type, parse_time, presence, unknown,
+    WWEB_ACK,
+    Envelope,
+    Handler,
+    Loose,
+    Parsed,
+    Result,
+    Stamp,
+    ack_status,
+    check,
+    event,
+    first,
+    invalid,
+    iso,
+    message_type,
+    parse_time,
+    presence,
+    unknown,
 )
 
 NAME = "gowa"

@@ -13,11 +13,27 @@ from pydantic import Field
 
 from hub.events import SessionStatus as S
 
-from ._claims import waha as claims
+from ._claims import waha as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    WWEB_ACK, Envelope, Handler, Loose, Parsed, Result, Stamp, ack_status, chat_of_serialized, check, event,
+    WWEB_ACK,
+    Envelope,
+    Handler,
+    Loose,
+    Parsed,
+    Result,
+    Stamp,
+    ack_status,
+    chat_of_serialized,
+    check,
+    event,
     first,
-    invalid, iso, message_type, parse_time, presence, session, unknown,
+    invalid,
+    iso,
+    message_type,
+    parse_time,
+    presence,
+    session,
+    unknown,
 )
 
 NAME = "waha"

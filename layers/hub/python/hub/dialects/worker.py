@@ -14,10 +14,21 @@ from typing import Any
 from hub.events import SessionStatus as S
 
 from . import _baileys as B
-from ._claims import worker as claims
+from ._claims import worker as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    Envelope, Handler, Loose, Parsed, Result, Stamp, check, event, first, invalid, parse_time,
-    session, unknown,
+    Envelope,
+    Handler,
+    Loose,
+    Parsed,
+    Result,
+    Stamp,
+    check,
+    event,
+    first,
+    invalid,
+    parse_time,
+    session,
+    unknown,
 )
 
 NAME = "worker"

@@ -12,10 +12,26 @@ from typing import Any
 
 from hub.events import SessionStatus as S
 
-from ._claims import wuzapi as claims
+from ._claims import wuzapi as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    WWEB_ACK, Envelope, Handler, Loose, Parsed, Result, Stamp, ack_status, as_dict, check, event, first,
-    invalid, iso, message_type, presence, session, unknown,
+    WWEB_ACK,
+    Envelope,
+    Handler,
+    Loose,
+    Parsed,
+    Result,
+    Stamp,
+    ack_status,
+    as_dict,
+    check,
+    event,
+    first,
+    invalid,
+    iso,
+    message_type,
+    presence,
+    session,
+    unknown,
 )
 
 NAME = "wuzapi"

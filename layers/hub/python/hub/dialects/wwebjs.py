@@ -14,10 +14,27 @@ from pydantic import Field
 
 from hub.events import SessionStatus as S
 
-from ._claims import wwebjs as claims
+from ._claims import wwebjs as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    WWEB_ACK, Envelope, Handler, Loose, NoDialectMatched, Parsed, Result, Stamp, ack_status, chat_of_serialized,
-    check, event, first, invalid, iso, message_type, parse_time, session, unknown,
+    WWEB_ACK,
+    Envelope,
+    Handler,
+    Loose,
+    NoDialectMatched,
+    Parsed,
+    Result,
+    Stamp,
+    ack_status,
+    chat_of_serialized,
+    check,
+    event,
+    first,
+    invalid,
+    iso,
+    message_type,
+    parse_time,
+    session,
+    unknown,
 )
 
 NAME = "wwebjs"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from decimal import Decimal
-from functools import lru_cache
-from typing import Any, Callable
+from functools import cache
+from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -22,7 +23,7 @@ _deserializer = TypeDeserializer()
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 
 
-@lru_cache(maxsize=None)
+@cache
 def client():
     return boto3.client("dynamodb", config=CLIENT_CONFIG)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
+
 from hub import catalog
 from hub.clock import iso
 from hub.deliveries import DeliveryLog
@@ -210,7 +211,7 @@ def sweep(tenant_id: str, instance_id: str | None, *, until: float, cutoff: str 
     if cancel_reason:
         params["FilterExpression"] = "attribute_not_exists(cancelledAt)"
     done = Sweep()
-    now = iso(datetime.now(timezone.utc))
+    now = iso(datetime.now(UTC))
 
     def clear(logs: list[dict[str, Any]]) -> None:
         active = {log["webhookId"] for log in logs if cancel_reason and log["status"] in ACTIVE_STATUSES}

@@ -6,14 +6,15 @@ A new record is the hub's commit point for an event: the table's stream feeds th
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from hub import catalog
-from hub.subscriptions import Target
 from hub.store import ddb
+from hub.subscriptions import Target
 
 TABLE = catalog.EVENTS
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -14,7 +14,7 @@ MAX_READS = 100
 """GetRecords calls a range may take (a batch Lambda gives up on holds at most 10,000 records)."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def client():
     return boto3.client("dynamodbstreams", config=CLIENT_CONFIG)
 
