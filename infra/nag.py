@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
+from aws_cdk import Acknowledgment, CfnElement, CfnResource, Stack, Validations
 from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
@@ -46,6 +46,8 @@ def _acknowledge(scope: IConstruct, rule_id: str, reason: str) -> tuple[str, str
 
 def _logical_id(resource: IConstruct) -> str:
     cfn = resource if isinstance(resource, CfnResource) else resource.node.default_child
+    if not isinstance(cfn, CfnElement):
+        raise TypeError(f"{resource.node.path} has no CloudFormation resource of its own")
     return Stack.of(resource).get_logical_id(cfn)
 
 
@@ -127,8 +129,8 @@ def acknowledge_findings(stack: WebhookHubStack) -> list[tuple[str, str, str]]:
                     "connect link's signed, expiring token (query string) and refuses the handshake otherwise",
         "$disconnect": "Invoked by API Gateway itself when a connection closes; carries only the connection id",
     }
-    for route in catalog.SOCKET_ROUTES:
-        acknowledge(sockets.routes[route.route_key], finding("APIG4"), socket_reasons[route.route_key])
+    for socket_route in catalog.SOCKET_ROUTES:
+        acknowledge(sockets.routes[socket_route.route_key], finding("APIG4"), socket_reasons[socket_route.route_key])
     for spec in catalog.FUNCTIONS:
         if spec.manages_connections:
             acknowledge(stack.functions.by_name[spec.name].role,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
@@ -67,7 +67,7 @@ def handle_list_sessions(
         records, last_key = session_store.query_page(tenant_id, user_id=userId, status=status, limit=limit, cursor=start)
     except ValueError as error:
         raise errors.validation_error("cursor is not valid", [{"field": "cursor", "message": "not a cursor of this listing"}]) from error
-    extra = {"summary": counters.read_summary(tenant_id, userId, status), "timestamp": clock.now_iso()}
+    extra: dict[str, Any] = {"summary": counters.read_summary(tenant_id, userId, status), "timestamp": clock.now_iso()}
     next_cursor = ddb.encode_cursor(last_key)
     if next_cursor:
         extra["nextCursor"] = next_cursor

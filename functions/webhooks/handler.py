@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
@@ -35,7 +35,7 @@ def handle_list_logs(
     logs, next_cursor = webhook_logs.list_logs(
         api.tenant(app), instance_id=instanceId, status=status, event=event, limit=limit, cursor=cursor,
     )
-    extra = {"nextCursor": next_cursor} if next_cursor else {}
+    extra: dict[str, Any] = {"nextCursor": next_cursor} if next_cursor else {}
     return api.ok(logs, **extra)
 
 

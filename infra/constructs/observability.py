@@ -165,7 +165,7 @@ class HubObservability(Construct):
             period=PERIOD,
         )
 
-    def _alarm(self, id: str, metric: cw.IMetric, *, threshold: float, comparison: cw.ComparisonOperator,
+    def _alarm(self, id: str, metric: cw.Metric | cw.MathExpression, *, threshold: float, comparison: cw.ComparisonOperator,
                description: str, evaluation_periods: int = 1, datapoints_to_alarm: int | None = None) -> cw.Alarm:
         alarm = metric.create_alarm(
             self,

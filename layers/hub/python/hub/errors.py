@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -62,7 +63,7 @@ def unavailable(message: str = "Temporarily unavailable, retry later") -> ApiErr
     return ApiError(503, "UNAVAILABLE", message)
 
 
-def pydantic_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def pydantic_details(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Turns pydantic error dicts into `{field, message, type}` entries."""
     return [
         {

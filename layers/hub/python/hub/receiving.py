@@ -55,7 +55,7 @@ def _session_data(event: NormalizedEvent, before: state.SessionView, after: stat
 
 
 def _with_qr_image(before: state.SessionState, after: state.SessionState) -> state.SessionState:
-    if not state.needs_qr_image(before, after):
+    if not state.needs_qr_image(before, after) or after.qr is None:
         return after
     from hub import qr
 

@@ -146,7 +146,7 @@ def usage(tenant_id: str, days: int) -> dict[str, Any]:
     today = datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
     counted = counters.usage_days(counters.read_usage(tenant_id, first.isoformat(), today.isoformat()))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for offset in range(days):
         day = (first + timedelta(days=offset)).isoformat()
         rows.append({"date": day, **counted.get(day, {f: 0 for f in counters.USAGE_FIELDS})})

@@ -34,12 +34,8 @@ REQUEST_TARGET_SAFE = "!#$%&'()*+,/:;=?@[]~"
 """Characters left as they are in the request target (the rest is percent-encoded, as `requests` does)."""
 
 
-class _PinnedConnection:
+class _PinnedConnection(HTTPConnection):
     """Connects to the pool's host, which is always a vetted IP address: never resolves a name."""
-
-    host: str
-    port: int
-    timeout: float | None
 
     def _new_conn(self) -> socket.socket:
         address = ipaddress.ip_address(self.host.strip("[]"))
@@ -170,8 +166,8 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout_ms: int | None 
         excerpt = _excerpt(response, started + timeout_s)
         ok = 200 <= response.status < 300
         gone = response.status == 410
-        error = None if ok else "HTTP 410 Gone: not retried" if gone else f"HTTP {response.status}"
-        return AttemptResult(ok, response.status, elapsed(), error, excerpt, permanent=gone)
+        failure = None if ok else "HTTP 410 Gone: not retried" if gone else f"HTTP {response.status}"
+        return AttemptResult(ok, response.status, elapsed(), failure, excerpt, permanent=gone)
     except NewConnectionError as error:  # a subclass of ConnectTimeoutError in urllib3: first
         return AttemptResult(False, None, elapsed(), f"connection error: {str(error)[:200]}", None)
     except (TimeoutError, Urllib3Timeout, SlowResponse):

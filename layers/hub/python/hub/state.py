@@ -99,6 +99,7 @@ class SessionView(BaseModel):
 
 
 def view(state: SessionState, max_qr_attempts: int) -> SessionView:
+    reason: str | None
     if state.auto_disconnected(max_qr_attempts):
         status, message, qr, qr_image, reason = (
             S.SESSION_NOT_CONNECTED, AUTO_DISCONNECT_MESSAGE, None, None, MAX_QR_REASON,

@@ -181,7 +181,8 @@ def replay(failures: catalog.FailureQueue, process: Callable[[Change, SetAside],
     and is listed with the reason.
     """
     url = settings.env(failures.env_var)
-    report = ReplayReport(failed=[])
+    failed: list[dict[str, str]] = []
+    report = ReplayReport(failed=failed)
     seen = 0
     while seen < max_messages:
         messages = queue.client().receive_message(
@@ -194,7 +195,7 @@ def replay(failures: catalog.FailureQueue, process: Callable[[Change, SetAside],
             try:
                 _replay_one(json.loads(message["Body"]), process, process_range)
             except Exception as error:  # noqa: BLE001 - reported, the message stays for another replay
-                report.failed.append({"messageId": message["MessageId"], "reason": reason_of(error)})
+                failed.append({"messageId": message["MessageId"], "reason": reason_of(error)})
                 continue
             queue.client().delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             report.replayed += 1

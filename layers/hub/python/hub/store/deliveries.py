@@ -63,7 +63,7 @@ def record_attempt(before: DeliveryLog, after: DeliveryLog, stored: bool) -> boo
             create(after)
             return True
         item = ddb.from_item(to_item(after))
-        fields = {k: item[k] for k in ("status", "attempts", "attemptLog", "updatedAt") if k in item}
+        fields: dict[str, Any] = {k: item[k] for k in ("status", "attempts", "attemptLog", "updatedAt") if k in item}
         removes = [] if after.nextAttemptAt else ["nextAttemptAt"]
         if after.nextAttemptAt:
             fields["nextAttemptAt"] = after.nextAttemptAt

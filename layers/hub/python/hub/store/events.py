@@ -59,7 +59,9 @@ def record(session_id: str, event_key: str, event: EventRecord, now_epoch: int, 
 def newly_recorded(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
     """For a change to an event record (stream images): True when it records an event, i.e. an insert,
     or a key recorded again after its dedupe window ran out; not a TTL removal."""
-    return bool(new) and (not old or old.get("receivedAt") != new.get("receivedAt"))
+    if not new:
+        return False
+    return not old or old.get("receivedAt") != new.get("receivedAt")
 
 
 def from_item(item: dict[str, Any]) -> StoredEvent:
