@@ -31,6 +31,22 @@ os.environ.pop("AWS_PROFILE", None)
 
 ADMIN_KEY = TEST_ENV["ADMIN_API_KEY"]
 
+TESTS = os.path.dirname(os.path.abspath(__file__))
+_MARKED_DIRECTORIES = ("infra", "browser")
+"""Directories whose every test carries the marker (pytest.ini registers them): CDK synthesis, Chromium."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks what the fast lane (`make unit`) leaves out: `aws` for a test on the embedded AWS (the `aws`
+    fixture; a module that runs moto or the local hub itself sets `pytestmark`), `infra` and `browser`
+    by directory."""
+    for item in items:
+        directory = os.path.relpath(str(item.path), TESTS).split(os.sep)[0]
+        if directory in _MARKED_DIRECTORIES:
+            item.add_marker(directory)
+        if "aws" in getattr(item, "fixturenames", ()):
+            item.add_marker("aws")
+
 
 def reset_cached_clients() -> None:
     """Clients, settings and endpoint breakers are cached per process, as in Lambda; tests start each fresh."""

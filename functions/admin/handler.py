@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
+# isort: split
+
 import json
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from hub import (
-    api,
-    coldstart,  # first: the handler loads with the garbage collector off (hub.coldstart)
-    errors,
-    tenancy,
-)
+from hub import api, errors, tenancy
 from hub.observability import logger, make_tracer
 from hub.store import api_keys
 

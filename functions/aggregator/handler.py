@@ -8,14 +8,13 @@ Lambda retries, however late, or a replay adds nothing twice (hub.store.counters
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
+# isort: split
+
 from aws_lambda_powertools.metrics import MetricUnit
 
-from hub import (
-    aggregating,
-    catalog,
-    coldstart,  # first: the handler loads with the garbage collector off (hub.coldstart)
-    stream_failures,
-)
+from hub import aggregating, catalog, stream_failures
 from hub.observability import logger, metrics
 
 FAILURES = catalog.AGGREGATOR_FAILURES

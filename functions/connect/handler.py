@@ -3,6 +3,10 @@ the token-scoped status the page polls when the push channel is unavailable."""
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
+# isort: split
+
 import html
 import re
 import time
@@ -15,15 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import (
-    api,
-    coldstart,  # first: the handler loads with the garbage collector off (hub.coldstart)
-    errors,
-    links,
-    registry,
-    settings,
-    watching,
-)
+from hub import api, errors, links, registry, settings, watching
 from hub.observability import logger, make_tracer
 from hub.store import ddb
 from hub.store import sessions as session_store

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
+# isort: split
+
 import asyncio
 import contextvars
 from concurrent.futures import ThreadPoolExecutor
@@ -10,12 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from hub import (
-    catalog,
-    coldstart,  # first: the handler loads with the garbage collector off (hub.coldstart)
-    delivering,
-    sender,
-)
+from hub import catalog, delivering, sender
 from hub.observability import logger, make_tracer, metrics
 
 tracer = make_tracer()

@@ -7,14 +7,13 @@ partial batch failure. Invoked with `{"replay": {"maxMessages": n}}`, it replays
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
+# isort: split
+
 from aws_lambda_powertools.metrics import MetricUnit
 
-from hub import (
-    catalog,
-    coldstart,  # first: the handler loads with the garbage collector off (hub.coldstart)
-    dispatching,
-    stream_failures,
-)
+from hub import catalog, dispatching, stream_failures
 from hub.observability import logger, metrics
 
 FAILURES = catalog.DISPATCHER_FAILURES

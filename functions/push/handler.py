@@ -5,18 +5,17 @@ nothing at all for a change no watcher would see (hub.watching.change_message)."
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
+# isort: split
+
 import time
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 from pydantic import ValidationError
 
-from hub import (
-    catalog,
-    coldstart,  # first: the handler loads with the garbage collector off (hub.coldstart)
-    pushing,
-    watching,
-)
+from hub import catalog, pushing, watching
 from hub.observability import logger, metrics
 from hub.store import connections, ddb
 from hub.store import sessions as session_store

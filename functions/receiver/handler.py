@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
+# isort: split
+
 from datetime import UTC, datetime
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from hub import (
-    api,
-    auth,
-    catalog,
-    coldstart,  # first: the handler loads with the garbage collector off (hub.coldstart)
-    dialects,
-    errors,
-    receiving,
-    security,
-    settings,
-)
+from hub import api, auth, catalog, dialects, errors, receiving, security, settings
 from hub.observability import logger, metrics
 from hub.store import sessions
 

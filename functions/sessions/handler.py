@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
+# isort: split
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from hub import (
-    PRODUCT,
-    VERSION,
-    api,
-    clock,
-    coldstart,  # first: the handler loads with the garbage collector off (hub.coldstart)
-    errors,
-    registry,
-    views,
-)
+from hub import PRODUCT, VERSION, api, clock, errors, registry, views
 from hub.observability import logger, make_tracer
 from hub.store import counters, ddb
 from hub.store import sessions as session_store

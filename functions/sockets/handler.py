@@ -4,15 +4,14 @@ which API Gateway turns into a refused handshake."""
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
+# isort: split
+
 import json
 import time
 
-from hub import (
-    coldstart,  # first: the handler loads with the garbage collector off (hub.coldstart)
-    errors,
-    links,
-    watching,
-)
+from hub import errors, links, watching
 from hub.observability import logger
 from hub.store import connections
 

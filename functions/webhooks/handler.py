@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+
+# isort: split
+
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from hub import (
-    api,
-    coldstart,  # first: the handler loads with the garbage collector off (hub.coldstart)
-    webhook_logs,
-)
+from hub import api, webhook_logs
 from hub.observability import logger, make_tracer
 
 tracer = make_tracer()

@@ -20,6 +20,8 @@ from hub import catalog
 from local import openapi
 from tests.conftest import reset_cached_clients
 
+pytestmark = pytest.mark.aws  # runs moto (embedded or behind the local hub)
+
 DOCUMENT = json.loads(openapi.DOCUMENT_PATH.read_text())
 
 

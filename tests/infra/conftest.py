@@ -30,10 +30,6 @@ from infra.main import build_app  # noqa: E402
 NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "bundling: runs pip to build the real dependency layer (needs PyPI)")
-
-
 @dataclass
 class Synth:
     app: object
