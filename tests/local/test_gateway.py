@@ -98,7 +98,7 @@ def test_powertools_rest_resolver_routes_the_event() -> None:
     @app.get("/api/whatsapp/session/status/<sessionId>")
     def status(sessionId: str) -> dict:
         e = app.current_event
-        return {"sessionId": sessionId, "q": e.get_query_string_value("x"), "key": e.get_header_value("x-api-key"),
+        return {"sessionId": sessionId, "q": e.get_query_string_value("x"), "key": e.headers.get("x-api-key"),
                 "stage": e.request_context.stage, "ip": e.request_context.identity.source_ip, "resource": e.resource}
 
     @app.post("/api/whatsapp/session")
