@@ -38,9 +38,10 @@ tools:
 local: install
 	$(PY) -m local
 
-# Linter, type checker and import contract (pyproject.toml); `make test` runs them first.
+# Formatter check, linter, type checker and import contract (pyproject.toml); `make test` runs them first.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	PYTHONPATH=.:layers/hub/python $(VENV)/bin/lint-imports
 
