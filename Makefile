@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+LOCAL_INSTALLED := $(VENV)/.installed-local
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install lock tools local lint unit test synth bench clean
+.PHONY: install install-local lock tools local lint unit test synth bench clean
 
 # The runtime libraries come from requirements.lock, the same versions the Lambda layer ships.
 $(INSTALLED): requirements.txt requirements.lock requirements-dev.txt
@@ -14,6 +15,18 @@ $(INSTALLED): requirements.txt requirements.lock requirements-dev.txt
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
+
+# `make local` needs only the runtime libraries, the embedded AWS (moto), the WebSocket server (websockets) and the
+# subscriber's verifier (standardwebhooks), versions from requirements-dev.txt; `make test` still installs everything.
+LOCAL_PACKAGES := $(shell grep -E '^(moto\[|websockets==|standardwebhooks==)' requirements-dev.txt)
+$(LOCAL_INSTALLED): requirements.txt requirements.lock requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "make local: installing into $(VENV) the hub's runtime libraries (requirements.txt, pinned by requirements.lock)"
+	@echo "            and $(LOCAL_PACKAGES): about a minute with a warm pip cache, a few minutes on a first run"
+	$(PY) -m pip install --disable-pip-version-check --progress-bar off --no-compile -r requirements.txt $(foreach p,$(LOCAL_PACKAGES),'$(p)') -c requirements.lock
+	@touch $(LOCAL_INSTALLED) && echo "make local: installed; starting the hub"
+
+install-local: $(if $(wildcard $(INSTALLED)),$(INSTALLED),$(LOCAL_INSTALLED))
 
 # After editing requirements.txt: re-resolve it into requirements.lock (needs PyPI), then `make install`.
 lock:
@@ -35,7 +48,7 @@ tools:
 	   (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1)) || \
 	  echo "chromium could not be installed: the browser tests (tests/browser) will be skipped"; }
 
-local: install
+local: install-local
 	$(PY) -m local
 
 # Formatter check, linter, type checker and import contract (pyproject.toml); `make test` runs them first.

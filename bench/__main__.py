@@ -1,8 +1,8 @@
 """`python -m bench [figure ...]`: runs the figures (all by default), prints each with its target,
 and merges their numbers into bench/results.json.
 
-Figures: cold_import, layer_import, aws_requests, receiver_throughput, delivery, cost, idle_cost, list_realtime,
-connect_push, noisy_neighbour.
+Figures: cold_import, layer_import, aws_requests, receiver_throughput, delivery, cost, capacity_billed, idle_cost,
+list_realtime, connect_push, noisy_neighbour.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ harness.configure_environment()  # before any hub module is imported
 
 from bench import (  # noqa: E402
     aws_requests,
+    capacity_billed,
     cold_import,
     connect_push,
     cost,
@@ -34,8 +35,9 @@ from bench import (  # noqa: E402
 )
 
 FIGURES = {m.NAME: m for m in (cold_import, layer_import, aws_requests, receiver_throughput, delivery_batch, cost,
-                                idle_cost, list_realtime, connect_push, noisy_neighbour)}
-"""In running order: cost reuses aws_requests' capacity units and the delivery figure's slow batch."""
+                                capacity_billed, idle_cost, list_realtime, connect_push, noisy_neighbour)}
+"""In running order: cost reuses aws_requests' capacity units and the delivery figure's slow batch, capacity_billed
+the cost figure's Lambda durations."""
 
 
 def main(argv: list[str]) -> int:

@@ -12,10 +12,11 @@ Assumptions (kept simple on purpose):
 - durations come from a burst of BURST events per scenario, each stage batched as in aws_requests;
   the worker's batches go to a local subscriber that answers at once (a slow subscriber makes the
   worker's share grow with its latency: see the 100 ms subscriber line);
-- DynamoDB: a write is 1 WRU per KB (rounded up) of the larger of the item before and after, 2 per KB
-  in a transaction; a strongly consistent GetItem is 1 RRU per 4 KB, a Query is its items' total
-  size per 4 KB (half when eventually consistent); storage, PITR and backups are ignored, and so are
-  stream reads (free for Lambda triggers);
+- DynamoDB: request units as aws_requests prices them with bench.capacity: every write on its table and
+  on each global secondary index whose entry changes (1 WRU per KB of the larger of before and after,
+  2 in a transaction; an index key change a delete plus a put), reads 1 RRU per 4 KB (half when
+  eventually consistent); storage, PITR and backups are ignored, and so are stream reads (free for
+  Lambda triggers);
 - no free tiers, no data transfer, no CloudWatch (logs, metrics, X-Ray) costs.
 """
 

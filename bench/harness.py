@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from bench import capacity
 from local.resources import FAKE_AWS_ENV
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -141,48 +142,6 @@ def side_client(service: str):
     return boto3.session.Session(region_name=ENV["AWS_DEFAULT_REGION"]).client(service)
 
 
-# --- DynamoDB item sizes (for capacity units) --------------------------------------------------
-
-def _attribute_size(value: dict[str, Any]) -> int:
-    (kind, data), = value.items()
-    if kind == "S":
-        return len(data.encode("utf-8"))
-    if kind == "N":
-        digits = data.lstrip("-").replace(".", "").lstrip("0") or "0"
-        return (len(digits) + 1) // 2 + 1
-    if kind == "B":
-        return len(data)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "SS":
-        return sum(len(s.encode("utf-8")) for s in data)
-    if kind == "NS":
-        return sum(_attribute_size({"N": n}) for n in data)
-    if kind == "BS":
-        return sum(len(b) for b in data)
-    if kind == "L":
-        return 3 + sum(1 + _attribute_size(v) for v in data)
-    if kind == "M":
-        return 3 + sum(len(k.encode("utf-8")) + 1 + _attribute_size(v) for k, v in data.items())
-    return 0
-
-
-def item_size(item: dict[str, Any] | None) -> int:
-    """DynamoDB's size of an item in wire format: attribute names plus values (documented rules)."""
-    if not item:
-        return 0
-    return sum(len(k.encode("utf-8")) + _attribute_size(v) for k, v in item.items())
-
-
-def _table_keys() -> dict[str, tuple[str, ...]]:
-    from hub import catalog, settings
-
-    return {
-        settings.table_name(t): tuple(k.name for k in (t.partition_key, t.sort_key) if k)
-        for t in catalog.TABLES
-    }
-
-
 # --- the meter ----------------------------------------------------------------------------------
 
 @dataclass
@@ -193,17 +152,36 @@ class Call:
     response: dict[str, Any] | None = None
     read_units: float = 0.0
     write_units: float = 0.0
+    write_units_with_entry_overhead: float = 0.0
+    """The same writes priced as if each index entry carried AWS's 100-byte storage overhead (bench/README.md)."""
     sqs_requests: float = 0.0
     items_read: int = 0
     started: float = 0.0
     ms: float = 0.0
     """Time from parameter build to the parsed response (with moto: its in-process service time)."""
-    item_units: list[tuple[str, str, float]] = field(default_factory=list)
-    """(kind, table, write units) of each item a write request touched (with sizing)."""
+    item_units: list[tuple[str, str, str, float]] = field(default_factory=list)
+    """(kind, table, "table" or the index's name, write units) of each item a write request touched (with sizing)."""
+    read_targets: list[tuple[str, float]] = field(default_factory=list)
+    """("table" or "table.index", read units) of a read request (with sizing)."""
+    before_items: list[dict[str, Any] | None] = field(default_factory=list)
+    """With sizing: the whole items a write request touches, as they were before it."""
 
     @property
     def name(self) -> str:
         return f"{self.service}.{self.operation}"
+
+
+@dataclass(frozen=True)
+class Written:
+    kind: str
+    """Put, Update, Delete or ConditionCheck (a transaction's check is priced as a write that changes nothing)."""
+    table: str
+    key: dict[str, Any]
+    item: dict[str, Any] | None
+    """A Put's item."""
+
+
+FAILED_WRITE_ERRORS = ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
 class Meter:
@@ -212,10 +190,12 @@ class Meter:
 
     - `before-parameter-build`: one call recorded per API request (its parameters kept);
     - `after-call`: the parsed response (items read from Count/ScannedCount, 1 per GetItem that
-      returned an item) and, with `sizing`, DynamoDB capacity units from item sizes.
+      returned an item) and, with `sizing`, DynamoDB capacity units priced by `bench.capacity`.
 
-    For write units, an item's size is the larger of before and after the write; both are read
-    with a side client (not counted) when `sizing` is on, so timings are never taken with sizing on.
+    With `sizing`, a side client (not counted) reads each item a write touches, whole, before and after
+    the write, and the tables' indexes as DescribeTable reports them: the write is priced on its table
+    and on every index whose entry changed. Reads are priced from the whole items they read (a
+    ProjectionExpression does not make a read cheaper). Timings are never taken with sizing on.
     """
 
     def __init__(self, sizing: bool = False) -> None:
@@ -223,7 +203,7 @@ class Meter:
         self.calls: list[Call] = []
         self._lock = threading.Lock()
         self._side = side_client("dynamodb") if sizing else None
-        self._keys = _table_keys() if sizing else {}
+        self._tables: dict[str, capacity.TableSpec] = {}
         self._session = None
 
     # registration -------------------------------------------------------------------------
@@ -254,7 +234,7 @@ class Meter:
     def _before(self, params, model, context, **_: Any) -> None:
         call = Call(model.service_model.service_name, model.name, dict(params), started=time.perf_counter())
         if self.sizing and call.service == "dynamodb":
-            call.params["__before_sizes"] = self._sizes_of_written_items(call)
+            call.before_items = [self._current_item(w.table, w.key) for w in self._written(call)]
         context["bench_call"] = call
         with self._lock:
             self.calls.append(call)
@@ -268,81 +248,113 @@ class Meter:
         if call.service == "dynamodb":
             call.items_read = _items_read(call.operation, parsed)
             if self.sizing:
-                self._units(call, parsed)
+                self._price(call, parsed)
         elif call.service == "sqs":
             call.sqs_requests = _sqs_requests(call.operation, call.params)
 
     # sizing -------------------------------------------------------------------------------
+    def _table(self, name: str) -> capacity.TableSpec:
+        if name not in self._tables:
+            self._tables[name] = capacity.TableSpec.from_description(
+                self._side.describe_table(TableName=name)["Table"])
+        return self._tables[name]
+
     def _key_of(self, table: str, item: dict[str, Any]) -> dict[str, Any]:
-        return {k: item[k] for k in self._keys.get(table, ()) if k in item}
+        return {k: item[k] for k in self._table(table).keys if k in item}
 
-    def _current_size(self, table: str, key: dict[str, Any]) -> int:
+    def _current_item(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
         if not key:
-            return 0
-        item = self._side.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
-        return item_size(item)
+            return None
+        return self._side.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
 
-    def _written(self, call: Call) -> list[tuple[str, str, dict[str, Any], dict[str, Any] | None]]:
-        """(kind, table, key, new item for puts) of each item a write request touches."""
+    def _written(self, call: Call) -> list[Written]:
+        """Each item a write request touches."""
         p, op = call.params, call.operation
-        out: list[tuple[str, str, dict[str, Any], dict[str, Any] | None]] = []
+        out: list[Written] = []
         if op == "TransactWriteItems":
             for entry in p.get("TransactItems", []):
                 (kind, body), = entry.items()
-                table = body["TableName"]
-                item = body.get("Item")
-                out.append((kind, table, self._key_of(table, item) if item else body.get("Key", {}), item))
+                table, item = body["TableName"], body.get("Item")
+                out.append(Written(kind, table, self._key_of(table, item) if item else body.get("Key", {}), item))
         elif op in ("PutItem", "UpdateItem", "DeleteItem"):
-            table = p["TableName"]
-            item = p.get("Item")
-            out.append((op[:-4], table, self._key_of(table, item) if item else p.get("Key", {}), item))
+            table, item = p["TableName"], p.get("Item")
+            out.append(Written(op[:-4], table, self._key_of(table, item) if item else p.get("Key", {}), item))
         elif op == "BatchWriteItem":
             for table, requests in p.get("RequestItems", {}).items():
                 for request in requests:
                     if "PutRequest" in request:
                         item = request["PutRequest"]["Item"]
-                        out.append(("Put", table, self._key_of(table, item), item))
+                        out.append(Written("Put", table, self._key_of(table, item), item))
                     else:
-                        out.append(("Delete", table, request["DeleteRequest"]["Key"], None))
+                        out.append(Written("Delete", table, request["DeleteRequest"]["Key"], None))
         return out
 
-    def _sizes_of_written_items(self, call: Call) -> list[int]:
-        return [self._current_size(table, key) for _, table, key, _ in self._written(call)]
-
-    def _units(self, call: Call, parsed: dict[str, Any]) -> None:
-        op, p = call.operation, call.params
+    def _price(self, call: Call, parsed: dict[str, Any]) -> None:
         written = self._written(call)
         if written:
-            before = p.pop("__before_sizes", [0] * len(written))
-            factor = 2 if op == "TransactWriteItems" else 1
-            for (kind, table, key, item), size_before in zip(written, before, strict=True):
-                size_after = item_size(item) if item is not None else self._current_size(table, key)
-                units = factor * max(1, math.ceil(max(size_before, size_after) / 1024))
-                call.item_units.append((kind, table, float(units)))
-            call.write_units = float(sum(u for _, _, u in call.item_units))
-            return
-        p.pop("__before_sizes", None)
+            self._price_writes(call, parsed, written)
+        else:
+            self._price_read(call, parsed)
+
+    def _price_writes(self, call: Call, parsed: dict[str, Any], written: list[Written]) -> None:
+        error = parsed.get("Error", {}).get("Code")
+        if error and error not in FAILED_WRITE_ERRORS:
+            return  # refused before anything was read or written (validation, throttling): not billed
+        applied = error is None
+        transactional = call.operation == "TransactWriteItems"
+        for w, before in zip(written, call.before_items, strict=False):
+            after = self._current_item(w.table, w.key) if applied else w.item
+            table = self._table(w.table)
+            priced = capacity.write_units(table, before, after, applied=applied, transactional=transactional)
+            call.item_units += [(w.kind, w.table, target, float(n)) for target, n in priced.items()]
+            call.write_units_with_entry_overhead += sum(capacity.write_units(
+                table, before, after, applied=applied, transactional=transactional,
+                entry_overhead=capacity.INDEX_ENTRY_STORAGE_OVERHEAD).values())
+        call.write_units = float(sum(u for *_, u in call.item_units))
+
+    def _unprojected(self, call: Call, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """What a read really read: with a ProjectionExpression, the same read again without it (side client)."""
+        p, op = call.params, call.operation
+        if "ProjectionExpression" not in p:
+            return items
         if op == "GetItem":
-            factor = 1.0 if p.get("ConsistentRead") else 0.5
-            call.read_units = factor * max(1, math.ceil(item_size(parsed.get("Item")) / 4096))
+            whole = self._current_item(p["TableName"], p["Key"])
+            return [whole] if whole else []
+        request = {k: v for k, v in p.items() if k not in ("ProjectionExpression", "Select", "ExpressionAttributeNames")}
+        used = " ".join(p.get(k, "") for k in ("KeyConditionExpression", "FilterExpression"))
+        names = {k: v for k, v in p.get("ExpressionAttributeNames", {}).items() if k in used}
+        if names:
+            request["ExpressionAttributeNames"] = names
+        return getattr(self._side, "query" if op == "Query" else "scan")(**request).get("Items", [])
+
+    def _price_read(self, call: Call, parsed: dict[str, Any]) -> None:
+        op, p = call.operation, call.params
+        if op == "GetItem":
+            size = sum(capacity.item_size(i) for i in self._unprojected(call, [parsed["Item"]] if parsed.get("Item") else []))
+            call.read_targets.append((p["TableName"], capacity.item_read_units(size, bool(p.get("ConsistentRead")))))
         elif op == "BatchGetItem":
-            units = 0.0
             for table, request in p.get("RequestItems", {}).items():
-                factor = 1.0 if request.get("ConsistentRead") else 0.5
                 found = parsed.get("Responses", {}).get(table, [])
-                units += sum(factor * max(1, math.ceil(item_size(i) / 4096)) for i in found)
-                units += factor * max(0, len(request.get("Keys", [])) - len(found))
-            call.read_units = units
+                sizes = [capacity.item_size(i) for i in found]  # a projection is not undone here: the hub sends none
+                sizes += [0] * max(0, len(request.get("Keys", [])) - len(found))
+                consistent = bool(request.get("ConsistentRead"))
+                call.read_targets.append((table, sum(capacity.item_read_units(s, consistent) for s in sizes)))
         elif op in ("Query", "Scan"):
-            factor = 1.0 if p.get("ConsistentRead") else 0.5
             items = parsed.get("Items", [])
-            size = sum(item_size(i) for i in items)
+            index = p.get("IndexName")
+            read = float(sum(capacity.item_size(i) for i in self._unprojected(call, items)))
             count, scanned = parsed.get("Count", len(items)), parsed.get("ScannedCount", len(items))
             if count and scanned > count:
-                size = size * scanned / count  # filtered-out items are read too: assume the same mean size
-            call.read_units = factor * max(1, math.ceil(size / 4096))
+                read = read * scanned / count  # filtered-out items are read too: assume the same mean size
+            target = f"{p['TableName']}.{index}" if index else p["TableName"]
+            call.read_targets.append((target, capacity.query_read_units([math.ceil(read)],
+                                                                        bool(p.get("ConsistentRead")))))
         elif op == "TransactGetItems":
-            call.read_units = sum(2 * max(1, math.ceil(item_size(r.get("Item")) / 4096)) for r in parsed.get("Responses", []))
+            for request, response in zip(p.get("TransactItems", []), parsed.get("Responses", []), strict=False):
+                table = request["Get"]["TableName"]
+                size = capacity.item_size(response.get("Item"))
+                call.read_targets.append((table, capacity.item_read_units(size, True, transactional=True)))
+        call.read_units = float(sum(u for _, u in call.read_targets))
 
     # summaries ----------------------------------------------------------------------------
     def snapshot(self) -> list[Call]:
@@ -458,12 +470,43 @@ def status_body(n: int) -> bytes:
     return json.dumps({"event": name, "data": data, "timestamp": 1767225600000 + n * 1000}).encode()
 
 
-def message_body(n: int) -> bytes:
-    """A whatsapp-web.js message event with its own message id."""
+def message_body(n: int, text: str | None = None) -> bytes:
+    """A whatsapp-web.js message event with its own message id (body `Hello <n>` unless `text`)."""
     return json.dumps({"event": "message", "data": {"message": {
-        "id": f"bench_msg_{n:06d}", "body": f"Hello {n}", "from": "6281234567890@c.us", "to": "6289876543210@c.us",
-        "timestamp": 1767225600 + n,
+        "id": f"bench_msg_{n:06d}", "body": text if text is not None else f"Hello {n}", "from": "6281234567890@c.us",
+        "to": "6289876543210@c.us", "timestamp": 1767225600 + n,
     }}}).encode()
+
+
+def ack_body(n: int) -> bytes:
+    """A whatsapp-web.js message_ack (delivered) of message `n` sent by the session."""
+    return json.dumps({"event": "message_ack", "data": {"message": {
+        "id": {"_serialized": f"true_6289876543210@c.us_BENCH{n:06d}", "fromMe": True, "id": f"BENCH{n:06d}",
+               "remote": "6289876543210@c.us"},
+        "from": "6281234567890@c.us", "to": "6289876543210@c.us", "fromMe": True, "timestamp": 1767225600 + n,
+    }, "ack": 2}}).encode()
+
+
+def loading_body(n: int) -> bytes:
+    """A whatsapp-web.js loading_screen (progress) event: the session's status stays `loading`."""
+    return json.dumps({"event": "loading_screen", "data": {"percent": n % 101, "message": "WhatsApp"},
+                       "timestamp": 1767225600000 + n * 1000}).encode()
+
+
+def qr_string(n: int) -> str:
+    """A QR string shaped like WhatsApp Web's (`2@<ref>,<noise key>,<identity key>,<secret>`: 217
+    bytes), distinct for each `n`."""
+    def b64(label: str, size: int) -> str:
+        import base64
+
+        return base64.b64encode(hashlib.sha512(f"{label}{n}".encode()).digest()[:size]).decode()
+
+    return f"2@{b64('ref', 60)},{b64('noise', 32)},{b64('identity', 32)},{b64('secret', 32)}"
+
+
+def qr_body(n: int) -> bytes:
+    """A whatsapp-web.js qr event carrying the QR string (the hub renders and stores its PNG)."""
+    return json.dumps({"event": "qr", "data": {"qr": qr_string(n)}, "timestamp": 1767225600000 + n * 1000}).encode()
 
 
 def receive_target(session_id: str) -> str:

@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "logRetentionDays": 30,
     "apiThrottleRateLimit": 200,
     "apiThrottleBurstLimit": 400,
+    # false on accounts whose Lambda concurrency quota is under 100 + the catalog's reserved concurrency
+    "reserveConcurrency": True,
     "plans": DEFAULT_PLANS,
     "settings": {},
     "alarmEmail": "",
@@ -80,6 +82,8 @@ class HubConfig:
     log_retention_days: int
     api_throttle_rate_limit: float
     api_throttle_burst_limit: int
+    reserve_concurrency: bool
+    """Whether functions get their catalog reserved concurrency (catalog.Function.reserved_concurrency)."""
     plans: tuple[Plan, ...]
     settings: Mapping[str, str]
     """Runtime settings passed to every function (declared settings, non-empty, context-overridden)."""
@@ -123,6 +127,15 @@ def _json_or(value: Any) -> Any:
     if isinstance(value, str) and value.strip()[:1] in "{[":
         return json.loads(value)
     return value
+
+
+def _bool(ctx: Mapping[str, Any], key: str) -> bool:
+    value = ctx[key]
+    if isinstance(value, bool):
+        return value
+    if str(value).strip().lower() in ("true", "false"):
+        return str(value).strip().lower() == "true"
+    raise ConfigError(f"context {key!r} must be true or false, got {value!r}")
 
 
 def _int(ctx: Mapping[str, Any], key: str) -> int:
@@ -223,6 +236,7 @@ def load(ctx_get) -> HubConfig:
         log_retention_days=days,
         api_throttle_rate_limit=float(ctx["apiThrottleRateLimit"]),
         api_throttle_burst_limit=_int(ctx, "apiThrottleBurstLimit"),
+        reserve_concurrency=_bool(ctx, "reserveConcurrency"),
         plans=_plans(ctx["plans"]),
         settings=_settings(ctx),
         alarm_email=str(ctx["alarmEmail"] or ""),

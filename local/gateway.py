@@ -48,7 +48,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from hub import catalog
-from local import openapi
+from local import logs, openapi
 from local.runtime import ACCOUNT_ID, Invoker
 
 log = logging.getLogger("local")
@@ -292,10 +292,10 @@ class Gateway:
             return to_http_response(result)
         except IntegrationTimeout:
             log.warning("%s %s: function %s did not answer within %s s; answering 504 (it keeps running)",
-                        method, path, match.route.function, self._integration_timeout_s)
+                        method, logs.redact(path), match.route.function, self._integration_timeout_s)
             return gateway_answer("INTEGRATION_TIMEOUT", request_id)
         except Exception:
-            log.exception("%s %s: function %s failed", method, path, match.route.function)
+            log.exception("%s %s: function %s failed", method, logs.redact(path), match.route.function)
             return gateway_answer("DEFAULT_5XX", request_id)
 
     def _invoke(self, function_name: str, event: dict[str, Any]) -> Any:
@@ -347,7 +347,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
-        log.info("%s %s %d %.1f ms", self.command, self.path, response.status, (time.monotonic() - started) * 1000)
+        log.info("%s %s %d %.1f ms", self.command, logs.redact(self.path), response.status, (time.monotonic() - started) * 1000)
 
     def _read_body(self) -> bytes | None:
         """The request body, or None when it is over the limit (then left unread)."""

@@ -19,8 +19,9 @@ import threading
 import urllib.request
 
 from moto.server import ThreadedMotoServer
+from pydantic import ValidationError
 
-from hub import catalog, pushing, settings
+from hub import catalog, ingest_limits, pushing, settings, subscription_secrets, tenancy
 from local import resources, sqs_limits, streams
 from local.gateway import Gateway, GatewayServer
 from local.poller import SqsPoller
@@ -53,15 +54,38 @@ def embedded_aws() -> str:
     return endpoint
 
 
+class LocalHubError(RuntimeError):
+    """The local hub cannot start as asked (a LOCAL_API_KEY that cannot work, a dev tenant not created)."""
+
+
+_UNSET = "unset it to have a random key made"
+
+
+def check_dev_api_key(key: str) -> str:
+    """The dev tenant's key as the admin route takes it (hub.tenancy: 20 to 128 characters) and as an
+    `X-API-Key` header can carry it (visible ASCII, no spaces); else LocalHubError saying which rule fails."""
+    try:
+        tenancy.CreateTenant(name="dev", apiKey=key)
+    except ValidationError as error:
+        raise LocalHubError(f"LOCAL_API_KEY cannot work: {error.errors()[0]['msg']} (it has {len(key)}); {_UNSET}") from None
+    if not all("!" <= c <= "~" for c in key):
+        raise LocalHubError(f"LOCAL_API_KEY cannot work: it must be visible ASCII characters, no spaces; {_UNSET}")
+    return key
+
+
 class LocalHub:
     """`start()` / `stop()` (or `with LocalHub(port=0) as hub:`); then `.base_url`, `.admin_key`, `.dev_api_key`."""
 
     def __init__(self, port: int = 3000, host: str = "127.0.0.1", *, resolver: Resolver = import_handler,
                  admin_key: str | None = None, dev_api_key: str | None = None, create_dev_tenant: bool = True) -> None:
-        """`port` 0 picks a free one. Keys default to $ADMIN_API_KEY / $LOCAL_API_KEY, else random ones."""
+        """`port` 0 picks a free one. Keys default to $ADMIN_API_KEY / $LOCAL_API_KEY, else random ones.
+
+        A dev API key that cannot work (check_dev_api_key) raises LocalHubError here, before anything starts."""
         self.host, self.port = host, port
         self.admin_key = admin_key or os.environ.get("ADMIN_API_KEY") or "adm_" + secrets.token_urlsafe(24)
         self.dev_api_key = dev_api_key or os.environ.get("LOCAL_API_KEY") or None
+        if self.dev_api_key and create_dev_tenant:
+            check_dev_api_key(self.dev_api_key)
         self.dev_tenant_id: str | None = None
         self.aws_endpoint = ""
         self._resolver = resolver
@@ -106,6 +130,8 @@ class LocalHub:
                           CONNECTIONS_API_ENDPOINT=self.sockets.management_endpoint)
         os.environ.setdefault("CONNECT_LINK_SECRET", secrets.token_urlsafe(32))
         pushing.client.cache_clear()  # bound to the management endpoint of the hub it first saw
+        subscription_secrets.clear_cache()  # secrets and ingest windows of the embedded AWS just emptied
+        ingest_limits.clear_cache()
         settings.load.cache_clear()
 
         consumers = [f for f in catalog.FUNCTIONS if f.sqs_trigger]
@@ -125,7 +151,7 @@ class LocalHub:
         self._serving.start()
 
     def _make_dev_tenant(self) -> None:
-        """Creates the dev tenant through the admin route, exactly as an HTTP request would."""
+        """Creates the dev tenant through the admin route, exactly as an HTTP request would; LocalHubError if it cannot."""
         assert self.gateway
         body: dict[str, str] = {"name": "dev"}
         if self.dev_api_key:
@@ -136,11 +162,10 @@ class LocalHub:
             data = json.loads(response.body)["data"]
             self.dev_tenant_id, created_key = data["tenantId"], data["apiKey"]
         except (ValueError, KeyError, TypeError):
-            log.warning("could not create the dev tenant: %d %s", response.status, response.body[:500].decode(errors="replace"))
-            self.dev_api_key = None
-            return
+            raise LocalHubError(f"could not create the dev tenant: {response.status} "
+                                f"{response.body[:500].decode(errors='replace')}") from None
         if self.dev_api_key and created_key != self.dev_api_key:
-            log.warning("the admin handler ignored LOCAL_API_KEY; the dev key is %s", created_key)
+            raise LocalHubError("the admin handler ignored LOCAL_API_KEY (is HUB_LOCAL=true reaching it?)")
         self.dev_api_key = created_key
 
     def stop(self) -> None:

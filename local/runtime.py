@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hub import catalog, settings
+from local import logs
 
 log = logging.getLogger("local")
 
@@ -112,6 +113,9 @@ class Invoker:
         self._region = region
         self._handlers: dict[str, Handler] = {}
         self._locks = {name: threading.Lock() for name in self._functions}
+        # the handlers' Powertools logger (hub.observability), named after the service; not imported here, so that
+        # Powertools configures it when the first handler loads (after the local hub's own logging setup)
+        logs.label_invocations(logging.getLogger(settings.env("POWERTOOLS_SERVICE_NAME")))
 
     def invoke(self, function_name: str, event: dict[str, Any]) -> Any:
         """Returns what the handler returns; lets its exceptions (and import errors) through."""
@@ -125,13 +129,19 @@ class Invoker:
 
     def _invoke(self, function: catalog.Function, event: dict[str, Any]) -> Any:
         handler = self._handlers.get(function.name)
+        cold_start = handler is None
         if handler is None:
             handler = self._handlers[function.name] = self._resolver(function.name)
         context = FakeLambdaContext(function.name, function.memory_mb, function.timeout_s, self._region)
+        token = logs.invocation.set({
+            "function_name": function.name, "function_memory_size": function.memory_mb, "cold_start": cold_start,
+            "function_arn": context.invoked_function_arn, "function_request_id": context.aws_request_id,
+        })
         started = time.monotonic()
         try:
             return handler(event, context)
         finally:
+            logs.invocation.reset(token)
             elapsed = time.monotonic() - started
             if elapsed > function.timeout_s:
                 log.warning("%s ran %.1f s, past its %d s timeout: Lambda would have stopped it",

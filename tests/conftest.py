@@ -49,11 +49,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def reset_cached_clients() -> None:
-    """Clients, settings and endpoint breakers are cached per process, as in Lambda; tests start each fresh."""
-    from hub import fairness, queue, settings
+    """Clients, settings, endpoint breakers, subscription secrets and ingest windows are cached per process, as in Lambda; tests start each fresh."""
+    from hub import fairness, ingest_limits, queue, settings, subscription_secrets
     from hub.store import ddb
 
     fairness.clear_cache()
+    ingest_limits.clear_cache()
+    subscription_secrets.clear_cache()
     ddb.client.cache_clear()
     queue.client.cache_clear()
     settings.load.cache_clear()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from hub import api, auth, catalog, dialects, errors, receiving, security, settings
+from hub import api, auth, catalog, dialects, errors, ingest_limits, receiving, security, settings
 from hub.observability import logger, metrics
 from hub.store import sessions
 
@@ -25,13 +25,20 @@ def _decoded(raw: bytes):
         raise errors.invalid_json(f"Request body could not be decoded: {error}") from error
 
 
-def _authenticated_session(session_id: str, raw: bytes) -> sessions.SessionRecord:
+def _admitted_session(session_id: str, raw: bytes) -> sessions.SessionRecord:
+    """The authenticated gateway's session, once its event is within the session's ingest limit (else 429)."""
     record = auth.gateway_session(session_id)
     if record is None:
         raise errors.not_found("Session")
     query = app.current_event.query_string_parameters or {}
     if not security.gateway_request_is_authentic(record.inboundSecret, raw, app.current_event.headers, query):
         raise errors.invalid_signature()
+    try:
+        ingest_limits.admit(record.tenantId, record.sessionId)
+    except errors.ApiError:
+        metrics.add_metric(name=catalog.Metric.EVENTS_RATE_LIMITED, unit=MetricUnit.Count, value=1)
+        logger.warning("event refused: session over its ingest limit", extra={"sessionId": record.sessionId})
+        raise
     return record
 
 
@@ -54,7 +61,7 @@ def _accept(record: sessions.SessionRecord, body, raw: bytes):
 @app.post("/api/whatsapp/webhook/<sessionId>")
 def handle_receive_event(sessionId: str):
     raw = api.raw_body(app)
-    record = _authenticated_session(sessionId, raw)
+    record = _admitted_session(sessionId, raw)
     return _accept(record, _decoded(raw), raw)
 
 
@@ -68,7 +75,7 @@ def handle_receive_event_with_session_in_body():
             "Body carries no session id; post to /api/whatsapp/webhook/{sessionId} instead",
             [{"field": "session", "message": "no session/instance/deviceHash/sessionId field in the body"}],
         )
-    record = _authenticated_session(session_id, raw)
+    record = _admitted_session(session_id, raw)
     return _accept(record, body, raw)
 
 

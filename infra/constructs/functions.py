@@ -155,6 +155,7 @@ class HubFunctions(Construct):
             layers=list(self.layers),
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
+            reserved_concurrent_executions=spec.reserved_concurrency if config.reserve_concurrency else None,
             role=role,
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,

@@ -154,7 +154,7 @@ def _many_logs(tenant_id: str, count: int) -> None:
     from hub.store import deliveries as delivery_store
     from hub.subscriptions import Target
 
-    target = Target(subscriptionId="default", url="https://example.com/hook", secret="s" * 24)
+    target = Target(subscriptionId="default", url="https://example.com/hook")
     puts = [{"PutRequest": {"Item": delivery_store.to_item(DeliveryLog(
         webhookId=f"wh_{n:05d}", tenantId=tenant_id, instanceId="wa-1", eventId=f"evt_{n}", event="message.received",
         payload="{}", target=target, status="success", createdAt="2026-01-01T00:00:00Z",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
@@ -23,6 +24,9 @@ from tests.connect.test_push import create_link, create_session, post_event
 
 WAIT_S = 10
 """Generous: the bench measures the latency (target ≤ 1 s); this only proves the update arrives."""
+REDRAWN = (NoSuchElementException, StaleElementReferenceException)
+"""What a wait outlasts: the page redraws its sessions on every update, so an element looked up a moment ago may
+be gone or replaced by the time it is read."""
 QR_STRING = "2@Xq9vR1bT8Lk3mZ0pW7sY4nH6cJ2dF5gA1eQ8uI3oP9tK,ZmFrZS1rZXktMDEyMzQ1Njc4OQ==,c2lnbmVkLWlkZW50aXR5,ABCDEF123456=="
 
 
@@ -50,7 +54,7 @@ def _decode_qr(png: bytes, tmp_path: Path) -> str:
 def test_the_page_shows_the_qr_then_connected_by_push_alone(hub: LocalHub, browser, tmp_path: Path) -> None:
     session = create_session(hub, "browser-1")
     browser.get(create_link(hub, "browser-1") + "?poll=off")  # no polling: every update below comes by push
-    wait = WebDriverWait(browser, WAIT_S)
+    wait = WebDriverWait(browser, WAIT_S, ignored_exceptions=REDRAWN)
     wait.until(lambda b: b.find_element(By.ID, "channel").text == "Live updates on.")
     assert "initializing" in _status_text(browser).lower()
     assert browser.find_element(By.ID, "status").get_attribute("aria-live") == "polite"
@@ -75,7 +79,7 @@ def test_the_page_falls_back_to_polling_without_push(hub: LocalHub, browser, mon
     session = create_session(hub, "browser-poll")
     monkeypatch.setenv("CONNECT_WEBSOCKET_URL", "")  # the status route then offers no push channel
     browser.get(create_link(hub, "browser-poll"))
-    wait = WebDriverWait(browser, WAIT_S)
+    wait = WebDriverWait(browser, WAIT_S, ignored_exceptions=REDRAWN)
     wait.until(lambda b: "every few seconds" in b.find_element(By.ID, "channel").text)
     post_event(hub, session, {"event": "ready", "data": {}})
     wait.until(lambda b: b.find_element(By.CSS_SELECTOR, ".session").get_attribute("data-status") == "session_connected")
@@ -85,7 +89,7 @@ def test_the_page_falls_back_to_polling_without_push(hub: LocalHub, browser, mon
 def test_an_open_page_is_told_its_link_was_revoked(hub: LocalHub, browser) -> None:
     create_session(hub, "browser-revoke")
     browser.get(create_link(hub, "browser-revoke") + "?poll=off")
-    wait = WebDriverWait(browser, WAIT_S)
+    wait = WebDriverWait(browser, WAIT_S, ignored_exceptions=REDRAWN)
     wait.until(lambda b: b.find_element(By.ID, "channel").text == "Live updates on.")
     reply = requests.delete(f"{hub.base_url}/api/whatsapp/session/browser-revoke/connect-link",
                             headers={"X-API-Key": hub.dev_api_key}, timeout=10)
@@ -115,7 +119,8 @@ def test_expired_forged_and_cross_session_links_are_refused(hub: LocalHub, brows
              "A for B": (_tampered_for(token_a, "browser-b"), "not valid")}
     for name, (token, words) in cases.items():
         browser.get(f"{base}/{token}")
-        text = browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+        text = WebDriverWait(browser, WAIT_S, ignored_exceptions=REDRAWN).until(
+            lambda b: b.find_element(By.CSS_SELECTOR, "[role=alert]").text)
         assert words in text, (name, text)
         assert "browser-b" not in browser.page_source and "browser-a" not in browser.page_source
     unexpected = [e for e in _console_errors(browser) if not re.search(r"status of 4(01|10)", e["message"])]

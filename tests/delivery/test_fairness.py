@@ -23,7 +23,7 @@ def delivery(tenant_id: str = "t1", url: str = "https://hooks.example.com/a", at
              retries: int | None = None) -> DeliveryLog:
     return DeliveryLog(
         webhookId="wh_1", tenantId=tenant_id, instanceId="s1", eventId="evt_1", event="message.received",
-        payload="{}", target=Target(subscriptionId="sub_1", url=url, secret="whsec_x", retry=RetryPolicy(attempts=retries)),
+        payload="{}", target=Target(subscriptionId="sub_1", url=url, retry=RetryPolicy(attempts=retries)),
         attempts=attempts, createdAt="2026-01-01T00:00:00.000Z", updatedAt="2026-01-01T00:00:00.000Z", expiresAt=NOW,
     )
 

@@ -1,4 +1,4 @@
-"""Fan-out through the Events stream (dispatcher), first attempts without a read, counters from the streams."""
+"""Fan-out through the Events stream (dispatcher), first attempts without a log read, counters from the streams."""
 
 from __future__ import annotations
 
@@ -48,17 +48,20 @@ def test_a_delivery_too_large_to_travel_inline_gets_its_pending_log_and_travels_
     assert [(entry["status"], entry["attempts"]) for entry in logs(api, key)] == [("success", 1)]
 
 
-def test_a_first_attempt_reads_nothing_and_creates_its_log(api, tenant, subscriber, worker, monkeypatch):
+def test_a_first_attempt_reads_no_log_and_one_session_secret_per_burst(api, tenant, subscriber, worker, monkeypatch):
+    """A first attempt reads no delivery log (it creates it); the subscription's secret is read from the session
+    once per worker process and CACHE_S (hub.subscription_secrets), not once per delivery."""
     key = tenant["apiKey"]
     subscribe(api, key, "s1", subscriber.url)
     accept(status_event("s1"))
+    accept(message_event("s1", n=1))
+    accept(message_event("s1", n=2))
     api.streams.pump()
     real_client = ddb.client()
     reads = []
 
     class CountingClient:
-        """Counts reads of the deliveries table (the endpoint breakers' table is read through a
-        per-process cache, hub.fairness, not per delivery)."""
+        """Counts reads (the endpoint breakers' table is read through a per-process cache, hub.fairness)."""
 
         def __getattr__(self, name):
             method = getattr(real_client, name)
@@ -67,17 +70,16 @@ def test_a_first_attempt_reads_nothing_and_creates_its_log(api, tenant, subscrib
 
             def counted(**request):
                 if request.get("TableName") != ddb.name(catalog.ENDPOINTS):
-                    reads.append(name)
+                    reads.append((name, request.get("TableName")))
                 return method(**request)
             return counted
 
     monkeypatch.setattr(ddb, "client", lambda: CountingClient())
     worker.poller.poll_once()
     monkeypatch.undo()
-    assert reads == []
-    assert len(subscriber.received) == 1
-    [log] = logs(api, key)
-    assert (log["status"], log["attempts"]) == ("success", 1)
+    assert reads == [("get_item", ddb.name(catalog.SESSIONS))]
+    assert len(subscriber.received) == 3
+    assert [(log["status"], log["attempts"]) for log in logs(api, key)] == [("success", 1)] * 3
 
 
 def test_counters_follow_the_streams(api, tenant, subscriber, worker):

@@ -185,7 +185,7 @@ def test_text_sqs_refuses_travels_escaped_and_arrives_intact(api, tenant, subscr
 
 
 class SpyClient:
-    """An SQS client that records the bodies sent through it (the embedded SQS checks them)."""
+    """An SQS client that records the bodies sent through it, to any queue (the embedded SQS checks them)."""
 
     def __init__(self, real, sent: list[str]) -> None:
         self._real, self._sent = real, sent
@@ -193,6 +193,10 @@ class SpyClient:
     def send_message_batch(self, **request):
         self._sent += [entry["MessageBody"] for entry in request["Entries"]]
         return self._real.send_message_batch(**request)
+
+    def send_message(self, **request):
+        self._sent.append(request["MessageBody"])
+        return self._real.send_message(**request)
 
     def __getattr__(self, name):
         return getattr(self._real, name)

@@ -103,6 +103,7 @@ def hub_dev(tmp_path_factory, functions_root) -> Synth:
         "logRetentionDays": "14",
         "settings": '{"WEBHOOK_RETRY_ATTEMPTS": "5"}',
         "WEBHOOK_RETRY_DELAY": "60000",
+        "reserveConcurrency": "false",
         "plans": json.dumps({"default": {"rateLimit": 1, "burstLimit": 2, "quotaPerMonth": 1000},
                              "enterprise": {"rateLimit": 500, "burstLimit": 1000, "quotaPerMonth": 90000000}}),
     })

@@ -55,6 +55,7 @@ def test_setting_overrides_both_ways():
     {"plans": {"default": {"rateLimit": 1}}},
     {"stage": "no spaces"},
     {"removalPolicy": "snapshot"},
+    {"reserveConcurrency": "maybe"},
 ])
 def test_rejected_context(ctx):
     with pytest.raises(config.ConfigError):

@@ -24,6 +24,16 @@ def test_one_function_per_catalog_entry(hub):
         assert props["LoggingConfig"]["ApplicationLogLevel"] == "INFO"
 
 
+def test_reserved_concurrency_from_the_catalog_unless_context_turns_it_off(hub, hub_dev):
+    reserving = {f.name: f.reserved_concurrency for f in catalog.FUNCTIONS if f.reserved_concurrency}
+    assert reserving.get("receiver")  # a gateway flood cannot take the account's whole concurrency
+    for synthesized, expected in ((hub, reserving), (hub_dev, {})):
+        functions = hub_functions(synthesized)
+        found = {name: fn["Properties"]["ReservedConcurrentExecutions"] for name, fn in functions.items()
+                 if "ReservedConcurrentExecutions" in fn["Properties"]}
+        assert found == expected
+
+
 def test_layers_are_ours_in_a_chosen_order(hub, hub_dev):
     """Dependencies first, domain code last (Lambda extracts later layers over earlier ones), and nothing
     else: no AWS-managed layer whose contents the tests cannot see. CDK sorts layers by construct path

@@ -70,7 +70,7 @@ class FakeFunctions:
 def fake_hub() -> Iterator[tuple[LocalHub, FakeFunctions]]:
     functions = FakeFunctions()
     before = dict(os.environ)
-    hub = LocalHub(port=0, resolver=functions.resolve, dev_api_key="dev_key_123").start()
+    hub = LocalHub(port=0, resolver=functions.resolve, dev_api_key="dev_key_0123456789abcdef").start()
     try:
         yield hub, functions
     finally:
@@ -80,7 +80,7 @@ def fake_hub() -> Iterator[tuple[LocalHub, FakeFunctions]]:
 
 def test_hub_with_throwaway_handlers(fake_hub: tuple[LocalHub, FakeFunctions]) -> None:
     hub, functions = fake_hub
-    assert (hub.dev_tenant_id, hub.dev_api_key) == ("ten_1", "dev_key_123")
+    assert (hub.dev_tenant_id, hub.dev_api_key) == ("ten_1", "dev_key_0123456789abcdef")
     env = functions.env
     assert env["HUB_LOCAL"] == "true" and env["PUBLIC_BASE_URL"] == hub.base_url
     assert env["AWS_ENDPOINT_URL"] == hub.aws_endpoint and env["AWS_DEFAULT_REGION"] == "us-east-1"

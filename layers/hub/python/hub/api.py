@@ -39,7 +39,9 @@ def make_resolver(enable_validation: bool = True) -> APIGatewayRestResolver:
 
     @app.exception_handler(errors.ApiError)
     def _api_error(error: errors.ApiError) -> Response:
-        return json_response(error.status, error.body())
+        response = json_response(error.status, error.body())
+        response.headers.update(error.headers())
+        return response
 
     @app.exception_handler(RequestValidationError)
     def _request_validation(error: RequestValidationError) -> Response:
@@ -136,7 +138,8 @@ def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) ->
     try:
         app.append_context(tenant_id=_admit(APIGatewayProxyEvent(event)))
     except errors.ApiError as error:
-        return {"statusCode": error.status, "headers": {"Content-Type": JSON}, "body": json.dumps(error.body())}
+        return {"statusCode": error.status, "headers": {"Content-Type": JSON, **error.headers()},
+                "body": json.dumps(error.body())}
     return app.resolve(event, context)
 
 

@@ -150,6 +150,10 @@ class Function:
     batch_size: int = 10
     stream_triggers: tuple[StreamTrigger, ...] = ()
     max_concurrency: int | None = None
+    reserved_concurrency: int | None = None
+    """Lambda reserved concurrency: the function never runs more instances than this, and they are kept for it.
+    The stack sets it unless its `reserveConcurrency` context is false (AWS keeps 100 of the account's
+    concurrency unreserved, so small accounts cannot reserve any)."""
     manages_api_keys: bool = False
     reads_link_secret: bool = False
     """Reads the connect-link signing secret (Secrets Manager in the cloud, CONNECT_LINK_SECRET locally)."""
@@ -272,10 +276,14 @@ FAILURE_QUEUES: tuple[FailureQueue, ...] = (DISPATCHER_FAILURES, AGGREGATOR_FAIL
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="receiver",
-        description="Gateway webhooks: authenticate, validate, normalize, apply state, record the event (dedupe)",
+        description="Gateway webhooks: authenticate, rate-limit, validate, normalize, apply state, record the event (dedupe)",
         memory_mb=512,
         timeout_s=10,
-        tables=(TENANTS.id, SESSIONS.id, EVENTS.id),
+        # Counters: the per-session ingest limit's window items (hub.store.rate_limits).
+        tables=(TENANTS.id, SESSIONS.id, EVENTS.id, COUNTERS.id),
+        # A flood of gateway posts (refused or not) takes at most this much of the account's concurrency,
+        # leaving the rest to the tenant routes, the dispatcher and the delivery worker.
+        reserved_concurrency=100,
     ),
     Function(
         name="sessions",
@@ -316,7 +324,8 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Delivers queued events to subscribers, signed, with SQS-carried backoff",
         memory_mb=512,
         timeout_s=60,
-        tables=(DELIVERIES.id, ENDPOINTS.id),
+        # Sessions: the subscription's current secret is read at send time (hub.subscription_secrets).
+        tables=(SESSIONS.id, DELIVERIES.id, ENDPOINTS.id),
         queues=(DELIVERY_QUEUE.id,),
         sqs_trigger=DELIVERY_QUEUE.id,
         batch_size=10,
@@ -422,6 +431,7 @@ class Metric:
 
     EVENTS_RECEIVED = "EventsReceived"
     DUPLICATE_EVENTS = "DuplicateEvents"
+    EVENTS_RATE_LIMITED = "EventsRateLimited"
     DELIVERY_SUCCEEDED = "DeliverySucceeded"
     DELIVERY_FAILED = "DeliveryFailed"
     DELIVERY_RETRIED = "DeliveryRetried"

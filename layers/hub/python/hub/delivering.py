@@ -7,12 +7,13 @@ longer than one receive allows (hub.backoff.MAX_HIDE_S) is hidden in parts: a me
 that comes back before its retry is due is hidden again for the rest. The worker decides
 when a delivery has failed: retries exhausted, a permanent answer (410 Gone, a refused
 URL), or a message it cannot process (unreadable, a bad secret, an error that would
-recur). The log then becomes `failed`, with the reason, and the message is parked in the
+recur, a subscription that no longer exists). The log then becomes `failed`, with the reason, and the message is parked in the
 dead-letter queue at once. SQS's own redrive (maxReceiveCount) only catches what the
 worker never got to handle: crashes and timeouts.
 
 A first receive of the dispatcher's message carries the delivery whole: it is sent without
-reading anything, and the attempt creates the log. Every later receive (a retry, a copy
+reading its log (the subscription's secret is read through a per-process cache,
+hub.subscription_secrets), and the attempt creates the log. Every later receive (a retry, a copy
 redelivered after a crash) reads the log first and skips what is already done. Recording
 is conditional (the log must not exist yet, or must still have the attempt count read),
 so one attempt is never recorded twice.
@@ -27,7 +28,7 @@ from enum import Enum
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from hub import backoff, fairness, queue, sender, signing
+from hub import backoff, fairness, queue, sender, signing, subscription_secrets
 from hub.clock import iso
 from hub.deliveries import Attempt, DeliveryLog, DeliveryMessage
 from hub.observability import logger
@@ -107,11 +108,11 @@ def first_copies(bodies: dict[str, str]) -> set[str]:
     return set(chosen.values())
 
 
-def send_attempt(log: DeliveryLog, moment: datetime, timeout_ms: int | None = None) -> sender.AttemptResult:
-    """Signs and sends the log's payload once."""
+def send_attempt(log: DeliveryLog, secret: str, moment: datetime, timeout_ms: int | None = None) -> sender.AttemptResult:
+    """Signs the log's payload with `secret` (its subscription's current one) and sends it once."""
     body = log.payload.encode("utf-8")
     headers = signing.headers(
-        body, log.target.secret, message_id=log.eventId, webhook_id=log.webhookId, event=log.event,
+        body, secret, message_id=log.eventId, webhook_id=log.webhookId, event=log.event,
         attempt=log.attempts + 1, timestamp=int(moment.timestamp()),
     )
     return sender.post(log.target.url, body, headers, timeout_ms)
@@ -210,11 +211,16 @@ def _deliver(message: DeliveryMessage, receipt_handle: str, receive_count: int) 
     if wait > 0:
         queue.reschedule(receipt_handle, backoff.hide_seconds(wait))
         raise NotDueYet(f"{log.webhookId}: retry due in {wait:.0f} s; hidden again")
-    gate = fairness.admit(log, receive_count, int(moment.timestamp()))
-    if gate.defer_s is not None:
-        queue.reschedule(receipt_handle, gate.defer_s)
-        raise Deferred(f"{log.webhookId}: endpoint breaker open, not sent; back in {gate.defer_s} s")
-    result = fairness.attempt(log, gate, lambda timeout_ms: send_attempt(log, moment, timeout_ms))
+    try:
+        secret = subscription_secrets.current(log, cached=not stored)
+    except subscription_secrets.SubscriptionGone as gone:
+        result = sender.AttemptResult(False, None, 0, str(gone), None, permanent=True)
+    else:
+        gate = fairness.admit(log, receive_count, int(moment.timestamp()))
+        if gate.defer_s is not None:
+            queue.reschedule(receipt_handle, gate.defer_s)
+            raise Deferred(f"{log.webhookId}: endpoint breaker open, not sent; back in {gate.defer_s} s")
+        result = fairness.attempt(log, gate, lambda timeout_ms: send_attempt(log, secret, moment, timeout_ms))
     after, delay = _next_state(log, result, moment)
     if not delivery_store.record_attempt(log, after, stored):
         return Outcome.SKIPPED

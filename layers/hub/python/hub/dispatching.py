@@ -2,8 +2,9 @@
 
 The dispatcher reads the Events table's stream. A newly recorded event
 (hub.store.events.newly_recorded) yields one DeliveryLog per target, built from the record alone.
-Small deliveries travel whole in their queue message, so the worker needs no read before the
-first attempt and the log is written once, by that attempt. A delivery whose payload is too
+Small deliveries travel whole in their queue message, so the worker reads no log before the
+first attempt (only its subscription's current secret, cached per process: hub.subscription_secrets)
+and the log is written once, by that attempt. A delivery whose payload is too
 large to carry inline gets its pending log written here and travels by id.
 
 Records are dispatched one at a time, in stream order (hub.stream_failures): a record whose

@@ -9,12 +9,18 @@ from typing import Any
 class ApiError(Exception):
     """A failure with an HTTP status, a machine-readable code and a human message."""
 
-    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None):
+    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
+                 retry_after_s: int | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details or []
+        self.retry_after_s = retry_after_s
+        """Sent as the `Retry-After` header (seconds) when set."""
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)} if self.retry_after_s is not None else {}
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -57,6 +63,10 @@ def payload_too_large(limit: int) -> ApiError:
 
 def unsupported_media_type() -> ApiError:
     return ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json")
+
+
+def rate_limited(message: str, retry_after_s: int) -> ApiError:
+    return ApiError(429, "RATE_LIMITED", message, retry_after_s=retry_after_s)
 
 
 def unavailable(message: str = "Temporarily unavailable, retry later") -> ApiError:

@@ -158,7 +158,7 @@ def receive(record: SessionRecord, event: NormalizedEvent, raw_body: bytes, now:
     lifecycle = _lifecycle(record, event, order_key, occurrence, occurred_at, now) if event.lifecycle is not None else None
     event_type = lifecycle.event_type if lifecycle else event.type
     payload = _envelope(event, event_id, occurred_at, lifecycle.data if lifecycle else event.data, event_type)
-    targets = [sub.target() for sub in record.subscriptions if sub.wants(event_type)]
+    targets = [sub.target(record.createdAt) for sub in record.subscriptions if sub.wants(event_type)]
     expires = int((now + timedelta(hours=config.dedupe_window_hours)).timestamp())
     original = event_store.record(
         record.sessionId, key,

@@ -64,6 +64,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_BODY_BYTES", "262144", "Largest accepted request body"),
     Setting("DEDUPE_WINDOW_HOURS", "24", "How long a received event is remembered for duplicate detection"),
     Setting("MAX_CLOCK_SKEW_SECONDS", "300", "How far past the receive time an event time is trusted; later ones are ordered by the receive time"),
+    Setting("GATEWAY_RATE_LIMIT_PER_SECOND", "20", "Events per second one session's gateway may post, averaged over "
+            "GATEWAY_RATE_WINDOW_SECONDS; more are refused with 429 RATE_LIMITED and Retry-After (0: no limit)"),
+    Setting("GATEWAY_RATE_WINDOW_SECONDS", "10", "The ingest limit's fixed window: a session may post "
+            "GATEWAY_RATE_LIMIT_PER_SECOND x this many events per window, all at once (its burst)"),
     Setting("MAX_JSON_DEPTH", "64", "Deepest nesting of arrays/objects accepted in a JSON body (checked before parsing)"),
     Setting("HUB_LOCAL", "false", "true when running as the local hub: allows http:// subscribers on loopback"),
     Setting("PUBLIC_BASE_URL", "", "Base URL the hub is reached at, used for receiverUrl (defaults to the request's host)"),
@@ -227,6 +231,8 @@ class Settings:
     dedupe_window_hours: int
     max_clock_skew_seconds: int
     max_json_depth: int
+    gateway_rate_limit_per_second: int
+    gateway_rate_window_seconds: int
     local: bool
     public_base_url: str
     connect_link_ttl_s: int
@@ -235,7 +241,8 @@ class Settings:
 
 _LOADED = ("WEBHOOK_RETRY_ATTEMPTS", "WEBHOOK_RETRY_DELAY", "WEBHOOK_TIMEOUT_MS", "WEBHOOK_LOG_RETENTION_DAYS",
            "MAX_QR_ATTEMPTS", "MAX_BODY_BYTES", "DEDUPE_WINDOW_HOURS", "MAX_CLOCK_SKEW_SECONDS", "MAX_JSON_DEPTH",
-           "HUB_LOCAL", "PUBLIC_BASE_URL", "CONNECT_LINK_TTL_S", "CONNECT_LINK_MAX_TTL_S")
+           "GATEWAY_RATE_LIMIT_PER_SECOND", "GATEWAY_RATE_WINDOW_SECONDS", "HUB_LOCAL", "PUBLIC_BASE_URL",
+           "CONNECT_LINK_TTL_S", "CONNECT_LINK_MAX_TTL_S")
 
 
 def load() -> Settings:
@@ -257,6 +264,8 @@ def _parsed(values: tuple[str, ...]) -> Settings:
         dedupe_window_hours=max(int(raw["DEDUPE_WINDOW_HOURS"]), 1),
         max_clock_skew_seconds=max(int(raw["MAX_CLOCK_SKEW_SECONDS"]), 0),
         max_json_depth=min(max(int(raw["MAX_JSON_DEPTH"]), 2), 512),
+        gateway_rate_limit_per_second=max(int(raw["GATEWAY_RATE_LIMIT_PER_SECOND"]), 0),
+        gateway_rate_window_seconds=min(max(int(raw["GATEWAY_RATE_WINDOW_SECONDS"]), 1), 3600),
         local=raw["HUB_LOCAL"].lower() == "true",
         public_base_url=raw["PUBLIC_BASE_URL"].rstrip("/"),
         connect_link_max_ttl_s=(max_ttl := min(max(int(raw["CONNECT_LINK_MAX_TTL_S"]), 60), 86400)),

@@ -75,14 +75,21 @@ class Subscription(BaseModel):
         """The subscription as responses show it: never the secret."""
         return self.model_dump(exclude={"secret"})
 
-    def target(self) -> Target:
-        return Target(subscriptionId=self.id, url=self.url, secret=self.secret, retry=self.retry)
+    def target(self, session_created_at: str) -> Target:
+        return Target(subscriptionId=self.id, url=self.url, sessionCreatedAt=session_created_at, retry=self.retry)
 
 
 class Target(BaseModel):
-    """A subscription as it was when an event was recorded: where and how to deliver that event."""
+    """A subscription as it was when an event was recorded: where and how to deliver that event.
+
+    Never its secret: the secret stays on the subscription (the session item) and the delivery worker
+    looks the current one up at send time (hub.subscription_secrets), by the delivery's session, tenant,
+    `subscriptionId` and `sessionCreatedAt` (the session incarnation: a session id registered again
+    after a deletion is another subscription). Targets stored before this carried a `secret`; it is ignored.
+    """
 
     subscriptionId: str
     url: str
-    secret: str
+    sessionCreatedAt: str | None = None
+    """None only on targets stored before secrets were looked up at send time (any incarnation matches)."""
     retry: RetryPolicy = Field(default_factory=RetryPolicy)

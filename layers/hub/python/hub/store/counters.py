@@ -3,7 +3,8 @@
 Summary items count sessions per (status, bucket) pair (`sb#<status>#<bucket>`),
 so the summary of any status or bucket filter is a sum over at most a dozen numbers.
 Only the aggregator writes counters (`apply_once`), from the tables' streams (see hub.aggregating), each
-stream record at most once (a marker item written in the same transaction).
+stream record at most once (a marker item written in the same transaction). The receiver's ingest limit
+windows (`rate#` items, hub.store.rate_limits) share the table.
 """
 
 from __future__ import annotations

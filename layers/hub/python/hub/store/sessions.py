@@ -75,6 +75,30 @@ def get(session_id: str) -> SessionRecord | None:
     return _from_item(item) if item else None
 
 
+class SubscriptionSecrets(BaseModel):
+    """What the delivery worker reads of a session to sign with: its incarnation and its subscriptions' secrets."""
+
+    tenantId: str
+    createdAt: str
+    secrets: dict[str, str]
+    """Subscription id -> its current secret."""
+
+
+def subscription_secrets(session_id: str) -> SubscriptionSecrets | None:
+    """The session's subscription secrets (a projection of its item: not its state), or None when it is gone."""
+    if not re.fullmatch(ID_PATTERN, session_id):
+        return None
+    item = ddb.client().get_item(
+        TableName=ddb.name(TABLE), Key=ddb.to_item({"sessionId": session_id}), ConsistentRead=True,
+        ProjectionExpression="tenantId, createdAt, subscriptions",
+    ).get("Item")
+    if not item:
+        return None
+    values = ddb.from_item(item)
+    return SubscriptionSecrets(tenantId=values["tenantId"], createdAt=values["createdAt"],
+                               secrets={s.id: s.secret for s in map(Subscription.model_validate, values.get("subscriptions") or [])})
+
+
 def create(record: SessionRecord) -> None:
     """Stores a new session; ConditionalCheckFailed when its id is taken."""
     ddb.client().put_item(TableName=ddb.name(TABLE), Item=to_item(record), ConditionExpression="attribute_not_exists(sessionId)")
