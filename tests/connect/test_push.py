@@ -15,8 +15,6 @@ from websockets.sync.client import connect
 
 from local.hub import LocalHub
 
-pytestmark = pytest.mark.aws  # runs moto (embedded or behind the local hub)
-
 
 @pytest.fixture(scope="module")
 def hub():

@@ -20,7 +20,7 @@ from hub import catalog
 from local import openapi
 from tests.conftest import reset_cached_clients
 
-pytestmark = pytest.mark.aws  # runs moto (embedded or behind the local hub)
+pytestmark = pytest.mark.aws  # runs the local hub (on moto)
 
 DOCUMENT = json.loads(openapi.DOCUMENT_PATH.read_text())
 

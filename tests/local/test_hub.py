@@ -17,8 +17,6 @@ import requests
 from hub import catalog
 from local.hub import LocalHub
 
-pytestmark = pytest.mark.aws  # runs moto (embedded or behind the local hub)
-
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -14,8 +14,6 @@ from local.poller import SqsPoller, build_sqs_event, failed_message_ids
 from local.resources import local_queue_names
 from local.runtime import Invoker
 
-pytestmark = pytest.mark.aws  # runs moto (embedded or behind the local hub)
-
 WORKER = catalog.function("delivery_worker")
 
 
