@@ -22,7 +22,7 @@ SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()
 @pytest.fixture
 def server() -> Iterator[ThreadingHTTPServer]:
     server = subscriber.serve(SECRET, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     yield server
     server.shutdown()
