@@ -21,6 +21,7 @@ from typing import Any
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
+from hub import catalog
 from hub import settings as hub_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "functionsRoot": "functions",
     "layersRoot": "layers",
     "lockFile": "requirements.lock",  # what the dependency layer installs (infra/lock.py)
+    "keepReplacedIndexes": [],  # docs/migration.md: "<Table>.<index>" replaced indexes still kept
+    "deferIndexes": [],  # docs/migration.md: "<Table>.<index>" declared indexes not created yet
 }
 
 LOCAL_ONLY_SETTINGS = {"HUB_LOCAL": "false"}
@@ -96,6 +99,10 @@ class HubConfig:
     functions_root: Path
     layers_root: Path
     lock_file: Path
+    keep_replaced_indexes: frozenset[str] = frozenset()
+    """`<Table>.<index>` names of replaced indexes (catalog.Index.replaces) the tables keep (docs/migration.md)."""
+    defer_indexes: frozenset[str] = frozenset()
+    """`<Table>.<index>` names of declared indexes the tables do not have yet (docs/migration.md)."""
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -200,6 +207,18 @@ def _settings(ctx: Mapping[str, Any]) -> dict[str, str]:
     return hub_settings.common_settings({k: str(v) for k, v in overrides.items()})
 
 
+def _index_names(ctx: Mapping[str, Any], key: str, replaced: bool) -> frozenset[str]:
+    """A context list of `<Table>.<index>` names, each a declared index (or, with `replaced`, one it replaces)."""
+    raw = _json_or(ctx[key])
+    names = [n.strip() for n in raw.split(",") if n.strip()] if isinstance(raw, str) else list(raw)
+    known = {f"{t.id}.{i.replaces if replaced else i.name}" for t in catalog.TABLES for i in t.indexes
+             if i.replaces or not replaced}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ConfigError(f"context {key!r} names no such index: {unknown} (known: {sorted(known)})")
+    return frozenset(names)
+
+
 def load(ctx_get) -> HubConfig:
     """Build the config; `ctx_get(key)` reads one context value (None when unset)."""
     ctx: dict[str, Any] = {}
@@ -229,6 +248,13 @@ def load(ctx_get) -> HubConfig:
         p = Path(str(ctx[key]))
         return p if p.is_absolute() else REPO_ROOT / p
 
+    keep = _index_names(ctx, "keepReplacedIndexes", replaced=True)
+    defer = _index_names(ctx, "deferIndexes", replaced=False)
+    replaced_of = {f"{t.id}.{i.name}": f"{t.id}.{i.replaces}" for t in catalog.TABLES for i in t.indexes}
+    orphaned = sorted(name for name in defer if replaced_of[name] not in keep)
+    if orphaned:
+        raise ConfigError(f"context 'deferIndexes' {orphaned}: a deferred index's replaced index must be in "
+                          "'keepReplacedIndexes', or its listings would have no index (docs/migration.md)")
     return HubConfig(
         stage=stage,
         removal_policy=policy,
@@ -248,5 +274,7 @@ def load(ctx_get) -> HubConfig:
         functions_root=path("functionsRoot"),
         layers_root=path("layersRoot"),
         lock_file=path("lockFile"),
+        keep_replaced_indexes=keep,
+        defer_indexes=defer,
         raw=ctx,
     )

@@ -21,7 +21,7 @@ import urllib.request
 from moto.server import ThreadedMotoServer
 from pydantic import ValidationError
 
-from hub import catalog, ingest_limits, pushing, settings, subscription_secrets, tenancy
+from hub import auth, catalog, ingest_limits, pushing, settings, subscription_secrets, tenancy
 from local import resources, sqs_limits, streams
 from local.gateway import Gateway, GatewayServer
 from local.poller import SqsPoller
@@ -130,7 +130,8 @@ class LocalHub:
                           CONNECTIONS_API_ENDPOINT=self.sockets.management_endpoint)
         os.environ.setdefault("CONNECT_LINK_SECRET", secrets.token_urlsafe(32))
         pushing.client.cache_clear()  # bound to the management endpoint of the hub it first saw
-        subscription_secrets.clear_cache()  # secrets and ingest windows of the embedded AWS just emptied
+        subscription_secrets.clear_cache()  # secrets, ingest windows and tenant standings of the embedded AWS just emptied
+        auth.clear_cache()
         ingest_limits.clear_cache()
         settings.load.cache_clear()
 

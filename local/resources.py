@@ -55,7 +55,8 @@ def create_table(client, table: catalog.Table) -> None:
             {
                 "IndexName": index.name,
                 "KeySchema": _key_schema(index.partition_key, index.sort_key),
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {"ProjectionType": index.projection,
+                               **({"NonKeyAttributes": list(index.non_key_attributes)} if index.non_key_attributes else {})},
             }
             for index in table.indexes
         ]

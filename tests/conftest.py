@@ -24,6 +24,8 @@ TEST_ENV = {
     "PUBLIC_BASE_URL": "http://127.0.0.1:3000",
     "WEBHOOK_RETRY_DELAY": "1000",
     "CONNECT_LINK_SECRET": "test-connect-link-signing-key-0123456789",
+    # the tests revoke and post within one instance: read the tenant on every event (its cache has a test of its own)
+    "TENANT_STATUS_CACHE_S": "0",
 }
 os.environ.update(TEST_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -52,10 +54,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def reset_cached_clients() -> None:
-    """Clients, settings, endpoint breakers, subscription secrets and ingest windows are cached per process, as in Lambda; tests start each fresh."""
-    from hub import fairness, ingest_limits, queue, settings, subscription_secrets
+    """Clients, settings, tenant standings, endpoint breakers, subscription secrets and ingest windows are cached per process, as in Lambda; tests start each fresh."""
+    from hub import auth, fairness, ingest_limits, queue, settings, subscription_secrets
     from hub.store import ddb
 
+    auth.clear_cache()
     fairness.clear_cache()
     ingest_limits.clear_cache()
     subscription_secrets.clear_cache()

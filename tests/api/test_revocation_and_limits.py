@@ -54,6 +54,31 @@ def test_a_revoked_tenants_sessions_answer_like_unknown_sessions(api, tenant, su
     assert [t.get("revokedAt") for t in listed] == [revoked.data["revokedAt"]]
 
 
+def test_a_receiver_instance_reads_its_tenants_standing_at_most_once_per_cache_period(api, tenant, no_budget,
+                                                                                      monkeypatch):
+    """In the cloud (TENANT_STATUS_CACHE_S, 30 s) a gateway event costs no Tenants read in the steady state, and a
+    revocation reaches each receiver instance within the cache period."""
+    from hub import auth
+
+    monkeypatch.setenv("TENANT_STATUS_CACHE_S", "30")
+    clock = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    reads = []
+    is_active = auth.tenants.is_active
+    monkeypatch.setattr(auth.tenants, "is_active", lambda tenant_id: reads.append(tenant_id) or is_active(tenant_id))
+    session = api.create_session(tenant["apiKey"], sessionId="wa-1")
+    assert post_signed(api, session, READY).status == 200
+    assert post_signed(api, session, {**READY, "timestamp": 1735732810}).status == 200
+    assert reads == [tenant["tenantId"]]  # one read for both events
+
+    assert api.call("DELETE", f"/api/admin/tenants/{tenant['tenantId']}", admin=True).status == 200
+    clock[0] += 29
+    assert post_signed(api, session, {**READY, "timestamp": 1735732820}).status == 200  # still within the period
+    clock[0] += 2
+    assert post_signed(api, session, {**READY, "timestamp": 1735732830}).status == 404
+    assert reads == [tenant["tenantId"]] * 2
+
+
 def test_revocation_erases_the_tenants_data_stops_its_deliveries_and_frees_its_session_ids(
         api, tenant, subscriber, worker):
     key = tenant["apiKey"]

@@ -33,7 +33,10 @@ def test_tables_as_declared(hub):
         assert set(gsis) == {i.name for i in spec.indexes}
         for index in spec.indexes:
             assert gsis[index.name]["KeySchema"] == _key_schema(index.partition_key, index.sort_key)
-            assert gsis[index.name]["Projection"] == {"ProjectionType": "ALL"}
+            projection = {"ProjectionType": index.projection}
+            if index.non_key_attributes:
+                projection["NonKeyAttributes"] = list(index.non_key_attributes)
+            assert gsis[index.name]["Projection"] == projection
         attrs = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
         for key in (spec.partition_key, spec.sort_key, *(k for i in spec.indexes
                                                          for k in (i.partition_key, i.sort_key))):

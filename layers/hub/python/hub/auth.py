@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from hub import errors, security, settings
 from hub.store import sessions, tenants
 
@@ -34,9 +36,30 @@ def require_admin(presented: str | None) -> None:
         raise errors.unauthorized("Missing or invalid admin key")
 
 
+_tenant_standing: dict[str, tuple[float, bool]] = {}
+"""Tenant id -> (when read, active): what this instance last read of the tenant (TENANT_STATUS_CACHE_S)."""
+
+
+def _tenant_active(tenant_id: str) -> bool:
+    """Whether the tenant is active, read at most once per TENANT_STATUS_CACHE_S per instance: a gateway event
+    costs no Tenants read in the steady state, and a revocation reaches every instance within that time."""
+    now = time.monotonic()
+    cached = _tenant_standing.get(tenant_id)
+    if cached and now - cached[0] < int(settings.env("TENANT_STATUS_CACHE_S")):
+        return cached[1]
+    active = tenants.is_active(tenant_id)
+    _tenant_standing[tenant_id] = (now, active)
+    return active
+
+
+def clear_cache() -> None:
+    """Drops what this instance knows of tenants (a fresh execution environment)."""
+    _tenant_standing.clear()
+
+
 def gateway_session(session_id: str) -> sessions.SessionRecord | None:
     """The session a gateway posts to; None when unknown or when its tenant is revoked (answered alike)."""
     record = sessions.get(session_id)
-    if record is None or not tenants.is_active(record.tenantId):
+    if record is None or not _tenant_active(record.tenantId):
         return None
     return record

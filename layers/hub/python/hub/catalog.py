@@ -13,6 +13,7 @@ Auth = Literal["tenant", "admin", "gateway", "public", "link"]
 """`link`: a connect link's token (hub.links), in the path or as `Authorization: Bearer`; checked by the handler."""
 KeyType = Literal["S", "N"]
 StreamView = Literal["NEW_IMAGE", "NEW_AND_OLD_IMAGES"]
+Projection = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,20 @@ class Key:
 
 @dataclass(frozen=True)
 class Index:
+    """A global secondary index. Every index write is billed again on top of the table's, so an index holds
+    only what its queries need: KEYS_ONLY (the table's and the index's keys) unless a listing filters or sorts
+    on more (INCLUDE `non_key_attributes`); the store completes a page from the table (BatchGetItem).
+
+    `replaces` names the ALL-projection index of the same keys that this one replaced: a projection cannot be
+    changed in place, so a deployed table moves to this one in steps (docs/migration.md) during which the
+    store falls back to the replaced index while this one is missing or backfilling."""
+
     name: str
     partition_key: Key
     sort_key: Key | None = None
+    projection: Projection = "KEYS_ONLY"
+    non_key_attributes: tuple[str, ...] = ()
+    replaces: str | None = None
 
 
 @dataclass(frozen=True)
@@ -185,15 +197,17 @@ TENANTS = Table(
     partition_key=Key("pk"),
     sort_key=Key("sk"),
 )
+SESSIONS_BY_TENANT = Index("byTenantKeys", Key("tenantId"), Key("sessionId"), replaces="byTenant")
+SESSIONS_BY_OWNER = Index("byOwnerKeys", Key("ownerKey"), Key("sessionId"), replaces="byOwner")
+SESSIONS_BY_STATUS = Index("byStatusKeys", Key("statusKey"), Key("sessionId"), replaces="byStatus")
+SESSIONS_BY_BUCKET = Index("byBucketKeys", Key("bucketKey"), Key("sessionId"), replaces="byBucket")
+"""The session listings' indexes (keys only: a page is completed from the table)."""
 SESSIONS = Table(
     id="Sessions",
     env_var="SESSIONS_TABLE",
     partition_key=Key("sessionId"),
     indexes=(
-        Index("byTenant", Key("tenantId"), Key("sessionId")),
-        Index("byOwner", Key("ownerKey"), Key("sessionId")),
-        Index("byStatus", Key("statusKey"), Key("sessionId")),
-        Index("byBucket", Key("bucketKey"), Key("sessionId")),
+        SESSIONS_BY_TENANT, SESSIONS_BY_OWNER, SESSIONS_BY_STATUS, SESSIONS_BY_BUCKET,
     ),
     stream="NEW_AND_OLD_IMAGES",
 )
@@ -212,13 +226,15 @@ COUNTERS = Table(
     sort_key=Key("sk"),
     ttl_attribute="expiresAt",  # the aggregator's applied-record markers (hub.store.counters); counters never expire
 )
+DELIVERIES_BY_TENANT = Index("byTenantKeys", Key("tenantId"), Key("createdKey"), replaces="byTenant")
+DELIVERIES_BY_INSTANCE = Index("byInstanceKeys", Key("instanceKey"), Key("createdKey"), replaces="byInstance")
+"""The delivery-log listings' indexes (keys only: a page is completed from the table)."""
 DELIVERIES = Table(
     id="Deliveries",
     env_var="DELIVERIES_TABLE",
     partition_key=Key("webhookId"),
     indexes=(
-        Index("byTenant", Key("tenantId"), Key("createdKey")),
-        Index("byInstance", Key("instanceKey"), Key("createdKey")),
+        DELIVERIES_BY_TENANT, DELIVERIES_BY_INSTANCE,
     ),
     ttl_attribute="expiresAt",
     stream="NEW_AND_OLD_IMAGES",
@@ -228,7 +244,7 @@ CONNECTIONS = Table(
     env_var="CONNECTIONS_TABLE",
     partition_key=Key("sessionId"),
     sort_key=Key("connectionId"),
-    indexes=(Index("byConnection", Key("connectionId"), Key("sessionId")),),
+    indexes=(Index("byConnection", Key("connectionId"), Key("sessionId"), projection="ALL"),),
     ttl_attribute="expiresAt",
 )
 """Who watches which session over the WebSocket API: one item per (session, connection), gone at TTL."""

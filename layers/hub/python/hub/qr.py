@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+from functools import lru_cache
 
 DATA_URL_PREFIX = "data:image/png;base64,"
 
@@ -32,6 +33,16 @@ def is_safe_image(data_url: str) -> bool:
     return match is not None and base64.b64decode(match.group(2)).startswith(IMAGE_MAGIC[match.group(1).lower()])
 
 
+def shown_image(text: str | None, image: str | None) -> str | None:
+    """The QR image clients are shown: the gateway's own image when it sent one, else the PNG of the QR string
+    drawn now. The hub stores the string only (a PNG would make every session write, and its stream record,
+    several write units larger)."""
+    if image or not text:
+        return image
+    return png_data_url(text)
+
+
+@lru_cache(maxsize=16)
 def png_data_url(text: str) -> str:
     """A `data:image/png;base64,` image of `text` as a QR code (pure-Python PNG writer)."""
     import qrcode

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hub import errors, outbound, settings, state
+from hub import errors, outbound, qr, settings, state
 from hub.clock import iso
 from hub.events import NormalizedEvent, SessionStatus
 from hub.store import events as event_store
@@ -42,7 +42,7 @@ def _session_data(event: NormalizedEvent, before: state.SessionView, after: stat
         "previousStatus": before.status.value,
         "message": shown.message if shown else (lifecycle.message or state.STATUS_MESSAGES[lifecycle.status]),
         "qr": shown.qr if shown else lifecycle.qr,
-        "qrImage": shown.qr_image if shown else lifecycle.qr_image,
+        "qrImage": qr.shown_image(shown.qr, shown.qr_image) if shown else lifecycle.qr_image,
         "qrAttempts": after.qr_attempts,
         "phoneNumber": lifecycle.phone_number or record.state.phone_number,
         "displayName": lifecycle.display_name or record.state.display_name,
@@ -52,14 +52,6 @@ def _session_data(event: NormalizedEvent, before: state.SessionView, after: stat
     if not applied:
         data["stale"] = True
     return {k: v for k, v in data.items() if v is not None}
-
-
-def _with_qr_image(before: state.SessionState, after: state.SessionState) -> state.SessionState:
-    if not state.needs_qr_image(before, after) or after.qr is None:
-        return after
-    from hub import qr
-
-    return after.model_copy(update={"qr_image": qr.png_data_url(after.qr)})
 
 
 def _envelope(event: NormalizedEvent, event_id: str, occurred_at: datetime, data: dict[str, Any], event_type: str) -> str:
@@ -87,7 +79,6 @@ def _lifecycle(record: SessionRecord, event: NormalizedEvent, order_key: str, oc
     config = settings.load()
     before_view = state.view(record.state, config.max_qr_attempts)
     new_state = state.apply(record.state, event, order_key, config.max_qr_attempts, occurrence)
-    new_state = _with_qr_image(record.state, new_state)
     after_view = state.view(new_state, config.max_qr_attempts)
     applied = new_state.base_key == order_key
     data = _session_data(event, before_view, after_view, record, applied)

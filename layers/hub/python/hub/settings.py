@@ -64,6 +64,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_BODY_BYTES", "262144", "Largest accepted request body"),
     Setting("DEDUPE_WINDOW_HOURS", "24", "How long a received event is remembered for duplicate detection"),
     Setting("MAX_CLOCK_SKEW_SECONDS", "300", "How far past the receive time an event time is trusted; later ones are ordered by the receive time"),
+    Setting("TENANT_STATUS_CACHE_S", "30", "Seconds a receiver instance trusts a tenant's standing (active or revoked) "
+            "before reading it again: a revoked tenant's events are refused within this long (0: read on every event)"),
     Setting("GATEWAY_RATE_LIMIT_PER_SECOND", "20", "Events per second one session's gateway may post, averaged over "
             "GATEWAY_RATE_WINDOW_SECONDS; more are refused with 429 RATE_LIMITED and Retry-After (0: no limit)"),
     Setting("GATEWAY_RATE_WINDOW_SECONDS", "10", "The ingest limit's fixed window: a session may post "

@@ -189,7 +189,3 @@ def apply(state: SessionState, event: NormalizedEvent, key: str, max_qr_attempts
         state = state.model_copy(update={"last_event": event.type, "last_key": key, "last_occurrence": occurrence})
     return _apply_lifecycle(state, event.lifecycle, key, max_qr_attempts)
 
-
-def needs_qr_image(before: SessionState, after: SessionState) -> bool:
-    """True when `after` holds a new QR string that has no image yet."""
-    return after.qr is not None and after.qr_image is None and after.base_key != before.base_key

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub import settings, state
+from hub import qr, settings, state
 from hub.store.sessions import SessionRecord
 
 
-def session_status(record: SessionRecord) -> dict[str, Any]:
+def session_status(record: SessionRecord, *, with_image: bool = True) -> dict[str, Any]:
+    """The status route's answer; `with_image` False leaves qrImage None (a listing does not show it, so it
+    draws no QR)."""
     shown = state.view(record.state, settings.load().max_qr_attempts)
     body: dict[str, Any] = {
         "sessionId": record.sessionId,
         "status": shown.status.value,
         "message": shown.message,
         "qr": shown.qr,
-        "qrImage": shown.qr_image,
+        "qrImage": qr.shown_image(shown.qr, shown.qr_image) if with_image else None,
         "userId": record.userId,
         "createdAt": record.createdAt,
         "updatedAt": record.updatedAt,
@@ -38,7 +40,7 @@ def session_status(record: SessionRecord) -> dict[str, Any]:
 
 
 def session_list_item(record: SessionRecord) -> dict[str, Any]:
-    item = session_status(record)
+    item = session_status(record, with_image=False)
     item.pop("qrImage")
     item["hasQR"] = item["qr"] is not None
     item["lastUpdated"] = record.updatedAt

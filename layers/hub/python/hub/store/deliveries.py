@@ -123,33 +123,30 @@ def requeue(log: DeliveryLog, now: str) -> DeliveryLog:
 
 def query_page(tenant_id: str, *, instance_id: str | None, status: str | None, event: str | None,
                limit: int, cursor: dict[str, Any] | None) -> tuple[list[DeliveryLog], dict[str, Any] | None]:
-    """One page of the tenant's logs, newest first, through the tenant or instance index."""
-    if instance_id:
-        params: dict[str, Any] = {"IndexName": "byInstance", "KeyConditionExpression": "instanceKey = :pk",
-                                  "ExpressionAttributeValues": ddb.values(pk=f"{tenant_id}#{instance_id}")}
-    else:
-        params = {"IndexName": "byTenant", "KeyConditionExpression": "tenantId = :pk",
-                  "ExpressionAttributeValues": ddb.values(pk=tenant_id)}
-    filters, names = [], {}
-    if status:
-        filters.append("#status = :status")
-        names["#status"] = "status"
-        params["ExpressionAttributeValues"].update(ddb.values(status=status))
-    if event:
-        filters.append("#event = :event")
-        names["#event"] = "event"
-        params["ExpressionAttributeValues"].update(ddb.values(event=event))
-    if filters:
-        params.update(FilterExpression=" AND ".join(filters), ExpressionAttributeNames=names)
+    """One page of the tenant's logs, newest first: `limit` keys from the tenant or instance index (keys only),
+    completed from the table, then filtered by status and event (as a FilterExpression would: after the limit)."""
+    index, params = _listing(tenant_id, instance_id)
     if cursor:
         params["ExclusiveStartKey"] = cursor
     try:
-        response = ddb.client().query(TableName=ddb.name(TABLE), Limit=limit, ScanIndexForward=False, **params)
+        response = ddb.query_index(index, {**params, "Limit": limit, "ScanIndexForward": False})
     except ClientError as error:
         if cursor and ddb.error_code(error) == "ValidationException":
             raise ValueError("cursor is not valid") from error
         raise
-    return [from_item(item) for item in response["Items"]], response.get("LastEvaluatedKey")
+    logs = [from_item(item) for item in ddb.get_many(TABLE, [ddb.key_of(TABLE, e) for e in response["Items"]])]
+    return [log for log in logs if (not status or log.status == status) and (not event or log.event == event)], \
+        response.get("LastEvaluatedKey")
+
+
+def _listing(tenant_id: str, instance_id: str | None) -> tuple[catalog.Index, dict[str, Any]]:
+    """The index and Query parameters that list the tenant's logs (of one instance when given)."""
+    if instance_id:
+        index, condition, pk = catalog.DELIVERIES_BY_INSTANCE, "instanceKey = :pk", f"{tenant_id}#{instance_id}"
+    else:
+        index, condition, pk = catalog.DELIVERIES_BY_TENANT, "tenantId = :pk", tenant_id
+    return index, {"TableName": ddb.name(TABLE), "KeyConditionExpression": condition,
+                   "ExpressionAttributeValues": ddb.values(pk=pk)}
 
 
 ACTIVE_STATUSES = ("pending", "retrying")
@@ -194,31 +191,28 @@ def sweep(tenant_id: str, instance_id: str | None, *, until: float, cutoff: str 
 
     With `cancel_reason`, pending and retrying deliveries are cancelled (see `cancel`) instead of deleted.
     Work stops at the deadline with `complete` False; sweeping again carries on, since what is
-    deleted or cancelled is not found again.
+    deleted is not found again and what is cancelled is skipped (the index holds keys only: a page's
+    statuses are read from the table, one BatchGetItem per page, only when cancelling).
     """
-    if instance_id:
-        index, condition, pk = "byInstance", "instanceKey = :pk", f"{tenant_id}#{instance_id}"
-    else:
-        index, condition, pk = "byTenant", "tenantId = :pk", tenant_id
-    params: dict[str, Any] = {
-        "TableName": ddb.name(TABLE), "IndexName": index, "KeyConditionExpression": condition,
-        "ExpressionAttributeValues": ddb.values(pk=pk), "ProjectionExpression": "webhookId, #status",
-        "ExpressionAttributeNames": {"#status": "status"}, "Limit": QUERY_PAGE,
-    }
+    index, params = _listing(tenant_id, instance_id)
+    params.update(ProjectionExpression="webhookId", Limit=QUERY_PAGE)
     if cutoff:
         params["KeyConditionExpression"] += " AND createdKey < :cutoff"
         params["ExpressionAttributeValues"].update(ddb.values(cutoff=cutoff))
-    if cancel_reason:
-        params["FilterExpression"] = "attribute_not_exists(cancelledAt)"
     done = Sweep()
     now = iso(datetime.now(UTC))
 
-    def clear(logs: list[dict[str, Any]]) -> None:
+    def clear(entries: list[dict[str, Any]]) -> None:
+        logs = entries
+        if cancel_reason:  # the index has keys only: the status is read from the table
+            keys = [ddb.to_item({"webhookId": e["webhookId"]}) for e in entries]
+            logs = [ddb.from_item(i) for i in ddb.get_many(TABLE, keys, ("webhookId", "status", "cancelledAt"))]
+            logs = [log for log in logs if "cancelledAt" not in log]  # cancelled already: kept until its TTL
         active = {log["webhookId"] for log in logs if cancel_reason and log["status"] in ACTIVE_STATUSES}
         finished = [{"webhookId": log["webhookId"]} for log in logs if log["webhookId"] not in active]
         ddb.delete_keys(TABLE, finished)
         done.deleted += len(finished)
         done.cancelled += sum(cancel(webhook_id, cancel_reason, now) for webhook_id in active if cancel_reason)
 
-    done.complete = ddb.query_until(params, until, clear)
+    done.complete = ddb.query_until(params, until, clear, index)
     return done

@@ -127,27 +127,29 @@ def remove(session_id: str, tenant_id: str) -> None:
 
 
 def save_state(before: SessionRecord, after: SessionRecord) -> bool:
-    """Stores `after`'s state; False when somebody changed the session since `before` was read."""
-    keys = _index_keys(after.tenantId, after.userId, after.status, after.bucket)
+    """Stores `after`'s state; False when somebody changed the session since `before` was read.
+
+    An index key is written only when it changes, so an event that leaves the status and bucket as they were
+    (loading progress, a repeated status) touches no index entry."""
+    before_keys = _index_keys(before.tenantId, before.userId, before.status, before.bucket)
+    after_keys = _index_keys(after.tenantId, after.userId, after.status, after.bucket)
     fields = {
         "state": after.state.model_dump_json(exclude_defaults=True),
         "status": after.status,
         "bucket": after.bucket,
         "updatedAt": after.updatedAt,
         "lastEventAt": after.lastEventAt,
-        "statusKey": keys["statusKey"],
-        "bucketKey": keys["bucketKey"],
-        "nextVersion": before.version + 1,
+        **{k: after_keys[k] for k in ("statusKey", "bucketKey") if after_keys[k] != before_keys[k]},
     }
-    assignments = ", ".join(f"#{k} = :{k}" for k in fields if k != "nextVersion")
+    assignments = ", ".join(f"#{k} = :{k}" for k in fields)
     try:
         ddb.client().update_item(
             TableName=ddb.name(TABLE),
             Key=ddb.to_item({"sessionId": after.sessionId}),
             UpdateExpression=f"SET {assignments}, version = :nextVersion",
             ConditionExpression="version = :version",
-            ExpressionAttributeNames={f"#{k}": k for k in fields if k != "nextVersion"},
-            ExpressionAttributeValues=ddb.values(version=before.version, **fields),
+            ExpressionAttributeNames={f"#{k}": k for k in fields},
+            ExpressionAttributeValues=ddb.values(version=before.version, nextVersion=before.version + 1, **fields),
         )
     except ClientError as error:
         if ddb.is_conditional_failure(error):
@@ -194,31 +196,30 @@ def query_page(
     limit: int,
     cursor: dict[str, Any] | None,
 ) -> tuple[list[SessionRecord], dict[str, Any] | None]:
-    """One page of the tenant's sessions through the narrowest index; never a scan.
+    """One page of the tenant's sessions: `limit` keys through the narrowest index (keys only), completed from
+    the table with one BatchGetItem; never a scan.
 
-    With both `user_id` and `status`, the owner index is read and filtered by status.
+    With both `user_id` and `status`, the owner index is read and its page filtered by status (as a
+    FilterExpression would: after the limit, so a page may hold fewer than `limit` sessions).
     """
-    params: dict[str, Any] = {"TableName": ddb.name(TABLE), "Limit": limit}
     if user_id is not None:
-        params.update(IndexName="byOwner", KeyConditionExpression="ownerKey = :pk",
-                      ExpressionAttributeValues=ddb.values(pk=f"{tenant_id}#{user_id}"))
-        if status is not None:
-            attribute = "bucket" if status in state.BUCKETS else "status"
-            params.update(FilterExpression="#f = :f", ExpressionAttributeNames={"#f": attribute})
-            params["ExpressionAttributeValues"].update(ddb.values(f=status))
+        index, key, value = catalog.SESSIONS_BY_OWNER, "ownerKey", f"{tenant_id}#{user_id}"
     elif status is not None:
-        index, key = ("byBucket", "bucketKey") if status in state.BUCKETS else ("byStatus", "statusKey")
-        params.update(IndexName=index, KeyConditionExpression=f"{key} = :pk",
-                      ExpressionAttributeValues=ddb.values(pk=f"{tenant_id}#{status}"))
+        index, key = (catalog.SESSIONS_BY_BUCKET, "bucketKey") if status in state.BUCKETS else (catalog.SESSIONS_BY_STATUS, "statusKey")
+        value = f"{tenant_id}#{status}"
     else:
-        params.update(IndexName="byTenant", KeyConditionExpression="tenantId = :pk",
-                      ExpressionAttributeValues=ddb.values(pk=tenant_id))
+        index, key, value = catalog.SESSIONS_BY_TENANT, "tenantId", tenant_id
+    params: dict[str, Any] = {"TableName": ddb.name(TABLE), "Limit": limit, "KeyConditionExpression": f"{key} = :pk",
+                              "ExpressionAttributeValues": ddb.values(pk=value)}
     if cursor:
         params["ExclusiveStartKey"] = cursor
     try:
-        response = ddb.client().query(**params)
+        response = ddb.query_index(index, params)
     except ClientError as error:
         if cursor and ddb.error_code(error) == "ValidationException":
             raise ValueError("cursor is not valid") from error
         raise
-    return [_from_item(item) for item in response["Items"]], response.get("LastEvaluatedKey")
+    records = [_from_item(item) for item in ddb.get_many(TABLE, [ddb.key_of(TABLE, e) for e in response["Items"]])]
+    if user_id is not None and status is not None:
+        records = [r for r in records if (r.bucket if status in state.BUCKETS else r.status) == status]
+    return records, response.get("LastEvaluatedKey")
