@@ -34,8 +34,22 @@ from bench import (  # noqa: E402
     receiver_throughput,
 )
 
-FIGURES = {m.NAME: m for m in (cold_import, layer_import, aws_requests, receiver_throughput, delivery_batch, cost,
-                                capacity_billed, idle_cost, list_realtime, connect_push, noisy_neighbour)}
+FIGURES = {
+    m.NAME: m
+    for m in (
+        cold_import,
+        layer_import,
+        aws_requests,
+        receiver_throughput,
+        delivery_batch,
+        cost,
+        capacity_billed,
+        idle_cost,
+        list_realtime,
+        connect_push,
+        noisy_neighbour,
+    )
+}
 """In running order: cost reuses aws_requests' capacity units and the delivery figure's slow batch, capacity_billed
 the cost figure's Lambda durations."""
 
@@ -55,7 +69,11 @@ def main(argv: list[str]) -> int:
         measured, checks = module.run(results)
         results.update(measured)
         for check in checks:
-            targets[check["name"]] = {"value": check["value"], "limit": check["limit"], "pass": 1 if check["pass"] else 0}
+            targets[check["name"]] = {
+                "value": check["value"],
+                "limit": check["limit"],
+                "pass": 1 if check["pass"] else 0,
+            }
         print(f"  ({module.NAME}: {time.perf_counter() - began:.1f} s)", flush=True)
         results["targets"] = targets
         harness.save_results(results)
@@ -65,7 +83,9 @@ def main(argv: list[str]) -> int:
 
     print("\nTargets")
     for name, check in targets.items():
-        print(f"  {name:<56} {check['value']:>10,.3f}  limit {check['limit']:>8g}  {'PASS' if check['pass'] else 'MISS'}")
+        print(
+            f"  {name:<56} {check['value']:>10,.3f}  limit {check['limit']:>8g}  {'PASS' if check['pass'] else 'MISS'}"
+        )
     print(f"\nwrote {os.path.relpath(harness.RESULTS_PATH, ROOT)} in {elapsed:.1f} s")
     return 0
 

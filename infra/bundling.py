@@ -70,8 +70,20 @@ class PipLayerBundling:
         target = out / "python"
         target.mkdir(parents=True, exist_ok=True)
         read_lock(self.lock_file)  # refuses anything but name==version lines
-        run_pip(["install", "--no-deps", "--no-compile", "--quiet", "--target", str(target),
-                 "-r", str(self.lock_file), *pip_platform_args()], python=self.python)
+        run_pip(
+            [
+                "install",
+                "--no-deps",
+                "--no-compile",
+                "--quiet",
+                "--target",
+                str(target),
+                "-r",
+                str(self.lock_file),
+                *pip_platform_args(),
+            ],
+            python=self.python,
+        )
         shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts: not importable, not on PATH
         for tests in target.glob("*/tests"):  # test suites some wheels ship inside their package (qrcode)
             if tests.is_dir():

@@ -86,7 +86,9 @@ def audit(site: Path, lock: Mapping[str, str], imported: Iterable[str] = ()) -> 
     for so in sorted(Path(site).rglob("*.so*")):
         if so.is_file() and _elf_machine(so) != ELF_MACHINE_AARCH64:
             problems.append(f"{so.relative_to(site)}: not an aarch64 shared object")
-    problems += [f"{name}: imported by the code but not in the layer" for name in sorted(set(imported) - present.keys())]
+    problems += [
+        f"{name}: imported by the code but not in the layer" for name in sorted(set(imported) - present.keys())
+    ]
     return problems
 
 

@@ -66,7 +66,10 @@ class LocalSocketApi:
     def start(self) -> LocalSocketApi:
         self._sockets = serve(self._serve, self._host, 0, process_request=self._admit, compression=None)
         self._management = _ManagementServer((self._host, 0), self)
-        for name, target in (("websocket", self._sockets.serve_forever), ("connections", self._management.serve_forever)):
+        for name, target in (
+            ("websocket", self._sockets.serve_forever),
+            ("connections", self._management.serve_forever),
+        ):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -87,8 +90,13 @@ class LocalSocketApi:
     def _event(self, route_key: str, connection_id: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         return {
             "requestContext": {
-                "routeKey": route_key, "eventType": route_key.strip("$").upper(), "connectionId": connection_id,
-                "stage": STAGE, "apiId": "local", "domainName": self._host, "requestId": str(uuid.uuid4()),
+                "routeKey": route_key,
+                "eventType": route_key.strip("$").upper(),
+                "connectionId": connection_id,
+                "stage": STAGE,
+                "apiId": "local",
+                "domainName": self._host,
+                "requestId": str(uuid.uuid4()),
                 "requestTimeEpoch": int(time.time() * 1000),
             },
             "isBase64Encoded": False,
@@ -99,10 +107,14 @@ class LocalSocketApi:
         """The `$connect` route: the function's answer decides whether the handshake goes on."""
         connection_id = _connection_id()
         query = dict(parse_qsl(urlsplit(request.path).query, keep_blank_values=True))
-        event = self._event("$connect", connection_id, {
-            "headers": {k: v for k, v in request.headers.raw_items()},
-            "queryStringParameters": query or None,
-        })
+        event = self._event(
+            "$connect",
+            connection_id,
+            {
+                "headers": {k: v for k, v in request.headers.raw_items()},
+                "queryStringParameters": query or None,
+            },
+        )
         try:
             status = int(self._invoker.invoke(_FUNCTIONS["$connect"], event).get("statusCode", 500))
         except Exception:

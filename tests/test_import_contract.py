@@ -19,14 +19,25 @@ PACKAGES = ("layers/hub/python/hub", "functions", "infra", "local", "tests", "be
 
 # One new import per contract: (file, the line added, the contract it breaks, the import reported).
 BREACHES = (
-    ("layers/hub/python/hub/views.py", "import local.resources", "The runtime never imports",
-     "hub.views -> local.resources"),
-    ("functions/webhooks/handler.py", "from hub.store import tenants", "Handlers reach stores only",
-     "functions.webhooks.handler -> hub.store.tenants"),
-    ("layers/hub/python/hub/views.py", "import boto3", "Only the stores and the queue import the AWS SDK",
-     "hub.views -> boto3"),
-    ("infra/stack.py", "import hub.registry", "The stack imports from the runtime only",
-     "infra.stack -> hub.registry"),
+    (
+        "layers/hub/python/hub/views.py",
+        "import local.resources",
+        "The runtime never imports",
+        "hub.views -> local.resources",
+    ),
+    (
+        "functions/webhooks/handler.py",
+        "from hub.store import tenants",
+        "Handlers reach stores only",
+        "functions.webhooks.handler -> hub.store.tenants",
+    ),
+    (
+        "layers/hub/python/hub/views.py",
+        "import boto3",
+        "Only the stores and the queue import the AWS SDK",
+        "hub.views -> boto3",
+    ),
+    ("infra/stack.py", "import hub.registry", "The stack imports from the runtime only", "infra.stack -> hub.registry"),
 )
 
 
@@ -36,7 +47,9 @@ def test_every_function_of_the_catalog_is_a_root_package():
 
 
 def _python_sources_only(directory: str, names: list[str]) -> list[str]:
-    return [n for n in names if n == "__pycache__" or not (n.endswith(".py") or os.path.isdir(os.path.join(directory, n)))]
+    return [
+        n for n in names if n == "__pycache__" or not (n.endswith(".py") or os.path.isdir(os.path.join(directory, n)))
+    ]
 
 
 def test_each_contract_fails_on_a_new_breach(tmp_path):
@@ -47,8 +60,9 @@ def test_each_contract_fails_on_a_new_breach(tmp_path):
         with (tmp_path / path).open("a") as source:
             source.write(f"\n{line}  # a breach added by the test\n")
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{tmp_path / 'layers/hub/python'}"}
-    result = subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     broken = [line for line in result.stdout.splitlines() if " BROKEN" in line]
     assert len(broken) == len(BREACHES), result.stdout

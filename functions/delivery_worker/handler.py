@@ -32,7 +32,9 @@ def _deliver(record: SQSRecord, first_copies: set[str]) -> delivering.Outcome:
     if record.message_id not in first_copies:
         return delivering.Outcome.SKIPPED
     try:
-        outcome = delivering.process(record.body, record.receipt_handle, int(record.attributes.approximate_receive_count))
+        outcome = delivering.process(
+            record.body, record.receipt_handle, int(record.attributes.approximate_receive_count)
+        )
     except delivering.NotDueYet:
         raise
     except delivering.Deferred:
@@ -59,7 +61,9 @@ def handler(event, context):
         outcome = await asyncio.get_running_loop().run_in_executor(executor, in_context, _deliver, record, first_copies)
         return outcome.value
 
-    return async_process_partial_response(event=event, record_handler=handle_delivery, processor=processor, context=context)
+    return async_process_partial_response(
+        event=event, record_handler=handle_delivery, processor=processor, context=context
+    )
 
 
 coldstart.loaded()

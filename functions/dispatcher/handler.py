@@ -20,8 +20,14 @@ FAILURES = catalog.DISPATCHER_FAILURES
 
 
 def _log(message: str, change: stream_failures.Change, error: BaseException) -> None:
-    logger.warning(message, extra={"eventID": change.event_id, "sequenceNumber": change.sequence_number,
-                                   "error": stream_failures.reason_of(error)})
+    logger.warning(
+        message,
+        extra={
+            "eventID": change.event_id,
+            "sequenceNumber": change.sequence_number,
+            "error": stream_failures.reason_of(error),
+        },
+    )
 
 
 @logger.inject_lambda_context
@@ -30,7 +36,9 @@ def handler(event, context):
     max_messages = stream_failures.replay_request(event)
     if max_messages is not None:
         report = stream_failures.replay(
-            FAILURES, lambda change, aside: dispatching.replay(change, aside.webhookIds), max_messages,
+            FAILURES,
+            lambda change, aside: dispatching.replay(change, aside.webhookIds),
+            max_messages,
             lambda changes: [dispatching.replay(change) for change in changes],
         )
         metrics.add_metric(name=catalog.Metric.RECORDS_REPLAYED, unit=MetricUnit.Count, value=report.replayed)
@@ -40,8 +48,15 @@ def handler(event, context):
     outcome, queued = dispatching.dispatch(changes, FAILURES, _log)
     metrics.add_metric(name=catalog.Metric.DELIVERIES_QUEUED, unit=MetricUnit.Count, value=queued)
     metrics.add_metric(name=catalog.Metric.RECORDS_SET_ASIDE, unit=MetricUnit.Count, value=outcome.set_aside)
-    logger.info("events dispatched", extra={"records": len(changes), "deliveriesQueued": queued,
-                                            "setAside": outcome.set_aside, "retryFrom": outcome.retry_from})
+    logger.info(
+        "events dispatched",
+        extra={
+            "records": len(changes),
+            "deliveriesQueued": queued,
+            "setAside": outcome.set_aside,
+            "retryFrom": outcome.retry_from,
+        },
+    )
     return outcome.response()
 
 

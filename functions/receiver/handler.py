@@ -46,7 +46,9 @@ def _normalized(body, session_id: str):
     try:
         return dialects.normalize(body, session_id=session_id)
     except dialects.NoDialectMatched as error:
-        raise errors.validation_error(f"Body matches no gateway dialect; expected {error.expected}", error.details) from error
+        raise errors.validation_error(
+            f"Body matches no gateway dialect; expected {error.expected}", error.details
+        ) from error
 
 
 def _accept(record: sessions.SessionRecord, body, raw: bytes):

@@ -59,9 +59,13 @@ def handle_list_sessions(
         )
     try:
         start = ddb.decode_cursor(cursor)
-        records, last_key = session_store.query_page(tenant_id, user_id=userId, status=status, limit=limit, cursor=start)
+        records, last_key = session_store.query_page(
+            tenant_id, user_id=userId, status=status, limit=limit, cursor=start
+        )
     except ValueError as error:
-        raise errors.validation_error("cursor is not valid", [{"field": "cursor", "message": "not a cursor of this listing"}]) from error
+        raise errors.validation_error(
+            "cursor is not valid", [{"field": "cursor", "message": "not a cursor of this listing"}]
+        ) from error
     extra: dict[str, Any] = {"summary": counters.read_summary(tenant_id, userId, status), "timestamp": clock.now_iso()}
     next_cursor = ddb.encode_cursor(last_key)
     if next_cursor:

@@ -33,7 +33,12 @@ def handle_list_logs(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ):
     logs, next_cursor = webhook_logs.list_logs(
-        api.tenant(app), instance_id=instanceId, status=status, event=event, limit=limit, cursor=cursor,
+        api.tenant(app),
+        instance_id=instanceId,
+        status=status,
+        event=event,
+        limit=limit,
+        cursor=cursor,
     )
     extra: dict[str, Any] = {"nextCursor": next_cursor} if next_cursor else {}
     return api.ok(logs, **extra)

@@ -26,8 +26,9 @@ DOCUMENT = json.loads(openapi.DOCUMENT_PATH.read_text())
 
 
 def test_docs_openapi_json_is_what_the_code_generates():
-    assert openapi.render(openapi.build()) == openapi.DOCUMENT_PATH.read_text(), \
+    assert openapi.render(openapi.build()) == openapi.DOCUMENT_PATH.read_text(), (
         "docs/openapi.json is stale: run `.venv/bin/python -m local.openapi`"
+    )
 
 
 @pytest.mark.parametrize("route", catalog.ROUTES, ids=lambda r: f"{r.method} {r.path}")

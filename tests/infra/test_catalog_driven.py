@@ -15,7 +15,10 @@ from .helpers import methods_by_route, of_type
 
 def test_new_function_and_route_appear(tmp_path, monkeypatch):
     extra = catalog.Function(
-        name="reports", description="Monthly reports", memory_mb=384, timeout_s=20,
+        name="reports",
+        description="Monthly reports",
+        memory_mb=384,
+        timeout_s=20,
         tables=(catalog.COUNTERS.id,),
     )
     route = catalog.Route("GET", "/api/reports/{month}", "reports", "tenant", "A report")

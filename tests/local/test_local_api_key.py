@@ -20,12 +20,15 @@ def test_keys_that_work(key: str) -> None:
     assert check_dev_api_key(key) == key
 
 
-@pytest.mark.parametrize("key, reason", [
-    ("k" * 19, "at least 20 characters (it has 19)"),
-    ("x" * 129, "at most 128 characters (it has 129)"),
-    ("wak local dev key 0123456789", "visible ASCII characters, no spaces"),
-    ("wak_clé_locale_0123456789", "visible ASCII characters, no spaces"),
-])
+@pytest.mark.parametrize(
+    "key, reason",
+    [
+        ("k" * 19, "at least 20 characters (it has 19)"),
+        ("x" * 129, "at most 128 characters (it has 129)"),
+        ("wak local dev key 0123456789", "visible ASCII characters, no spaces"),
+        ("wak_clé_locale_0123456789", "visible ASCII characters, no spaces"),
+    ],
+)
 def test_keys_that_cannot_work(key: str, reason: str) -> None:
     with pytest.raises(LocalHubError, match=re.escape(reason)):
         LocalHub(port=0, dev_api_key=key)

@@ -9,8 +9,14 @@ from typing import Any
 class ApiError(Exception):
     """A failure with an HTTP status, a machine-readable code and a human message."""
 
-    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
-                 retry_after_s: int | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: list[dict[str, Any]] | None = None,
+        retry_after_s: int | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.code = code

@@ -72,13 +72,23 @@ def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[st
     session_id = request.sessionId or "ses_" + secrets.token_hex(10)
     subscriptions: list[Subscription] = []
     if request.webhookUrl:
-        subscriptions.append(Subscription(
-            url=_checked_url(request.webhookUrl), secret=security.new_signing_secret(), events=_checked_events(request.events),
-        ))
+        subscriptions.append(
+            Subscription(
+                url=_checked_url(request.webhookUrl),
+                secret=security.new_signing_secret(),
+                events=_checked_events(request.events),
+            )
+        )
     record = SessionRecord(
-        sessionId=session_id, tenantId=tenant_id, userId=request.userId, createdAt=now, updatedAt=now,
-        inboundSecret=security.new_inbound_secret(), subscriptions=subscriptions,
-        status=SessionStatus.INITIALIZING.value, bucket="loading",
+        sessionId=session_id,
+        tenantId=tenant_id,
+        userId=request.userId,
+        createdAt=now,
+        updatedAt=now,
+        inboundSecret=security.new_inbound_secret(),
+        subscriptions=subscriptions,
+        status=SessionStatus.INITIALIZING.value,
+        bucket="loading",
     )
     try:
         session_store.create(record)
@@ -112,8 +122,11 @@ def delete(tenant_id: str, session_id: str) -> dict[str, Any]:
         if ddb.is_conditional_failure(error):
             raise errors.conflict("Session changed while being deleted; retry") from error
         raise
-    return {"sessionId": session_id, "deleted": True,
-            **purging.purge_session(tenant_id, session_id, purging.deadline()).public()}
+    return {
+        "sessionId": session_id,
+        "deleted": True,
+        **purging.purge_session(tenant_id, session_id, purging.deadline()).public(),
+    }
 
 
 def set_default_subscription(tenant_id: str, instance_id: str, request: SubscriptionInput) -> dict[str, Any]:
@@ -136,7 +149,11 @@ def set_default_subscription(tenant_id: str, instance_id: str, request: Subscrip
         if ddb.is_conditional_failure(error):
             raise errors.conflict("Subscriptions changed meanwhile; retry") from error
         raise
-    shown: dict[str, Any] = {"instanceId": instance_id, "webhookUrl": subscription.url, "webhook": subscription.public()}
+    shown: dict[str, Any] = {
+        "instanceId": instance_id,
+        "webhookUrl": subscription.url,
+        "webhook": subscription.public(),
+    }
     if made_secret:
         shown["webhook"]["secret"] = secret
     return shown

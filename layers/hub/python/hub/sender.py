@@ -76,9 +76,14 @@ def pool(destination: urls.Destination, address: urls.Address) -> HTTPConnection
             return found
         if destination.scheme == "https":
             found = HTTPSConnectionPool(
-                str(address), destination.port, maxsize=POOL_SIZE, retries=False,
-                server_hostname=destination.host, assert_hostname=destination.host,
-                cert_reqs="CERT_REQUIRED", ca_certs=CA_BUNDLE,
+                str(address),
+                destination.port,
+                maxsize=POOL_SIZE,
+                retries=False,
+                server_hostname=destination.host,
+                assert_hostname=destination.host,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=CA_BUNDLE,
             )
             found.ConnectionCls = PinnedHTTPSConnection
         else:
@@ -139,9 +144,15 @@ def _send(destination: urls.Destination, body: bytes, headers: dict[str, str], t
         remaining = deadline - time.monotonic()
         try:
             return pool(destination, address).urlopen(
-                "POST", target, body=body, headers=request_headers, retries=False, redirect=False,
+                "POST",
+                target,
+                body=body,
+                headers=request_headers,
+                retries=False,
+                redirect=False,
                 timeout=Timeout(connect=max(0.001, min(remaining, CONNECT_TIMEOUT_MAX_S)), read=timeout_s),
-                preload_content=False, assert_same_host=False,
+                preload_content=False,
+                assert_same_host=False,
             )
         except (NewConnectionError, ConnectTimeoutError):
             if index == len(destination.addresses) - 1 or time.monotonic() >= deadline:
@@ -173,4 +184,6 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout_ms: int | None 
     except (TimeoutError, Urllib3Timeout, SlowResponse):
         return AttemptResult(False, None, elapsed(), f"timeout after {int(timeout_s * 1000)} ms", None, timed_out=True)
     except (HTTPError, OSError) as error:
-        return AttemptResult(False, None, elapsed(), f"request failed: {type(error).__name__}: {str(error)[:200]}", None)
+        return AttemptResult(
+            False, None, elapsed(), f"request failed: {type(error).__name__}: {str(error)[:200]}", None
+        )

@@ -66,31 +66,58 @@ def send_test(tenant_id: str, request: TestRequest) -> dict[str, Any]:
         secret = shown_secret = security.new_signing_secret()
     now = datetime.now(UTC)
     event_id = "evt_test_" + secrets.token_hex(10)
-    body = outbound.OutboundEvent(
-        id=event_id, event="webhook.test", instanceId=request.instanceId or "", timestamp=iso(now),
-        data={"message": "Test event from the WhatsApp webhook hub", "tenantId": tenant_id},
-        source=outbound.Source(dialect="hub", event="webhook.test"),
-    ).model_dump_json().encode("utf-8")
-    headers = signing.headers(body, secret, message_id=event_id, webhook_id=event_id, event="webhook.test",
-                              attempt=1, timestamp=int(now.timestamp()))
+    body = (
+        outbound.OutboundEvent(
+            id=event_id,
+            event="webhook.test",
+            instanceId=request.instanceId or "",
+            timestamp=iso(now),
+            data={"message": "Test event from the WhatsApp webhook hub", "tenantId": tenant_id},
+            source=outbound.Source(dialect="hub", event="webhook.test"),
+        )
+        .model_dump_json()
+        .encode("utf-8")
+    )
+    headers = signing.headers(
+        body,
+        secret,
+        message_id=event_id,
+        webhook_id=event_id,
+        event="webhook.test",
+        attempt=1,
+        timestamp=int(now.timestamp()),
+    )
     result = sender.post(request.url, body, headers, timeout_ms=test_timeout_ms())
     answer: dict[str, Any] = {
-        "url": request.url, "eventId": event_id, "statusCode": result.status_code, "ok": result.ok,
-        "durationMs": result.duration_ms, "error": result.error, "response": result.response_excerpt,
+        "url": request.url,
+        "eventId": event_id,
+        "statusCode": result.status_code,
+        "ok": result.ok,
+        "durationMs": result.duration_ms,
+        "error": result.error,
+        "response": result.response_excerpt,
     }
     if shown_secret:
         answer["secret"] = shown_secret
     return answer
 
 
-def list_logs(tenant_id: str, *, instance_id: str | None, status: str | None, event: str | None,
-              limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def list_logs(
+    tenant_id: str, *, instance_id: str | None, status: str | None, event: str | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     try:
         logs, last_key = delivery_store.query_page(
-            tenant_id, instance_id=instance_id, status=status, event=event, limit=limit, cursor=ddb.decode_cursor(cursor),
+            tenant_id,
+            instance_id=instance_id,
+            status=status,
+            event=event,
+            limit=limit,
+            cursor=ddb.decode_cursor(cursor),
         )
     except ValueError as error:
-        raise errors.validation_error("cursor is not valid", [{"field": "cursor", "message": "not a cursor of this listing"}]) from error
+        raise errors.validation_error(
+            "cursor is not valid", [{"field": "cursor", "message": "not a cursor of this listing"}]
+        ) from error
     return [log.public(with_attempts=False) for log in logs], ddb.encode_cursor(last_key)
 
 
@@ -117,7 +144,9 @@ def stats(tenant_id: str, instance_id: str | None, days: int) -> dict[str, Any]:
     for row in rows:
         totals.update({k: int(v) for k, v in row.items() if k not in ("pk", "sk")})
     total, success, failed = totals["total"], totals["success"], totals["failed"]
-    top = sorted(((k[3:], n) for k, n in totals.items() if k.startswith("ev#") and n > 0), key=lambda kv: (-kv[1], kv[0]))
+    top = sorted(
+        ((k[3:], n) for k, n in totals.items() if k.startswith("ev#") and n > 0), key=lambda kv: (-kv[1], kv[0])
+    )
     return {
         "period": f"{days} days",
         "total": total,
@@ -136,4 +165,9 @@ def clear(tenant_id: str, request: ClearRequest) -> dict[str, Any]:
     if request.days is not None:
         cutoff = iso(datetime.now(UTC) - timedelta(days=request.days))
     swept = delivery_store.sweep(tenant_id, request.instanceId, until=purging.deadline(), cutoff=cutoff)
-    return {"deleted": swept.deleted, "complete": swept.complete, "instanceId": request.instanceId, "days": request.days}
+    return {
+        "deleted": swept.deleted,
+        "complete": swept.complete,
+        "instanceId": request.instanceId,
+        "days": request.days,
+    }

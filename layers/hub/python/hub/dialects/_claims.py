@@ -45,11 +45,24 @@ def gateway(body: dict[str, Any]) -> bool:
     return "instanceId" in body and "event" in body
 
 
-WORKER_EVENTS = frozenset({
-    "qr_ready", "connected", "disconnected", "session_logged_out", "session_auto_disconnected", "reconnecting",
-    "session_created", "message", "message.any", "messages.upsert", "messages.update", "messages.reaction",
-    "presence.update", "connection.update",
-})
+WORKER_EVENTS = frozenset(
+    {
+        "qr_ready",
+        "connected",
+        "disconnected",
+        "session_logged_out",
+        "session_auto_disconnected",
+        "reconnecting",
+        "session_created",
+        "message",
+        "message.any",
+        "messages.upsert",
+        "messages.update",
+        "messages.reaction",
+        "presence.update",
+        "connection.update",
+    }
+)
 """The worker dialect's mapped event names (the keys of `worker.EVENTS`)."""
 
 WORKER_UNMAPPED = frozenset({"creds.update"})

@@ -59,8 +59,10 @@ def _loc(prefix: tuple[str | int, ...], loc: tuple[str | int, ...]) -> str:
 
 
 def details_of(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, str]]:
-    return [{"field": _loc(prefix, tuple(err.get("loc", ()))), "message": str(err.get("msg", "invalid"))}
-            for err in exc.errors(include_url=False, include_context=False, include_input=False)[:MAX_DETAILS]]
+    return [
+        {"field": _loc(prefix, tuple(err.get("loc", ()))), "message": str(err.get("msg", "invalid"))}
+        for err in exc.errors(include_url=False, include_context=False, include_input=False)[:MAX_DETAILS]
+    ]
 
 
 def invalid(field_name: str, message: str) -> NoDialectMatched:
@@ -68,6 +70,7 @@ def invalid(field_name: str, message: str) -> NoDialectMatched:
 
 
 # --------------------------------------------------------------------------- models
+
 
 class Loose(BaseModel):
     """Base of every gateway model. Declared fields are type-checked strictly (no "3" -> 3, no 1 -> True);
@@ -96,6 +99,7 @@ def check(model: type[M], value: Any, *at: str | int) -> M:
 
 
 # --------------------------------------------------------------------------- results
+
 
 @dataclass(frozen=True)
 class Parsed:
@@ -176,6 +180,7 @@ def session(
 
 
 # --------------------------------------------------------------------------- small value helpers
+
 
 def split_qr(value: str | None) -> tuple[str | None, str | None]:
     """(raw QR, image data URL): a `data:image/...` value is an image, anything else the raw QR string."""
@@ -313,15 +318,25 @@ BAILEYS_ACK: dict[int, str] = {0: "failed", 1: "pending", 2: "sent", 3: "deliver
 
 ACK_NAMES: dict[str, str] = {
     # Baileys / Evolution renderStatus names
-    "ERROR": "failed", "PENDING": "pending", "SERVER_ACK": "sent", "DELIVERY_ACK": "delivered",
-    "READ": "read", "PLAYED": "played",
+    "ERROR": "failed",
+    "PENDING": "pending",
+    "SERVER_ACK": "sent",
+    "DELIVERY_ACK": "delivered",
+    "READ": "read",
+    "PLAYED": "played",
     # whatsapp-web.js / WAHA ackName
-    "SERVER": "sent", "DEVICE": "delivered",
+    "SERVER": "sent",
+    "DEVICE": "delivered",
     # GOWA receipt_type / wuzapi ReadReceipt state (upper-cased)
-    "DELIVERED": "delivered", "READ_SELF": "read", "READSELF": "read", "PLAYED_SELF": "played",
-    "SENDER": "sent", "SERVER_ERROR": "failed",
+    "DELIVERED": "delivered",
+    "READ_SELF": "read",
+    "READSELF": "read",
+    "PLAYED_SELF": "played",
+    "SENDER": "sent",
+    "SERVER_ERROR": "failed",
     # the hub's own names (gateway dialect)
-    "FAILED": "failed", "SENT": "sent",
+    "FAILED": "failed",
+    "SENT": "sent",
 }
 
 
@@ -348,10 +363,14 @@ def ack_status(value: Any, scale: Mapping[int, str]) -> str | None:
 # --------------------------------------------------------------------------- presence and message types
 
 PRESENCES: dict[str, str] = {
-    "available": "available", "online": "available",
-    "unavailable": "unavailable", "offline": "unavailable",
-    "composing": "composing", "typing": "composing",
-    "recording": "recording", "paused": "paused",
+    "available": "available",
+    "online": "available",
+    "unavailable": "unavailable",
+    "offline": "unavailable",
+    "composing": "composing",
+    "typing": "composing",
+    "recording": "recording",
+    "paused": "paused",
 }
 
 
@@ -361,17 +380,39 @@ def presence(value: Any) -> str | None:
 
 MESSAGE_TYPES: dict[str, str] = {
     # whatsapp-web.js / wuzapi / generic
-    "chat": "text", "text": "text", "image": "image", "video": "video", "audio": "audio", "ptt": "voice",
-    "document": "document", "sticker": "sticker", "location": "location", "vcard": "contact",
-    "multi_vcard": "contact", "contact": "contact", "poll_creation": "poll", "reaction": "reaction",
-    "revoked": "revoked", "ptv": "video",
+    "chat": "text",
+    "text": "text",
+    "image": "image",
+    "video": "video",
+    "audio": "audio",
+    "ptt": "voice",
+    "document": "document",
+    "sticker": "sticker",
+    "location": "location",
+    "vcard": "contact",
+    "multi_vcard": "contact",
+    "contact": "contact",
+    "poll_creation": "poll",
+    "reaction": "reaction",
+    "revoked": "revoked",
+    "ptv": "video",
     # Baileys proto message keys (Evolution messageType)
-    "conversation": "text", "extendedtextmessage": "text", "imagemessage": "image",
-    "videomessage": "video", "audiomessage": "audio", "documentmessage": "document",
-    "documentwithcaptionmessage": "document", "stickermessage": "sticker",
-    "locationmessage": "location", "livelocationmessage": "location", "contactmessage": "contact",
-    "contactsarraymessage": "contact", "pollcreationmessage": "poll", "pollcreationmessagev3": "poll",
-    "reactionmessage": "reaction", "protocolmessage": "protocol",
+    "conversation": "text",
+    "extendedtextmessage": "text",
+    "imagemessage": "image",
+    "videomessage": "video",
+    "audiomessage": "audio",
+    "documentmessage": "document",
+    "documentwithcaptionmessage": "document",
+    "stickermessage": "sticker",
+    "locationmessage": "location",
+    "livelocationmessage": "location",
+    "contactmessage": "contact",
+    "contactsarraymessage": "contact",
+    "pollcreationmessage": "poll",
+    "pollcreationmessagev3": "poll",
+    "reactionmessage": "reaction",
+    "protocolmessage": "protocol",
 }
 
 

@@ -54,8 +54,11 @@ class Call(Loose):
 
 def call_offer(body: Any) -> Parsed:
     c = check(Call, body if body is not None else {}, "body")
-    return event("call.received", {"callId": c.id, "from": c.user.id if c.user else None,
-                                   "timestamp": iso(c.timestamp)}, at=c.timestamp)
+    return event(
+        "call.received",
+        {"callId": c.id, "from": c.user.id if c.user else None, "timestamp": iso(c.timestamp)},
+        at=c.timestamp,
+    )
 
 
 EVENTS: dict[str, Handler] = {

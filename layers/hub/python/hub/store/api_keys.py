@@ -78,5 +78,6 @@ def discard(key_id: str) -> None:
     try:
         delete(key_id)
     except Exception:  # cleanup after another failure; that failure is what the caller reports
-        log.warning("could not delete disabled API key %s; it stays disabled (the gateway refuses it)", key_id,
-                    exc_info=True)
+        log.warning(
+            "could not delete disabled API key %s; it stays disabled (the gateway refuses it)", key_id, exc_info=True
+        )

@@ -75,8 +75,11 @@ def delete_of_session(session_id: str, tenant_id: str, until: float) -> tuple[in
     Only records of `tenant_id` go: a session id another tenant registered later keeps its events.
     """
     params: dict[str, Any] = {
-        "TableName": ddb.name(TABLE), "KeyConditionExpression": "sessionId = :sid", "FilterExpression": "tenantId = :tid",
-        "ExpressionAttributeValues": ddb.values(sid=session_id, tid=tenant_id), "ProjectionExpression": "sessionId, eventKey",
+        "TableName": ddb.name(TABLE),
+        "KeyConditionExpression": "sessionId = :sid",
+        "FilterExpression": "tenantId = :tid",
+        "ExpressionAttributeValues": ddb.values(sid=session_id, tid=tenant_id),
+        "ProjectionExpression": "sessionId, eventKey",
         "Limit": 100,
     }
     deleted = 0
