@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 LOCAL_INSTALLED := $(VENV)/.installed-local
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install install-local lock tools local test synth bench clean
+.PHONY: install install-local lock tools local lint unit test synth bench clean
 
 # The runtime libraries come from requirements.lock, the same versions the Lambda layer ships.
 $(INSTALLED): requirements.txt requirements.lock requirements-dev.txt
@@ -51,7 +51,20 @@ tools:
 local: install-local
 	$(PY) -m local
 
-test: install tools
+# Formatter check, linter, type checker and import contract (pyproject.toml); `make test` runs them first.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	PYTHONPATH=.:layers/hub/python $(VENV)/bin/lint-imports
+
+# The fast lane: the pure tests (no embedded AWS, no CDK, no browser; markers in pytest.ini).
+# Directories with none are not even collected (CDK, Selenium and schemathesis take seconds to load).
+unit: install
+	$(PY) -m pytest -q -m "not aws and not infra and not browser" -p no:schemathesis \
+	  --ignore=tests/infra --ignore=tests/browser --ignore=tests/contract
+
+test: install lint tools
 	$(PY) -m pytest
 
 synth: install

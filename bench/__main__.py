@@ -21,12 +21,35 @@ from bench import harness  # noqa: E402
 harness.configure_environment()  # before any hub module is imported
 
 from bench import (  # noqa: E402
-    aws_requests, capacity_billed, cold_import, connect_push, cost, delivery_batch, idle_cost, layer_import, list_realtime,
-    noisy_neighbour, receiver_throughput,
+    aws_requests,
+    capacity_billed,
+    cold_import,
+    connect_push,
+    cost,
+    delivery_batch,
+    idle_cost,
+    layer_import,
+    list_realtime,
+    noisy_neighbour,
+    receiver_throughput,
 )
 
-FIGURES = {m.NAME: m for m in (cold_import, layer_import, aws_requests, receiver_throughput, delivery_batch, cost,
-                                capacity_billed, idle_cost, list_realtime, connect_push, noisy_neighbour)}
+FIGURES = {
+    m.NAME: m
+    for m in (
+        cold_import,
+        layer_import,
+        aws_requests,
+        receiver_throughput,
+        delivery_batch,
+        cost,
+        capacity_billed,
+        idle_cost,
+        list_realtime,
+        connect_push,
+        noisy_neighbour,
+    )
+}
 """In running order: cost reuses aws_requests' capacity units and the delivery figure's slow batch, capacity_billed
 the cost figure's Lambda durations."""
 
@@ -46,7 +69,11 @@ def main(argv: list[str]) -> int:
         measured, checks = module.run(results)
         results.update(measured)
         for check in checks:
-            targets[check["name"]] = {"value": check["value"], "limit": check["limit"], "pass": 1 if check["pass"] else 0}
+            targets[check["name"]] = {
+                "value": check["value"],
+                "limit": check["limit"],
+                "pass": 1 if check["pass"] else 0,
+            }
         print(f"  ({module.NAME}: {time.perf_counter() - began:.1f} s)", flush=True)
         results["targets"] = targets
         harness.save_results(results)
@@ -56,7 +83,9 @@ def main(argv: list[str]) -> int:
 
     print("\nTargets")
     for name, check in targets.items():
-        print(f"  {name:<56} {check['value']:>10,.3f}  limit {check['limit']:>8g}  {'PASS' if check['pass'] else 'MISS'}")
+        print(
+            f"  {name:<56} {check['value']:>10,.3f}  limit {check['limit']:>8g}  {'PASS' if check['pass'] else 'MISS'}"
+        )
     print(f"\nwrote {os.path.relpath(harness.RESULTS_PATH, ROOT)} in {elapsed:.1f} s")
     return 0
 

@@ -62,16 +62,26 @@ def _deliver_all(poller: h.WorkerPoller) -> int:
     return batches
 
 
-def run_burst(api: h.Api, meter: h.Meter, pumps: dict[str, h.StreamPump], session: dict[str, Any], bodies: list[bytes],
-           subscribed: bool) -> dict[str, Any]:
+def run_burst(
+    api: h.Api,
+    meter: h.Meter,
+    pumps: dict[str, h.StreamPump],
+    session: dict[str, Any],
+    bodies: list[bytes],
+    subscribed: bool,
+) -> dict[str, Any]:
     """Every stage's requests for `bodies`, sent one after another, then handled as Lambda batches them."""
     poller = h.WorkerPoller(api)
     invoked_before = {name: pump.invocations for name, pump in pumps.items()}
     calls: dict[str, list[h.Call]] = {}
     meter.reset()
     for body in bodies:
-        reply = api.call("POST", h.receive_target(session["sessionId"]), raw=body,
-                         headers=h.signed_headers(session["inboundSecret"], body))
+        reply = api.call(
+            "POST",
+            h.receive_target(session["sessionId"]),
+            raw=body,
+            headers=h.signed_headers(session["inboundSecret"], body),
+        )
         if reply.status != 200 or reply.json["data"]["duplicate"]:
             raise RuntimeError(f"receiver answered {reply.status}: {reply.body[:300]!r}")
     calls["receiver"] = meter.snapshot()
@@ -95,13 +105,17 @@ def run_burst(api: h.Api, meter: h.Meter, pumps: dict[str, h.StreamPump], sessio
         "calls": calls,
         "events": len(bodies),
         "deliveries": deliveries,
-        "invocations": {"receiver": len(bodies), "delivery_worker": worker_batches,
-                        **{name: pump.invocations - invoked_before[name] for name, pump in pumps.items()}},
+        "invocations": {
+            "receiver": len(bodies),
+            "delivery_worker": worker_batches,
+            **{name: pump.invocations - invoked_before[name] for name, pump in pumps.items()},
+        },
     }
 
 
-def new_session(api: h.Api, pumps: dict[str, h.StreamPump], api_key: str, session_id: str,
-                webhook_url: str | None) -> dict[str, Any]:
+def new_session(
+    api: h.Api, pumps: dict[str, h.StreamPump], api_key: str, session_id: str, webhook_url: str | None
+) -> dict[str, Any]:
     """A registered session; the registration's stream records are handled (setup, not measured)."""
     session = api.create_session(api_key, session_id, webhook_url=webhook_url)
     for pump in pumps.values():
@@ -149,7 +163,8 @@ def summarize(sample: dict[str, Any], tables: dict[str, str]) -> dict[str, Any]:
             "dynamodb_write_units": per_event(sum(c.write_units for c in calls)),
             "dynamodb_write_units_tables_only": per_event(table_writes),
             "dynamodb_write_units_if_index_entries_had_100_bytes_more": per_event(
-                sum(c.write_units_with_entry_overhead for c in calls)),
+                sum(c.write_units_with_entry_overhead for c in calls)
+            ),
             "sqs_requests": per_event(sum(c.sqs_requests for c in calls) + poller_sqs),
             "deliveries": per_event(deliveries),
         },
@@ -164,6 +179,7 @@ def summarize(sample: dict[str, Any], tables: dict[str, str]) -> dict[str, Any]:
 @dataclass
 class Rig:
     """The embedded hub a figure drives: metered (with sizing), one tenant, the stream pumps, a subscriber."""
+
     api: h.Api
     meter: h.Meter
     pumps: dict[str, h.StreamPump]
@@ -172,8 +188,9 @@ class Rig:
     subscriber: h.Subscriber
 
     def session(self, session_id: str, subscribed: bool = True) -> dict[str, Any]:
-        return new_session(self.api, self.pumps, self.tenant["apiKey"], session_id,
-                           self.subscriber.url if subscribed else None)
+        return new_session(
+            self.api, self.pumps, self.tenant["apiKey"], session_id, self.subscriber.url if subscribed else None
+        )
 
     def measure(self, session: dict[str, Any], bodies: list[bytes], subscribed: bool = True) -> dict[str, Any]:
         """summarize() of run_burst()."""
@@ -197,10 +214,20 @@ def rig() -> Iterator[Rig]:
 
 def measure(burst: int = BURST) -> dict[str, Any]:
     """Per scenario, a burst of `burst` events in a session of its own, and one more single event."""
-    out: dict[str, Any] = {key: {} for key in ("aws_requests_per_event", "aws_requests_per_event_unbatched",
-                                               "aws_requests_breakdown", "capacity_per_event",
-                                               "invocations_per_event", "write_units_by_item", "write_items_by_kind",
-                                               "write_units_by_table_and_index", "read_units_by_table_and_index")}
+    out: dict[str, Any] = {
+        key: {}
+        for key in (
+            "aws_requests_per_event",
+            "aws_requests_per_event_unbatched",
+            "aws_requests_breakdown",
+            "capacity_per_event",
+            "invocations_per_event",
+            "write_units_by_item",
+            "write_items_by_kind",
+            "write_units_by_table_and_index",
+            "read_units_by_table_and_index",
+        )
+    }
     with rig() as hub:
         for index, (scenario, (make_body, subscribed)) in enumerate(SCENARIOS.items()):
             session = hub.session(f"bench-req-{index}", subscribed)
@@ -211,15 +238,21 @@ def measure(burst: int = BURST) -> dict[str, Any]:
             out["aws_requests_breakdown"][scenario] = summary["breakdown"]
             out["capacity_per_event"][scenario] = summary["capacity"]
             out["invocations_per_event"][scenario] = summary["invocations_per_event"]
-            for key in ("write_units_by_item", "write_items_by_kind", "write_units_by_table_and_index",
-                        "read_units_by_table_and_index"):
+            for key in (
+                "write_units_by_item",
+                "write_items_by_kind",
+                "write_units_by_table_and_index",
+                "read_units_by_table_and_index",
+            ):
                 out[key][scenario] = summary[key]
     return out
 
 
 def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    print(f"aws_requests_per_event (bursts of {BURST} events per scenario, real handlers on moto, each stage batched "
-          "as Lambda batches it; SQS Receive/DeleteMessageBatch 0.1 + 0.1 per message, one GetRecords per stream batch)")
+    print(
+        f"aws_requests_per_event (bursts of {BURST} events per scenario, real handlers on moto, each stage batched "
+        "as Lambda batches it; SQS Receive/DeleteMessageBatch 0.1 + 0.1 per message, one GetRecords per stream batch)"
+    )
     measured = measure()
     targets = []
     for scenario, value in measured["aws_requests_per_event"].items():
@@ -227,14 +260,18 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         if scenario == "session_status_1_subscriber":
             ok = value <= TARGET_REQUESTS
             h.show_target(f"{scenario}", value, f"<= {TARGET_REQUESTS:g}", ok, "req")
-            targets.append({"name": f"aws_requests_per_event.{scenario}", "value": value, "limit": TARGET_REQUESTS, "pass": ok})
+            targets.append(
+                {"name": f"aws_requests_per_event.{scenario}", "value": value, "limit": TARGET_REQUESTS, "pass": ok}
+            )
         else:
             h.show(scenario, value, "req")
         capacity = measured["capacity_per_event"][scenario]
         print(f"      a single event on its own (every batch of one): {unbatched:g} req")
-        print(f"      DynamoDB RRU {capacity['dynamodb_read_units']:g}, WRU {capacity['dynamodb_write_units']:g} "
-              f"(tables alone {capacity['dynamodb_write_units_tables_only']:g}, the rest index writes), "
-              f"SQS requests {capacity['sqs_requests']:g}, invocations {measured['invocations_per_event'][scenario]}")
+        print(
+            f"      DynamoDB RRU {capacity['dynamodb_read_units']:g}, WRU {capacity['dynamodb_write_units']:g} "
+            f"(tables alone {capacity['dynamodb_write_units_tables_only']:g}, the rest index writes), "
+            f"SQS requests {capacity['sqs_requests']:g}, invocations {measured['invocations_per_event'][scenario]}"
+        )
         for name, count in measured["aws_requests_breakdown"][scenario].items():
             print(f"        {count:>6g}  {name}")
         print("      DynamoDB items written (phase.kind.table[.index]: items -> write units, per event):")

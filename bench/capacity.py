@@ -37,7 +37,7 @@ Item = Mapping[str, Mapping[str, Any]]
 
 def value_size(value: Mapping[str, Any]) -> int:
     """Size of one attribute value (without its name)."""
-    (kind, data), = value.items()
+    ((kind, data),) = value.items()
     if kind == "S":
         return len(data.encode("utf-8"))
     if kind == "N":
@@ -92,14 +92,22 @@ class TableSpec:
     @classmethod
     def from_description(cls, table: Mapping[str, Any]) -> TableSpec:
         """From DescribeTable's `Table`: the indexes as the table really has them."""
+
         def keys(schema: Iterable[Mapping[str, str]]) -> tuple[str, ...]:
             return tuple(k["AttributeName"] for k in sorted(schema, key=lambda k: k["KeyType"] != "HASH"))
 
-        return cls(keys(table["KeySchema"]), tuple(
-            IndexSpec(index["IndexName"], keys(index["KeySchema"]), index["Projection"]["ProjectionType"],
-                      tuple(index["Projection"].get("NonKeyAttributes", ())))
-            for index in table.get("GlobalSecondaryIndexes", ())
-        ))
+        return cls(
+            keys(table["KeySchema"]),
+            tuple(
+                IndexSpec(
+                    index["IndexName"],
+                    keys(index["KeySchema"]),
+                    index["Projection"]["ProjectionType"],
+                    tuple(index["Projection"].get("NonKeyAttributes", ())),
+                )
+                for index in table.get("GlobalSecondaryIndexes", ())
+            ),
+        )
 
 
 def index_entry(item: Item | None, table: TableSpec, index: IndexSpec) -> dict[str, Any] | None:
@@ -133,8 +141,15 @@ def index_write_units(before: Item | None, after: Item | None, index: IndexSpec,
     return units(max(item_size(before), item_size(after)) + entry_overhead, WRITE_UNIT_BYTES)
 
 
-def write_units(table: TableSpec, before: Item | None, after: Item | None, *, applied: bool = True,
-                transactional: bool = False, entry_overhead: int = 0) -> dict[str, int]:
+def write_units(
+    table: TableSpec,
+    before: Item | None,
+    after: Item | None,
+    *,
+    applied: bool = True,
+    transactional: bool = False,
+    entry_overhead: int = 0,
+) -> dict[str, int]:
     """Units of one item write: {"table": n, <index name>: n, ...} (indexes that cost nothing left out).
 
     `before` and `after` are the whole item before and after the write (None where there is none). For a
@@ -147,8 +162,9 @@ def write_units(table: TableSpec, before: Item | None, after: Item | None, *, ap
     if not applied:
         return out
     for index in table.indexes:
-        cost = index_write_units(index_entry(before, table, index), index_entry(after, table, index), index,
-                                 entry_overhead)
+        cost = index_write_units(
+            index_entry(before, table, index), index_entry(after, table, index), index, entry_overhead
+        )
         if cost:
             out[index.name] = cost
     return out

@@ -21,9 +21,11 @@ from bench import harness as h
 
 NAME = "capacity_billed"
 BURST = aws_requests.BURST
-MESSAGE_TEXT = ("Hi! Your order #48213 has shipped and should arrive on Thursday between 9:00 and 17:00. "
-                "Track it at https://example.com/t/48213 and reply STOP to stop updates, or HELP if anything "
-                "looks wrong with the address we have on file for you. Thanks for shopping with us today!")
+MESSAGE_TEXT = (
+    "Hi! Your order #48213 has shipped and should arrive on Thursday between 9:00 and 17:00. "
+    "Track it at https://example.com/t/48213 and reply STOP to stop updates, or HELP if anything "
+    "looks wrong with the address we have on file for you. Thanks for shopping with us today!"
+)
 """A message body of a few hundred bytes (the issue's budgets assume one)."""
 
 
@@ -53,8 +55,9 @@ def _figures(summary: dict[str, Any]) -> dict[str, Any]:
     return {
         "dynamodb_write_units": capacity["dynamodb_write_units"],
         "dynamodb_write_units_tables_only": capacity["dynamodb_write_units_tables_only"],
-        "dynamodb_write_units_if_index_entries_had_100_bytes_more":
-            capacity["dynamodb_write_units_if_index_entries_had_100_bytes_more"],
+        "dynamodb_write_units_if_index_entries_had_100_bytes_more": capacity[
+            "dynamodb_write_units_if_index_entries_had_100_bytes_more"
+        ],
         "dynamodb_read_units": capacity["dynamodb_read_units"],
         "sqs_requests": capacity["sqs_requests"],
         "deliveries": capacity["deliveries"],
@@ -77,6 +80,7 @@ def measure(burst: int = BURST) -> dict[str, dict[str, Any]]:
 
 def mix(by_kind: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """MIX's weighted mean of every number (nested ones too) of the kinds' figures."""
+
     def weighted(values: list[tuple[float, Any]]) -> Any:
         if isinstance(values[0][1], dict):
             keys = sorted({k for _, v in values for k in v})
@@ -101,8 +105,10 @@ def dollars(figures: dict[str, Any], ms: dict[str, float]) -> dict[str, float]:
 
 
 def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    print(f"capacity_billed_per_event (one subscriber, first-attempt success, bursts of {BURST} per kind after a "
-          "warm-up event; every write priced on its table and on each index whose entry changed)")
+    print(
+        f"capacity_billed_per_event (one subscriber, first-attempt success, bursts of {BURST} per kind after a "
+        "warm-up event; every write priced on its table and on each index whose entry changed)"
+    )
     by_kind = measure()
     by_kind["mix"] = mix(by_kind)
     durations = (results.get("cost_inputs") or {}).get("ms_per_invocation") or {}
@@ -117,16 +123,24 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     targets = []
     for kind, figures in by_kind.items():
         wru = figures["dynamodb_write_units"]
-        note = (f"(tables {figures['dynamodb_write_units_tables_only']:g}; with 100-byte index entries "
-                f"{figures['dynamodb_write_units_if_index_entries_had_100_bytes_more']:g}) "
-                f"RRU {figures['dynamodb_read_units']:g}, "
-                f"DynamoDB ${usd[kind]['dynamodb']:.3f}/1M, excl. API GW ${usd[kind]['excluding_api_gateway']:.3f}/1M")
+        note = (
+            f"(tables {figures['dynamodb_write_units_tables_only']:g}; with 100-byte index entries "
+            f"{figures['dynamodb_write_units_if_index_entries_had_100_bytes_more']:g}) "
+            f"RRU {figures['dynamodb_read_units']:g}, "
+            f"DynamoDB ${usd[kind]['dynamodb']:.3f}/1M, excl. API GW ${usd[kind]['excluding_api_gateway']:.3f}/1M"
+        )
         if kind in BUDGET_WRU:
             ok = wru <= BUDGET_WRU[kind]
             h.show_target(f"{kind} WRU", wru, f"<= {BUDGET_WRU[kind]:g}", ok)
             print(f"      {note}")
-            targets.append({"name": f"capacity_billed_per_event.{kind}.dynamodb_write_units", "value": wru,
-                            "limit": BUDGET_WRU[kind], "pass": ok})
+            targets.append(
+                {
+                    "name": f"capacity_billed_per_event.{kind}.dynamodb_write_units",
+                    "value": wru,
+                    "limit": BUDGET_WRU[kind],
+                    "pass": ok,
+                }
+            )
         else:
             h.show(f"{kind} WRU", wru, "", note)
         for name, units in figures["write_units_by_table_and_index"].items():

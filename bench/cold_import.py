@@ -60,7 +60,9 @@ def lambda_environment(function_name: str, memory_mb: int) -> dict[str, str]:
         env[table.env_var] = f"wa-hub-{table.id.lower()}"
     for queue in catalog.QUEUES:
         env[queue.env_var] = f"https://sqs.us-east-1.amazonaws.com/123456789012/wa-hub-{queue.id.lower()}"
-        env[queue.dead_letter_env_var] = f"https://sqs.us-east-1.amazonaws.com/123456789012/wa-hub-{queue.id.lower()}-dlq"
+        env[queue.dead_letter_env_var] = (
+            f"https://sqs.us-east-1.amazonaws.com/123456789012/wa-hub-{queue.id.lower()}-dlq"
+        )
     return env
 
 
@@ -83,7 +85,7 @@ def _sample(module: str, env: dict[str, str]) -> float:
 def measure(runs: int = RUNS) -> dict[str, float]:
     targets = _targets()
     samples: dict[str, list[float]] = defaultdict(list)
-    for name, (module, env) in targets.items():
+    for module, env in targets.values():
         _sample(module, env)  # warm-up
     for _ in range(runs):
         for name, (module, env) in targets.items():
@@ -146,8 +148,10 @@ def staircase(env: dict[str, str], runs: int = 5) -> dict[str, tuple[float, floa
         if done.returncode != 0:
             raise RuntimeError(f"staircase import failed:\n{done.stderr[-2000:]}")
         samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    return {module: (h.rounded(h.median(s[i][0] for s in samples), 1), h.rounded(h.median(s[i][1] for s in samples), 1))
-            for i, module in enumerate(STAIRCASE)}
+    return {
+        module: (h.rounded(h.median(s[i][0] for s in samples), 1), h.rounded(h.median(s[i][1] for s in samples), 1))
+        for i, module in enumerate(STAIRCASE)
+    }
 
 
 _LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s+)(\S+)\s*$")
@@ -162,8 +166,14 @@ def import_profile(module: str, env: dict[str, str], repeats: int = 3) -> dict[s
     by_package: dict[str, list[float]] = defaultdict(list)
     own: dict[str, list[float]] = defaultdict(list)
     for _ in range(repeats):
-        done = subprocess.run([_python(), "-X", "importtime", "-c", code], env=env, cwd=h.ROOT,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [_python(), "-X", "importtime", "-c", code],
+            env=env,
+            cwd=h.ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         package_self: dict[str, float] = defaultdict(float)
         for line in done.stderr.splitlines():
             match = _LINE.match(line)
@@ -182,8 +192,9 @@ def import_profile(module: str, env: dict[str, str], repeats: int = 3) -> dict[s
         "top_self_ms": {n: h.rounded(ms, 1) for ms, n in top_self[:15]},
         "top_cumulative_ms": {n: h.rounded(ms, 1) for ms, n in top[:25]},
         "depth": {n: depth[n] for _, n in top[:25]},
-        "self_ms_by_package": {p: h.rounded(h.median(v), 1)
-                               for p, v in sorted(by_package.items(), key=lambda kv: -h.median(kv[1]))[:15]},
+        "self_ms_by_package": {
+            p: h.rounded(h.median(v), 1) for p, v in sorted(by_package.items(), key=lambda kv: -h.median(kv[1]))[:15]
+        },
     }
 
 
@@ -199,7 +210,9 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     out: dict[str, Any] = {"cold_import_ms": measured}
     module, env = _targets()["receiver"]
     profile = import_profile(module, env)
-    out["cold_import_receiver_profile"] = {k: profile[k] for k in ("top_cumulative_ms", "top_self_ms", "self_ms_by_package")}
+    out["cold_import_receiver_profile"] = {
+        k: profile[k] for k in ("top_cumulative_ms", "top_self_ms", "self_ms_by_package")
+    }
     steps = staircase(env)
     out["cold_import_receiver_staircase_ms"] = {module: ms for module, (ms, _) in steps.items()}
     out["cold_import_receiver_staircase_gc_ms"] = {module: gc_ms for module, (_, gc_ms) in steps.items()}
@@ -207,7 +220,9 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     print("  that is garbage collection; median of 5):")
     for module, (ms, gc_ms) in steps.items():
         print(f"      {ms:>8.1f} ms  (gc {gc_ms:>5.1f})  + {module}")
-    print(f"      {sum(ms for ms, _ in steps.values()):>8.1f} ms  (gc {sum(g for _, g in steps.values()):>5.1f})  total")
+    print(
+        f"      {sum(ms for ms, _ in steps.values()):>8.1f} ms  (gc {sum(g for _, g in steps.values()):>5.1f})  total"
+    )
     if not ok:
         print("  receiver import profile (python -X importtime, median of 3):")
     else:
@@ -221,5 +236,11 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     print("    self time by top-level package:")
     for package, ms in profile["self_ms_by_package"].items():
         print(f"      {ms:>8.1f} ms  {package}")
-    return out, [{"name": "cold_import_ms.receiver_vs_boto3", "value": measured["receiver_vs_boto3"],
-                  "limit": TARGET_RATIO, "pass": ok}]
+    return out, [
+        {
+            "name": "cold_import_ms.receiver_vs_boto3",
+            "value": measured["receiver_vs_boto3"],
+            "limit": TARGET_RATIO,
+            "pass": ok,
+        }
+    ]

@@ -44,10 +44,15 @@ def measure_latency() -> dict[str, Any]:
     with h.quiet(), LocalHub(port=0) as hub:
         assert hub.sockets
         headers = {"X-API-Key": hub.dev_api_key}
-        session = requests.post(f"{hub.base_url}/api/whatsapp/session", headers=headers, timeout=10,
-                                json={"sessionId": "bench-push", "userId": "bench"}).json()["data"]
-        link = requests.post(f"{hub.base_url}/api/whatsapp/session/bench-push/connect-link", headers=headers,
-                             timeout=10).json()["data"]["url"]
+        session = requests.post(
+            f"{hub.base_url}/api/whatsapp/session",
+            headers=headers,
+            timeout=10,
+            json={"sessionId": "bench-push", "userId": "bench"},
+        ).json()["data"]
+        link = requests.post(
+            f"{hub.base_url}/api/whatsapp/session/bench-push/connect-link", headers=headers, timeout=10
+        ).json()["data"]["url"]
         with connect(f"{hub.sockets.websocket_url}?token={link.rsplit('/', 1)[1]}", open_timeout=10) as socket:
             time.sleep(1.0)  # let the session's creation be pushed and drained first
             while True:
@@ -58,15 +63,23 @@ def measure_latency() -> dict[str, Any]:
             for n in range(SAMPLES):
                 body = json.dumps({**_event_body(n), "timestamp": 1767225600000 + n * 1000}).encode()
                 started = time.perf_counter()
-                reply = requests.post(f"{hub.base_url}{h.receive_target('bench-push')}", data=body, timeout=10,
-                                      headers=h.signed_headers(session["inboundSecret"], body))
+                reply = requests.post(
+                    f"{hub.base_url}{h.receive_target('bench-push')}",
+                    data=body,
+                    timeout=10,
+                    headers=h.signed_headers(session["inboundSecret"], body),
+                )
                 assert reply.status_code == 200, reply.text
                 while json.loads(socket.recv(timeout=10))["session"]["status"] != _expected_status(n):
                     pass
                 samples.append((time.perf_counter() - started) * 1000)
     ordered = sorted(samples)
-    return {"samples": len(samples), "median_ms": h.rounded(statistics.median(ordered), 1),
-            "p95_ms": h.rounded(ordered[max(0, round(0.95 * len(ordered)) - 1)], 1), "max_ms": h.rounded(ordered[-1], 1)}
+    return {
+        "samples": len(samples),
+        "median_ms": h.rounded(statistics.median(ordered), 1),
+        "p95_ms": h.rounded(ordered[max(0, round(0.95 * len(ordered)) - 1)], 1),
+        "max_ms": h.rounded(ordered[-1], 1),
+    }
 
 
 def _summary(calls: list[h.Call], events: int) -> dict[str, Any]:
@@ -96,13 +109,15 @@ def measure_cost() -> dict[str, Any]:
         pushing.client.cache_clear()
         meter = h.Meter(sizing=True).attach()
         try:
+
             def push_calls(first: int) -> list[h.Call]:
                 calls: list[h.Call] = []
                 for n in range(first, first + SAMPLES):
                     body = json.dumps({**_event_body(n), "timestamp": 1767225600000 + n * 1000}).encode()
                     pump.drain()
-                    function, event = api.event("POST", h.receive_target("bench-cost"),
-                                                h.signed_headers(session["inboundSecret"], body), body)
+                    function, event = api.event(
+                        "POST", h.receive_target("bench-cost"), h.signed_headers(session["inboundSecret"], body), body
+                    )
                     api.invoke(function, event)
                     meter.reset()
                     with h.quiet():
@@ -111,7 +126,9 @@ def measure_cost() -> dict[str, Any]:
                 return calls
 
             unwatched = push_calls(0)
-            link = api.call("POST", "/api/whatsapp/session/bench-cost/connect-link", api_key=tenant["apiKey"]).json["data"]
+            link = api.call("POST", "/api/whatsapp/session/bench-cost/connect-link", api_key=tenant["apiKey"]).json[
+                "data"
+            ]
             meter.reset()
             socket = connect(f"{sockets.websocket_url}?token={link['url'].rsplit('/', 1)[1]}", open_timeout=10)
             connect_calls = meter.snapshot()
@@ -136,14 +153,21 @@ def measure_cost() -> dict[str, Any]:
 
 
 def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    print(f"connect_push (push latency over {SAMPLES} status events, local hub; push function's AWS requests per event)")
+    print(
+        f"connect_push (push latency over {SAMPLES} status events, local hub; push function's AWS requests per event)"
+    )
     latency = measure_latency()
     cost = measure_cost()
     ok = latency["p95_ms"] <= TARGET_P95_MS
-    h.show_target("push latency p95 (gateway post → WebSocket message)", latency["p95_ms"], f"<= {TARGET_P95_MS:g}", ok, "ms")
+    h.show_target(
+        "push latency p95 (gateway post → WebSocket message)", latency["p95_ms"], f"<= {TARGET_P95_MS:g}", ok, "ms"
+    )
     h.show("push latency median", latency["median_ms"], "ms")
     for label, numbers in cost.items():
-        print(f"    {label:<30} requests {numbers['requests']:>5g}  RCU {numbers['read_units']:>5g}  "
-              f"WCU {numbers['write_units']:>5g}  ({', '.join(f'{k} x{v:g}' for k, v in numbers['by_request'].items())})")
+        print(
+            f"    {label:<30} requests {numbers['requests']:>5g}  RCU {numbers['read_units']:>5g}  "
+            f"WCU {numbers['write_units']:>5g}  ({', '.join(f'{k} x{v:g}' for k, v in numbers['by_request'].items())})"
+        )
     return {"connect_push": {"latency": latency, **cost}}, [
-        {"name": "connect_push.latency_p95_ms", "value": latency["p95_ms"], "limit": TARGET_P95_MS, "pass": ok}]
+        {"name": "connect_push.latency_p95_ms", "value": latency["p95_ms"], "limit": TARGET_P95_MS, "pass": ok}
+    ]

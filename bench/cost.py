@@ -25,7 +25,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bench import aws_requests, harness as h, prices
+from bench import aws_requests, prices
+from bench import harness as h
 
 NAME = "cost"
 TARGET_USD = 3.0
@@ -49,16 +50,21 @@ def measure_durations() -> dict[str, Any]:
         with h.Subscriber() as subscriber:
             poller = h.WorkerPoller(api)
             for index, (scenario, (make_body, subscribed)) in enumerate(aws_requests.SCENARIOS.items()):
-                session = api.create_session(tenant["apiKey"], f"bench-cost-{index}",
-                                             webhook_url=subscriber.url if subscribed else None)
+                session = api.create_session(
+                    tenant["apiKey"], f"bench-cost-{index}", webhook_url=subscriber.url if subscribed else None
+                )
                 for pump in pumps.values():
                     pump.drain()
                     pump.invoker.ms.clear()
                 receiver = h.TimedInvoker(api)
                 for n in range(BURST + 1):  # the first is a warm-up
                     body = make_body(n)
-                    function, event = api.event("POST", h.receive_target(session["sessionId"]),
-                                                h.signed_headers(session["inboundSecret"], body), body)
+                    function, event = api.event(
+                        "POST",
+                        h.receive_target(session["sessionId"]),
+                        h.signed_headers(session["inboundSecret"], body),
+                        body,
+                    )
                     result = receiver.invoke(function, event)
                     if result["statusCode"] != 200:
                         raise RuntimeError(f"receiver answered {result}")
@@ -71,8 +77,10 @@ def measure_durations() -> dict[str, Any]:
                 by_scenario[scenario] = {
                     "receiver": h.median(receiver.ms["receiver"][1:]),
                     "delivery_worker": h.median(worker) if worker else 0.0,
-                    **{name: h.median([ms for values in pump.invoker.ms.values() for ms in values] or [0.0])
-                       for name, pump in pumps.items()},
+                    **{
+                        name: h.median([ms for values in pump.invoker.ms.values() for ms in values] or [0.0])
+                        for name, pump in pumps.items()
+                    },
                 }
     return {scenario: {k: h.rounded(v) for k, v in ms.items()} for scenario, ms in by_scenario.items()}
 
@@ -86,8 +94,9 @@ def per_event(capacity: dict[str, float], invocations: dict[str, float], ms: dic
         "sqs": capacity["sqs_requests"] * prices.SQS_STANDARD_PER_REQUEST,
     }
     for function, count in invocations.items():
-        parts[f"lambda_{function}_compute"] = (_memory_gb(function) * math.ceil(ms.get(function, 0.0)) / 1000
-                                               * prices.LAMBDA_ARM64_PER_GB_SECOND * count)
+        parts[f"lambda_{function}_compute"] = (
+            _memory_gb(function) * math.ceil(ms.get(function, 0.0)) / 1000 * prices.LAMBDA_ARM64_PER_GB_SECOND * count
+        )
     return parts
 
 
@@ -101,10 +110,14 @@ def _per_million(parts: dict[str, float]) -> dict[str, float]:
 
 
 def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    print("cost_usd_per_million_events (arm64 Lambda at catalog memory, DynamoDB on-demand, SQS standard; "
-          "prices in bench/prices.py)")
-    if not all(set(results.get(key) or {}) == set(aws_requests.SCENARIOS)
-               for key in ("capacity_per_event", "invocations_per_event")):
+    print(
+        "cost_usd_per_million_events (arm64 Lambda at catalog memory, DynamoDB on-demand, SQS standard; "
+        "prices in bench/prices.py)"
+    )
+    if not all(
+        set(results.get(key) or {}) == set(aws_requests.SCENARIOS)
+        for key in ("capacity_per_event", "invocations_per_event")
+    ):
         results = {**results, **aws_requests.measure()}
     capacity, invocations = results["capacity_per_event"], results["invocations_per_event"]
     durations = measure_durations()
@@ -142,7 +155,15 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         shares = ", ".join(f"{k} {v:.3f}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1]))
         print(f"    {scenario}: ${total:.3f}/1M excl. API GW = {shares}")
     if "cost_usd_per_million_events_100ms_subscriber" in out:
-        print(f"    with a 100 ms subscriber (worker batch {slow:.0f} ms): "
-              f"${out['cost_usd_per_million_events_100ms_subscriber']['excluding_api_gateway']:.3f}/1M excl. API GW")
-    return out, [{"name": "cost_usd_per_million_events.excluding_api_gateway", "value": headline["excluding_api_gateway"],
-                  "limit": TARGET_USD, "pass": ok}]
+        print(
+            f"    with a 100 ms subscriber (worker batch {slow:.0f} ms): "
+            f"${out['cost_usd_per_million_events_100ms_subscriber']['excluding_api_gateway']:.3f}/1M excl. API GW"
+        )
+    return out, [
+        {
+            "name": "cost_usd_per_million_events.excluding_api_gateway",
+            "value": headline["excluding_api_gateway"],
+            "limit": TARGET_USD,
+            "pass": ok,
+        }
+    ]

@@ -27,8 +27,12 @@ TARGET_MS = 300.0
 def _queue_ten(api: h.Api, session: dict[str, Any], first: int) -> None:
     for n in range(first, first + BATCH):
         body = h.message_body(n)
-        reply = api.call("POST", h.receive_target(session["sessionId"]), raw=body,
-                         headers=h.signed_headers(session["inboundSecret"], body))
+        reply = api.call(
+            "POST",
+            h.receive_target(session["sessionId"]),
+            raw=body,
+            headers=h.signed_headers(session["inboundSecret"], body),
+        )
         if reply.status != 200:
             raise RuntimeError(f"receiver answered {reply.status}: {reply.body[:300]!r}")
 
@@ -42,9 +46,10 @@ def _sequential(poller: h.WorkerPoller, messages: list[dict[str, Any]]) -> float
     elapsed = (time.perf_counter() - started) * 1000
     if any(o is not delivering.Outcome.DELIVERED for o in outcomes):
         raise RuntimeError(f"sequential deliveries did not all succeed: {outcomes}")
-    poller.sqs.delete_message_batch(QueueUrl=poller.url, Entries=[
-        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
-    ])
+    poller.sqs.delete_message_batch(
+        QueueUrl=poller.url,
+        Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+    )
     return elapsed
 
 
@@ -83,12 +88,18 @@ def measure(delay_ms: int = DELAY_MS, runs: int = RUNS) -> dict[str, Any]:
 
 
 def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    print(f"delivery (worker handler, one SQS batch of {BATCH} to a local subscriber taking {DELAY_MS} ms per request; "
-          f"median of {RUNS})")
+    print(
+        f"delivery (worker handler, one SQS batch of {BATCH} to a local subscriber taking {DELAY_MS} ms per request; "
+        f"median of {RUNS})"
+    )
     measured = measure()
     value = measured["delivery_batch10_slow_subscriber_ms"]
     ok = value <= TARGET_MS
     h.show_target("delivery_batch10_slow_subscriber_ms", value, f"<= {TARGET_MS:g} ms", ok, "ms")
-    h.show("delivery_sequential_ms (baseline)", measured["delivery_sequential_ms"], "ms",
-           f"({measured['delivery_sequential_ms'] / value:.1f}x the batch)")
+    h.show(
+        "delivery_sequential_ms (baseline)",
+        measured["delivery_sequential_ms"],
+        "ms",
+        f"({measured['delivery_sequential_ms'] / value:.1f}x the batch)",
+    )
     return measured, [{"name": "delivery_batch10_slow_subscriber_ms", "value": value, "limit": TARGET_MS, "pass": ok}]

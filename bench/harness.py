@@ -19,10 +19,11 @@ import os
 import statistics
 import threading
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterable
+from typing import Any
 
 from bench import capacity
 from local.resources import FAKE_AWS_ENV
@@ -63,6 +64,7 @@ def rounded(value: float, digits: int = 3) -> float:
 
 
 # --- output -------------------------------------------------------------------------------------
+
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
@@ -105,6 +107,7 @@ def quiet():
 
 # --- the embedded AWS ---------------------------------------------------------------------------
 
+
 def reset_cached_clients() -> None:
     """The hub caches its boto3 clients per process (as in Lambda); figures start each fresh."""
     from hub import fairness, queue, settings
@@ -142,6 +145,7 @@ def side_client(service: str):
 
 
 # --- the meter ----------------------------------------------------------------------------------
+
 
 @dataclass
 class Call:
@@ -206,7 +210,7 @@ class Meter:
         self._session = None
 
     # registration -------------------------------------------------------------------------
-    def attach(self) -> "Meter":
+    def attach(self) -> Meter:
         """Hooks the default boto3 session and drops the hub's cached clients, so the clients the
         handlers create next carry the hooks (a client copies its session's hooks when created)."""
         import boto3
@@ -254,8 +258,7 @@ class Meter:
     # sizing -------------------------------------------------------------------------------
     def _table(self, name: str) -> capacity.TableSpec:
         if name not in self._tables:
-            self._tables[name] = capacity.TableSpec.from_description(
-                self._side.describe_table(TableName=name)["Table"])
+            self._tables[name] = capacity.TableSpec.from_description(self._side.describe_table(TableName=name)["Table"])
         return self._tables[name]
 
     def _key_of(self, table: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -272,7 +275,7 @@ class Meter:
         out: list[Written] = []
         if op == "TransactWriteItems":
             for entry in p.get("TransactItems", []):
-                (kind, body), = entry.items()
+                ((kind, body),) = entry.items()
                 table, item = body["TableName"], body.get("Item")
                 out.append(Written(kind, table, self._key_of(table, item) if item else body.get("Key", {}), item))
         elif op in ("PutItem", "UpdateItem", "DeleteItem"):
@@ -301,14 +304,21 @@ class Meter:
             return  # refused before anything was read or written (validation, throttling): not billed
         applied = error is None
         transactional = call.operation == "TransactWriteItems"
-        for w, before in zip(written, call.before_items):
+        for w, before in zip(written, call.before_items, strict=False):
             after = self._current_item(w.table, w.key) if applied else w.item
             table = self._table(w.table)
             priced = capacity.write_units(table, before, after, applied=applied, transactional=transactional)
             call.item_units += [(w.kind, w.table, target, float(n)) for target, n in priced.items()]
-            call.write_units_with_entry_overhead += sum(capacity.write_units(
-                table, before, after, applied=applied, transactional=transactional,
-                entry_overhead=capacity.INDEX_ENTRY_STORAGE_OVERHEAD).values())
+            call.write_units_with_entry_overhead += sum(
+                capacity.write_units(
+                    table,
+                    before,
+                    after,
+                    applied=applied,
+                    transactional=transactional,
+                    entry_overhead=capacity.INDEX_ENTRY_STORAGE_OVERHEAD,
+                ).values()
+            )
         call.write_units = float(sum(u for *_, u in call.item_units))
 
     def _unprojected(self, call: Call, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -319,7 +329,9 @@ class Meter:
         if op == "GetItem":
             whole = self._current_item(p["TableName"], p["Key"])
             return [whole] if whole else []
-        request = {k: v for k, v in p.items() if k not in ("ProjectionExpression", "Select", "ExpressionAttributeNames")}
+        request = {
+            k: v for k, v in p.items() if k not in ("ProjectionExpression", "Select", "ExpressionAttributeNames")
+        }
         used = " ".join(p.get(k, "") for k in ("KeyConditionExpression", "FilterExpression"))
         names = {k: v for k, v in p.get("ExpressionAttributeNames", {}).items() if k in used}
         if names:
@@ -329,7 +341,9 @@ class Meter:
     def _price_read(self, call: Call, parsed: dict[str, Any]) -> None:
         op, p = call.operation, call.params
         if op == "GetItem":
-            size = sum(capacity.item_size(i) for i in self._unprojected(call, [parsed["Item"]] if parsed.get("Item") else []))
+            size = sum(
+                capacity.item_size(i) for i in self._unprojected(call, [parsed["Item"]] if parsed.get("Item") else [])
+            )
             call.read_targets.append((p["TableName"], capacity.item_read_units(size, bool(p.get("ConsistentRead")))))
         elif op == "BatchGetItem":
             for table, request in p.get("RequestItems", {}).items():
@@ -346,10 +360,11 @@ class Meter:
             if count and scanned > count:
                 read = read * scanned / count  # filtered-out items are read too: assume the same mean size
             target = f"{p['TableName']}.{index}" if index else p["TableName"]
-            call.read_targets.append((target, capacity.query_read_units([math.ceil(read)],
-                                                                        bool(p.get("ConsistentRead")))))
+            call.read_targets.append(
+                (target, capacity.query_read_units([math.ceil(read)], bool(p.get("ConsistentRead"))))
+            )
         elif op == "TransactGetItems":
-            for request, response in zip(p.get("TransactItems", []), parsed.get("Responses", [])):
+            for request, response in zip(p.get("TransactItems", []), parsed.get("Responses", []), strict=False):
                 table = request["Get"]["TableName"]
                 size = capacity.item_size(response.get("Item"))
                 call.read_targets.append((table, capacity.item_read_units(size, True, transactional=True)))
@@ -388,6 +403,7 @@ def _sqs_requests(operation: str, params: dict[str, Any]) -> float:
 
 
 # --- API Gateway --------------------------------------------------------------------------------
+
 
 @dataclass
 class Reply:
@@ -435,8 +451,14 @@ class Api:
         assert reply.status == 201, reply.body
         return reply.json["data"]
 
-    def create_session(self, api_key: str, session_id: str, webhook_url: str | None = None,
-                       events: list[str] | None = None, user_id: str = "user-1") -> dict[str, Any]:
+    def create_session(
+        self,
+        api_key: str,
+        session_id: str,
+        webhook_url: str | None = None,
+        events: list[str] | None = None,
+        user_id: str = "user-1",
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"sessionId": session_id, "userId": user_id}
         if webhook_url:
             body["webhookUrl"] = webhook_url
@@ -471,30 +493,61 @@ def status_body(n: int) -> bytes:
 
 def message_body(n: int, text: str | None = None) -> bytes:
     """A whatsapp-web.js message event with its own message id (body `Hello <n>` unless `text`)."""
-    return json.dumps({"event": "message", "data": {"message": {
-        "id": f"bench_msg_{n:06d}", "body": text if text is not None else f"Hello {n}", "from": "6281234567890@c.us",
-        "to": "6289876543210@c.us", "timestamp": 1767225600 + n,
-    }}}).encode()
+    return json.dumps(
+        {
+            "event": "message",
+            "data": {
+                "message": {
+                    "id": f"bench_msg_{n:06d}",
+                    "body": text if text is not None else f"Hello {n}",
+                    "from": "6281234567890@c.us",
+                    "to": "6289876543210@c.us",
+                    "timestamp": 1767225600 + n,
+                }
+            },
+        }
+    ).encode()
 
 
 def ack_body(n: int) -> bytes:
     """A whatsapp-web.js message_ack (delivered) of message `n` sent by the session."""
-    return json.dumps({"event": "message_ack", "data": {"message": {
-        "id": {"_serialized": f"true_6289876543210@c.us_BENCH{n:06d}", "fromMe": True, "id": f"BENCH{n:06d}",
-               "remote": "6289876543210@c.us"},
-        "from": "6281234567890@c.us", "to": "6289876543210@c.us", "fromMe": True, "timestamp": 1767225600 + n,
-    }, "ack": 2}}).encode()
+    return json.dumps(
+        {
+            "event": "message_ack",
+            "data": {
+                "message": {
+                    "id": {
+                        "_serialized": f"true_6289876543210@c.us_BENCH{n:06d}",
+                        "fromMe": True,
+                        "id": f"BENCH{n:06d}",
+                        "remote": "6289876543210@c.us",
+                    },
+                    "from": "6281234567890@c.us",
+                    "to": "6289876543210@c.us",
+                    "fromMe": True,
+                    "timestamp": 1767225600 + n,
+                },
+                "ack": 2,
+            },
+        }
+    ).encode()
 
 
 def loading_body(n: int) -> bytes:
     """A whatsapp-web.js loading_screen (progress) event: the session's status stays `loading`."""
-    return json.dumps({"event": "loading_screen", "data": {"percent": n % 101, "message": "WhatsApp"},
-                       "timestamp": 1767225600000 + n * 1000}).encode()
+    return json.dumps(
+        {
+            "event": "loading_screen",
+            "data": {"percent": n % 101, "message": "WhatsApp"},
+            "timestamp": 1767225600000 + n * 1000,
+        }
+    ).encode()
 
 
 def qr_string(n: int) -> str:
     """A QR string shaped like WhatsApp Web's (`2@<ref>,<noise key>,<identity key>,<secret>`: 217
     bytes), distinct for each `n`."""
+
     def b64(label: str, size: int) -> str:
         import base64
 
@@ -514,6 +567,7 @@ def receive_target(session_id: str) -> str:
 
 # --- Lambda's SQS poller for the delivery worker -----------------------------------------------
 
+
 class WorkerPoller:
     """Receives up to 10 messages, invokes the worker with Lambda's SQS event, deletes the ones that
     succeeded: the event source mapping's part, made with a side client so the meter does not count
@@ -526,15 +580,20 @@ class WorkerPoller:
         self.function = next(f for f in catalog.FUNCTIONS if f.sqs_trigger == catalog.DELIVERY_QUEUE.id)
         self.sqs = side_client("sqs")
         self.url = queue.queue_url()
-        self.arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
 
     def receive(self, want: int, timeout_s: float = 10.0) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout_s
         while len(messages) < want and time.monotonic() < deadline:
             got = self.sqs.receive_message(
-                QueueUrl=self.url, MaxNumberOfMessages=min(10, want - len(messages)), WaitTimeSeconds=0,
-                AttributeNames=["All"], MessageAttributeNames=["All"],
+                QueueUrl=self.url,
+                MaxNumberOfMessages=min(10, want - len(messages)),
+                WaitTimeSeconds=0,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
             ).get("Messages", [])
             messages += got
         if len(messages) < want:
@@ -558,21 +617,26 @@ class WorkerPoller:
         keep = failed_message_ids(result, ids)
         done = [m for m in messages if m["MessageId"] not in keep]
         for start in range(0, len(done), 10):
-            self.sqs.delete_message_batch(QueueUrl=self.url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start:start + 10])
-            ])
+            self.sqs.delete_message_batch(
+                QueueUrl=self.url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
+                ],
+            )
         if keep:
             raise RuntimeError(f"the worker reported {len(keep)} failed deliveries: {result}")
         return result, elapsed
 
     def depth(self) -> int:
         attributes = self.sqs.get_queue_attributes(
-            QueueUrl=self.url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            QueueUrl=self.url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
 # --- Lambda's DynamoDB stream pollers for the dispatcher and the aggregator ---------------------
+
 
 class TimedInvoker:
     """What local.streams' pollers invoke through: the bench's Api, timing every invocation."""
@@ -599,8 +663,10 @@ class StreamPump:
         self.invoker = TimedInvoker(api)
         function = catalog.function(function_name)
         clients = streams.Clients.create()
-        self.pollers = [streams.StreamPoller(function, t, self.invoker, clients, raise_errors=True)
-                        for t in function.stream_triggers]
+        self.pollers = [
+            streams.StreamPoller(function, t, self.invoker, clients, raise_errors=True)
+            for t in function.stream_triggers
+        ]
 
     def drain(self) -> int:
         """Hands every new record to the function, in batches of its triggers' sizes; returns the records."""
@@ -612,6 +678,7 @@ class StreamPump:
 
 
 # --- a local HTTP subscriber --------------------------------------------------------------------
+
 
 @dataclass
 class Subscriber:
@@ -630,13 +697,13 @@ class Subscriber:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.server_address[1]}/hook"
 
-    def __enter__(self) -> "Subscriber":
+    def __enter__(self) -> Subscriber:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with owner._lock:
                     owner.arrivals.append((time.perf_counter(), body))
@@ -654,7 +721,7 @@ class Subscriber:
                 except OSError:  # the hub gave up waiting (timeout) and closed the connection
                     return
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         class Server(ThreadingHTTPServer):
@@ -673,6 +740,7 @@ class Subscriber:
 
 
 # --- results ------------------------------------------------------------------------------------
+
 
 def load_results() -> dict[str, Any]:
     try:

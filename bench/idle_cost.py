@@ -54,8 +54,9 @@ def idle_monthly_cost(template: dict) -> dict[str, Any]:
         "counts": {**counts, "tables": len(tables), "tables_with_pitr": pitr},
         "usd_per_month": {k: round(v, 2) for k, v in usd.items()},
         "total_usd_per_month": round(sum(usd.values()), 2),
-        "per_stored_gb_usd_per_month": round(prices.DYNAMODB_STORAGE_PER_GB_MONTH
-                                             + (prices.DYNAMODB_PITR_PER_GB_MONTH if pitr else 0), 2),
+        "per_stored_gb_usd_per_month": round(
+            prices.DYNAMODB_STORAGE_PER_GB_MONTH + (prices.DYNAMODB_PITR_PER_GB_MONTH if pitr else 0), 2
+        ),
     }
 
 
@@ -74,6 +75,8 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     cost = idle_monthly_cost(synthesized_template())
     for item, usd in cost["usd_per_month"].items():
         print(f"  {item:<12} {cost['counts'][item]:>4}  ${usd:>7.2f}")
-    print(f"  total        ${cost['total_usd_per_month']:.2f} per month, plus ${cost['per_stored_gb_usd_per_month']:.2f}"
-          f" per GB stored ({cost['counts']['tables_with_pitr']} of {cost['counts']['tables']} tables with PITR)")
+    print(
+        f"  total        ${cost['total_usd_per_month']:.2f} per month, plus ${cost['per_stored_gb_usd_per_month']:.2f}"
+        f" per GB stored ({cost['counts']['tables_with_pitr']} of {cost['counts']['tables']} tables with PITR)"
+    )
     return {"idle_cost_usd_per_month": cost}, []

@@ -81,8 +81,9 @@ def copy_layers(dest: Path) -> dict[str, int]:
 
 def _sample(tree: Path, module: str, env: dict[str, str]) -> float:
     code = CHILD.format(paths=[str(tree / "task"), str(tree / "layer"), str(tree / "site")], module=module)
-    done = subprocess.run([_python(), "-S", "-B", "-c", code], env=env, cwd=tree, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [_python(), "-S", "-B", "-c", code], env=env, cwd=tree, capture_output=True, text=True, timeout=120
+    )
     if done.returncode != 0:
         raise RuntimeError(f"importing {module} failed:\n{done.stderr[-2000:]}")
     return float(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -109,10 +110,14 @@ def measure(runs: int = RUNS) -> dict[str, Any]:
     for name, modes in samples.items():
         no_pyc, pyc = h.median(modes["no_bytecode"]), h.median(modes["bytecode"])
         fastest_no_pyc, fastest_pyc = min(modes["no_bytecode"]), min(modes["bytecode"])
-        out[name] = {"no_bytecode": h.rounded(no_pyc, 1), "bytecode": h.rounded(pyc, 1),
-                     "compile_share": h.rounded((no_pyc - pyc) / no_pyc, 3),
-                     "no_bytecode_min": h.rounded(fastest_no_pyc, 1), "bytecode_min": h.rounded(fastest_pyc, 1),
-                     "compile_share_min": h.rounded((fastest_no_pyc - fastest_pyc) / fastest_no_pyc, 3)}
+        out[name] = {
+            "no_bytecode": h.rounded(no_pyc, 1),
+            "bytecode": h.rounded(pyc, 1),
+            "compile_share": h.rounded((no_pyc - pyc) / no_pyc, 3),
+            "no_bytecode_min": h.rounded(fastest_no_pyc, 1),
+            "bytecode_min": h.rounded(fastest_pyc, 1),
+            "compile_share_min": h.rounded((fastest_no_pyc - fastest_pyc) / fastest_no_pyc, 3),
+        }
     total = sum(sizes.values())
     sdk = sum(sizes.get(n, 0) for n in SDK_ONLY)
     return {"ms": out, "layer_mb": {"dependencies": h.rounded(total / 1e6, 1), "sdk_only": h.rounded(sdk / 1e6, 1)}}
@@ -122,11 +127,15 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     print(f"layer_import_ms (fresh copy of the layers, python -S -B, no bytecode vs compiled, median of {RUNS})")
     measured = measure()
     for name, figures in measured["ms"].items():
-        print(f"  {name:<20} no bytecode {figures['no_bytecode']:>8.1f} ms   bytecode {figures['bytecode']:>8.1f} ms"
-              f"   compiling {figures['compile_share']:>6.1%}   (fastest samples: {figures['compile_share_min']:.1%})")
+        print(
+            f"  {name:<20} no bytecode {figures['no_bytecode']:>8.1f} ms   bytecode {figures['bytecode']:>8.1f} ms"
+            f"   compiling {figures['compile_share']:>6.1%}   (fastest samples: {figures['compile_share_min']:.1%})"
+        )
     sizes = measured["layer_mb"]
     print(f"  dependency layer {sizes['dependencies']} MB unpacked, of which SDK only {sizes['sdk_only']} MB")
     load = h.rounded(os.getloadavg()[0], 1)
-    print(f"  (1-minute load average at the end: {load} on {os.cpu_count()} CPUs: absolute times scale with it, the"
-          " compile share much less)")
+    print(
+        f"  (1-minute load average at the end: {load} on {os.cpu_count()} CPUs: absolute times scale with it, the"
+        " compile share much less)"
+    )
     return {"layer_import_ms": measured["ms"], "layer_mb": sizes, "layer_import_load_average": load}, []

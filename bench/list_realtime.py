@@ -57,8 +57,13 @@ def _seed(tenant_id: str) -> None:
         status = SessionStatus(_STATUSES[n % len(_STATUSES)])
         bucket = state.bucket_of(status, status is SessionStatus.QR_GENERATED)
         record = SessionRecord(
-            sessionId=f"bench-{n:05d}", tenantId=tenant_id, userId=f"user-{n % OWNERS}", createdAt=created,
-            updatedAt=created, inboundSecret=f"whin_bench_{n:05d}_0123456789abcdef0123456789", status=status.value,
+            sessionId=f"bench-{n:05d}",
+            tenantId=tenant_id,
+            userId=f"user-{n % OWNERS}",
+            createdAt=created,
+            updatedAt=created,
+            inboundSecret=f"whin_bench_{n:05d}_0123456789abcdef0123456789",
+            status=status.value,
             bucket=bucket,
         )
         batch.append({"PutRequest": {"Item": session_store.to_item(record)}})
@@ -125,10 +130,17 @@ def measure() -> dict[str, Any]:
                 if not cursor:
                     break
             filtered = {}
-            for label, query in (("status_connected", "status=connected"), ("user", "userId=user-3"),
-                                 ("user_and_status", "userId=user-3&status=error")):
+            for label, query in (
+                ("status_connected", "status=connected"),
+                ("user", "userId=user-3"),
+                ("user_and_status", "userId=user-3&status=error"),
+            ):
                 body, elapsed, read, _ = _request(api, meter, key, f"limit={PAGE}&{query}")
-                filtered[label] = {"items_read": float(read), "ms": h.rounded(elapsed, 1), "returned": float(len(body["data"]))}
+                filtered[label] = {
+                    "items_read": float(read),
+                    "ms": h.rounded(elapsed, 1),
+                    "returned": float(len(body["data"])),
+                }
         finally:
             meter.detach()
         units = _read_units(api, key, queries)
@@ -151,21 +163,39 @@ def measure() -> dict[str, Any]:
 
 
 def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    print(f"list_realtime_10k (tenant with {SESSIONS:,} sessions, limit={PAGE}, summary included, "
-          f"median over {PAGES} successive pages)")
+    print(
+        f"list_realtime_10k (tenant with {SESSIONS:,} sessions, limit={PAGE}, summary included, "
+        f"median over {PAGES} successive pages)"
+    )
     measured = measure()
     figure, detail = measured["list_realtime_10k"], measured["list_realtime_10k_detail"]
     ok = figure["items_read_per_request"] <= TARGET_ITEMS
     h.show_target("items_read_per_request", figure["items_read_per_request"], f"<= {TARGET_ITEMS}", ok, "items")
     units_ok = figure["read_units_per_request"] <= TARGET_READ_UNITS
-    h.show_target("read_units_per_request", figure["read_units_per_request"], f"<= {TARGET_READ_UNITS}", units_ok, "RRU")
+    h.show_target(
+        "read_units_per_request", figure["read_units_per_request"], f"<= {TARGET_READ_UNITS}", units_ok, "RRU"
+    )
     h.show("ms_per_request (in process, moto)", figure["ms_per_request"], "ms")
-    print(f"    setup {detail['setup_s']:.1f} s; requests per listing call: "
-          + ", ".join(f"{k} x{v:g}" for k, v in sorted(detail["requests_per_call"].items())))
+    print(
+        f"    setup {detail['setup_s']:.1f} s; requests per listing call: "
+        + ", ".join(f"{k} x{v:g}" for k, v in sorted(detail["requests_per_call"].items()))
+    )
     for label, numbers in detail["filtered"].items():
-        print(f"    filtered {label:<18} items read {numbers['items_read']:>5g}, returned {numbers['returned']:>3g}, "
-              f"{numbers['ms']:.1f} ms")
-    return measured, [{"name": "list_realtime_10k.items_read_per_request", "value": figure["items_read_per_request"],
-                       "limit": float(TARGET_ITEMS), "pass": ok},
-                      {"name": "list_realtime_10k.read_units_per_request", "value": figure["read_units_per_request"],
-                       "limit": float(TARGET_READ_UNITS), "pass": units_ok}]
+        print(
+            f"    filtered {label:<18} items read {numbers['items_read']:>5g}, returned {numbers['returned']:>3g}, "
+            f"{numbers['ms']:.1f} ms"
+        )
+    return measured, [
+        {
+            "name": "list_realtime_10k.items_read_per_request",
+            "value": figure["items_read_per_request"],
+            "limit": float(TARGET_ITEMS),
+            "pass": ok,
+        },
+        {
+            "name": "list_realtime_10k.read_units_per_request",
+            "value": figure["read_units_per_request"],
+            "limit": float(TARGET_READ_UNITS),
+            "pass": units_ok,
+        },
+    ]

@@ -54,7 +54,7 @@ def workers() -> int:
 
 def _quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))]
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 class Pollers:
@@ -68,7 +68,7 @@ class Pollers:
         self.sqs_lock = threading.Lock()
         self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(workers())]
 
-    def __enter__(self) -> "Pollers":
+    def __enter__(self) -> Pollers:
         for thread in self.threads:
             thread.start()
         return self
@@ -88,8 +88,9 @@ class Pollers:
             if message["MessageId"] not in chosen:
                 return True
             try:
-                delivering.process(message["Body"], message["ReceiptHandle"],
-                                   int(message["Attributes"]["ApproximateReceiveCount"]))
+                delivering.process(
+                    message["Body"], message["ReceiptHandle"], int(message["Attributes"]["ApproximateReceiveCount"])
+                )
                 return True
             except delivering.RetryLater:
                 return False
@@ -97,7 +98,7 @@ class Pollers:
                 self.errors += 1
                 return False
 
-        return [m for m, ok in zip(messages, pool.map(one, messages)) if ok]
+        return [m for m, ok in zip(messages, pool.map(one, messages), strict=True) if ok]
 
     def _receive(self, sqs: Any) -> list[dict[str, Any]]:
         """Up to 10 messages. moto's SQS is not thread-safe: the pollers take turns, and a receive that
@@ -105,8 +106,9 @@ class Pollers:
         for _ in range(5):
             try:
                 with self.sqs_lock:
-                    return sqs.receive_message(QueueUrl=self.poller.url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                               AttributeNames=["All"]).get("Messages", [])
+                    return sqs.receive_message(
+                        QueueUrl=self.poller.url, MaxNumberOfMessages=10, WaitTimeSeconds=0, AttributeNames=["All"]
+                    ).get("Messages", [])
             except RuntimeError:
                 self.moto_retries += 1
         return []
@@ -122,14 +124,20 @@ class Pollers:
                 done = self._invoke(messages, pool)
                 if done:
                     with self.sqs_lock:
-                        sqs.delete_message_batch(QueueUrl=self.poller.url, Entries=[
-                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+                        sqs.delete_message_batch(
+                            QueueUrl=self.poller.url,
+                            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+                        )
 
 
 def _post(api: h.Api, session: dict[str, Any], n: int) -> str:
     body = h.message_body(n)
-    reply = api.call("POST", h.receive_target(session["sessionId"]), raw=body,
-                     headers=h.signed_headers(session["inboundSecret"], body))
+    reply = api.call(
+        "POST",
+        h.receive_target(session["sessionId"]),
+        raw=body,
+        headers=h.signed_headers(session["inboundSecret"], body),
+    )
     if reply.status != 200:
         raise RuntimeError(f"receiver answered {reply.status}: {reply.body[:300]!r}")
     return reply.json["data"]["eventId"]
@@ -202,23 +210,35 @@ def measure() -> dict[str, Any]:
         "a_hanging_without_breaker": without_breaker,
         "p50_ratio": h.rounded(hanging["p50_ms"] / undisturbed["p50_ms"], 2),
         "p99_ratio": h.rounded(hanging["p99_ms"] / undisturbed["p99_ms"], 2),
-        "setup": {"load_s": LOAD_S, "b_rate_per_s": B_RATE, "a_rate_per_s": A_RATE, "workers": workers(),
-                  "webhook_timeout_ms": TIMEOUT_MS, "a_hang_s": HANG_S},
+        "setup": {
+            "load_s": LOAD_S,
+            "b_rate_per_s": B_RATE,
+            "a_rate_per_s": A_RATE,
+            "workers": workers(),
+            "webhook_timeout_ms": TIMEOUT_MS,
+            "a_hang_s": HANG_S,
+        },
         "counted": "per B event: receiver's answer to the gateway -> first arrival at B's subscriber; "
-                   "p50/p99 over every B event posted (undelivered ones count with the time they waited)",
+        "p50/p99 over every B event posted (undelivered ones count with the time they waited)",
         "left_out": "A's own deliveries, network latency (127.0.0.1), Lambda polling delays and cold starts, "
-                    "stream polling intervals, Powertools' batch processor and metrics",
+        "stream polling intervals, Powertools' batch processor and metrics",
     }
 
 
 def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    print(f"noisy_neighbour (tenant B's delivery latency, {B_RATE:g} events/s for {LOAD_S:g} s, while tenant A's "
-          f"subscriber ({A_RATE:g} events/s) hangs {HANG_S:g} s past a {TIMEOUT_MS} ms timeout; {workers()} workers)")
+    print(
+        f"noisy_neighbour (tenant B's delivery latency, {B_RATE:g} events/s for {LOAD_S:g} s, while tenant A's "
+        f"subscriber ({A_RATE:g} events/s) hangs {HANG_S:g} s past a {TIMEOUT_MS} ms timeout; {workers()} workers)"
+    )
     measured = measure()
     for label in ("undisturbed", "a_hanging", "a_hanging_without_breaker"):
         figures = measured[label]
-        h.show(f"{label} p50 / p99", figures["p50_ms"], "ms",
-               f"p99 {figures['p99_ms']:,.1f} ms, undelivered {figures['b_undelivered']} of {figures['b_events']}")
+        h.show(
+            f"{label} p50 / p99",
+            figures["p50_ms"],
+            "ms",
+            f"p99 {figures['p99_ms']:,.1f} ms, undelivered {figures['b_undelivered']} of {figures['b_events']}",
+        )
     checks = []
     for name in ("p50_ratio", "p99_ratio"):
         ok = measured[name] <= BOUND

@@ -36,7 +36,9 @@ def _build(api: h.Api, session: dict[str, Any], n: int) -> tuple[str, dict[str, 
     return function, event, body, headers
 
 
-def _prebuilt(api: h.Api, session: dict[str, Any], first: int) -> list[tuple[str, dict[str, Any], bytes, dict[str, str]]]:
+def _prebuilt(
+    api: h.Api, session: dict[str, Any], first: int
+) -> list[tuple[str, dict[str, Any], bytes, dict[str, str]]]:
     return [_build(api, session, n) for n in range(first, first + EVENTS)]
 
 
@@ -145,8 +147,10 @@ def _profile_report(profiler: cProfile.Profile) -> str:
 
 
 def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    print(f"receiver_events_per_second ({EVENTS} distinct signed message events, 0 subscribers, in process on moto, "
-          f"median of {RUNS} runs)")
+    print(
+        f"receiver_events_per_second ({EVENTS} distinct signed message events, 0 subscribers, in process on moto, "
+        f"median of {RUNS} runs)"
+    )
     measured = measure()
     profile = measured.pop("_profile")
     h.show("receiver_events_per_second", measured["receiver_events_per_second"], "ev/s")

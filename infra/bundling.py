@@ -9,6 +9,7 @@ locked versions from any host: the same versions `make install` put in the test 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -46,7 +47,7 @@ class PipLayerBundling:
         self.lock_file = Path(lock_file)
         self.python = python
 
-    def try_bundle(self, output_dir: str, *, image: DockerImage, **_options) -> bool:  # noqa: ARG002
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **_options) -> bool:
         out = Path(output_dir)
         cached = cache_root() / asset_hash(self.lock_file)
         if not (cached / "python").is_dir():
@@ -58,10 +59,8 @@ class PipLayerBundling:
                 return True
             try:
                 self.build(building)
-                try:
+                with contextlib.suppress(OSError):  # another process got there first
                     building.rename(cached)
-                except OSError:  # another process got there first
-                    pass
             finally:
                 shutil.rmtree(building, ignore_errors=True)
         shutil.copytree(cached, out, dirs_exist_ok=True)
@@ -71,8 +70,20 @@ class PipLayerBundling:
         target = out / "python"
         target.mkdir(parents=True, exist_ok=True)
         read_lock(self.lock_file)  # refuses anything but name==version lines
-        run_pip(["install", "--no-deps", "--no-compile", "--quiet", "--target", str(target),
-                 "-r", str(self.lock_file), *pip_platform_args()], python=self.python)
+        run_pip(
+            [
+                "install",
+                "--no-deps",
+                "--no-compile",
+                "--quiet",
+                "--target",
+                str(target),
+                "-r",
+                str(self.lock_file),
+                *pip_platform_args(),
+            ],
+            python=self.python,
+        )
         shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts: not importable, not on PATH
         for tests in target.glob("*/tests"):  # test suites some wheels ship inside their package (qrcode)
             if tests.is_dir():

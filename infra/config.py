@@ -13,9 +13,10 @@ directly with `-c WEBHOOK_RETRY_ATTEMPTS=5`.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
@@ -152,11 +153,28 @@ def _int(ctx: Mapping[str, Any], key: str) -> int:
 
 
 _RETENTION_DAYS = {
-    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
-    60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
-    365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS",
-    1096: "THREE_YEARS", 1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS",
-    2922: "EIGHT_YEARS", 3288: "NINE_YEARS", 3653: "TEN_YEARS",
+    1: "ONE_DAY",
+    3: "THREE_DAYS",
+    5: "FIVE_DAYS",
+    7: "ONE_WEEK",
+    14: "TWO_WEEKS",
+    30: "ONE_MONTH",
+    60: "TWO_MONTHS",
+    90: "THREE_MONTHS",
+    120: "FOUR_MONTHS",
+    150: "FIVE_MONTHS",
+    180: "SIX_MONTHS",
+    365: "ONE_YEAR",
+    400: "THIRTEEN_MONTHS",
+    545: "EIGHTEEN_MONTHS",
+    731: "TWO_YEARS",
+    1096: "THREE_YEARS",
+    1827: "FIVE_YEARS",
+    2192: "SIX_YEARS",
+    2557: "SEVEN_YEARS",
+    2922: "EIGHT_YEARS",
+    3288: "NINE_YEARS",
+    3653: "TEN_YEARS",
 }
 """CloudWatch Logs' allowed retention periods (days) -> RetentionDays member."""
 
@@ -175,16 +193,16 @@ def _plans(raw: Any) -> tuple[Plan, ...]:
     for name, limits in raw.items():
         limits = _json_or(limits)
         try:
-            plans.append(Plan(
-                name=str(name),
-                rate_limit=float(limits["rateLimit"]),
-                burst_limit=int(limits["burstLimit"]),
-                quota_per_month=int(limits["quotaPerMonth"]),
-            ))
+            plans.append(
+                Plan(
+                    name=str(name),
+                    rate_limit=float(limits["rateLimit"]),
+                    burst_limit=int(limits["burstLimit"]),
+                    quota_per_month=int(limits["quotaPerMonth"]),
+                )
+            )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(
-                f"plan {name!r} needs rateLimit, burstLimit and quotaPerMonth, got {limits!r}"
-            ) from exc
+            raise ConfigError(f"plan {name!r} needs rateLimit, burstLimit and quotaPerMonth, got {limits!r}") from exc
     return tuple(plans)
 
 
@@ -201,8 +219,10 @@ def _settings(ctx: Mapping[str, Any]) -> dict[str, str]:
         if name in owned:
             raise ConfigError(f"setting {name!r} is set by the stack and cannot come from context")
         if name in LOCAL_ONLY_SETTINGS and str(overrides[name]).strip().lower() != LOCAL_ONLY_SETTINGS[name]:
-            raise ConfigError(f"setting {name!r} is for the local hub only; a deployed stack (any stage) keeps "
-                              f"{LOCAL_ONLY_SETTINGS[name]!r}")
+            raise ConfigError(
+                f"setting {name!r} is for the local hub only; a deployed stack (any stage) keeps "
+                f"{LOCAL_ONLY_SETTINGS[name]!r}"
+            )
     return hub_settings.common_settings({k: str(v) for k, v in overrides.items()})
 
 
@@ -210,8 +230,12 @@ def _index_names(ctx: Mapping[str, Any], key: str, replaced: bool) -> frozenset[
     """A context list of `<Table>.<index>` names, each a declared index (or, with `replaced`, one it replaces)."""
     raw = _json_or(ctx[key])
     names = [n.strip() for n in raw.split(",") if n.strip()] if isinstance(raw, str) else list(raw)
-    known = {f"{t.id}.{i.replaces if replaced else i.name}" for t in catalog.TABLES for i in t.indexes
-             if i.replaces or not replaced}
+    known = {
+        f"{t.id}.{i.replaces if replaced else i.name}"
+        for t in catalog.TABLES
+        for i in t.indexes
+        if i.replaces or not replaced
+    }
     unknown = sorted(set(names) - known)
     if unknown:
         raise ConfigError(f"context {key!r} names no such index: {unknown} (known: {sorted(known)})")
@@ -252,8 +276,10 @@ def load(ctx_get) -> HubConfig:
     replaced_of = {f"{t.id}.{i.name}": f"{t.id}.{i.replaces}" for t in catalog.TABLES for i in t.indexes}
     orphaned = sorted(name for name in defer if replaced_of[name] not in keep)
     if orphaned:
-        raise ConfigError(f"context 'deferIndexes' {orphaned}: a deferred index's replaced index must be in "
-                          "'keepReplacedIndexes', or its listings would have no index (docs/migration.md)")
+        raise ConfigError(
+            f"context 'deferIndexes' {orphaned}: a deferred index's replaced index must be in "
+            "'keepReplacedIndexes', or its listings would have no index (docs/migration.md)"
+        )
     return HubConfig(
         stage=stage,
         removal_policy=policy,

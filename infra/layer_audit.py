@@ -12,10 +12,10 @@ import ast
 import importlib.metadata
 import sys
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from packaging.tags import parse_tag
 
@@ -86,7 +86,9 @@ def audit(site: Path, lock: Mapping[str, str], imported: Iterable[str] = ()) -> 
     for so in sorted(Path(site).rglob("*.so*")):
         if so.is_file() and _elf_machine(so) != ELF_MACHINE_AARCH64:
             problems.append(f"{so.relative_to(site)}: not an aarch64 shared object")
-    problems += [f"{name}: imported by the code but not in the layer" for name in sorted(set(imported) - present.keys())]
+    problems += [
+        f"{name}: imported by the code but not in the layer" for name in sorted(set(imported) - present.keys())
+    ]
     return problems
 
 

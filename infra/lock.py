@@ -14,10 +14,9 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
-from packaging.markers import Marker
 from packaging.requirements import Requirement
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -109,8 +108,15 @@ def closure(report: Mapping, environment: Mapping[str, str]) -> dict[str, str]:
 
 
 def pip_platform_args() -> list[str]:
-    return ["--platform", PLATFORM, "--implementation", IMPLEMENTATION, "--python-version", PYTHON_VERSION,
-            "--only-binary=:all:"]
+    return [
+        "--platform",
+        PLATFORM,
+        "--implementation",
+        IMPLEMENTATION,
+        "--python-version",
+        PYTHON_VERSION,
+        "--only-binary=:all:",
+    ]
 
 
 def run_pip(args: list[str], python: str = sys.executable) -> None:
@@ -128,8 +134,18 @@ def generate(requirements: Path = REQUIREMENTS_FILE, lock: Path = LOCK_FILE) -> 
     """Resolve `requirements`, check the Lambda target needs the same set with wheels for it, write `lock`."""
     with tempfile.TemporaryDirectory(prefix="hub-lock-") as tmp:
         report_file = Path(tmp) / "report.json"
-        run_pip(["install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report_file),
-                 "-r", str(requirements)])
+        run_pip(
+            [
+                "install",
+                "--dry-run",
+                "--ignore-installed",
+                "--quiet",
+                "--report",
+                str(report_file),
+                "-r",
+                str(requirements),
+            ]
+        )
         report = json.loads(report_file.read_text())
         here = closure(report, report["environment"])
         target = closure(report, TARGET_ENVIRONMENT)
@@ -142,8 +158,20 @@ def generate(requirements: Path = REQUIREMENTS_FILE, lock: Path = LOCK_FILE) -> 
         candidate = Path(tmp) / "requirements.lock"
         candidate.write_text(render(here))
         # Every pin must exist as a wheel for the layer's platform (or be pure Python).
-        run_pip(["install", "--dry-run", "--no-deps", "--ignore-installed", "--quiet", "--target", str(Path(tmp) / "t"),
-                 "-r", str(candidate), *pip_platform_args()])
+        run_pip(
+            [
+                "install",
+                "--dry-run",
+                "--no-deps",
+                "--ignore-installed",
+                "--quiet",
+                "--target",
+                str(Path(tmp) / "t"),
+                "-r",
+                str(candidate),
+                *pip_platform_args(),
+            ]
+        )
     lock.write_text(render(here))
     return here
 

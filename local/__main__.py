@@ -27,8 +27,11 @@ from local.logs import RedactSecrets  # noqa: E402
 
 
 def main() -> int:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
     logging.getLogger("botocore").setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactSecrets())
@@ -46,7 +49,8 @@ def main() -> int:
     except KeyboardInterrupt:
         return 130
     key = hub.dev_api_key
-    print(f"""
+    print(
+        f"""
 WhatsApp webhook hub (local) is ready
   base URL      {hub.base_url}
   admin key     {hub.admin_key}        (header X-Admin-Key)
@@ -60,7 +64,9 @@ WhatsApp webhook hub (local) is ready
   curl -s -X POST {hub.base_url}/api/whatsapp/session/<sessionId>/connect-link -H 'X-API-Key: {key}'
        (open the answer's url in a browser: the connect page)
 
-Everything lives in memory: sessions, tenants and logs are gone when the hub stops. Ctrl-C to stop.""", flush=True)
+Everything lives in memory: sessions, tenants and logs are gone when the hub stops. Ctrl-C to stop.""",
+        flush=True,
+    )
     try:
         while not stop.wait(0.5):
             pass

@@ -17,8 +17,17 @@ class InProcessClient:
         self.gateway = Gateway(self.invoker)
         self._admin_key = admin_key
 
-    def request(self, method: str, target: str, *, body: Any = None, raw: bytes | None = None,
-                headers: dict[str, str] | None = None, api_key: str | None = None, admin: bool = False) -> HttpResponse:
+    def request(
+        self,
+        method: str,
+        target: str,
+        *,
+        body: Any = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        api_key: str | None = None,
+        admin: bool = False,
+    ) -> HttpResponse:
         """`body` is sent as JSON, `raw` as is; `api_key`/`admin` add the tenant or operator key header."""
         sent = dict(headers or {})
         payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())

@@ -40,10 +40,11 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from hub import catalog
@@ -58,6 +59,7 @@ _PARAM = re.compile(r"^\{(\w+)\}$")
 
 # --- routing -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Resource:
     """One path template with the routes (methods) declared on it."""
@@ -70,7 +72,7 @@ class Resource:
         if len(parts) != len(self.segments):
             return None
         params: dict[str, str] = {}
-        for segment, part in zip(self.segments, parts):
+        for segment, part in zip(self.segments, parts, strict=True):
             name = _PARAM.match(segment)
             if name:
                 if not part:
@@ -116,13 +118,18 @@ def match_route(resources: tuple[Resource, ...], method: str, path: str) -> Rout
         route = resource.routes.get(method.upper())
         if route is None:
             allowed = tuple(sorted(resource.routes))
-            raise NoRoute(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on {resource.template}; use {', '.join(allowed)}",
-                          allowed)
+            raise NoRoute(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"{method} is not allowed on {resource.template}; use {', '.join(allowed)}",
+                allowed,
+            )
         return RouteMatch(route, params)
     raise NoRoute(404, "NOT_FOUND", f"No route for {method} {path}")
 
 
 # --- events --------------------------------------------------------------------------------
+
 
 def _single_and_multi(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
     single: dict[str, str] = {}
@@ -143,8 +150,17 @@ def encode_body(body: bytes) -> tuple[str | None, bool]:
         return base64.b64encode(body).decode("ascii"), True
 
 
-def build_event(match: RouteMatch, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes,
-                source_ip: str = "127.0.0.1", *, request_id: str | None = None, now: float | None = None) -> dict[str, Any]:
+def build_event(
+    match: RouteMatch,
+    method: str,
+    target: str,
+    headers: Iterable[tuple[str, str]],
+    body: bytes,
+    source_ip: str = "127.0.0.1",
+    *,
+    request_id: str | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
     """The REST API (v1) Lambda proxy event for one request; `target` is the request line's path?query."""
     now = time.time() if now is None else now
     request_id = request_id or str(uuid.uuid4())
@@ -177,16 +193,22 @@ def build_event(match: RouteMatch, method: str, target: str, headers: Iterable[t
             "domainName": lower.get("host", ""),
             "requestId": request_id,
             "extendedRequestId": request_id,
-            "requestTime": datetime.fromtimestamp(now, timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTime": datetime.fromtimestamp(now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "requestTimeEpoch": int(now * 1000),
             "identity": {
                 "sourceIp": source_ip,
                 "userAgent": lower.get("user-agent"),
                 "apiKey": lower.get("x-api-key") if route.auth == "tenant" else None,
                 "apiKeyId": None,
-                "accessKey": None, "accountId": None, "caller": None, "user": None, "userArn": None,
-                "cognitoIdentityId": None, "cognitoIdentityPoolId": None,
-                "cognitoAuthenticationType": None, "cognitoAuthenticationProvider": None,
+                "accessKey": None,
+                "accountId": None,
+                "caller": None,
+                "user": None,
+                "userArn": None,
+                "cognitoIdentityId": None,
+                "cognitoIdentityPoolId": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
             },
         },
         "body": text,
@@ -195,6 +217,7 @@ def build_event(match: RouteMatch, method: str, target: str, headers: Iterable[t
 
 
 # --- responses -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class HttpResponse:
@@ -223,8 +246,11 @@ responses (infra/constructs/api.py) shape them; DEFAULT_5XX keeps the status of 
 def gateway_answer(response_type: str, request_id: str | None = None) -> HttpResponse:
     """An answer API Gateway gives by itself, in the hub's error envelope."""
     status, code, message = GATEWAY_ANSWERS[response_type]
-    body = {"success": False, "error": {"code": code, "message": message, "details": []},
-            "requestId": request_id or str(uuid.uuid4())}
+    body = {
+        "success": False,
+        "error": {"code": code, "message": message, "details": []},
+        "requestId": request_id or str(uuid.uuid4()),
+    }
     return json_response(status, body)
 
 
@@ -252,11 +278,16 @@ def to_http_response(result: Any) -> HttpResponse:
 
 # --- the gateway and its HTTP server -------------------------------------------------------
 
+
 class Gateway:
     """Routes a request to its function through the invoker; never raises."""
 
-    def __init__(self, invoker: Invoker, routes: Iterable[catalog.Route] = catalog.ROUTES,
-                 integration_timeout_s: float = catalog.API_INTEGRATION_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        invoker: Invoker,
+        routes: Iterable[catalog.Route] = catalog.ROUTES,
+        integration_timeout_s: float = catalog.API_INTEGRATION_TIMEOUT_S,
+    ) -> None:
         self._resources = compile_routes(routes)
         self._invoker = invoker
         self._integration_timeout_s = integration_timeout_s
@@ -268,8 +299,14 @@ class Gateway:
             self._openapi = openapi.build()
         return self._openapi
 
-    def handle(self, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes = b"",
-               source_ip: str = "127.0.0.1") -> HttpResponse:
+    def handle(
+        self,
+        method: str,
+        target: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes = b"",
+        source_ip: str = "127.0.0.1",
+    ) -> HttpResponse:
         path = urlsplit(target).path
         if method.upper() == "GET" and path == openapi.SERVED_AT:
             return json_response(200, self._openapi_document())
@@ -290,8 +327,13 @@ class Gateway:
                 raise ValueError(f"Response payload over Lambda's {catalog.LAMBDA_SYNC_PAYLOAD_BYTES} bytes")
             return to_http_response(result)
         except IntegrationTimeout:
-            log.warning("%s %s: function %s did not answer within %s s; answering 504 (it keeps running)",
-                        method, logs.redact(path), match.route.function, self._integration_timeout_s)
+            log.warning(
+                "%s %s: function %s did not answer within %s s; answering 504 (it keeps running)",
+                method,
+                logs.redact(path),
+                match.route.function,
+                self._integration_timeout_s,
+            )
             return gateway_answer("INTEGRATION_TIMEOUT", request_id)
         except Exception:
             log.exception("%s %s: function %s failed", method, logs.redact(path), match.route.function)
@@ -329,7 +371,7 @@ def payload_bytes(payload: Any) -> int:
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "wa-hub-local"
-    server: "GatewayServer"
+    server: GatewayServer
 
     def _serve(self) -> None:
         started = time.monotonic()
@@ -338,7 +380,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             response = gateway_answer("REQUEST_TOO_LARGE")
         else:
-            response = self.server.gateway.handle(self.command, self.path, self.headers.items(), body, self.client_address[0])
+            response = self.server.gateway.handle(
+                self.command, self.path, self.headers.items(), body, self.client_address[0]
+            )
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
@@ -346,7 +390,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
-        log.info("%s %s %d %.1f ms", self.command, logs.redact(self.path), response.status, (time.monotonic() - started) * 1000)
+        log.info(
+            "%s %s %d %.1f ms",
+            self.command,
+            logs.redact(self.path),
+            response.status,
+            (time.monotonic() - started) * 1000,
+        )
 
     def _read_body(self) -> bytes | None:
         """The request body, or None when it is over the limit (then left unread)."""
@@ -370,7 +420,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return self._serve
         raise AttributeError(name)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug(format, *args)
 
 

@@ -22,12 +22,11 @@ from moto.server import ThreadedMotoServer
 from pydantic import ValidationError
 
 from hub import auth, catalog, ingest_limits, pushing, settings, subscription_secrets, tenancy
-from local import resources, sqs_limits
+from local import resources, sqs_limits, streams
 from local.gateway import Gateway, GatewayServer
-from local import streams
-from local.sockets import LocalSocketApi
 from local.poller import SqsPoller
 from local.runtime import Invoker, Resolver, import_handler
+from local.sockets import LocalSocketApi
 
 log = logging.getLogger("local")
 
@@ -68,7 +67,9 @@ def check_dev_api_key(key: str) -> str:
     try:
         tenancy.CreateTenant(name="dev", apiKey=key)
     except ValidationError as error:
-        raise LocalHubError(f"LOCAL_API_KEY cannot work: {error.errors()[0]['msg']} (it has {len(key)}); {_UNSET}") from None
+        raise LocalHubError(
+            f"LOCAL_API_KEY cannot work: {error.errors()[0]['msg']} (it has {len(key)}); {_UNSET}"
+        ) from None
     if not all("!" <= c <= "~" for c in key):
         raise LocalHubError(f"LOCAL_API_KEY cannot work: it must be visible ASCII characters, no spaces; {_UNSET}")
     return key
@@ -77,8 +78,16 @@ def check_dev_api_key(key: str) -> str:
 class LocalHub:
     """`start()` / `stop()` (or `with LocalHub(port=0) as hub:`); then `.base_url`, `.admin_key`, `.dev_api_key`."""
 
-    def __init__(self, port: int = 3000, host: str = "127.0.0.1", *, resolver: Resolver = import_handler,
-                 admin_key: str | None = None, dev_api_key: str | None = None, create_dev_tenant: bool = True) -> None:
+    def __init__(
+        self,
+        port: int = 3000,
+        host: str = "127.0.0.1",
+        *,
+        resolver: Resolver = import_handler,
+        admin_key: str | None = None,
+        dev_api_key: str | None = None,
+        create_dev_tenant: bool = True,
+    ) -> None:
         """`port` 0 picks a free one. Keys default to $ADMIN_API_KEY / $LOCAL_API_KEY, else random ones.
 
         A dev API key that cannot work (check_dev_api_key) raises LocalHubError here, before anything starts."""
@@ -127,8 +136,9 @@ class LocalHub:
         self.port = self._server.server_address[1]
         os.environ.update(HUB_LOCAL="true", ADMIN_API_KEY=self.admin_key, PUBLIC_BASE_URL=self.base_url)
         self.sockets = LocalSocketApi(invoker, self.host).start()
-        os.environ.update(CONNECT_WEBSOCKET_URL=self.sockets.websocket_url,
-                          CONNECTIONS_API_ENDPOINT=self.sockets.management_endpoint)
+        os.environ.update(
+            CONNECT_WEBSOCKET_URL=self.sockets.websocket_url, CONNECTIONS_API_ENDPOINT=self.sockets.management_endpoint
+        )
         os.environ.setdefault("CONNECT_LINK_SECRET", secrets.token_urlsafe(32))
         pushing.client.cache_clear()  # bound to the management endpoint of the hub it first saw
         subscription_secrets.clear_cache()  # secrets, ingest windows and tenant standings of the embedded AWS just emptied
@@ -158,14 +168,19 @@ class LocalHub:
         body: dict[str, str] = {"name": "dev"}
         if self.dev_api_key:
             body["apiKey"] = self.dev_api_key  # honoured by the admin handler only when HUB_LOCAL=true
-        headers = [("Host", f"{self.host}:{self.port}"), ("Content-Type", "application/json"), ("X-Admin-Key", self.admin_key)]
+        headers = [
+            ("Host", f"{self.host}:{self.port}"),
+            ("Content-Type", "application/json"),
+            ("X-Admin-Key", self.admin_key),
+        ]
         response = self.gateway.handle("POST", "/api/admin/tenants", headers, json.dumps(body).encode())
         try:
             data = json.loads(response.body)["data"]
             self.dev_tenant_id, created_key = data["tenantId"], data["apiKey"]
         except (ValueError, KeyError, TypeError):
-            raise LocalHubError(f"could not create the dev tenant: {response.status} "
-                                f"{response.body[:500].decode(errors='replace')}") from None
+            raise LocalHubError(
+                f"could not create the dev tenant: {response.status} {response.body[:500].decode(errors='replace')}"
+            ) from None
         if self.dev_api_key and created_key != self.dev_api_key:
             raise LocalHubError("the admin handler ignored LOCAL_API_KEY (is HUB_LOCAL=true reaching it?)")
         self.dev_api_key = created_key

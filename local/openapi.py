@@ -54,14 +54,26 @@ SUCCESS_SCHEMA = {
 SECURITY_SCHEMES = {
     "tenantKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
     "adminKey": {"type": "apiKey", "in": "header", "name": "X-Admin-Key"},
-    "gatewayToken": {"type": "apiKey", "in": "query", "name": "token",
-                     "description": "The session's inboundSecret; or sign the body (X-Webhook-Signature, "
-                                    "X-Webhook-Hmac, X-Hub-Signature-256, x-hmac-signature) or send it as X-Api-Key"},
+    "gatewayToken": {
+        "type": "apiKey",
+        "in": "query",
+        "name": "token",
+        "description": "The session's inboundSecret; or sign the body (X-Webhook-Signature, "
+        "X-Webhook-Hmac, X-Hub-Signature-256, x-hmac-signature) or send it as X-Api-Key",
+    },
 }
-SECURITY_SCHEMES["linkToken"] = {"type": "http", "scheme": "bearer",
-                                 "description": "A connect link's token: the last path segment of its url"}
-SECURITY_BY_AUTH = {"tenant": [{"tenantKey": []}], "admin": [{"adminKey": []}], "gateway": [{"gatewayToken": []}], "public": [],
-                    "link": [{"linkToken": []}]}
+SECURITY_SCHEMES["linkToken"] = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A connect link's token: the last path segment of its url",
+}
+SECURITY_BY_AUTH = {
+    "tenant": [{"tenantKey": []}],
+    "admin": [{"adminKey": []}],
+    "gateway": [{"gatewayToken": []}],
+    "public": [],
+    "link": [{"linkToken": []}],
+}
 LINK_ERRORS = {"401": "LINK_INVALID: forged or malformed link", "410": "LINK_EXPIRED or LINK_REVOKED"}
 """What a route authorized by a connect link answers for a link it refuses (HTML on the page route)."""
 
@@ -72,17 +84,26 @@ def _security(route: catalog.Route) -> list[dict[str, list[str]]]:
 
 
 def _operation_responses(route: catalog.Route) -> dict[str, Any]:
-    success = "201" if route.created or (route.method, route.path) == ("POST", "/api/whatsapp/session") or \
-        (route.method, route.path) == ("POST", "/api/admin/tenants") else "200"
+    success = (
+        "201"
+        if route.created
+        or (route.method, route.path) == ("POST", "/api/whatsapp/session")
+        or (route.method, route.path) == ("POST", "/api/admin/tenants")
+        else "200"
+    )
     content_types = ("text/plain",) if route.auth == "gateway" and route.method == "GET" else route.content_types
-    content = {t: {"schema": {"$ref": "#/components/schemas/Success"} if t == "application/json" else {"type": "string"}}
-               for t in content_types}
+    content = {
+        t: {"schema": {"$ref": "#/components/schemas/Success"} if t == "application/json" else {"type": "string"}}
+        for t in content_types
+    }
     responses: dict[str, Any] = {success: {"description": "Success", "content": content}}
     error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for status, description in ERROR_RESPONSES.items():
         responses[status] = {"description": description, "content": error_content}
     if route.auth == "link":
-        link_content = {t: {"schema": {"type": "string"}} for t in content_types if t != "application/json"} or error_content
+        link_content = {
+            t: {"schema": {"type": "string"}} for t in content_types if t != "application/json"
+        } or error_content
         for status, description in LINK_ERRORS.items():
             responses[status] = {"description": description, "content": link_content}
     return responses
@@ -112,14 +133,20 @@ def build() -> dict[str, Any]:
         operation["security"] = _security(route)
         operation["responses"] = _operation_responses(route)
         if route.auth == "gateway" and route.method == "POST":
-            operation["requestBody"] = {"required": True, "content": {
-                "application/json": {"schema": {"description": "A gateway event in any supported dialect"}},
-                "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
-            }}
+            operation["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"description": "A gateway event in any supported dialect"}},
+                    "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+                },
+            }
     return {
         "openapi": version,
-        "info": {"title": PRODUCT, "version": VERSION,
-                 "description": "WhatsApp webhook hub: gateway receiver, session state, subscriber webhooks."},
+        "info": {
+            "title": PRODUCT,
+            "version": VERSION,
+            "description": "WhatsApp webhook hub: gateway receiver, session state, subscriber webhooks.",
+        },
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": dict(sorted(schemas.items())), "securitySchemes": SECURITY_SCHEMES},
     }

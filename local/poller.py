@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import logging
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import boto3
 
@@ -75,15 +76,18 @@ def failed_message_ids(result: Any, batch_ids: set[str]) -> set[str]:
 class SqsPoller(PollingThread):
     """Polls one queue for one function, on a thread of its own."""
 
-    def __init__(self, function: catalog.Function, invoker: Invoker, queue_url: str, sqs: Any = None,
-                 wait_s: int = 1) -> None:
+    def __init__(
+        self, function: catalog.Function, invoker: Invoker, queue_url: str, sqs: Any = None, wait_s: int = 1
+    ) -> None:
         super().__init__(f"sqs-{function.name}", idle_wait_s=0)
         self.function = function
         self._invoker = invoker
         self._queue_url = queue_url
         self._sqs = sqs or boto3.client("sqs")
         self._wait_s = wait_s
-        self._queue_arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self._queue_arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
 
     def poll_once(self) -> int:
         """One receive / invoke / delete cycle; returns how many messages were received."""
@@ -101,8 +105,11 @@ class SqsPoller(PollingThread):
         try:
             keep = failed_message_ids(self._invoker.invoke(self.function.name, event), batch_ids)
         except Exception:
-            log.exception("%s failed on a batch of %d: it comes back after the visibility timeout",
-                          self.function.name, len(messages))
+            log.exception(
+                "%s failed on a batch of %d: it comes back after the visibility timeout",
+                self.function.name,
+                len(messages),
+            )
             keep = batch_ids
         done = [m for m in messages if m["MessageId"] not in keep]
         if done:

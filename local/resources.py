@@ -55,8 +55,10 @@ def create_table(client, table: catalog.Table) -> None:
             {
                 "IndexName": index.name,
                 "KeySchema": _key_schema(index.partition_key, index.sort_key),
-                "Projection": {"ProjectionType": index.projection,
-                               **({"NonKeyAttributes": list(index.non_key_attributes)} if index.non_key_attributes else {})},
+                "Projection": {
+                    "ProjectionType": index.projection,
+                    **({"NonKeyAttributes": list(index.non_key_attributes)} if index.non_key_attributes else {}),
+                },
             }
             for index in table.indexes
         ]
@@ -88,7 +90,9 @@ def create_queue(client, queue: catalog.Queue, visibility_timeout_s: int) -> Non
         Attributes={
             "VisibilityTimeout": str(visibility_timeout_s),
             "MessageRetentionPeriod": str(queue.retention_days * 86400),
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}
+            ),
         },
     )["QueueUrl"]
     os.environ[queue.env_var] = url

@@ -9,8 +9,9 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Protocol
+from typing import Any, Protocol
 
 from hub import catalog, settings
 from local import logs
@@ -104,8 +105,13 @@ class Invoker:
     through hub.settings) and with `invoking` naming the function.
     """
 
-    def __init__(self, resolver: Resolver = import_handler, functions: Iterable[catalog.Function] = catalog.FUNCTIONS,
-                 region: str = "us-east-1", environment: Environment = function_environment) -> None:
+    def __init__(
+        self,
+        resolver: Resolver = import_handler,
+        functions: Iterable[catalog.Function] = catalog.FUNCTIONS,
+        region: str = "us-east-1",
+        environment: Environment = function_environment,
+    ) -> None:
         self._functions = {f.name: f for f in functions}
         self._resolver = resolver
         self._environment = environment
@@ -132,10 +138,15 @@ class Invoker:
         if handler is None:
             handler = self._handlers[function.name] = self._resolver(function.name)
         context = FakeLambdaContext(function.name, function.memory_mb, function.timeout_s, self._region)
-        token = logs.invocation.set({
-            "function_name": function.name, "function_memory_size": function.memory_mb, "cold_start": cold_start,
-            "function_arn": context.invoked_function_arn, "function_request_id": context.aws_request_id,
-        })
+        token = logs.invocation.set(
+            {
+                "function_name": function.name,
+                "function_memory_size": function.memory_mb,
+                "cold_start": cold_start,
+                "function_arn": context.invoked_function_arn,
+                "function_request_id": context.aws_request_id,
+            }
+        )
         started = time.monotonic()
         try:
             return handler(event, context)
@@ -143,8 +154,12 @@ class Invoker:
             logs.invocation.reset(token)
             elapsed = time.monotonic() - started
             if elapsed > function.timeout_s:
-                log.warning("%s ran %.1f s, past its %d s timeout: Lambda would have stopped it",
-                            function.name, elapsed, function.timeout_s)
+                log.warning(
+                    "%s ran %.1f s, past its %d s timeout: Lambda would have stopped it",
+                    function.name,
+                    elapsed,
+                    function.timeout_s,
+                )
 
 
 class PollingThread:

@@ -66,7 +66,10 @@ class LocalSocketApi:
     def start(self) -> LocalSocketApi:
         self._sockets = serve(self._serve, self._host, 0, process_request=self._admit, compression=None)
         self._management = _ManagementServer((self._host, 0), self)
-        for name, target in (("websocket", self._sockets.serve_forever), ("connections", self._management.serve_forever)):
+        for name, target in (
+            ("websocket", self._sockets.serve_forever),
+            ("connections", self._management.serve_forever),
+        ):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -87,8 +90,13 @@ class LocalSocketApi:
     def _event(self, route_key: str, connection_id: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         return {
             "requestContext": {
-                "routeKey": route_key, "eventType": route_key.strip("$").upper(), "connectionId": connection_id,
-                "stage": STAGE, "apiId": "local", "domainName": self._host, "requestId": str(uuid.uuid4()),
+                "routeKey": route_key,
+                "eventType": route_key.strip("$").upper(),
+                "connectionId": connection_id,
+                "stage": STAGE,
+                "apiId": "local",
+                "domainName": self._host,
+                "requestId": str(uuid.uuid4()),
                 "requestTimeEpoch": int(time.time() * 1000),
             },
             "isBase64Encoded": False,
@@ -99,10 +107,14 @@ class LocalSocketApi:
         """The `$connect` route: the function's answer decides whether the handshake goes on."""
         connection_id = _connection_id()
         query = dict(parse_qsl(urlsplit(request.path).query, keep_blank_values=True))
-        event = self._event("$connect", connection_id, {
-            "headers": {k: v for k, v in request.headers.raw_items()},
-            "queryStringParameters": query or None,
-        })
+        event = self._event(
+            "$connect",
+            connection_id,
+            {
+                "headers": {k: v for k, v in request.headers.raw_items()},
+                "queryStringParameters": query or None,
+            },
+        )
         try:
             status = int(self._invoker.invoke(_FUNCTIONS["$connect"], event).get("statusCode", 500))
         except Exception:
@@ -138,7 +150,7 @@ class LocalSocketApi:
 
 class _ManagementHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_ManagementServer"
+    server: _ManagementServer
 
     def _answer(self, status: int, payload: Any = None, headers: dict[str, str] | None = None) -> None:
         body = b"" if payload is None else json.dumps(payload).encode()
@@ -161,29 +173,29 @@ class _ManagementHandler(BaseHTTPRequestHandler):
             self._answer(410, {"message": None}, {"x-amzn-ErrorType": "GoneException"})
         return connection
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         connection = self._target()
         if connection is None:
             return
         try:
             connection.send(self._body.decode("utf-8"))
-        except Exception:  # closed meanwhile
+        except Exception:  # noqa: BLE001 - closed meanwhile, however the socket says it
             self._answer(410, {"message": None}, {"x-amzn-ErrorType": "GoneException"})
             return
         self._answer(200)
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         connection = self._target()
         if connection is not None:
             connection.close()
             self._answer(204)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         connection = self._target()
         if connection is not None:
             self._answer(200, {"identity": {"sourceIp": connection.remote_address[0]}})
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug(format, *args)
 
 

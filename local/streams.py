@@ -17,10 +17,11 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from typing import Any, Callable
+from functools import cache
+from typing import Any
 
 import boto3
 
@@ -33,7 +34,7 @@ log = logging.getLogger("local")
 SHARD_REFRESH_S = 60.0
 
 
-@lru_cache(maxsize=None)
+@cache
 def _session() -> boto3.session.Session:
     """One session per process: its loaded service models make every later client quick to create."""
     return boto3.session.Session()
@@ -48,19 +49,28 @@ class Clients:
     sqs: Any
 
     @classmethod
-    def create(cls) -> "Clients":
+    def create(cls) -> Clients:
         session = _session()
         region = session.region_name or os.environ["AWS_DEFAULT_REGION"]
         endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"https://streams.dynamodb.{region}.amazonaws.com"
-        return cls(session.client("dynamodb"), session.client("dynamodbstreams", endpoint_url=endpoint), session.client("sqs"))
+        return cls(
+            session.client("dynamodb"), session.client("dynamodbstreams", endpoint_url=endpoint), session.client("sqs")
+        )
 
 
 class StreamPoller(PollingThread):
     """Polls one table's stream for one function."""
 
-    def __init__(self, function: catalog.Function, trigger: catalog.StreamTrigger, invoker: Invoking,
-                 clients: Clients, wait_s: float = 0.2, raise_errors: bool = False,
-                 now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        function: catalog.Function,
+        trigger: catalog.StreamTrigger,
+        invoker: Invoking,
+        clients: Clients,
+        wait_s: float = 0.2,
+        raise_errors: bool = False,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         """`raise_errors` lets a failing invocation's exception through (tests), after counting it;
         `now` is the clock record ages are measured with."""
         super().__init__(f"stream-{function.name}-{trigger.table}", idle_wait_s=wait_s)
@@ -87,13 +97,17 @@ class StreamPoller(PollingThread):
         for shard in shards:
             if shard["ShardId"] not in self._iterators:
                 self._iterators[shard["ShardId"]] = self._streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON",
+                    StreamArn=self.stream_arn,
+                    ShardId=shard["ShardId"],
+                    ShardIteratorType="TRIM_HORIZON",
                 )["ShardIterator"]
         return self._iterators
 
     def _iterator_at(self, shard_id: str, sequence_number: str) -> str:
         return self._streams.get_shard_iterator(
-            StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
+            StreamArn=self.stream_arn,
+            ShardId=shard_id,
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
             SequenceNumber=sequence_number,
         )["ShardIterator"]
 
@@ -126,8 +140,12 @@ class StreamPoller(PollingThread):
         except Exception as error:
             failures = self._failures[shard_id] = self._failures.get(shard_id, 0) + 1
             if failures == 1:
-                log.exception("%s failed on a batch of %d from %s; retrying it", self.function.name, len(records),
-                              self.trigger.table)
+                log.exception(
+                    "%s failed on a batch of %d from %s; retrying it",
+                    self.function.name,
+                    len(records),
+                    self.trigger.table,
+                )
             else:
                 log.warning("%s failed again on the same batch (failure %d): %s", self.function.name, failures, error)
             if self.trigger.bisect_on_error and len(records) > 1:
@@ -149,8 +167,13 @@ class StreamPoller(PollingThread):
         if done:
             self._failures.pop(shard_id, None)  # progress: the rest is a new batch
         failures = self._failures[shard_id] = self._failures.get(shard_id, 0) + 1
-        log.warning("%s reported record %s of %s as failed (failure %d)", self.function.name, retry_from,
-                    self.trigger.table, failures)
+        log.warning(
+            "%s reported record %s of %s as failed (failure %d)",
+            self.function.name,
+            retry_from,
+            self.trigger.table,
+            failures,
+        )
         if not done and self._exhausted(shard_id, records):
             self._send_on_failure_record(shard_id, records, "BatchItemFailures")
             return len(records), None
@@ -171,8 +194,13 @@ class StreamPoller(PollingThread):
         body = {
             "requestContext": {"functionArn": self.function.name, "condition": "RetryAttemptsExhausted"},
             "responseContext": {"functionError": error},
-            "DDBStreamBatchInfo": {"shardId": shard_id, "streamArn": self.stream_arn, "batchSize": len(records),
-                                   "startSequenceNumber": sequence[0], "endSequenceNumber": sequence[-1]},
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "streamArn": self.stream_arn,
+                "batchSize": len(records),
+                "startSequenceNumber": sequence[0],
+                "endSequenceNumber": sequence[-1],
+            },
         }
         failures_url = os.environ[catalog.failure_queue(self.trigger.failures_to).env_var]
         self._sqs.send_message(QueueUrl=failures_url, MessageBody=json.dumps(body))
@@ -188,12 +216,16 @@ class StreamPoller(PollingThread):
         return handled
 
 
-def pollers(invoker: Invoking, wait_s: float = 0.2, raise_errors: bool = False,
-            now: Callable[[], float] = time.time) -> list[StreamPoller]:
+def pollers(
+    invoker: Invoking, wait_s: float = 0.2, raise_errors: bool = False, now: Callable[[], float] = time.time
+) -> list[StreamPoller]:
     """One poller per stream trigger of the catalog's functions, sharing one set of clients."""
     clients = Clients.create()
-    return [StreamPoller(f, t, invoker, clients, wait_s, raise_errors, now)
-            for f in catalog.FUNCTIONS for t in f.stream_triggers]
+    return [
+        StreamPoller(f, t, invoker, clients, wait_s, raise_errors, now)
+        for f in catalog.FUNCTIONS
+        for t in f.stream_triggers
+    ]
 
 
 def drain_all(stream_pollers: list[StreamPoller], rounds: int = 10) -> int:

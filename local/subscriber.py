@@ -9,6 +9,7 @@ Answers 204 to a delivery whose Standard Webhooks signature (`standardwebhooks`)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import hmac
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,7 +42,7 @@ def serve(secret: str, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServe
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the lines above say it all
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     return ThreadingHTTPServer((host, port), Subscriber)
@@ -54,10 +55,8 @@ def main() -> None:
     args = parser.parse_args()
     server = serve(args.secret, args.port)
     print(f"subscriber listening on http://127.0.0.1:{server.server_address[1]}/hook", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -33,6 +33,25 @@ os.environ.pop("AWS_PROFILE", None)
 
 ADMIN_KEY = TEST_ENV["ADMIN_API_KEY"]
 
+TESTS = os.path.dirname(os.path.abspath(__file__))
+_MARKED_DIRECTORIES = ("infra", "browser")
+"""Directories whose every test carries the marker (pytest.ini registers them): CDK synthesis, Chromium."""
+_EMBEDDED_AWS = ("mock_aws", "LocalHub")
+"""A test module that imports one of these runs moto itself, or the local hub (which runs it)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks what the fast lane (`make unit`) leaves out: `aws` for a test on the embedded AWS (the `aws`
+    fixture, or a module that imports moto's `mock_aws` or `LocalHub`; any other says `pytestmark`),
+    `infra` and `browser` by directory."""
+    for item in items:
+        directory = os.path.relpath(str(item.path), TESTS).split(os.sep)[0]
+        if directory in _MARKED_DIRECTORIES:
+            item.add_marker(directory)
+        module = getattr(item, "module", None)
+        if "aws" in getattr(item, "fixturenames", ()) or any(hasattr(module, name) for name in _EMBEDDED_AWS):
+            item.add_marker("aws")
+
 
 def reset_cached_clients() -> None:
     """Clients, settings, tenant standings, endpoint breakers, subscription secrets and ingest windows are cached per process, as in Lambda; tests start each fresh."""

@@ -39,7 +39,16 @@ GATEWAY_NOTES = ROOT / "tests" / "fixtures" / "dialects"
 TEXT_SUFFIXES = {".py", ".md", ".txt", ".toml", ".cfg", ".ini", ".yml", ".yaml", ".json", ".sh", ".mk", ""}
 
 
-UNTRACKED_DIRS = {".git", ".venv", "node_modules", "cdk.out", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"}
+UNTRACKED_DIRS = {
+    ".git",
+    ".venv",
+    "node_modules",
+    "cdk.out",
+    ".pytest_cache",
+    ".hypothesis",
+    ".mypy_cache",
+    ".ruff_cache",
+}
 
 
 def tracked_files() -> list[Path]:
@@ -88,8 +97,11 @@ def broken_links(source: Path, text: str) -> list[str]:
         problems.append(_target_problem(ROOT / "docs" / m.group(1), m.group(2), m.group(0)))
     sections = contract_sections()
     for m in CONTRACT_SECTIONS.finditer(text):
-        problems += [f"docs/contract.md §{n}: no such section" for n in re.findall(r"§(\d+(?:\.\d+)?)", m.group(1))
-                     if n not in sections]
+        problems += [
+            f"docs/contract.md §{n}: no such section"
+            for n in re.findall(r"§(\d+(?:\.\d+)?)", m.group(1))
+            if n not in sections
+        ]
     if source.suffix == ".md":
         for m in MARKDOWN_LINK.finditer(text):
             link = m.group(1)
@@ -132,41 +144,55 @@ def test_the_contract_has_the_sections_the_code_cites():
     assert "acks-follow-the-library" in anchors(ROOT / "docs" / "decisions.md")
 
 
-@pytest.mark.parametrize("text", [
-    "The error envelope of SP" + "EC section 2.",
-    "(SP" + "EC sections 4, 5)",
-    "SP" + "EC §3 rules",
-    "Delivery logs (SP" + "EC `webhookId`)",
-    "as seed" + " 004 does",
-    "(seeds" + " 001, 002)",
-    "taken from the seed" + " documents",
-    "see ../sha" + "red/SP" + "EC.md",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The error envelope of SP" + "EC section 2.",
+        "(SP" + "EC sections 4, 5)",
+        "SP" + "EC §3 rules",
+        "Delivery logs (SP" + "EC `webhookId`)",
+        "as seed" + " 004 does",
+        "(seeds" + " 001, 002)",
+        "taken from the seed" + " documents",
+        "see ../sha" + "red/SP" + "EC.md",
+    ],
+)
 def test_an_outside_citation_is_caught(text):
     assert outside_citations(text)
 
 
-@pytest.mark.parametrize("text", [
-    "random.seed(0); hypothesis seed", "seeds/000_connected.json", "spec: catalog.Function", "docs/contract.md §5",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "random.seed(0); hypothesis seed",
+        "seeds/000_connected.json",
+        "spec: catalog.Function",
+        "docs/contract.md §5",
+    ],
+)
 def test_ordinary_words_are_not_citations(text):
     assert outside_citations(text) == []
 
 
-@pytest.mark.parametrize("text", [
-    "see docs/contract.md §99",
-    "see docs/contract.md §5, §42",
-    "see docs/no-such-page.md",
-    "see docs/decisions.md#no-such-decision",
-    "[contract](docs/contract.md#99-nothing)",
-    "[gone](docs/gone.md)",
-    "[here](#no-such-heading)",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see docs/contract.md §99",
+        "see docs/contract.md §5, §42",
+        "see docs/no-such-page.md",
+        "see docs/decisions.md#no-such-decision",
+        "[contract](docs/contract.md#99-nothing)",
+        "[gone](docs/gone.md)",
+        "[here](#no-such-heading)",
+    ],
+)
 def test_a_broken_link_is_caught(text):
     assert broken_links(ROOT / "README.md", text)
 
 
 def test_a_good_link_passes():
-    text = ("docs/contract.md §5, §6.3 and docs/decisions.md#session-ids-are-global, "
-            "[state](docs/contract.md#5-session-state), [schemas](docs/openapi.json), [top](#routes)")
+    text = (
+        "docs/contract.md §5, §6.3 and docs/decisions.md#session-ids-are-global, "
+        "[state](docs/contract.md#5-session-state), [schemas](docs/openapi.json), [top](#routes)"
+    )
     assert broken_links(ROOT / "README.md", text) == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
 
+# isort: split
+
 import json
 from typing import Annotated
 
@@ -38,8 +40,12 @@ def handle_revoke_tenant(tenantId: str):
 
 @app.exception_handler(api_keys.GatewayThrottled)
 def _gateway_throttled(error: api_keys.GatewayThrottled) -> Response:
-    return Response(status_code=error.status, content_type=api.JSON, body=json.dumps(error.body()),
-                    headers={"Retry-After": str(error.retry_after_s)})
+    return Response(
+        status_code=error.status,
+        content_type=api.JSON,
+        body=json.dumps(error.body()),
+        headers={"Retry-After": str(error.retry_after_s)},
+    )
 
 
 @logger.inject_lambda_context

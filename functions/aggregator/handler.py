@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
 
+# isort: split
+
 from aws_lambda_powertools.metrics import MetricUnit
 
 from hub import aggregating, catalog, stream_failures
@@ -19,8 +21,15 @@ FAILURES = catalog.AGGREGATOR_FAILURES
 
 
 def _log(message: str, change: stream_failures.Change, error: BaseException) -> None:
-    logger.warning(message, extra={"eventID": change.event_id, "sequenceNumber": change.sequence_number,
-                                   "table": change.table_id, "error": stream_failures.reason_of(error)})
+    logger.warning(
+        message,
+        extra={
+            "eventID": change.event_id,
+            "sequenceNumber": change.sequence_number,
+            "table": change.table_id,
+            "error": stream_failures.reason_of(error),
+        },
+    )
 
 
 @logger.inject_lambda_context
@@ -29,7 +38,9 @@ def handler(event, context):
     max_messages = stream_failures.replay_request(event)
     if max_messages is not None:
         report = stream_failures.replay(
-            FAILURES, lambda change, _: aggregating.replay_record(change), max_messages,
+            FAILURES,
+            lambda change, _: aggregating.replay_record(change),
+            max_messages,
             lambda changes: aggregating.replay_batch(changes, FAILURES, _log),
         )
         metrics.add_metric(name=catalog.Metric.RECORDS_REPLAYED, unit=MetricUnit.Count, value=report.replayed)
@@ -39,8 +50,15 @@ def handler(event, context):
     outcome, writes = aggregating.apply_batch(changes, FAILURES, _log)
     metrics.add_metric(name=catalog.Metric.COUNTER_WRITES, unit=MetricUnit.Count, value=writes)
     metrics.add_metric(name=catalog.Metric.RECORDS_SET_ASIDE, unit=MetricUnit.Count, value=outcome.set_aside)
-    logger.info("counters updated", extra={"records": len(changes), "writes": writes, "setAside": outcome.set_aside,
-                                           "retryFrom": outcome.retry_from})
+    logger.info(
+        "counters updated",
+        extra={
+            "records": len(changes),
+            "writes": writes,
+            "setAside": outcome.set_aside,
+            "retryFrom": outcome.retry_from,
+        },
+    )
     return outcome.response()
 
 

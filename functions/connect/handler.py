@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
 
+# isort: split
+
 import html
 import re
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
@@ -39,8 +41,12 @@ _BEARER = re.compile(r"^Bearer\s+(\S+)$", re.IGNORECASE)
 class LinkRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ttlSeconds: int | None = Field(default=None, ge=60, le=86400,
-                                   description="Lifetime of the link; default CONNECT_LINK_TTL_S, capped by CONNECT_LINK_MAX_TTL_S")
+    ttlSeconds: int | None = Field(
+        default=None,
+        ge=60,
+        le=86400,
+        description="Lifetime of the link; default CONNECT_LINK_TTL_S, capped by CONNECT_LINK_MAX_TTL_S",
+    )
 
 
 def _link_answer(token: str, expires_at: int) -> Response:
@@ -48,11 +54,12 @@ def _link_answer(token: str, expires_at: int) -> Response:
 
 
 @app.post("/api/whatsapp/session/<sessionId>/connect-link")
-def handle_create_session_link(sessionId: str, request: Annotated[Optional[LinkRequest], Body()] = None):
+def handle_create_session_link(sessionId: str, request: Annotated[LinkRequest | None, Body()] = None):
     tenant_id = api.tenant(app)
     registry.owned_session(tenant_id, sessionId)
-    token, expires_at = links.issue(tenant_id, session_id=sessionId,
-                                    ttl_s=links.lifetime_s(request.ttlSeconds if request else None))
+    token, expires_at = links.issue(
+        tenant_id, session_id=sessionId, ttl_s=links.lifetime_s(request.ttlSeconds if request else None)
+    )
     return _link_answer(token, expires_at)
 
 
@@ -71,11 +78,15 @@ def handle_revoke_session_links(sessionId: str):
 
 
 @app.post("/api/whatsapp/user/<userId>/connect-link")
-def handle_create_user_link(userId: str, request: Annotated[Optional[LinkRequest], Body()] = None):
+def handle_create_user_link(userId: str, request: Annotated[LinkRequest | None, Body()] = None):
     tenant_id = api.tenant(app)
     if not 1 <= len(userId) <= 256:
-        raise errors.validation_error("userId is 1 to 256 characters", [{"field": "userId", "message": "1 to 256 characters"}])
-    token, expires_at = links.issue(tenant_id, user_id=userId, ttl_s=links.lifetime_s(request.ttlSeconds if request else None))
+        raise errors.validation_error(
+            "userId is 1 to 256 characters", [{"field": "userId", "message": "1 to 256 characters"}]
+        )
+    token, expires_at = links.issue(
+        tenant_id, user_id=userId, ttl_s=links.lifetime_s(request.ttlSeconds if request else None)
+    )
     return _link_answer(token, expires_at)
 
 
@@ -96,9 +107,11 @@ def _private_headers() -> dict[str, str]:
 def _page_headers() -> dict[str, str]:
     socket = urlsplit(settings.env("CONNECT_WEBSOCKET_URL"))
     socket_origin = f" {socket.scheme}://{socket.netloc}" if socket.scheme in ("ws", "wss") else ""
-    policy = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-              f"connect-src 'self'{socket_origin}; base-uri 'none'; form-action 'none'; "
-              f"frame-ancestors {settings.env('CONNECT_FRAME_ANCESTORS')}")
+    policy = (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self'{socket_origin}; base-uri 'none'; form-action 'none'; "
+        f"frame-ancestors {settings.env('CONNECT_FRAME_ANCESTORS')}"
+    )
     return {"Content-Security-Policy": policy, **_private_headers()}
 
 
@@ -114,7 +127,9 @@ def handle_get_page(token: str):
     except errors.ApiError as error:
         if not error.code.startswith("LINK_"):
             raise
-        return _html(error.status, ERROR_PAGE.replace("{message}", html.escape(error.message)).replace("{code}", error.code))
+        return _html(
+            error.status, ERROR_PAGE.replace("{message}", html.escape(error.message)).replace("{code}", error.code)
+        )
     return _html(200, PAGE)
 
 
@@ -123,8 +138,12 @@ def handle_get_asset(asset: str):
     content_type = ASSETS.get(asset)
     if content_type is None:
         raise errors.not_found("Asset")
-    return Response(status_code=200, content_type=content_type, body=(STATIC / asset).read_text(encoding="utf-8"),
-                    headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
+    return Response(
+        status_code=200,
+        content_type=content_type,
+        body=(STATIC / asset).read_text(encoding="utf-8"),
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @logger.inject_lambda_context

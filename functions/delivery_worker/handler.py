@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
 
+# isort: split
+
 import asyncio
 import contextvars
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +15,7 @@ from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from hub import catalog, delivering, sender
-from hub.observability import logger, metrics, make_tracer
+from hub.observability import logger, make_tracer, metrics
 
 tracer = make_tracer()
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -30,7 +32,9 @@ def _deliver(record: SQSRecord, first_copies: set[str]) -> delivering.Outcome:
     if record.message_id not in first_copies:
         return delivering.Outcome.SKIPPED
     try:
-        outcome = delivering.process(record.body, record.receipt_handle, int(record.attributes.approximate_receive_count))
+        outcome = delivering.process(
+            record.body, record.receipt_handle, int(record.attributes.approximate_receive_count)
+        )
     except delivering.NotDueYet:
         raise
     except delivering.Deferred:
@@ -57,7 +61,9 @@ def handler(event, context):
         outcome = await asyncio.get_running_loop().run_in_executor(executor, in_context, _deliver, record, first_copies)
         return outcome.value
 
-    return async_process_partial_response(event=event, record_handler=handle_delivery, processor=processor, context=context)
+    return async_process_partial_response(
+        event=event, record_handler=handle_delivery, processor=processor, context=context
+    )
 
 
 coldstart.loaded()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
 
+# isort: split
+
 from aws_lambda_powertools.metrics import MetricUnit
 
 from hub import catalog, dispatching, stream_failures
@@ -18,8 +20,14 @@ FAILURES = catalog.DISPATCHER_FAILURES
 
 
 def _log(message: str, change: stream_failures.Change, error: BaseException) -> None:
-    logger.warning(message, extra={"eventID": change.event_id, "sequenceNumber": change.sequence_number,
-                                   "error": stream_failures.reason_of(error)})
+    logger.warning(
+        message,
+        extra={
+            "eventID": change.event_id,
+            "sequenceNumber": change.sequence_number,
+            "error": stream_failures.reason_of(error),
+        },
+    )
 
 
 @logger.inject_lambda_context
@@ -28,7 +36,9 @@ def handler(event, context):
     max_messages = stream_failures.replay_request(event)
     if max_messages is not None:
         report = stream_failures.replay(
-            FAILURES, lambda change, aside: dispatching.replay(change, aside.webhookIds), max_messages,
+            FAILURES,
+            lambda change, aside: dispatching.replay(change, aside.webhookIds),
+            max_messages,
             lambda changes: [dispatching.replay(change) for change in changes],
         )
         metrics.add_metric(name=catalog.Metric.RECORDS_REPLAYED, unit=MetricUnit.Count, value=report.replayed)
@@ -38,8 +48,15 @@ def handler(event, context):
     outcome, queued = dispatching.dispatch(changes, FAILURES, _log)
     metrics.add_metric(name=catalog.Metric.DELIVERIES_QUEUED, unit=MetricUnit.Count, value=queued)
     metrics.add_metric(name=catalog.Metric.RECORDS_SET_ASIDE, unit=MetricUnit.Count, value=outcome.set_aside)
-    logger.info("events dispatched", extra={"records": len(changes), "deliveriesQueued": queued,
-                                            "setAside": outcome.set_aside, "retryFrom": outcome.retry_from})
+    logger.info(
+        "events dispatched",
+        extra={
+            "records": len(changes),
+            "deliveriesQueued": queued,
+            "setAside": outcome.set_aside,
+            "retryFrom": outcome.retry_from,
+        },
+    )
     return outcome.response()
 
 

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
+# isort: split
 
 import time
 
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 from pydantic import ValidationError
 
 from hub import catalog, pushing, watching
 from hub.observability import logger, metrics
 from hub.store import connections, ddb
 from hub.store import sessions as session_store
-
 
 HANDSHAKE_GRACE_S = 10
 """A connection is recorded by `$connect` before its handshake completes; until then a post answers Gone.
@@ -42,8 +42,10 @@ def handler(event: DynamoDBStreamEvent, context):
         try:
             message = watching.change_message(_record(record.dynamodb.old_image), _record(record.dynamodb.new_image))
         except ValidationError as error:  # not a session the hub wrote: nothing a page could show
-            logger.warning("session image not understood; nothing pushed",
-                           extra={"eventID": record.event_id, "errors": error.error_count()})
+            logger.warning(
+                "session image not understood; nothing pushed",
+                extra={"eventID": record.event_id, "errors": error.error_count()},
+            )
             continue
         if message is not None:
             session_id = message.get("sessionId") or message["session"]["sessionId"]
@@ -61,7 +63,8 @@ def handler(event: DynamoDBStreamEvent, context):
             sent += delivered
             gone += not delivered
             if revocation or (
-                    not delivered and time.time() * 1000 - watcher.connected_at_ms > HANDSHAKE_GRACE_S * 1000):
+                not delivered and time.time() * 1000 - watcher.connected_at_ms > HANDSHAKE_GRACE_S * 1000
+            ):
                 connections.remove(watcher.connection_id)
     if sent:
         metrics.add_metric(name=catalog.Metric.PUSHES_SENT, unit=MetricUnit.Count, value=sent)

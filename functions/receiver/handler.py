@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
 
-from datetime import datetime, timezone
+# isort: split
+
+from datetime import UTC, datetime
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
@@ -44,12 +46,14 @@ def _normalized(body, session_id: str):
     try:
         return dialects.normalize(body, session_id=session_id)
     except dialects.NoDialectMatched as error:
-        raise errors.validation_error(f"Body matches no gateway dialect; expected {error.expected}", error.details) from error
+        raise errors.validation_error(
+            f"Body matches no gateway dialect; expected {error.expected}", error.details
+        ) from error
 
 
 def _accept(record: sessions.SessionRecord, body, raw: bytes):
     event = _normalized(body, record.sessionId)
-    receipt = receiving.receive(record, event, raw, datetime.now(timezone.utc))
+    receipt = receiving.receive(record, event, raw, datetime.now(UTC))
     metric = catalog.Metric.DUPLICATE_EVENTS if receipt.duplicate else catalog.Metric.EVENTS_RECEIVED
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     logger.info("event received", extra={"sessionId": record.sessionId, **receipt.model_dump()})

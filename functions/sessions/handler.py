@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
 
-from typing import Annotated, Optional
+# isort: split
+
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
@@ -44,10 +46,10 @@ def handle_get_session_status(sessionId: str):
 
 @app.get("/api/whatsapp/session/list-realtime")
 def handle_list_sessions(
-    userId: Annotated[Optional[str], Query(min_length=1, max_length=256)] = None,
-    status: Annotated[Optional[str], Query()] = None,
+    userId: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    status: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[Optional[str], Query(max_length=2048)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ):
     tenant_id = _tenant()
     if status is not None and status not in session_store.STATUS_FILTERS:
@@ -57,10 +59,14 @@ def handle_list_sessions(
         )
     try:
         start = ddb.decode_cursor(cursor)
-        records, last_key = session_store.query_page(tenant_id, user_id=userId, status=status, limit=limit, cursor=start)
+        records, last_key = session_store.query_page(
+            tenant_id, user_id=userId, status=status, limit=limit, cursor=start
+        )
     except ValueError as error:
-        raise errors.validation_error("cursor is not valid", [{"field": "cursor", "message": "not a cursor of this listing"}]) from error
-    extra = {"summary": counters.read_summary(tenant_id, userId, status), "timestamp": clock.now_iso()}
+        raise errors.validation_error(
+            "cursor is not valid", [{"field": "cursor", "message": "not a cursor of this listing"}]
+        ) from error
+    extra: dict[str, Any] = {"summary": counters.read_summary(tenant_id, userId, status), "timestamp": clock.now_iso()}
     next_cursor = ddb.encode_cursor(last_key)
     if next_cursor:
         extra["nextCursor"] = next_cursor

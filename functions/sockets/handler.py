@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
 
+# isort: split
+
 import json
 import time
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
 
-from typing import Annotated, Literal, Optional
+# isort: split
+
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
@@ -24,16 +26,21 @@ def handle_test_webhook(request: Annotated[webhook_logs.TestRequest, Body()]):
 
 @app.get("/api/webhook/logs")
 def handle_list_logs(
-    instanceId: Annotated[Optional[str], Query(max_length=128)] = None,
-    status: Annotated[Optional[LogStatus], Query()] = None,
-    event: Annotated[Optional[str], Query(max_length=64)] = None,
+    instanceId: Annotated[str | None, Query(max_length=128)] = None,
+    status: Annotated[LogStatus | None, Query()] = None,
+    event: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[Optional[str], Query(max_length=2048)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ):
     logs, next_cursor = webhook_logs.list_logs(
-        api.tenant(app), instance_id=instanceId, status=status, event=event, limit=limit, cursor=cursor,
+        api.tenant(app),
+        instance_id=instanceId,
+        status=status,
+        event=event,
+        limit=limit,
+        cursor=cursor,
     )
-    extra = {"nextCursor": next_cursor} if next_cursor else {}
+    extra: dict[str, Any] = {"nextCursor": next_cursor} if next_cursor else {}
     return api.ok(logs, **extra)
 
 
@@ -49,14 +56,14 @@ def handle_retry_delivery(webhookId: str):
 
 @app.get("/api/webhook/stats")
 def handle_get_stats(
-    instanceId: Annotated[Optional[str], Query(max_length=128)] = None,
+    instanceId: Annotated[str | None, Query(max_length=128)] = None,
     days: Annotated[int, Query(ge=1, le=90)] = 7,
 ):
     return api.ok(webhook_logs.stats(api.tenant(app), instanceId, days))
 
 
 @app.delete("/api/webhook/logs")
-def handle_clear_logs(request: Annotated[Optional[webhook_logs.ClearRequest], Body()] = None):
+def handle_clear_logs(request: Annotated[webhook_logs.ClearRequest | None, Body()] = None):
     return api.ok(webhook_logs.clear(api.tenant(app), request or webhook_logs.ClearRequest()))
 
 

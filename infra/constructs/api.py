@@ -86,7 +86,10 @@ class HubApi(Construct):
         stack = Stack.of(self)
 
         self.access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=config.log_retention, removal_policy=config.removal_policy,
+            self,
+            "AccessLogs",
+            retention=config.log_retention,
+            removal_policy=config.removal_policy,
         )
         self.rest_api = apigw.RestApi(
             self,
@@ -122,10 +125,14 @@ class HubApi(Construct):
 
         # Validators: body (+ parameters) where a route takes a body, parameters elsewhere.
         self.body_validator = api.add_request_validator(
-            "BodyValidator", validate_request_body=True, validate_request_parameters=True,
+            "BodyValidator",
+            validate_request_body=True,
+            validate_request_parameters=True,
         )
         self.params_validator = api.add_request_validator(
-            "ParamsValidator", validate_request_body=False, validate_request_parameters=True,
+            "ParamsValidator",
+            validate_request_body=False,
+            validate_request_parameters=True,
         )
 
         # One proxy integration per function, shared by all of its routes.
@@ -163,9 +170,7 @@ class HubApi(Construct):
             self.usage_plans[plan.name] = usage_plan
             self._attach_to_stage(f"Plan{_pascal(plan.name)}Stage", usage_plan)
 
-        self.usage_plan_ids_json = stack.to_json_string(
-            {name: p.usage_plan_id for name, p in self.usage_plans.items()}
-        )
+        self.usage_plan_ids_json = stack.to_json_string({name: p.usage_plan_id for name, p in self.usage_plans.items()})
 
     def _attach_to_stage(self, id: str, plan: apigw.UsagePlan) -> None:
         stack = Stack.of(self)
@@ -192,12 +197,16 @@ class HubApi(Construct):
             on_delete=call("remove", ignore_error_codes_matching="NotFoundException"),
             install_latest_aws_sdk=False,
             timeout=Duration.minutes(2),
-            policy=cr.AwsCustomResourcePolicy.from_statements([
-                iam.PolicyStatement(
-                    actions=["apigateway:PATCH", "apigateway:GET"],
-                    resources=[f"arn:{stack.partition}:apigateway:{stack.region}::/usageplans/{plan.usage_plan_id}"],
-                ),
-            ]),
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [
+                    iam.PolicyStatement(
+                        actions=["apigateway:PATCH", "apigateway:GET"],
+                        resources=[
+                            f"arn:{stack.partition}:apigateway:{stack.region}::/usageplans/{plan.usage_plan_id}"
+                        ],
+                    ),
+                ]
+            ),
         )
 
     def grant_manage_api_keys(self, grantee: iam.IGrantable) -> None:
@@ -205,19 +214,25 @@ class HubApi(Construct):
         stack = Stack.of(self)
         base = f"arn:{stack.partition}:apigateway:{stack.region}::"
         plan_keys = [f"{base}/usageplans/{p.usage_plan_id}/keys" for p in self.usage_plans.values()]
-        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
-            actions=["apigateway:POST"],
-            resources=[f"{base}/apikeys", *plan_keys],
-        ))
-        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
-            actions=["apigateway:DELETE"],
-            resources=[f"{base}/apikeys/*", *(f"{k}/*" for k in plan_keys)],
-        ))
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["apigateway:POST"],
+                resources=[f"{base}/apikeys", *plan_keys],
+            )
+        )
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["apigateway:DELETE"],
+                resources=[f"{base}/apikeys/*", *(f"{k}/*" for k in plan_keys)],
+            )
+        )
         # UpdateApiKey: a key is created disabled and enabled once its tenant is stored (hub.tenancy).
-        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
-            actions=["apigateway:PATCH"],
-            resources=[f"{base}/apikeys/*"],
-        ))
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["apigateway:PATCH"],
+                resources=[f"{base}/apikeys/*"],
+            )
+        )
 
 
 def _pascal(name: str) -> str:

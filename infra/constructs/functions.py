@@ -26,11 +26,18 @@ ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/tests", "**/test_*.py", "**/
 
 # Explicit DynamoDB data actions (never dynamodb:*), on the table and its declared indexes.
 DYNAMODB_READ = [
-    "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
-    "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan",
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
 ]
 DYNAMODB_WRITE = [
-    "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
 ]
 
 
@@ -106,17 +113,21 @@ class HubFunctions(Construct):
             description=f"wa-webhook-hub {spec.name}: least privilege from the catalog",
         )
         # What AWSLambdaBasicExecutionRole would give, limited to this function's log group.
-        role.add_to_policy(iam.PolicyStatement(
-            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-            resources=[log_group.log_group_arn],
-        ))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            )
+        )
 
         for table_id in spec.tables:
             table = tables.by_id[table_id]
-            role.add_to_policy(iam.PolicyStatement(
-                actions=DYNAMODB_READ + DYNAMODB_WRITE,
-                resources=[table.table_arn, *tables.index_arns(table_id)],
-            ))
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=DYNAMODB_READ + DYNAMODB_WRITE,
+                    resources=[table.table_arn, *tables.index_arns(table_id)],
+                )
+            )
 
         for queue_id in spec.queues:
             q = queues.by_id[queue_id]
@@ -167,25 +178,31 @@ class HubFunctions(Construct):
 
         if spec.sqs_trigger:
             q = queues.by_id[spec.sqs_trigger]
-            function.add_event_source(sources.SqsEventSource(
-                q.queue,
-                batch_size=spec.batch_size,
-                max_concurrency=spec.max_concurrency,
-                report_batch_item_failures=True,
-            ))
+            function.add_event_source(
+                sources.SqsEventSource(
+                    q.queue,
+                    batch_size=spec.batch_size,
+                    max_concurrency=spec.max_concurrency,
+                    report_batch_item_failures=True,
+                )
+            )
 
         for trigger in spec.stream_triggers:
-            function.add_event_source(sources.DynamoEventSource(
-                tables.by_id[trigger.table],
-                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                batch_size=trigger.batch_size,
-                max_batching_window=Duration.seconds(trigger.batching_window_s) if trigger.batching_window_s else None,
-                retry_attempts=trigger.retry_attempts,
-                max_record_age=Duration.seconds(trigger.max_record_age_s),
-                bisect_batch_on_error=trigger.bisect_on_error,
-                report_batch_item_failures=True,
-                on_failure=sources.SqsDlq(queues.failures_by_id[trigger.failures_to]),
-            ))
+            function.add_event_source(
+                sources.DynamoEventSource(
+                    tables.by_id[trigger.table],
+                    starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                    batch_size=trigger.batch_size,
+                    max_batching_window=Duration.seconds(trigger.batching_window_s)
+                    if trigger.batching_window_s
+                    else None,
+                    retry_attempts=trigger.retry_attempts,
+                    max_record_age=Duration.seconds(trigger.max_record_age_s),
+                    bisect_batch_on_error=trigger.bisect_on_error,
+                    report_batch_item_failures=True,
+                    on_failure=sources.SqsDlq(queues.failures_by_id[trigger.failures_to]),
+                )
+            )
 
         return HubFunction(spec=spec, function=function, role=role, log_group=log_group)
 
@@ -200,4 +217,3 @@ def _app_log_level(level: str) -> lambda_.ApplicationLogLevel:
         return lambda_.ApplicationLogLevel[level]
     except KeyError:
         return lambda_.ApplicationLogLevel.INFO
-

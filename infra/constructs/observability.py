@@ -42,8 +42,9 @@ class HubObservability(Construct):
         if config.alarm_topic_arn:
             self.topic = sns.Topic.from_topic_arn(self, "AlarmTopic", config.alarm_topic_arn)
         elif config.alarm_email:
-            topic = sns.Topic(self, "AlarmTopic", display_name=f"wa-webhook-hub {config.stage} alarms",
-                              enforce_ssl=True)
+            topic = sns.Topic(
+                self, "AlarmTopic", display_name=f"wa-webhook-hub {config.stage} alarms", enforce_ssl=True
+            )
             topic.add_subscription(subs.EmailSubscription(config.alarm_email))
             self.topic = topic
 
@@ -69,7 +70,8 @@ class HubObservability(Construct):
             self._alarm(
                 f"{spec.id}NotEmpty",
                 queues.failures_by_id[spec.id].metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic="Maximum"),
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
                 threshold=0,
                 comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 description=failure_queue_alarm_description(spec),
@@ -135,9 +137,12 @@ class HubObservability(Construct):
         if sockets is not None:
             self._alarm(
                 "ConnectSocketIntegrationErrors",
-                sockets.api.metric("IntegrationError", dimensions_map={"ApiId": sockets.api.api_id,
-                                                                       "Stage": sockets.stage.stage_name},
-                                   period=PERIOD, statistic="Sum"),
+                sockets.api.metric(
+                    "IntegrationError",
+                    dimensions_map={"ApiId": sockets.api.api_id, "Stage": sockets.stage.stage_name},
+                    period=PERIOD,
+                    statistic="Sum",
+                ),
                 threshold=config.api_5xx_threshold,
                 comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 description="The WebSocket API's $connect/$disconnect functions are failing: connect pages fall back to polling",
@@ -165,8 +170,17 @@ class HubObservability(Construct):
             period=PERIOD,
         )
 
-    def _alarm(self, id: str, metric: cw.IMetric, *, threshold: float, comparison: cw.ComparisonOperator,
-               description: str, evaluation_periods: int = 1, datapoints_to_alarm: int | None = None) -> cw.Alarm:
+    def _alarm(
+        self,
+        id: str,
+        metric: cw.Metric | cw.MathExpression,
+        *,
+        threshold: float,
+        comparison: cw.ComparisonOperator,
+        description: str,
+        evaluation_periods: int = 1,
+        datapoints_to_alarm: int | None = None,
+    ) -> cw.Alarm:
         alarm = metric.create_alarm(
             self,
             id,
@@ -188,43 +202,59 @@ class HubObservability(Construct):
         dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"{stack.stack_name}-hub")
         gateway = sorted(gateway_functions())
         dashboard.add_widgets(
-            cw.GraphWidget(title="Events received",
-                           left=[self.metric(catalog.Metric.EVENTS_RECEIVED), self.metric(catalog.Metric.DUPLICATE_EVENTS)], width=8),
+            cw.GraphWidget(
+                title="Events received",
+                left=[self.metric(catalog.Metric.EVENTS_RECEIVED), self.metric(catalog.Metric.DUPLICATE_EVENTS)],
+                width=8,
+            ),
             cw.GraphWidget(
                 title="Deliveries by outcome",
-                left=[self.metric(catalog.Metric.DELIVERY_SUCCEEDED), self.metric(catalog.Metric.DELIVERY_FAILED), self.metric(catalog.Metric.DELIVERY_RETRIED),
-                      self.metric(catalog.Metric.DELIVERY_UNPARSEABLE)],
+                left=[
+                    self.metric(catalog.Metric.DELIVERY_SUCCEEDED),
+                    self.metric(catalog.Metric.DELIVERY_FAILED),
+                    self.metric(catalog.Metric.DELIVERY_RETRIED),
+                    self.metric(catalog.Metric.DELIVERY_UNPARSEABLE),
+                ],
                 right=[self.failure_rate],
                 width=8,
             ),
             cw.GraphWidget(
                 title="Retry depth",
                 left=[self.metric(catalog.Metric.DELIVERY_RETRIED)],
-                right=[q.queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum")
-                       for q in queues.by_id.values()],
+                right=[
+                    q.queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum")
+                    for q in queues.by_id.values()
+                ],
                 width=8,
             ),
         )
         dashboard.add_widgets(
             cw.GraphWidget(
                 title="Dead-letter and failure queue depth",
-                left=[q.dlq.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
-                      for q in queues.by_id.values()]
-                + [q.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum", label=queue_id)
-                   for queue_id, q in queues.failures_by_id.items()],
+                left=[
+                    q.dlq.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
+                    for q in queues.by_id.values()
+                ]
+                + [
+                    q.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum", label=queue_id)
+                    for queue_id, q in queues.failures_by_id.items()
+                ],
                 width=8,
             ),
             cw.GraphWidget(
                 title="Queue depth",
-                left=[q.queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
-                      for q in queues.by_id.values()],
+                left=[
+                    q.queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
+                    for q in queues.by_id.values()
+                ],
                 width=8,
             ),
             cw.GraphWidget(
                 title="Latency (p99)",
-                left=[functions.by_name[n].function.metric_duration(period=PERIOD, statistic="p99",
-                                                                     label=f"{n} p99")
-                      for n in gateway],
+                left=[
+                    functions.by_name[n].function.metric_duration(period=PERIOD, statistic="p99", label=f"{n} p99")
+                    for n in gateway
+                ],
                 right=[api.rest_api.metric_latency(period=PERIOD, statistic="p99", label="API p99")],
                 width=8,
             ),
@@ -232,21 +262,27 @@ class HubObservability(Construct):
         dashboard.add_widgets(
             cw.GraphWidget(
                 title="Function errors",
-                left=[f.function.metric_errors(period=PERIOD, statistic="Sum", label=n)
-                      for n, f in functions.by_name.items()],
+                left=[
+                    f.function.metric_errors(period=PERIOD, statistic="Sum", label=n)
+                    for n, f in functions.by_name.items()
+                ],
                 width=8,
             ),
             cw.GraphWidget(
                 title="Function throttles",
-                left=[f.function.metric_throttles(period=PERIOD, statistic="Sum", label=n)
-                      for n, f in functions.by_name.items()],
+                left=[
+                    f.function.metric_throttles(period=PERIOD, statistic="Sum", label=n)
+                    for n, f in functions.by_name.items()
+                ],
                 width=8,
             ),
             cw.GraphWidget(
                 title="API responses",
-                left=[api.rest_api.metric_count(period=PERIOD, statistic="Sum", label="requests"),
-                      api.rest_api.metric_client_error(period=PERIOD, statistic="Sum", label="4xx"),
-                      api.rest_api.metric_server_error(period=PERIOD, statistic="Sum", label="5xx")],
+                left=[
+                    api.rest_api.metric_count(period=PERIOD, statistic="Sum", label="requests"),
+                    api.rest_api.metric_client_error(period=PERIOD, statistic="Sum", label="4xx"),
+                    api.rest_api.metric_server_error(period=PERIOD, statistic="Sum", label="5xx"),
+                ],
                 width=8,
             ),
         )
@@ -256,12 +292,16 @@ class HubObservability(Construct):
 def failure_queue_alarm_description(spec: catalog.FailureQueue) -> str:
     """What the alarm of a stream function's failure queue tells the operator: what failed, how to replay."""
     if not spec.replayable:
-        return (f"{spec.function} gave up on records, listed in {spec.id}: {spec.what_failed}. Fix the cause its "
-                f"log names; there is nothing to replay (docs/stream-failures.md)")
-    return (f"{spec.function} set records aside in {spec.id}: {spec.what_failed}. Fix the cause its log names, "
-            f"then replay: aws lambda invoke --function-name <{spec.function} function> "
-            f"--payload '{{\"replay\": {{\"maxMessages\": 100}}}}' --cli-binary-format raw-in-base64-out out.json "
-            f"(docs/stream-failures.md)")
+        return (
+            f"{spec.function} gave up on records, listed in {spec.id}: {spec.what_failed}. Fix the cause its "
+            f"log names; there is nothing to replay (docs/stream-failures.md)"
+        )
+    return (
+        f"{spec.function} set records aside in {spec.id}: {spec.what_failed}. Fix the cause its log names, "
+        f"then replay: aws lambda invoke --function-name <{spec.function} function> "
+        f'--payload \'{{"replay": {{"maxMessages": 100}}}}\' --cli-binary-format raw-in-base64-out out.json '
+        f"(docs/stream-failures.md)"
+    )
 
 
 def _pascal(name: str) -> str:

@@ -42,13 +42,16 @@ class HubSockets(Construct):
             secret_name=f"{config.stack_name}/connect-link-key",
             description=f"wa-webhook-hub {config.stage} connect-link signing key",
             generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=64, exclude_punctuation=True, include_space=False,
+                password_length=64,
+                exclude_punctuation=True,
+                include_space=False,
             ),
             removal_policy=config.removal_policy,
         )
 
         self.api = apigwv2.WebSocketApi(
-            self, "WebSocketApi",
+            self,
+            "WebSocketApi",
             api_name=f"wa-webhook-hub-{config.stage}-connect",
             description=f"WhatsApp webhook hub ({config.stage}): live status for the connect page",
         )
@@ -57,31 +60,42 @@ class HubSockets(Construct):
             handler = functions.by_name[route.function].function
             self.routes[route.route_key] = self.api.add_route(
                 route.route_key,
-                integration=integrations.WebSocketLambdaIntegration(f"{route.function}{route.route_key.strip('$')}", handler),
+                integration=integrations.WebSocketLambdaIntegration(
+                    f"{route.function}{route.route_key.strip('$')}", handler
+                ),
             )
 
-        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=config.log_retention,
-                                         removal_policy=config.removal_policy)
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=config.log_retention, removal_policy=config.removal_policy
+        )
         self.stage = apigwv2.WebSocketStage(
-            self, "Stage",
+            self,
+            "Stage",
             web_socket_api=self.api,
             stage_name=config.stage,
             auto_deploy=True,
-            throttle=apigwv2.ThrottleSettings(rate_limit=config.api_throttle_rate_limit,
-                                              burst_limit=config.api_throttle_burst_limit),
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=config.api_throttle_rate_limit, burst_limit=config.api_throttle_burst_limit
+            ),
         )
         cfn_stage: apigwv2.CfnStage = self.stage.node.default_child  # type: ignore[assignment]
         cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
-            destination_arn=self.access_logs.log_group_arn, format=json.dumps(ACCESS_LOG_FIELDS),
+            destination_arn=self.access_logs.log_group_arn,
+            format=json.dumps(ACCESS_LOG_FIELDS),
         )
         cfn_stage.default_route_settings = apigwv2.CfnStage.RouteSettingsProperty(
-            logging_level="INFO", data_trace_enabled=False, detailed_metrics_enabled=True,
-            throttling_rate_limit=config.api_throttle_rate_limit, throttling_burst_limit=config.api_throttle_burst_limit,
+            logging_level="INFO",
+            data_trace_enabled=False,
+            detailed_metrics_enabled=True,
+            throttling_rate_limit=config.api_throttle_rate_limit,
+            throttling_burst_limit=config.api_throttle_burst_limit,
         )
 
         # Only POST (send) on this stage's connections: the push function never lists or closes them.
         self.post_to_connections_arn = stack.format_arn(
-            service="execute-api", resource=self.api.api_id, resource_name=f"{config.stage}/POST/@connections/*",
+            service="execute-api",
+            resource=self.api.api_id,
+            resource_name=f"{config.stage}/POST/@connections/*",
         )
         for spec in catalog.FUNCTIONS:
             f = functions.by_name[spec.name]
@@ -91,5 +105,8 @@ class HubSockets(Construct):
                 self.link_key.grant_read(f.role)
             if spec.manages_connections:
                 f.function.add_environment("CONNECTIONS_API_ENDPOINT", self.stage.callback_url)
-                f.role.add_to_policy(iam.PolicyStatement(actions=["execute-api:ManageConnections"],
-                                                         resources=[self.post_to_connections_arn]))
+                f.role.add_to_policy(
+                    iam.PolicyStatement(
+                        actions=["execute-api:ManageConnections"], resources=[self.post_to_connections_arn]
+                    )
+                )

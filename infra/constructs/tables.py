@@ -19,16 +19,26 @@ def indexes(spec: catalog.Table, keep_replaced: frozenset[str], defer: frozenset
     """The indexes the table has in this deploy: the declared ones but those deferred, then the replaced ones
     still kept (with their ALL projection), in a migration's steps (docs/migration.md)."""
     declared = [i for i in spec.indexes if f"{spec.id}.{i.name}" not in defer]
-    kept = [catalog.Index(i.replaces, i.partition_key, i.sort_key, projection="ALL")
-            for i in spec.indexes if i.replaces and f"{spec.id}.{i.replaces}" in keep_replaced]
+    kept = [
+        catalog.Index(i.replaces, i.partition_key, i.sort_key, projection="ALL")
+        for i in spec.indexes
+        if i.replaces and f"{spec.id}.{i.replaces}" in keep_replaced
+    ]
     return declared + kept
 
 
 class HubTables(Construct):
     """One on-demand, PITR-protected, AWS-managed-encrypted table per catalog table."""
 
-    def __init__(self, scope: Construct, id: str, *, removal_policy: RemovalPolicy,
-                 keep_replaced_indexes: frozenset[str] = frozenset(), defer_indexes: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        removal_policy: RemovalPolicy,
+        keep_replaced_indexes: frozenset[str] = frozenset(),
+        defer_indexes: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__(scope, id)
         self.by_id: dict[str, dynamodb.Table] = {}
         self.indexes_by_id: dict[str, list[catalog.Index]] = {}

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hub import dialects, receiving
-from hub.store import ddb, events as event_store, sessions as session_store
+from hub.store import ddb
+from hub.store import events as event_store
+from hub.store import sessions as session_store
 
 DISCONNECTED = {"event": "disconnected", "data": {"reason": "LOGOUT"}}
 ID_LESS_CONNECTS = {
@@ -25,13 +28,26 @@ MESSAGE_ID = "false_5511999990000@c.us_3EB0AAA"
 
 
 def message(envelope_time: int) -> dict:
-    return {"event": "message", "timestamp": envelope_time,
-            "data": {"id": {"_serialized": MESSAGE_ID}, "from": "5511999990000@c.us", "to": "5511988887777@c.us",
-                     "body": "hi", "type": "chat", "timestamp": 1735732800}}
+    return {
+        "event": "message",
+        "timestamp": envelope_time,
+        "data": {
+            "id": {"_serialized": MESSAGE_ID},
+            "from": "5511999990000@c.us",
+            "to": "5511988887777@c.us",
+            "body": "hi",
+            "type": "chat",
+            "timestamp": 1735732800,
+        },
+    }
 
 
 def ack(value: int, envelope_time: int) -> dict:
-    return {"event": "message_ack", "timestamp": envelope_time, "data": {"id": {"_serialized": MESSAGE_ID}, "ack": value}}
+    return {
+        "event": "message_ack",
+        "timestamp": envelope_time,
+        "data": {"id": {"_serialized": MESSAGE_ID}, "ack": value},
+    }
 
 
 @pytest.fixture
@@ -42,8 +58,12 @@ def session(api, tenant):
 def post(api, session, body):
     raw = json.dumps(body).encode()
     signature = hmac.new(session["inboundSecret"].encode(), raw, hashlib.sha256).hexdigest()
-    reply = api.call("POST", "/api/whatsapp/webhook/" + session["sessionId"], raw=raw,
-                     headers={"Content-Type": "application/json", "X-Webhook-Signature": signature})
+    reply = api.call(
+        "POST",
+        "/api/whatsapp/webhook/" + session["sessionId"],
+        raw=raw,
+        headers={"Content-Type": "application/json", "X-Webhook-Signature": signature},
+    )
     assert reply.status == 200, reply.raw
     return reply.data
 
@@ -53,8 +73,11 @@ def status_of(api, session):
 
 
 def payloads(session_id: str) -> list[dict]:
-    items = ddb.client().query(TableName=ddb.name(event_store.TABLE), KeyConditionExpression="sessionId = :s",
-                               ExpressionAttributeValues=ddb.values(s=session_id))["Items"]
+    items = ddb.client().query(
+        TableName=ddb.name(event_store.TABLE),
+        KeyConditionExpression="sessionId = :s",
+        ExpressionAttributeValues=ddb.values(s=session_id),
+    )["Items"]
     return [json.loads(event_store.from_item(item).payload) for item in items]
 
 
@@ -114,7 +137,7 @@ def test_an_event_recorded_again_after_the_window_gets_new_ids(api, session):
     record = session_store.get("wa-1")
     body = {"event": "message", "data": message(1)["data"]}
     event = dialects.normalize(body, session_id="wa-1")
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     first = receiving.receive(record, event, json.dumps(body).encode(), start)
     retry = receiving.receive(record, event, json.dumps(body).encode(), start + timedelta(hours=1))
     later = receiving.receive(record, event, json.dumps(body).encode(), start + timedelta(hours=25))
@@ -125,10 +148,14 @@ def test_an_event_recorded_again_after_the_window_gets_new_ids(api, session):
 
 def test_a_far_future_timestamp_does_not_freeze_the_session(api, session):
     poisoned = post(api, session, {"event": "ready", "timestamp": 99999999999})
-    stored = [p for p in payloads("wa-1") if p["id"] == poisoned["eventId"]][0]
+    stored = next(p for p in payloads("wa-1") if p["id"] == poisoned["eventId"])
     assert stored["data"]["clockSkew"] is True and stored["data"]["reportedTimestamp"].startswith("5138-")
-    assert stored["timestamp"][:4] == str(datetime.now(timezone.utc).year)
-    post(api, session, {"event": "disconnected", "data": {"reason": "LOGOUT"}, "timestamp": int(datetime.now().timestamp()) + 2})
+    assert stored["timestamp"][:4] == str(datetime.now(UTC).year)
+    post(
+        api,
+        session,
+        {"event": "disconnected", "data": {"reason": "LOGOUT"}, "timestamp": int(datetime.now().timestamp()) + 2},
+    )
     assert status_of(api, session)["status"] == "logged_out"
     post(api, session, {"event": "qr", "data": {"qr": "1@fresh"}, "timestamp": int(datetime.now().timestamp()) + 3})
     assert status_of(api, session)["status"] == "qr_generated"
@@ -147,13 +174,23 @@ ORIGINALS = [
     message(1767225600),
     ack(2, 1767225605),
     ack(3, 1767225607),
-    {"event": "session.status", "session": "p-1", "payload": {"name": "p-1", "status": "WORKING"}, "id": "evt_w1",
-     "timestamp": 1767225620000},
-    {"event": "session.status", "session": "p-1", "payload": {"name": "p-1", "status": "STOPPED"}, "id": "evt_w2",
-     "timestamp": 1767225630000},
+    {
+        "event": "session.status",
+        "session": "p-1",
+        "payload": {"name": "p-1", "status": "WORKING"},
+        "id": "evt_w1",
+        "timestamp": 1767225620000,
+    },
+    {
+        "event": "session.status",
+        "session": "p-1",
+        "payload": {"name": "p-1", "status": "STOPPED"},
+        "id": "evt_w2",
+        "timestamp": 1767225630000,
+    },
 ]
 HAS_ID = [dialects.normalize(b, session_id="p-1").data.get("messageId") is not None or "id" in b for b in ORIGINALS]
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @st.composite
@@ -180,11 +217,18 @@ def posts_with_retries(draw):
 def _run(steps) -> tuple[dict, list[dict], dict]:
     """Receives `steps` on a fresh session p-1: the original at position n arrives at T0 + n minutes, a
     retry a few ms after the latest original; returns (state, recorded payloads, eventId per position)."""
-    tenant = session_store.SessionRecord(sessionId="p-1", tenantId="t-1", userId="u", createdAt="2026-01-01T00:00:00.000Z",
-                                         updatedAt="2026-01-01T00:00:00.000Z", inboundSecret="s")
+    tenant = session_store.SessionRecord(
+        sessionId="p-1",
+        tenantId="t-1",
+        userId="u",
+        createdAt="2026-01-01T00:00:00.000Z",
+        updatedAt="2026-01-01T00:00:00.000Z",
+        inboundSecret="s",
+    )
     table = ddb.name(event_store.TABLE)
-    for item in ddb.client().query(TableName=table, KeyConditionExpression="sessionId = :s",
-                                   ExpressionAttributeValues=ddb.values(s="p-1"))["Items"]:
+    for item in ddb.client().query(
+        TableName=table, KeyConditionExpression="sessionId = :s", ExpressionAttributeValues=ddb.values(s="p-1")
+    )["Items"]:
         ddb.client().delete_item(TableName=table, Key={"sessionId": item["sessionId"], "eventKey": item["eventKey"]})
     ddb.client().put_item(TableName=ddb.name(session_store.TABLE), Item=session_store.to_item(tenant))
     ids: dict[int, str] = {}
@@ -194,7 +238,9 @@ def _run(steps) -> tuple[dict, list[dict], dict]:
         latest = latest if is_retry else position
         now = T0 + timedelta(minutes=latest, milliseconds=retries)
         raw = json.dumps(ORIGINALS[body]).encode()
-        receipt = receiving.receive(session_store.get("p-1"), dialects.normalize(ORIGINALS[body], session_id="p-1"), raw, now)
+        receipt = receiving.receive(
+            session_store.get("p-1"), dialects.normalize(ORIGINALS[body], session_id="p-1"), raw, now
+        )
         if is_retry:
             assert receipt.duplicate and receipt.eventId == ids[position]
         else:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import boto3
 import pytest
+
+from bench import capacity
 from hub import catalog, qr
 from hub.store import ddb
 from hub.store import sessions as session_store
-
-from bench import capacity
 
 from .test_receiver import post_event, status_of
 
@@ -21,31 +21,40 @@ def session(api, tenant):
 
 
 def _item(session_id: str) -> dict:
-    return ddb.client().get_item(TableName=ddb.name(catalog.SESSIONS), Key=ddb.to_item({"sessionId": session_id}),
-                                 ConsistentRead=True)["Item"]
+    return ddb.client().get_item(
+        TableName=ddb.name(catalog.SESSIONS), Key=ddb.to_item({"sessionId": session_id}), ConsistentRead=True
+    )["Item"]
 
 
 def _spec() -> capacity.TableSpec:
-    return capacity.TableSpec.from_description(ddb.client().describe_table(TableName=ddb.name(catalog.SESSIONS))["Table"])
+    return capacity.TableSpec.from_description(
+        ddb.client().describe_table(TableName=ddb.name(catalog.SESSIONS))["Table"]
+    )
 
 
 def _loading(percent: int, n: int) -> dict:
-    return {"event": "loading_screen", "data": {"percent": percent, "message": "WhatsApp"}, "timestamp": 1767225600000 + n}
+    return {
+        "event": "loading_screen",
+        "data": {"percent": percent, "message": "WhatsApp"},
+        "timestamp": 1767225600000 + n,
+    }
 
 
 def test_loading_progress_touches_no_index_entry(api, session):
     post_event(api, session, _loading(10, 1))
     before = _item("wa-1")
     updates = []
-    ddb.client().meta.events.register("before-parameter-build.dynamodb.UpdateItem",
-                                      lambda params, **_: updates.append(params))
+    ddb.client().meta.events.register(
+        "before-parameter-build.dynamodb.UpdateItem", lambda params, **_: updates.append(params)
+    )
     assert post_event(api, session, _loading(55, 2)).status == 200
     after = _item("wa-1")
     assert status_of(api, session)["loadingPercent"] == 55
     assert capacity.write_units(_spec(), before, after) == {"table": 1}
     session_updates = [p for p in updates if p["TableName"] == ddb.name(catalog.SESSIONS)]
-    assert session_updates and not any(k in p["ExpressionAttributeValues"] for p in session_updates
-                                       for k in (":statusKey", ":bucketKey"))
+    assert session_updates and not any(
+        k in p["ExpressionAttributeValues"] for p in session_updates for k in (":statusKey", ":bucketKey")
+    )
 
 
 def test_a_status_change_rewrites_only_the_status_and_bucket_entries(api, session):
@@ -68,12 +77,16 @@ def test_listing_reads_keys_from_the_index_and_the_sessions_from_the_table(api, 
     for n in range(3):
         api.create_session(tenant["apiKey"], sessionId=f"s-{n}", userId="owner-1")
     calls = []
-    ddb.client().meta.events.register("before-parameter-build.dynamodb", lambda params, model, **_: calls.append(model.name))
+    ddb.client().meta.events.register(
+        "before-parameter-build.dynamodb", lambda params, model, **_: calls.append(model.name)
+    )
     reply = api.call("GET", "/api/whatsapp/session/list-realtime?limit=2", api_key=tenant["apiKey"])
     assert [s["sessionId"] for s in reply.data] == ["s-0", "s-1"] and reply.data[0]["userId"] == "owner-1"
     assert "BatchGetItem" in calls and "Scan" not in calls
-    assert all(i["Projection"] == {"ProjectionType": "KEYS_ONLY"}
-               for i in ddb.client().describe_table(TableName=ddb.name(catalog.SESSIONS))["Table"]["GlobalSecondaryIndexes"])
+    assert all(
+        i["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+        for i in ddb.client().describe_table(TableName=ddb.name(catalog.SESSIONS))["Table"]["GlobalSecondaryIndexes"]
+    )
 
 
 def test_listing_falls_back_to_the_replaced_index_while_the_new_one_is_missing(api, tenant):
@@ -83,12 +96,25 @@ def test_listing_falls_back_to_the_replaced_index_while_the_new_one_is_missing(a
     table = ddb.name(catalog.SESSIONS)
     old = catalog.SESSIONS_BY_TENANT
     client.update_table(TableName=table, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": old.name}}])
-    client.update_table(TableName=table, AttributeDefinitions=[{"AttributeName": "tenantId", "AttributeType": "S"},
-                                                               {"AttributeName": "sessionId", "AttributeType": "S"}],
-                        GlobalSecondaryIndexUpdates=[{"Create": {
-                            "IndexName": old.replaces, "Projection": {"ProjectionType": "ALL"},
-                            "KeySchema": [{"AttributeName": "tenantId", "KeyType": "HASH"},
-                                          {"AttributeName": "sessionId", "KeyType": "RANGE"}]}}])
+    client.update_table(
+        TableName=table,
+        AttributeDefinitions=[
+            {"AttributeName": "tenantId", "AttributeType": "S"},
+            {"AttributeName": "sessionId", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": old.replaces,
+                    "Projection": {"ProjectionType": "ALL"},
+                    "KeySchema": [
+                        {"AttributeName": "tenantId", "KeyType": "HASH"},
+                        {"AttributeName": "sessionId", "KeyType": "RANGE"},
+                    ],
+                }
+            }
+        ],
+    )
     records, _ = session_store.query_page(tenant["tenantId"], user_id=None, status=None, limit=10, cursor=None)
     assert [r.sessionId for r in records] == ["s-0"]
 

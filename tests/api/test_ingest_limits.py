@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from hub import catalog, ingest_limits
 from hub.store import ddb
-
 from tests.api.test_receiver import post_event
 
 WINDOW_START = 1_800_000_000  # a multiple of every window used here
@@ -32,13 +32,24 @@ def gateway(api, tenant_key, session_id):
 
 
 def message(n: int, session_id: str) -> dict:
-    return {"event": "message", "session": session_id,
-            "data": {"id": {"_serialized": f"m-{session_id}-{n}"}, "from": "628100@c.us", "body": f"hello {n}", "timestamp": 1}}
+    return {
+        "event": "message",
+        "session": session_id,
+        "data": {
+            "id": {"_serialized": f"m-{session_id}-{n}"},
+            "from": "628100@c.us",
+            "body": f"hello {n}",
+            "timestamp": 1,
+        },
+    }
 
 
 def recorded(session_id: str) -> list[dict]:
-    items = ddb.client().query(TableName=ddb.name(catalog.EVENTS), KeyConditionExpression="sessionId = :s",
-                               ExpressionAttributeValues=ddb.values(s=session_id))["Items"]
+    items = ddb.client().query(
+        TableName=ddb.name(catalog.EVENTS),
+        KeyConditionExpression="sessionId = :s",
+        ExpressionAttributeValues=ddb.values(s=session_id),
+    )["Items"]
     return [ddb.from_item(item) for item in items]
 
 
@@ -78,8 +89,10 @@ def test_a_refused_event_is_not_delivered(api, tenant, clock, monkeypatch, https
     assert [post_event(api, session, message(n, "s1")).status for n in range(3)] == [200, 200, 429]
     from hub import queue
 
-    bodies = [m["Body"] for m in queue.client().receive_message(QueueUrl=queue.queue_url(),
-                                                                 MaxNumberOfMessages=10)["Messages"]]
+    bodies = [
+        m["Body"]
+        for m in queue.client().receive_message(QueueUrl=queue.queue_url(), MaxNumberOfMessages=10)["Messages"]
+    ]
     assert len(bodies) == 2 and all("m-s1-2" not in body for body in bodies)
 
 
@@ -92,10 +105,12 @@ def test_receiver_instances_share_the_allowance_and_a_quiet_session_writes_nothi
     class Counting:
         def __getattr__(self, name):
             if name == "update_item":
+
                 def counted(**request):
                     if request["TableName"] == ddb.name(catalog.COUNTERS):
                         writes.append(request)
                     return real.update_item(**request)
+
                 return counted
             return getattr(real, name)
 

@@ -9,7 +9,8 @@ import json
 import pytest
 
 from hub import qr
-from hub.store import ddb, events as event_store
+from hub.store import ddb
+from hub.store import events as event_store
 
 DEEP = b"[" * 10_000 + b"]" * 10_000
 DEEP_OBJECT = b'{"event":"message","data":' + b'{"a":' * 10_000 + b"1" + b"}" * 10_001
@@ -23,26 +24,37 @@ def session(api, tenant):
 
 
 def recorded() -> list[dict]:
-    items = ddb.client().query(TableName=ddb.name(event_store.TABLE), KeyConditionExpression="sessionId = :s",
-                               ExpressionAttributeValues=ddb.values(s="wa-1"))["Items"]
+    items = ddb.client().query(
+        TableName=ddb.name(event_store.TABLE),
+        KeyConditionExpression="sessionId = :s",
+        ExpressionAttributeValues=ddb.values(s="wa-1"),
+    )["Items"]
     return [json.loads(event_store.from_item(item).payload) for item in items]
 
 
 def post_raw(api, session, raw: bytes, path: str = "/api/whatsapp/webhook/wa-1"):
     signature = hmac.new(session["inboundSecret"].encode(), raw, hashlib.sha256).hexdigest()
-    return api.call("POST", path, raw=raw, headers={"Content-Type": "application/json", "X-Webhook-Signature": signature})
+    return api.call(
+        "POST", path, raw=raw, headers={"Content-Type": "application/json", "X-Webhook-Signature": signature}
+    )
 
 
 @pytest.mark.parametrize("raw", [DEEP, DEEP_OBJECT], ids=["array", "object"])
 def test_deep_nesting_is_a_400_on_every_json_route_and_auth_comes_first(api, session, raw):
     json_headers = {"Content-Type": "application/json"}
-    for method, path in [("POST", "/api/whatsapp/session"), ("POST", "/api/webhook/test"), ("DELETE", "/api/webhook/logs")]:
+    for method, path in [
+        ("POST", "/api/whatsapp/session"),
+        ("POST", "/api/webhook/test"),
+        ("DELETE", "/api/webhook/logs"),
+    ]:
         assert api.call(method, path, raw=raw, headers=json_headers).error_code == "UNAUTHORIZED"
         reply = api.call(method, path, raw=raw, headers=json_headers, api_key=session["apiKey"])
         assert (reply.status, reply.error_code) == (400, "INVALID_JSON"), reply.raw
         assert "at most" in reply.json["error"]["message"]
     assert api.call("POST", "/api/admin/tenants", raw=raw, headers=json_headers).error_code == "UNAUTHORIZED"
-    assert api.call("POST", "/api/admin/tenants", raw=raw, headers=json_headers, admin=True).error_code == "INVALID_JSON"
+    assert (
+        api.call("POST", "/api/admin/tenants", raw=raw, headers=json_headers, admin=True).error_code == "INVALID_JSON"
+    )
     for path in ["/api/whatsapp/webhook/wa-1", "/api/whatsapp/webhook?token=" + session["inboundSecret"]]:
         reply = post_raw(api, session, raw, path)
         assert (reply.status, reply.error_code) == (400, "INVALID_JSON"), reply.raw
@@ -50,12 +62,26 @@ def test_deep_nesting_is_a_400_on_every_json_route_and_auth_comes_first(api, ses
 
 
 def test_body_checks_come_after_authentication(api, session):
-    assert api.call("POST", "/api/whatsapp/session", raw=b"{not json",
-                    headers={"Content-Type": "application/json"}).error_code == "UNAUTHORIZED"
-    assert api.call("POST", "/api/whatsapp/session", raw=b"userId=x",
-                    headers={"Content-Type": "text/plain"}).error_code == "UNAUTHORIZED"
-    assert api.call("POST", "/api/whatsapp/session", raw=b"userId=x", headers={"Content-Type": "text/plain"},
-                    api_key=session["apiKey"]).status == 415
+    assert (
+        api.call(
+            "POST", "/api/whatsapp/session", raw=b"{not json", headers={"Content-Type": "application/json"}
+        ).error_code
+        == "UNAUTHORIZED"
+    )
+    assert (
+        api.call("POST", "/api/whatsapp/session", raw=b"userId=x", headers={"Content-Type": "text/plain"}).error_code
+        == "UNAUTHORIZED"
+    )
+    assert (
+        api.call(
+            "POST",
+            "/api/whatsapp/session",
+            raw=b"userId=x",
+            headers={"Content-Type": "text/plain"},
+            api_key=session["apiKey"],
+        ).status
+        == 415
+    )
 
 
 def test_a_lone_surrogate_from_a_gateway_is_carried_as_a_replacement_character(api, session):
@@ -65,18 +91,26 @@ def test_a_lone_surrogate_from_a_gateway_is_carried_as_a_replacement_character(a
     assert recorded()[0]["data"]["body"] == "hi \ufffd"
     pair = b'{"event":"message","data":{"id":{"_serialized":"false_1@c.us_Y"},"from":"1@c.us","body":"\\ud83d\\ude00","type":"chat"}}'
     assert post_raw(api, session, pair).status == 200
-    assert "\U0001F600" in [p["data"].get("body") for p in recorded()]
+    assert "\U0001f600" in [p["data"].get("body") for p in recorded()]
 
 
 def test_a_lone_surrogate_on_a_tenant_route_is_a_400(api, session):
-    reply = api.call("POST", "/api/whatsapp/session", raw=b'{"userId":"\\udc00x"}',
-                     headers={"Content-Type": "application/json"}, api_key=session["apiKey"])
+    reply = api.call(
+        "POST",
+        "/api/whatsapp/session",
+        raw=b'{"userId":"\\udc00x"}',
+        headers={"Content-Type": "application/json"},
+        api_key=session["apiKey"],
+    )
     assert (reply.status, reply.error_code) == (400, "VALIDATION_ERROR"), reply.raw
 
 
 def test_non_characters_in_a_message_are_accepted_and_carried(api, session):
     text = "a\ufffeb\uffffc\U0010ffff"
-    body = {"event": "message", "data": {"id": {"_serialized": "false_1@c.us_Z"}, "from": "1@c.us", "body": text, "type": "chat"}}
+    body = {
+        "event": "message",
+        "data": {"id": {"_serialized": "false_1@c.us_Z"}, "from": "1@c.us", "body": text, "type": "chat"},
+    }
     for raw in (json.dumps(body).encode(), json.dumps(body, ensure_ascii=False).encode()):
         assert post_raw(api, session, raw).status == 200
     assert recorded()[0]["data"]["body"] == text
@@ -101,8 +135,16 @@ def qr_image_kept(api, session, image) -> str | None:
     return status["qrImage"]
 
 
-@pytest.mark.parametrize("image", [SVG, "data:image/png;base64," + SVG.split(",", 1)[1], "data:image/webp;base64,UklGRg==",
-                                   "data:image/svg+xml;utf8,<svg onload='alert(1)'/>", "data:image/png;base64,!!"])
+@pytest.mark.parametrize(
+    "image",
+    [
+        SVG,
+        "data:image/png;base64," + SVG.split(",", 1)[1],
+        "data:image/webp;base64,UklGRg==",
+        "data:image/svg+xml;utf8,<svg onload='alert(1)'/>",
+        "data:image/png;base64,!!",
+    ],
+)
 def test_gateway_qr_images_other_than_png_jpeg_gif_are_dropped(api, session, image):
     assert qr_image_kept(api, session, image) is None
 

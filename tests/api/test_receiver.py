@@ -9,12 +9,14 @@ import json
 import shutil
 import subprocess
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from hub import dialects, receiving
-from hub.store import ddb, events as event_store, sessions as session_store
+from hub.store import ddb
+from hub.store import events as event_store
+from hub.store import sessions as session_store
 
 
 @pytest.fixture
@@ -42,19 +44,28 @@ def test_qr_event_sets_qr_and_png_image(api, session):
     assert reply.data["event"] == "session.qr" and reply.data["duplicate"] is False
     assert reply.data["eventId"].startswith("evt_")
     status = status_of(api, session)
-    assert (status["status"], status["qr"], status["needsQR"], status["qrAttempts"]) == ("qr_generated", "1@ABC,def,ghi", True, 1)
+    assert (status["status"], status["qr"], status["needsQR"], status["qrAttempts"]) == (
+        "qr_generated",
+        "1@ABC,def,ghi",
+        True,
+        1,
+    )
     assert status["qrImage"].startswith("data:image/png;base64,")
     assert status["message"] == "QR code generated, scan to connect"
 
 
-@pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbarimg (Debian zbar-tools) is not installed: `make tools` installs it")
+@pytest.mark.skipif(
+    shutil.which("zbarimg") is None, reason="zbarimg (Debian zbar-tools) is not installed: `make tools` installs it"
+)
 def test_qr_image_decodes_back_to_the_exact_string(api, session, tmp_path):
     text = "2@Y2xtZ2ZtY2VqZnRoc2R3bGZ3ZWxmc2RmbGtzamRm,sL0mXyGQ5yTqvM3n3D0Qf4m7l1k2Vq9r8yW6tC5bA0E=,9pDq3yQ0m1n2b3v4c5x6z7a8s9d0f1g2h3j4k5l6m7E="
     post_event(api, session, {"event": "qr", "data": {"qr": text}})
     image = status_of(api, session)["qrImage"]
     png = tmp_path / "qr.png"
     png.write_bytes(base64.b64decode(image.split(",", 1)[1]))
-    decoded = subprocess.run(["zbarimg", "--quiet", "--raw", str(png)], capture_output=True, text=True, check=True).stdout
+    decoded = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(png)], capture_output=True, text=True, check=True
+    ).stdout
     assert decoded.rstrip("\n") == text
 
 
@@ -69,11 +80,18 @@ def test_connected_then_summary_counts_follow(api, session):
     post_event(api, session, {"event": "qr", "data": {"qr": "1@A"}})
     post_event(api, session, {"event": "connected", "data": {"phoneNumber": "6281234", "displayName": "Shop"}})
     status = status_of(api, session)
-    assert (status["status"], status["isConnected"], status["qr"], status["qrImage"]) == ("session_connected", True, None, None)
+    assert (status["status"], status["isConnected"], status["qr"], status["qrImage"]) == (
+        "session_connected",
+        True,
+        None,
+        None,
+    )
     assert (status["phoneNumber"], status["displayName"]) == ("6281234", "Shop")
     listing = api.call("GET", "/api/whatsapp/session/list-realtime", api_key=session["apiKey"]).json
     assert listing["summary"] == {"connected": 1, "needsQR": 0, "loading": 0, "error": 0, "disconnected": 0, "total": 1}
-    connected = api.call("GET", "/api/whatsapp/session/list-realtime?status=connected&userId=owner-1", api_key=session["apiKey"]).json
+    connected = api.call(
+        "GET", "/api/whatsapp/session/list-realtime?status=connected&userId=owner-1", api_key=session["apiKey"]
+    ).json
     assert [s["sessionId"] for s in connected["data"]] == ["wa-1"] and connected["summary"]["total"] == 1
 
 
@@ -81,7 +99,11 @@ def test_too_many_qr_codes_auto_disconnect(api, session):
     for n in range(4):
         post_event(api, session, {"event": "qr", "data": {"qr": f"1@{n}"}})
     status = status_of(api, session)
-    assert (status["status"], status["reason"], status["needsQR"]) == ("session_not_connected", "max_qr_attempts_reached", False)
+    assert (status["status"], status["reason"], status["needsQR"]) == (
+        "session_not_connected",
+        "max_qr_attempts_reached",
+        False,
+    )
 
 
 def test_duplicate_is_applied_once(api, session):
@@ -110,8 +132,11 @@ def test_late_event_is_kept_but_does_not_roll_back(api, session):
 
 
 def recorded_events(session) -> list:
-    return ddb.client().query(TableName=ddb.name(event_store.TABLE), KeyConditionExpression="sessionId = :s",
-                              ExpressionAttributeValues=ddb.values(s=session["sessionId"]))["Items"]
+    return ddb.client().query(
+        TableName=ddb.name(event_store.TABLE),
+        KeyConditionExpression="sessionId = :s",
+        ExpressionAttributeValues=ddb.values(s=session["sessionId"]),
+    )["Items"]
 
 
 def test_concurrent_copies_of_one_event_apply_once(api, session):
@@ -123,7 +148,7 @@ def test_concurrent_copies_of_one_event_apply_once(api, session):
     def deliver():
         barrier.wait()
         try:
-            receipts.append(receiving.receive(record, event, b'{"event":"ready","data":{}}', datetime.now(timezone.utc)))
+            receipts.append(receiving.receive(record, event, b'{"event":"ready","data":{}}', datetime.now(UTC)))
         except Exception as error:
             failures.append(error)
 
@@ -145,7 +170,9 @@ def test_every_gateway_credential_is_accepted(api, session, credential):
     if credential == "hmac-sha256":
         headers["X-Webhook-Signature"] = hmac.new(secret, raw, hashlib.sha256).hexdigest()
     elif credential == "waha-sha512":
-        headers.update({"X-Webhook-Hmac": hmac.new(secret, raw, hashlib.sha512).hexdigest(), "X-Webhook-Hmac-Algorithm": "sha512"})
+        headers.update(
+            {"X-Webhook-Hmac": hmac.new(secret, raw, hashlib.sha512).hexdigest(), "X-Webhook-Hmac-Algorithm": "sha512"}
+        )
     elif credential == "hub-signature":
         headers["X-Hub-Signature-256"] = "sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest()
     elif credential == "token":
@@ -185,16 +212,26 @@ def test_unknown_event_of_a_known_dialect_is_gateway_unknown(api, session):
 def test_invalid_json_and_oversized_bodies(api, session):
     raw = b"{not json"
     signature = hmac.new(session["inboundSecret"].encode(), raw, hashlib.sha256).hexdigest()
-    reply = api.call("POST", "/api/whatsapp/webhook/wa-1", raw=raw,
-                     headers={"Content-Type": "application/json", "X-Webhook-Signature": signature})
+    reply = api.call(
+        "POST",
+        "/api/whatsapp/webhook/wa-1",
+        raw=raw,
+        headers={"Content-Type": "application/json", "X-Webhook-Signature": signature},
+    )
     assert (reply.status, reply.error_code) == (400, "INVALID_JSON")
     big = post_event(api, session, {"event": "message", "data": {"body": "x" * 300_000}})
     assert (big.status, big.error_code) == (413, "PAYLOAD_TOO_LARGE")
 
 
 def test_session_carried_in_the_body(api, session):
-    body = {"event": "session.status", "session": "wa-1", "payload": {"name": "wa-1", "status": "WORKING"},
-            "id": "evt_waha_1", "timestamp": 1735732790123, "engine": "NOWEB"}
+    body = {
+        "event": "session.status",
+        "session": "wa-1",
+        "payload": {"name": "wa-1", "status": "WORKING"},
+        "id": "evt_waha_1",
+        "timestamp": 1735732790123,
+        "engine": "NOWEB",
+    }
     reply = post_event(api, session, body, path_session=False)
     assert reply.status == 200, reply.raw
     assert status_of(api, session)["status"] == "session_connected"

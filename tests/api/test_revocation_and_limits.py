@@ -36,6 +36,7 @@ def no_budget(monkeypatch):
 
 # --- revocation ---------------------------------------------------------------------------------
 
+
 def test_a_revoked_tenants_sessions_answer_like_unknown_sessions(api, tenant, subscriber, no_budget, monkeypatch):
     session = session_with_subscriber(api, tenant["apiKey"], subscriber.url)
     assert post_signed(api, session, READY).status == 200
@@ -54,8 +55,9 @@ def test_a_revoked_tenants_sessions_answer_like_unknown_sessions(api, tenant, su
     assert [t.get("revokedAt") for t in listed] == [revoked.data["revokedAt"]]
 
 
-def test_a_receiver_instance_reads_its_tenants_standing_at_most_once_per_cache_period(api, tenant, no_budget,
-                                                                                      monkeypatch):
+def test_a_receiver_instance_reads_its_tenants_standing_at_most_once_per_cache_period(
+    api, tenant, no_budget, monkeypatch
+):
     """In the cloud (TENANT_STATUS_CACHE_S, 30 s) a gateway event costs no Tenants read in the steady state, and a
     revocation reaches each receiver instance within the cache period."""
     from hub import auth
@@ -80,7 +82,8 @@ def test_a_receiver_instance_reads_its_tenants_standing_at_most_once_per_cache_p
 
 
 def test_revocation_erases_the_tenants_data_stops_its_deliveries_and_frees_its_session_ids(
-        api, tenant, subscriber, worker):
+    api, tenant, subscriber, worker
+):
     key = tenant["apiKey"]
     subscriber.behaviour = lambda n, request: Response("down", status=500)
     session = session_with_subscriber(api, key, subscriber.url, retry={"attempts": 3, "delayMs": 1000})
@@ -91,8 +94,11 @@ def test_revocation_erases_the_tenants_data_stops_its_deliveries_and_frees_its_s
 
     revoked = api.call("DELETE", f"/api/admin/tenants/{tenant['tenantId']}", admin=True)
     assert revoked.status == 200, revoked.raw
-    assert revoked.data["purge"] == {"complete": True, "deleted": {"sessions": 1, "events": 1, "logs": 0},
-                                     "cancelledDeliveries": 1}
+    assert revoked.data["purge"] == {
+        "complete": True,
+        "deleted": {"sessions": 1, "events": 1, "logs": 0},
+        "cancelledDeliveries": 1,
+    }
     assert items(catalog.SESSIONS) == [] and items(catalog.EVENTS) == [] and items(catalog.TENANTS) == []
     [cancelled] = [ddb.from_item(i) for i in items(catalog.DELIVERIES)]
     assert (cancelled["status"], cancelled["payload"]) == ("failed", "null")
@@ -101,8 +107,12 @@ def test_revocation_erases_the_tenants_data_stops_its_deliveries_and_frees_its_s
     assert len(subscriber.received) == 1
     assert api.call("DELETE", f"/api/admin/tenants/{tenant['tenantId']}", admin=True).error_code == "NOT_FOUND"
     other = api.create_tenant("other")
-    assert api.call("POST", "/api/whatsapp/session", body={"userId": "u", "sessionId": "wa-1"},
-                    api_key=other["apiKey"]).status == 201
+    assert (
+        api.call(
+            "POST", "/api/whatsapp/session", body={"userId": "u", "sessionId": "wa-1"}, api_key=other["apiKey"]
+        ).status
+        == 201
+    )
 
 
 def test_a_purge_cut_short_by_its_budget_carries_on_when_repeated(api, tenant, monkeypatch):
@@ -119,6 +129,7 @@ def test_a_purge_cut_short_by_its_budget_carries_on_when_repeated(api, tenant, m
 
 # --- session deletion ---------------------------------------------------------------------------
 
+
 def test_deleting_a_session_erases_its_events_and_logs(api, tenant, subscriber, worker):
     key = tenant["apiKey"]
     session = session_with_subscriber(api, key, subscriber.url)
@@ -128,8 +139,11 @@ def test_deleting_a_session_erases_its_events_and_logs(api, tenant, subscriber, 
 
     deleted = api.call("DELETE", "/api/whatsapp/session/wa-1", api_key=key)
     assert deleted.status == 200
-    assert deleted.data["purge"] == {"complete": True, "deleted": {"sessions": 0, "events": 1, "logs": 1},
-                                     "cancelledDeliveries": 0}
+    assert deleted.data["purge"] == {
+        "complete": True,
+        "deleted": {"sessions": 0, "events": 1, "logs": 1},
+        "cancelledDeliveries": 0,
+    }
     assert items(catalog.EVENTS) == [] and items(catalog.DELIVERIES) == []
 
     # The id registered again starts afresh: the old event is not remembered as a duplicate.
@@ -149,6 +163,7 @@ def test_deleting_a_session_leaves_another_tenants_events_under_the_same_id(api,
 
 
 # --- answers inside API Gateway's 29 s ----------------------------------------------------------
+
 
 def test_the_webhook_test_cap_answers_well_inside_the_integration_timeout(monkeypatch, aws):
     monkeypatch.setenv("WEBHOOK_TIMEOUT_MS", "30000")
@@ -180,13 +195,30 @@ def _many_logs(tenant_id: str, count: int) -> None:
     from hub.subscriptions import Target
 
     target = Target(subscriptionId="default", url="https://example.com/hook")
-    puts = [{"PutRequest": {"Item": delivery_store.to_item(DeliveryLog(
-        webhookId=f"wh_{n:05d}", tenantId=tenant_id, instanceId="wa-1", eventId=f"evt_{n}", event="message.received",
-        payload="{}", target=target, status="success", createdAt="2026-01-01T00:00:00Z",
-        updatedAt="2026-01-01T00:00:00Z", expiresAt=2_000_000_000,
-    ))}} for n in range(count)]
+    puts = [
+        {
+            "PutRequest": {
+                "Item": delivery_store.to_item(
+                    DeliveryLog(
+                        webhookId=f"wh_{n:05d}",
+                        tenantId=tenant_id,
+                        instanceId="wa-1",
+                        eventId=f"evt_{n}",
+                        event="message.received",
+                        payload="{}",
+                        target=target,
+                        status="success",
+                        createdAt="2026-01-01T00:00:00Z",
+                        updatedAt="2026-01-01T00:00:00Z",
+                        expiresAt=2_000_000_000,
+                    )
+                )
+            }
+        }
+        for n in range(count)
+    ]
     for start in range(0, count, 25):
-        ddb.client().batch_write_item(RequestItems={ddb.name(catalog.DELIVERIES): puts[start:start + 25]})
+        ddb.client().batch_write_item(RequestItems={ddb.name(catalog.DELIVERIES): puts[start : start + 25]})
 
 
 def test_clearing_many_logs_is_bounded_per_request_and_carries_on(api, tenant, monkeypatch):

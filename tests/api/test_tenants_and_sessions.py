@@ -55,18 +55,23 @@ def test_register_generates_an_id_and_refuses_a_taken_one(api, tenant):
     generated = api.create_session(tenant["apiKey"])
     assert generated["sessionId"].startswith("ses_")
     api.create_session(tenant["apiKey"], sessionId="dup")
-    reply = api.call("POST", "/api/whatsapp/session", body={"sessionId": "dup", "userId": "u"}, api_key=tenant["apiKey"])
+    reply = api.call(
+        "POST", "/api/whatsapp/session", body={"sessionId": "dup", "userId": "u"}, api_key=tenant["apiKey"]
+    )
     assert (reply.status, reply.error_code) == (409, "CONFLICT")
 
 
-@pytest.mark.parametrize("body, field", [
-    ({}, "userId"),
-    ({"userId": ""}, "userId"),
-    ({"userId": "u", "sessionId": "bad id with spaces"}, "sessionId"),
-    ({"userId": "u", "unknown": 1}, "unknown"),
-    ({"userId": "u", "webhookUrl": "ftp://example.com/x"}, "webhookUrl"),
-    ({"userId": "u", "webhookUrl": "https://127.0.0.1:9/x", "events": ["nope.*"]}, "events"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "userId"),
+        ({"userId": ""}, "userId"),
+        ({"userId": "u", "sessionId": "bad id with spaces"}, "sessionId"),
+        ({"userId": "u", "unknown": 1}, "unknown"),
+        ({"userId": "u", "webhookUrl": "ftp://example.com/x"}, "webhookUrl"),
+        ({"userId": "u", "webhookUrl": "https://127.0.0.1:9/x", "events": ["nope.*"]}, "events"),
+    ],
+)
 def test_register_validation_errors_name_the_field_and_write_nothing(api, tenant, body, field):
     reply = api.call("POST", "/api/whatsapp/session", body=body, api_key=tenant["apiKey"])
     assert (reply.status, reply.error_code) == (400, "VALIDATION_ERROR")
@@ -76,12 +81,18 @@ def test_register_validation_errors_name_the_field_and_write_nothing(api, tenant
 
 
 def test_invalid_json_and_too_large_bodies(api, tenant, monkeypatch):
-    reply = api.call("POST", "/api/whatsapp/session", raw=b"{nope", headers={"Content-Type": "application/json"},
-                     api_key=tenant["apiKey"])
+    reply = api.call(
+        "POST",
+        "/api/whatsapp/session",
+        raw=b"{nope",
+        headers={"Content-Type": "application/json"},
+        api_key=tenant["apiKey"],
+    )
     assert (reply.status, reply.error_code) == (400, "INVALID_JSON")
     big = b'{"userId": "' + b"x" * 300_000 + b'"}'
-    reply = api.call("POST", "/api/whatsapp/session", raw=big, headers={"Content-Type": "application/json"},
-                     api_key=tenant["apiKey"])
+    reply = api.call(
+        "POST", "/api/whatsapp/session", raw=big, headers={"Content-Type": "application/json"}, api_key=tenant["apiKey"]
+    )
     assert (reply.status, reply.error_code) == (413, "PAYLOAD_TOO_LARGE")
 
 
@@ -91,7 +102,9 @@ def test_other_tenants_sessions_answer_404(api, tenant):
     for method, path in [("GET", "/api/whatsapp/session/status/mine"), ("DELETE", "/api/whatsapp/session/mine")]:
         reply = api.call(method, path, api_key=other["apiKey"])
         assert (reply.status, reply.error_code) == (404, "NOT_FOUND")
-    reply = api.call("PUT", "/api/instance/mine", body={"webhookUrl": "http://127.0.0.1:9/hook"}, api_key=other["apiKey"])
+    reply = api.call(
+        "PUT", "/api/instance/mine", body={"webhookUrl": "http://127.0.0.1:9/hook"}, api_key=other["apiKey"]
+    )
     assert reply.status == 404
     assert api.call("GET", "/api/whatsapp/session/list-realtime", api_key=other["apiKey"]).data == []
     assert api.call("GET", "/api/whatsapp/session/status/mine", api_key=tenant["apiKey"]).status == 200

@@ -31,6 +31,7 @@ def padded(size: int, **attributes: dict) -> dict:
 
 # --- item sizes -----------------------------------------------------------------------------------
 
+
 def test_string_is_name_plus_utf8_bytes():
     assert c.item_size({"name": s("abc")}) == 4 + 3
     assert c.item_size({"é": s("€")}) == 2 + 3  # UTF-8 bytes, not characters
@@ -58,9 +59,16 @@ def test_list_and_map_have_three_bytes_plus_one_per_element():
 
 
 def test_an_item_sums_names_and_values():
-    item = {"itemType": s("SLOT"), "id": s("abc1231"), "hostName": s("Harry Mason"),
-            "timeSlot": s("February 23, 1999"), "slotStatus": s("OPEN"), "createdAt": s("February 1, 1999"),
-            "updatedAt": s("February 1, 1999"), "expiresAt": n("2099")}
+    item = {
+        "itemType": s("SLOT"),
+        "id": s("abc1231"),
+        "hostName": s("Harry Mason"),
+        "timeSlot": s("February 23, 1999"),
+        "slotStatus": s("OPEN"),
+        "createdAt": s("February 1, 1999"),
+        "updatedAt": s("February 1, 1999"),
+        "expiresAt": n("2099"),
+    }
     assert c.item_size(item) == 141
 
 
@@ -97,10 +105,13 @@ def test_a_failed_condition_still_costs_the_table_but_no_index():
 
 # --- index writes --------------------------------------------------------------------------------
 
-SESSIONS = c.TableSpec(("sessionId",), (
-    c.IndexSpec("byStatus", ("statusKey", "sessionId")),
-    c.IndexSpec("byOwner", ("ownerKey", "sessionId")),
-))
+SESSIONS = c.TableSpec(
+    ("sessionId",),
+    (
+        c.IndexSpec("byStatus", ("statusKey", "sessionId")),
+        c.IndexSpec("byOwner", ("ownerKey", "sessionId")),
+    ),
+)
 
 
 def session(status: str, size: int = 400, **more: dict) -> dict:
@@ -139,10 +150,13 @@ def test_an_entry_that_disappears_is_one_write():
 
 
 def test_keys_only_and_include_projections_change_only_with_what_they_hold():
-    table = c.TableSpec(("sessionId",), (
-        c.IndexSpec("keys", ("statusKey",), "KEYS_ONLY"),
-        c.IndexSpec("some", ("statusKey",), "INCLUDE", ("label",)),
-    ))
+    table = c.TableSpec(
+        ("sessionId",),
+        (
+            c.IndexSpec("keys", ("statusKey",), "KEYS_ONLY"),
+            c.IndexSpec("some", ("statusKey",), "INCLUDE", ("label",)),
+        ),
+    )
     before = padded(3000, sessionId=s("s1"), statusKey=s("ready"), label=s("a"), progress=n("10"))
     progress = {**before, "progress": n("20")}
     assert c.write_units(table, before, progress) == {"table": 3}  # neither entry holds `progress`
@@ -161,14 +175,21 @@ def test_the_storage_overhead_of_an_index_entry_is_added_only_when_asked():
 def test_table_spec_from_describe_table():
     described = {
         "KeySchema": [{"AttributeName": "sk", "KeyType": "RANGE"}, {"AttributeName": "pk", "KeyType": "HASH"}],
-        "GlobalSecondaryIndexes": [{"IndexName": "g", "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}],
-                                    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["y"]}}],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "g",
+                "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["y"]},
+            }
+        ],
     }
     assert c.TableSpec.from_description(described) == c.TableSpec(
-        ("pk", "sk"), (c.IndexSpec("g", ("x",), "INCLUDE", ("y",)),))
+        ("pk", "sk"), (c.IndexSpec("g", ("x",), "INCLUDE", ("y",)),)
+    )
 
 
 # --- reads ---------------------------------------------------------------------------------------
+
 
 def test_reads_round_each_item_up_to_4_kb():
     assert c.item_read_units(3500, consistent=True) == 1  # 3,500 bytes reads as 4 KB

@@ -19,12 +19,20 @@ def s(text: str) -> dict:
 def metered():
     with mock_aws():
         boto3.client("dynamodb").create_table(
-            TableName="t", BillingMode="PAY_PER_REQUEST",
+            TableName="t",
+            BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "status", "AttributeType": "S"}],
-            GlobalSecondaryIndexes=[{"IndexName": "byStatus", "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
-                                     "Projection": {"ProjectionType": "ALL"}}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "status", "AttributeType": "S"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "byStatus",
+                    "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
         )
         meter = harness.Meter(sizing=True).attach()
         try:
@@ -36,8 +44,13 @@ def metered():
 def test_writes_are_priced_on_the_table_and_on_each_index_entry_they_change(metered):
     client, meter = metered
     client.put_item(TableName="t", Item={"pk": s("a"), "status": s("new"), "body": s("x" * 1500)})
-    client.update_item(TableName="t", Key={"pk": s("a")}, UpdateExpression="SET #s = :v",
-                       ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":v": s("done")})
+    client.update_item(
+        TableName="t",
+        Key={"pk": s("a")},
+        UpdateExpression="SET #s = :v",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":v": s("done")},
+    )
     client.update_item(TableName="t", Key={"pk": s("a")}, UpdateExpression="REMOVE body")
     with pytest.raises(ClientError):
         client.put_item(TableName="t", Item={"pk": s("a")}, ConditionExpression="attribute_not_exists(pk)")
@@ -59,6 +72,12 @@ def test_a_projected_read_is_priced_by_the_whole_items_it_read(metered):
     client.put_item(TableName="t", Item={"pk": s("a"), "status": s("new"), "body": s("x" * 5000)})
     meter.reset()
     client.get_item(TableName="t", Key={"pk": s("a")}, ProjectionExpression="pk", ConsistentRead=True)
-    client.query(TableName="t", IndexName="byStatus", KeyConditionExpression="#s = :v", ProjectionExpression="pk",
-                 ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":v": s("new")})
+    client.query(
+        TableName="t",
+        IndexName="byStatus",
+        KeyConditionExpression="#s = :v",
+        ProjectionExpression="pk",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":v": s("new")},
+    )
     assert [c.read_targets for c in meter.snapshot()] == [[("t", 2.0)], [("t.byStatus", 1.0)]]

@@ -26,7 +26,9 @@ WAIT_S = 10
 REDRAWN = (NoSuchElementException, StaleElementReferenceException)
 """What a wait outlasts: the page redraws its sessions on every update, so an element looked up a moment ago may
 be gone or replaced by the time it is read."""
-QR_STRING = "2@Xq9vR1bT8Lk3mZ0pW7sY4nH6cJ2dF5gA1eQ8uI3oP9tK,ZmFrZS1rZXktMDEyMzQ1Njc4OQ==,c2lnbmVkLWlkZW50aXR5,ABCDEF123456=="
+QR_STRING = (
+    "2@Xq9vR1bT8Lk3mZ0pW7sY4nH6cJ2dF5gA1eQ8uI3oP9tK,ZmFrZS1rZXktMDEyMzQ1Njc4OQ==,c2lnbmVkLWlkZW50aXR5,ABCDEF123456=="
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +48,14 @@ def _status_text(browser) -> str:
 def _decode_qr(png: bytes, tmp_path: Path) -> str:
     image = tmp_path / "qr.png"
     image.write_bytes(png)
-    return subprocess.run(["zbarimg", "--quiet", "--raw", str(image)], capture_output=True, text=True, check=True).stdout.rstrip("\n")
+    return subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(image)], capture_output=True, text=True, check=True
+    ).stdout.rstrip("\n")
 
 
-@pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbarimg (Debian zbar-tools) is not installed: `make tools` installs it")
+@pytest.mark.skipif(
+    shutil.which("zbarimg") is None, reason="zbarimg (Debian zbar-tools) is not installed: `make tools` installs it"
+)
 def test_the_page_shows_the_qr_then_connected_by_push_alone(hub: LocalHub, browser, tmp_path: Path) -> None:
     session = create_session(hub, "browser-1")
     browser.get(create_link(hub, "browser-1") + "?poll=off")  # no polling: every update below comes by push
@@ -67,9 +73,14 @@ def test_the_page_shows_the_qr_then_connected_by_push_alone(hub: LocalHub, brows
     assert "1 of 3" in browser.find_element(By.CSS_SELECTOR, ".qr-help").text
 
     post_event(hub, session, {"event": "connected", "data": {"phoneNumber": "6281234", "displayName": "Ada"}})
-    wait.until(lambda b: b.find_element(By.CSS_SELECTOR, ".session").get_attribute("data-status") == "session_connected")
+    wait.until(
+        lambda b: b.find_element(By.CSS_SELECTOR, ".session").get_attribute("data-status") == "session_connected"
+    )
     assert "connected" in _status_text(browser).lower()
-    assert (browser.find_element(By.CSS_SELECTOR, ".phone").text, browser.find_element(By.CSS_SELECTOR, ".name").text) == ("6281234", "Ada")
+    assert (
+        browser.find_element(By.CSS_SELECTOR, ".phone").text,
+        browser.find_element(By.CSS_SELECTOR, ".name").text,
+    ) == ("6281234", "Ada")
     assert not browser.find_elements(By.CSS_SELECTOR, ".qr:not([hidden])")
     assert _console_errors(browser) == []
 
@@ -81,7 +92,9 @@ def test_the_page_falls_back_to_polling_without_push(hub: LocalHub, browser, mon
     wait = WebDriverWait(browser, WAIT_S, ignored_exceptions=REDRAWN)
     wait.until(lambda b: "every few seconds" in b.find_element(By.ID, "channel").text)
     post_event(hub, session, {"event": "ready", "data": {}})
-    wait.until(lambda b: b.find_element(By.CSS_SELECTOR, ".session").get_attribute("data-status") == "session_connected")
+    wait.until(
+        lambda b: b.find_element(By.CSS_SELECTOR, ".session").get_attribute("data-status") == "session_connected"
+    )
     assert _console_errors(browser) == []
 
 
@@ -90,8 +103,11 @@ def test_an_open_page_is_told_its_link_was_revoked(hub: LocalHub, browser) -> No
     browser.get(create_link(hub, "browser-revoke") + "?poll=off")
     wait = WebDriverWait(browser, WAIT_S, ignored_exceptions=REDRAWN)
     wait.until(lambda b: b.find_element(By.ID, "channel").text == "Live updates on.")
-    reply = requests.delete(f"{hub.base_url}/api/whatsapp/session/browser-revoke/connect-link",
-                            headers={"X-API-Key": hub.dev_api_key}, timeout=10)
+    reply = requests.delete(
+        f"{hub.base_url}/api/whatsapp/session/browser-revoke/connect-link",
+        headers={"X-API-Key": hub.dev_api_key},
+        timeout=10,
+    )
     assert reply.status_code == 200
     wait.until(lambda b: "revoked" in _status_text(b))
     assert not browser.find_elements(By.CSS_SELECTOR, ".session")
@@ -115,12 +131,16 @@ def test_expired_forged_and_cross_session_links_are_refused(hub: LocalHub, brows
     base, token_a = url_a.rsplit("/", 1)
     expired, _ = links.issue(hub.dev_tenant_id, session_id="browser-a", ttl_s=-1)
     forged = token_a[:-4] + ("AAAA" if not token_a.endswith("AAAA") else "BBBB")
-    cases = {"expired": (expired, "expired"), "forged": (forged, "not valid"),
-             "A for B": (_tampered_for(token_a, "browser-b"), "not valid")}
+    cases = {
+        "expired": (expired, "expired"),
+        "forged": (forged, "not valid"),
+        "A for B": (_tampered_for(token_a, "browser-b"), "not valid"),
+    }
     for name, (token, words) in cases.items():
         browser.get(f"{base}/{token}")
         text = WebDriverWait(browser, WAIT_S, ignored_exceptions=REDRAWN).until(
-            lambda b: b.find_element(By.CSS_SELECTOR, "[role=alert]").text)
+            lambda b: b.find_element(By.CSS_SELECTOR, "[role=alert]").text
+        )
         assert words in text, (name, text)
         assert "browser-b" not in browser.page_source and "browser-a" not in browser.page_source
     unexpected = [e for e in _console_errors(browser) if not re.search(r"status of 4(01|10)", e["message"])]

@@ -32,8 +32,12 @@ def _post_event(api, session: dict, body: dict) -> None:
 
     raw = json.dumps(body).encode()
     signature = hmac.new(session["inboundSecret"].encode(), raw, hashlib.sha256).hexdigest()
-    reply = api.call("POST", RECEIVER.format(session["sessionId"]), raw=raw,
-                     headers={"Content-Type": "application/json", "X-Webhook-Signature": signature})
+    reply = api.call(
+        "POST",
+        RECEIVER.format(session["sessionId"]),
+        raw=raw,
+        headers={"Content-Type": "application/json", "X-Webhook-Signature": signature},
+    )
     assert reply.status == 200, reply.raw
 
 
@@ -50,12 +54,21 @@ def test_a_link_opens_the_page_and_reads_the_session(api, tenant) -> None:
     status = _status(api, _token(link["url"]))
     assert status.status == 200 and status.headers["cache-control"] == "no-store"
     [shown] = status.data["sessions"]
-    assert (status.data["kind"], shown["sessionId"], shown["status"], shown["qrAttempts"]) == ("session", "s-1", "qr_generated", 1)
+    assert (status.data["kind"], shown["sessionId"], shown["status"], shown["qrAttempts"]) == (
+        "session",
+        "s-1",
+        "qr_generated",
+        1,
+    )
     assert shown["qrImage"].startswith("data:image/png;base64,") and "inboundSecret" not in shown
 
 
 def test_assets_are_served_and_unknown_ones_are_not(api) -> None:
-    for asset, kind in (("connect.js", "text/javascript"), ("connect.css", "text/css"), ("favicon.svg", "image/svg+xml")):
+    for asset, kind in (
+        ("connect.js", "text/javascript"),
+        ("connect.css", "text/css"),
+        ("favicon.svg", "image/svg+xml"),
+    ):
         reply = api.call("GET", f"/connect/static/{asset}")
         assert reply.status == 200 and reply.headers["content-type"].startswith(kind)
     assert api.call("GET", "/connect/static/..%2Fhandler.py").status == 404
@@ -65,11 +78,17 @@ def test_forged_expired_and_revoked_links_are_refused(api, tenant) -> None:
     api.create_session(tenant["apiKey"], sessionId="s-a")
     api.create_session(tenant["apiKey"], sessionId="s-b")
     good = _token(_link(api, tenant["apiKey"], "s-a")["url"])
-    forged = URLSafeSerializer("not-the-hub-key", salt=links.SALT).dumps({"t": tenant["tenantId"], "s": "s-b", "e": 2**40})
+    forged = URLSafeSerializer("not-the-hub-key", salt=links.SALT).dumps(
+        {"t": tenant["tenantId"], "s": "s-b", "e": 2**40}
+    )
     tampered = good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB")
     expired, _ = links.issue(tenant["tenantId"], session_id="s-a", ttl_s=-1)
-    for token, status, code in ((forged, 401, "LINK_INVALID"), (tampered, 401, "LINK_INVALID"), ("x", 401, "LINK_INVALID"),
-                                (expired, 410, "LINK_EXPIRED")):
+    for token, status, code in (
+        (forged, 401, "LINK_INVALID"),
+        (tampered, 401, "LINK_INVALID"),
+        ("x", 401, "LINK_INVALID"),
+        (expired, 410, "LINK_EXPIRED"),
+    ):
         reply = _status(api, token)
         assert (reply.status, reply.error_code) == (status, code)
         page = api.call("GET", "/connect/" + token)
@@ -100,7 +119,9 @@ def test_revoking_a_sessions_links_refuses_them_and_not_later_ones(api, tenant) 
     after = _token(_link(api, tenant["apiKey"], "s-a")["url"])
     assert _status(api, after).status == 200 and _status(api, other_session).status == 200
     other = api.create_tenant("other")
-    assert api.call("DELETE", "/api/whatsapp/session/s-a/connect-link", api_key=other["apiKey"]).error_code == "NOT_FOUND"
+    assert (
+        api.call("DELETE", "/api/whatsapp/session/s-a/connect-link", api_key=other["apiKey"]).error_code == "NOT_FOUND"
+    )
 
 
 def test_a_revoked_tenant_revokes_its_links(api, tenant) -> None:

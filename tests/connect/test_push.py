@@ -23,16 +23,23 @@ def hub():
 
 
 def create_session(hub: LocalHub, session_id: str, user_id: str = "u-1") -> dict:
-    reply = requests.post(f"{hub.base_url}/api/whatsapp/session", headers={"X-API-Key": hub.dev_api_key}, timeout=10,
-                          json={"sessionId": session_id, "userId": user_id})
+    reply = requests.post(
+        f"{hub.base_url}/api/whatsapp/session",
+        headers={"X-API-Key": hub.dev_api_key},
+        timeout=10,
+        json={"sessionId": session_id, "userId": user_id},
+    )
     assert reply.status_code == 201, reply.text
     return reply.json()["data"]
 
 
 def create_link(hub: LocalHub, session_id: str) -> str:
     """The url of a new connect link for the session."""
-    reply = requests.post(f"{hub.base_url}/api/whatsapp/session/{session_id}/connect-link",
-                          headers={"X-API-Key": hub.dev_api_key}, timeout=10)
+    reply = requests.post(
+        f"{hub.base_url}/api/whatsapp/session/{session_id}/connect-link",
+        headers={"X-API-Key": hub.dev_api_key},
+        timeout=10,
+    )
     assert reply.status_code == 201, reply.text
     return reply.json()["data"]["url"]
 
@@ -44,8 +51,12 @@ def _token(hub: LocalHub, session_id: str) -> str:
 def post_event(hub: LocalHub, session: dict, body: dict) -> None:
     raw = json.dumps(body).encode()
     signature = hmac.new(session["inboundSecret"].encode(), raw, hashlib.sha256).hexdigest()
-    reply = requests.post(f"{hub.base_url}/api/whatsapp/webhook/{session['sessionId']}", data=raw, timeout=10,
-                          headers={"Content-Type": "application/json", "X-Webhook-Signature": signature})
+    reply = requests.post(
+        f"{hub.base_url}/api/whatsapp/webhook/{session['sessionId']}",
+        data=raw,
+        timeout=10,
+        headers={"Content-Type": "application/json", "X-Webhook-Signature": signature},
+    )
     assert reply.status_code == 200, reply.text
 
 
@@ -115,12 +126,22 @@ def test_a_gone_connection_is_forgotten(hub: LocalHub) -> None:
 def test_revoking_a_sessions_links_tells_and_drops_only_their_pages(hub: LocalHub) -> None:
     create_session(hub, "push-revoke", user_id="u-revoke")
     old_token = _token(hub, "push-revoke")
-    user = requests.post(f"{hub.base_url}/api/whatsapp/user/u-revoke/connect-link", headers={"X-API-Key": hub.dev_api_key},
-                         timeout=10).json()["data"]["url"].rsplit("/", 1)[1]
+    user = (
+        requests.post(
+            f"{hub.base_url}/api/whatsapp/user/u-revoke/connect-link",
+            headers={"X-API-Key": hub.dev_api_key},
+            timeout=10,
+        )
+        .json()["data"]["url"]
+        .rsplit("/", 1)[1]
+    )
     with _socket(hub, old_token) as revoked, _socket(hub, user) as user_watcher:
         time.sleep(0.05)  # the revocation must come after these connections
-        reply = requests.delete(f"{hub.base_url}/api/whatsapp/session/push-revoke/connect-link",
-                                headers={"X-API-Key": hub.dev_api_key}, timeout=10)
+        reply = requests.delete(
+            f"{hub.base_url}/api/whatsapp/session/push-revoke/connect-link",
+            headers={"X-API-Key": hub.dev_api_key},
+            timeout=10,
+        )
         assert reply.status_code == 200, reply.text
         while (message := json.loads(revoked.recv(timeout=5)))["type"] != "link.revoked":
             pass
@@ -155,7 +176,9 @@ def test_no_stream_has_more_readers_than_dynamodb_advises() -> None:
 def test_a_message_over_api_gateways_payload_quota_is_refused() -> None:
     from hub import pushing
 
-    assert len(pushing.encode({"type": "session.status", "session": {"qrImage": "x" * 1000}})) < pushing.MAX_MESSAGE_BYTES
+    assert (
+        len(pushing.encode({"type": "session.status", "session": {"qrImage": "x" * 1000}})) < pushing.MAX_MESSAGE_BYTES
+    )
     with pytest.raises(ValueError, match="over API Gateway"):
         pushing.encode({"type": "session.status", "session": {"qrImage": "x" * pushing.MAX_MESSAGE_BYTES}})
 

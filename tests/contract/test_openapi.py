@@ -10,18 +10,25 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from hub import catalog
 from local import openapi
 from tests.conftest import reset_cached_clients
 
+pytestmark = pytest.mark.aws  # runs the local hub (on moto)
+
 DOCUMENT = json.loads(openapi.DOCUMENT_PATH.read_text())
 
 
 def test_docs_openapi_json_is_what_the_code_generates():
-    assert openapi.render(openapi.build()) == openapi.DOCUMENT_PATH.read_text(), \
+    assert openapi.render(openapi.build()) == openapi.DOCUMENT_PATH.read_text(), (
         "docs/openapi.json is stale: run `.venv/bin/python -m local.openapi`"
+    )
 
 
 @pytest.mark.parametrize("route", catalog.ROUTES, ids=lambda r: f"{r.method} {r.path}")

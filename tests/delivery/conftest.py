@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from werkzeug import Request, Response
@@ -50,18 +51,28 @@ def subscriber(httpserver) -> Subscriber:
     return target
 
 
-def status_event(session_id: str, status: SessionStatus = SessionStatus.SESSION_CONNECTED, n: int = 0) -> NormalizedEvent:
+def status_event(
+    session_id: str, status: SessionStatus = SessionStatus.SESSION_CONNECTED, n: int = 0
+) -> NormalizedEvent:
     return NormalizedEvent(
-        type="session.status", session_id=session_id, dialect="wwebjs", source_event="ready",
-        gateway_event_id=f"g-{n}", lifecycle=Lifecycle(status=status, phone_number="628100"),
-        occurred_at=datetime(2026, 1, 1, tzinfo=timezone.utc).replace(second=n % 60, minute=n // 60),
+        type="session.status",
+        session_id=session_id,
+        dialect="wwebjs",
+        source_event="ready",
+        gateway_event_id=f"g-{n}",
+        lifecycle=Lifecycle(status=status, phone_number="628100"),
+        occurred_at=datetime(2026, 1, 1, tzinfo=UTC).replace(second=n % 60, minute=n // 60),
     )
 
 
 def message_event(session_id: str, n: int = 0) -> NormalizedEvent:
     return NormalizedEvent(
-        type="message.received", session_id=session_id, dialect="wwebjs", source_event="message",
-        gateway_event_id=f"m-{n}", data={"messageId": f"m-{n}", "body": "hi"},
+        type="message.received",
+        session_id=session_id,
+        dialect="wwebjs",
+        source_event="message",
+        gateway_event_id=f"m-{n}",
+        data={"messageId": f"m-{n}", "body": "hi"},
     )
 
 
@@ -71,7 +82,7 @@ def accept(event: NormalizedEvent):
     from hub.store import sessions
 
     record = sessions.get(event.session_id)
-    return receiving.receive(record, event, event.model_dump_json().encode(), datetime.now(timezone.utc))
+    return receiving.receive(record, event, event.model_dump_json().encode(), datetime.now(UTC))
 
 
 class Clock:
@@ -89,7 +100,9 @@ class Clock:
 
         self.offset_s = 0.0
         real_ms, real_s, real_now = models.unix_time_millis, models.unix_time, delivering.now
-        monkeypatch.setattr(models, "unix_time_millis", lambda dt=None: real_ms(dt) + (0 if dt else self.offset_s * 1000))
+        monkeypatch.setattr(
+            models, "unix_time_millis", lambda dt=None: real_ms(dt) + (0 if dt else self.offset_s * 1000)
+        )
         monkeypatch.setattr(models, "unix_time", lambda dt=None: real_s(dt) + (0 if dt else self.offset_s))
         monkeypatch.setattr(delivering, "now", lambda: real_now() + timedelta(seconds=self.offset_s))
         self._models = models
@@ -145,9 +158,13 @@ class Worker:
                 return
             if not received:
                 attributes = queue.client().get_queue_attributes(
-                    QueueUrl=queue.queue_url(), AttributeNames=["ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessages"],
+                    QueueUrl=queue.queue_url(),
+                    AttributeNames=["ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessages"],
                 )["Attributes"]
-                if attributes["ApproximateNumberOfMessagesNotVisible"] == "0" and attributes["ApproximateNumberOfMessages"] == "0":
+                if (
+                    attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+                    and attributes["ApproximateNumberOfMessages"] == "0"
+                ):
                     return
                 self.clock.skip_to_next_visible()
         raise AssertionError("delivery queue did not drain in time")
@@ -164,5 +181,7 @@ def worker(streams, clock) -> Worker:
 
 
 def dead_letters() -> list[str]:
-    messages = queue.client().receive_message(QueueUrl=queue.dead_letter_url(), MaxNumberOfMessages=10).get("Messages", [])
+    messages = (
+        queue.client().receive_message(QueueUrl=queue.dead_letter_url(), MaxNumberOfMessages=10).get("Messages", [])
+    )
     return [m["Body"] for m in messages]

@@ -22,7 +22,7 @@ class ThreadedSubscriber:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 owner.hosts.append(self.headers["Host"])
                 time.sleep(owner.delay_s)

@@ -8,7 +8,7 @@ import hmac
 import json
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -129,7 +129,7 @@ def test_backoff_hides_the_message_in_sqs(api, tenant, subscriber, worker):
     [log] = logs(api, key)
     assert log["status"] == "retrying"
     next_at = datetime.fromisoformat(log["nextAttemptAt"].replace("Z", "+00:00"))
-    assert 1 <= (next_at - datetime.now(timezone.utc)).total_seconds() <= 2.5
+    assert 1 <= (next_at - datetime.now(UTC)).total_seconds() <= 2.5
     assert worker.poll_once() == 0
     time.sleep(2.2)
     worker.drain()
@@ -151,10 +151,14 @@ def test_partial_batch_failure_reports_only_the_failed_ids(api, tenant, httpserv
     accept(status_event("good"))
     accept(status_event("bad"))
     api.streams.pump()
-    messages = queue.client().receive_message(QueueUrl=queue.queue_url(), MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    messages = queue.client().receive_message(
+        QueueUrl=queue.queue_url(), MaxNumberOfMessages=10, AttributeNames=["All"]
+    )["Messages"]
     assert len(messages) == 2
-    result = handler(build_sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1"),
-                     FakeLambdaContext("delivery_worker", 512, 60))
+    result = handler(
+        build_sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1"),
+        FakeLambdaContext("delivery_worker", 512, 60),
+    )
     bad_log = logs(api, key, "?instanceId=bad")[0]
     failed_ids = [f["itemIdentifier"] for f in result["batchItemFailures"]]
     bad_message = next(m for m in messages if json.loads(m["Body"])["webhookId"] == bad_log["webhookId"])
@@ -198,7 +202,9 @@ def test_secret_is_kept_on_update_and_never_listed(api, tenant, subscriber):
     first = subscribe(api, key, "s1", subscriber.url)
     again = api.call("PUT", "/api/instance/s1", body={"webhookUrl": subscriber.url}, api_key=key).data
     assert "secret" in first["webhook"] and "secret" not in again["webhook"]
-    custom = api.call("PUT", "/api/instance/s1", body={"webhookUrl": subscriber.url, "secret": "whsec_" + "B" * 44}, api_key=key)
+    custom = api.call(
+        "PUT", "/api/instance/s1", body={"webhookUrl": subscriber.url, "secret": "whsec_" + "B" * 44}, api_key=key
+    )
     assert "secret" not in custom.data["webhook"]
 
 
@@ -227,7 +233,9 @@ def test_plain_http_is_refused_in_the_cloud(api, tenant, monkeypatch):
     settings.load.cache_clear()
     api.create_session(tenant["apiKey"], sessionId="s1")
     fake_resolution(monkeypatch, "93.184.216.34")
-    reply = api.call("PUT", "/api/instance/s1", body={"webhookUrl": "http://hooks.example.com/x"}, api_key=tenant["apiKey"])
+    reply = api.call(
+        "PUT", "/api/instance/s1", body={"webhookUrl": "http://hooks.example.com/x"}, api_key=tenant["apiKey"]
+    )
     assert reply.status == 400 and "https" in reply.json["error"]["message"]
     settings.load.cache_clear()
 
@@ -263,7 +271,9 @@ def test_webhook_routes_are_tenant_scoped(api, tenant, subscriber, worker):
 
 def test_stats_logs_filters_and_clear(api, tenant, subscriber, worker):
     key = tenant["apiKey"]
-    subscriber.behaviour = lambda n, request: Response("no", status=500) if b"message.received" in request.get_data() else Response("ok")
+    subscriber.behaviour = lambda n, request: (
+        Response("no", status=500) if b"message.received" in request.get_data() else Response("ok")
+    )
     subscribe(api, key, "s1", subscriber.url, retry={"attempts": 0})
     accept(status_event("s1", n=1))
     accept(message_event("s1", n=1))
@@ -276,7 +286,9 @@ def test_stats_logs_filters_and_clear(api, tenant, subscriber, worker):
     assert len(logs(api, key, "?event=session.status")) == 1
     page = api.call("GET", "/api/webhook/logs?limit=2", api_key=key).json
     assert len(page["data"]) == 2 and page["nextCursor"]
-    assert api.call("DELETE", "/api/webhook/logs", body={"instanceId": "s1", "days": 1}, api_key=key).data["deleted"] == 0
+    assert (
+        api.call("DELETE", "/api/webhook/logs", body={"instanceId": "s1", "days": 1}, api_key=key).data["deleted"] == 0
+    )
     assert api.call("DELETE", "/api/webhook/logs", body={"instanceId": "s1"}, api_key=key).data["deleted"] == 3
     assert logs(api, key) == []
 
@@ -314,7 +326,8 @@ def test_webhook_test_route_signs_with_the_instance_subscription_secret(api, ten
     assert "secret" not in reply.data
     request = subscriber.received[0]
     Webhook("whsec_" + base64.b64encode(b"k" * 32).decode()).verify(
-        request["body"], {k.lower(): v for k, v in request["headers"].items()})
+        request["body"], {k.lower(): v for k, v in request["headers"].items()}
+    )
 
 
 def test_burst_through_a_flaky_subscriber_delivers_every_event(api, tenant, subscriber, worker):

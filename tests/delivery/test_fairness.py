@@ -19,12 +19,21 @@ from tests.delivery.test_delivery import logs, subscribe
 NOW = 1_800_000_000
 
 
-def delivery(tenant_id: str = "t1", url: str = "https://hooks.example.com/a", attempts: int = 0,
-             retries: int | None = None) -> DeliveryLog:
+def delivery(
+    tenant_id: str = "t1", url: str = "https://hooks.example.com/a", attempts: int = 0, retries: int | None = None
+) -> DeliveryLog:
     return DeliveryLog(
-        webhookId="wh_1", tenantId=tenant_id, instanceId="s1", eventId="evt_1", event="message.received",
-        payload="{}", target=Target(subscriptionId="sub_1", url=url, retry=RetryPolicy(attempts=retries)),
-        attempts=attempts, createdAt="2026-01-01T00:00:00.000Z", updatedAt="2026-01-01T00:00:00.000Z", expiresAt=NOW,
+        webhookId="wh_1",
+        tenantId=tenant_id,
+        instanceId="s1",
+        eventId="evt_1",
+        event="message.received",
+        payload="{}",
+        target=Target(subscriptionId="sub_1", url=url, retry=RetryPolicy(attempts=retries)),
+        attempts=attempts,
+        createdAt="2026-01-01T00:00:00.000Z",
+        updatedAt="2026-01-01T00:00:00.000Z",
+        expiresAt=NOW,
     )
 
 
@@ -42,6 +51,7 @@ def time_out(monkeypatch):
     def time_out(log: DeliveryLog, now: int = NOW) -> None:
         strike_at(now, monkeypatch)
         fairness.attempt(log, fairness.admit(log, 1, now), lambda timeout_ms: TIMED_OUT)
+
     return time_out
 
 
@@ -167,8 +177,9 @@ def hanging():
     server.close()
 
 
-def test_a_hanging_subscriber_stops_holding_the_worker_and_other_tenants_flow(api, subscriber, hanging, worker,
-                                                                               short_timeouts):
+def test_a_hanging_subscriber_stops_holding_the_worker_and_other_tenants_flow(
+    api, subscriber, hanging, worker, short_timeouts
+):
     """Tenant A's subscriber hangs past the timeout: after TRIP_AFTER timeouts its deliveries are no
     longer sent (a worker batch no longer waits for them), tenant B's are delivered at once, and A's
     are delivered once its subscriber answers again."""
@@ -197,5 +208,11 @@ def test_a_hanging_subscriber_stops_holding_the_worker_and_other_tenants_flow(ap
         worker.poll_once()
         time.sleep(0.2)
     assert [log["status"] for log in logs(api, key_a)] == ["success"] * 3
-    assert int(queue.client().get_queue_attributes(QueueUrl=queue.queue_url(), AttributeNames=["ApproximateNumberOfMessages"])
-               ["Attributes"]["ApproximateNumberOfMessages"]) == 0
+    assert (
+        int(
+            queue.client().get_queue_attributes(
+                QueueUrl=queue.queue_url(), AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]["ApproximateNumberOfMessages"]
+        )
+        == 0
+    )

@@ -15,8 +15,9 @@ def queued_messages() -> list[DeliveryMessage]:
     """The queue's messages, left visible again for the worker."""
     messages = queue.client().receive_message(QueueUrl=queue.queue_url(), MaxNumberOfMessages=10).get("Messages", [])
     for message in messages:
-        queue.client().change_message_visibility(QueueUrl=queue.queue_url(), ReceiptHandle=message["ReceiptHandle"],
-                                                 VisibilityTimeout=0)
+        queue.client().change_message_visibility(
+            QueueUrl=queue.queue_url(), ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
     return [DeliveryMessage.model_validate_json(m["Body"]) for m in messages]
 
 
@@ -28,13 +29,18 @@ def test_the_receiver_queues_nothing_and_the_dispatcher_queues_each_delivery_who
     streams.pump()
     [message] = queued_messages()
     assert message.first is not None
-    assert (message.first.eventId, message.first.event, message.first.target.url) == (receipt.eventId, "session.status", subscriber.url)
+    assert (message.first.eventId, message.first.event, message.first.target.url) == (
+        receipt.eventId,
+        "session.status",
+        subscriber.url,
+    )
     assert json.loads(message.first.payload)["data"]["status"] == "session_connected"
     assert logs(api, key) == []
 
 
-def test_a_delivery_too_large_to_travel_inline_gets_its_pending_log_and_travels_by_id(api, tenant, subscriber, streams,
-                                                                                       worker, monkeypatch):
+def test_a_delivery_too_large_to_travel_inline_gets_its_pending_log_and_travels_by_id(
+    api, tenant, subscriber, streams, worker, monkeypatch
+):
     key = tenant["apiKey"]
     subscribe(api, key, "s1", subscriber.url)
     monkeypatch.setattr(dispatching, "INLINE_PAYLOAD_LIMIT_BYTES", 100)
@@ -72,6 +78,7 @@ def test_a_first_attempt_reads_no_log_and_one_session_secret_per_burst(api, tena
                 if request.get("TableName") != ddb.name(catalog.ENDPOINTS):
                     reads.append((name, request.get("TableName")))
                 return method(**request)
+
             return counted
 
     monkeypatch.setattr(ddb, "client", lambda: CountingClient())
@@ -91,7 +98,10 @@ def test_counters_follow_the_streams(api, tenant, subscriber, worker):
     listing = api.call("GET", "/api/whatsapp/session/list-realtime", api_key=key).json
     assert (listing["summary"]["connected"], listing["summary"]["total"]) == (1, 1)
     usage = api.call("GET", "/api/usage?days=1", api_key=key).data
-    assert (usage["totals"]["eventsReceived"], usage["totals"]["deliveriesAttempted"],
-            usage["totals"]["deliveriesSucceeded"]) == (2, 2, 2)
+    assert (
+        usage["totals"]["eventsReceived"],
+        usage["totals"]["deliveriesAttempted"],
+        usage["totals"]["deliveriesSucceeded"],
+    ) == (2, 2, 2)
     stats = api.call("GET", "/api/webhook/stats", api_key=key).data
     assert (stats["total"], stats["success"]) == (2, 2)

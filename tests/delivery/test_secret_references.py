@@ -6,11 +6,11 @@ import base64
 import json
 
 import pytest
-from hub import catalog, queue
-from hub.store import ddb
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from werkzeug import Response
 
+from hub import catalog, queue
+from hub.store import ddb
 from tests.delivery.conftest import accept, dead_letters, message_event, status_event
 from tests.delivery.test_delivery import logs, subscribe
 from tests.delivery.test_schedules import SpyClient
@@ -20,8 +20,7 @@ NEW_SECRET = "whsec_" + base64.b64encode(b"n" * 32).decode()
 
 
 def stored_items(*tables: catalog.Table) -> list[str]:
-    return [json.dumps(item) for table in tables
-            for item in ddb.client().scan(TableName=ddb.name(table))["Items"]]
+    return [json.dumps(item) for table in tables for item in ddb.client().scan(TableName=ddb.name(table))["Items"]]
 
 
 def verifies(secret: str, request: dict) -> bool:
@@ -32,7 +31,9 @@ def verifies(secret: str, request: dict) -> bool:
     return True
 
 
-def test_no_event_record_log_queue_or_dead_letter_message_holds_the_secret(api, tenant, subscriber, worker, monkeypatch):
+def test_no_event_record_log_queue_or_dead_letter_message_holds_the_secret(
+    api, tenant, subscriber, worker, monkeypatch
+):
     key = tenant["apiKey"]
     secret = subscribe(api, key, "s1", subscriber.url, retry={"attempts": 1, "delayMs": 1000})["webhook"]["secret"]
     subscriber.behaviour = lambda n, _: Response("down", status=503)
@@ -59,7 +60,9 @@ def test_a_manual_retry_of_an_old_log_signs_with_the_replaced_secret(api, tenant
     worker.drain()
     [log] = logs(api, key)
     assert log["status"] == "success" and verifies(OLD_SECRET, subscriber.received[0])
-    replaced = api.call("PUT", "/api/instance/s1", body={"webhookUrl": subscriber.url, "secret": NEW_SECRET}, api_key=key)
+    replaced = api.call(
+        "PUT", "/api/instance/s1", body={"webhookUrl": subscriber.url, "secret": NEW_SECRET}, api_key=key
+    )
     assert replaced.status == 200
     assert api.call("POST", f"/api/webhook/retry/{log['webhookId']}", api_key=key).status == 200
     worker.drain()

@@ -25,18 +25,23 @@ def make_queue(sqs, name: str, *, retention_s: int = 345_600, max_receive_count:
     attributes = {"MessageRetentionPeriod": str(retention_s), "VisibilityTimeout": "30"}
     if max_receive_count is not None:
         arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": str(max_receive_count)})
+        attributes["RedrivePolicy"] = json.dumps(
+            {"deadLetterTargetArn": arn, "maxReceiveCount": str(max_receive_count)}
+        )
     return sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"], dlq
 
 
 def receive(sqs, url: str, visibility_s: int | None = None) -> list[dict]:
     extra = {"VisibilityTimeout": visibility_s} if visibility_s is not None else {}
-    return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], **extra).get("Messages", [])
+    return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], **extra).get(
+        "Messages", []
+    )
 
 
 def counts(sqs, url: str) -> tuple[str, str]:
     attributes = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
     return attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]
 
 
@@ -46,19 +51,29 @@ def test_visibility_is_limited_to_12_hours_from_the_receive(sqs, clock):
     [message] = receive(sqs, url)
     clock.advance(1)
     with pytest.raises(ClientError):  # the receive was a moment ago: the full 12 h is over by then
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S)
-    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S - 2)
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S
+        )
+    sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S - 2
+    )
 
     clock.advance(3600)
     with pytest.raises(ClientError) as refused:
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S)
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S
+        )
     assert refused.value.response["Error"]["Code"] == "InvalidParameterValue"
     assert "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]" in str(refused.value)
-    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S - 3602)
+    sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S - 3602
+    )
 
     clock.advance(MAX_VISIBILITY_S)
     [again] = receive(sqs, url)  # sent 13 h ago: the limit counts from this receive, not from the send
-    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=again["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S - 60)
+    sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=again["ReceiptHandle"], VisibilityTimeout=MAX_VISIBILITY_S - 60
+    )
 
 
 def test_an_expired_message_vanishes_and_is_not_redriven(sqs, clock):
@@ -84,8 +99,10 @@ def test_a_message_received_max_receive_count_times_is_redriven(sqs, clock):
 @pytest.mark.parametrize("character", ["\ufffe", "\uffff", "\x00", "\x1b", "\ud83d"])
 def test_a_body_with_a_character_outside_sqs_set_is_refused(sqs, character):
     url, _ = make_queue(sqs, "characters")
-    for send in (lambda body: sqs.send_message(QueueUrl=url, MessageBody=body),
-                 lambda body: sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "0", "MessageBody": body}])):
+    for send in (
+        lambda body: sqs.send_message(QueueUrl=url, MessageBody=body),
+        lambda body: sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "0", "MessageBody": body}]),
+    ):
         with pytest.raises(ClientError) as refused:
             send(f"text {character} text")
         assert refused.value.response["Error"]["Code"] == "InvalidMessageContents"

@@ -7,6 +7,7 @@ import datetime as dt
 import ipaddress
 import socket
 import ssl
+from typing import ClassVar
 
 import pytest
 from cryptography import x509
@@ -53,7 +54,7 @@ class FakeResolver:
         except ValueError:
             script = self.answers.get(name)
             if not script:
-                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
             address = ipaddress.ip_address(script.pop(0) if len(script) > 1 else script[0])
         family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
         return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (str(address), port or 0))]
@@ -62,8 +63,8 @@ class FakeResolver:
 class RecordingSocket(socket.socket):
     """A socket that records where it connects; connections to `unreachable` addresses are refused."""
 
-    connected: list[str] = []
-    unreachable: set[str] = set()
+    connected: ClassVar[list[str]] = []
+    unreachable: ClassVar[set[str]] = set()
 
     def connect(self, address):
         RecordingSocket.connected.append(address[0])
@@ -134,8 +135,10 @@ def test_a_name_resolving_to_a_special_address_is_refused(monkeypatch, cloud, ad
 
 def test_one_internal_address_among_public_ones_refuses_the_name(monkeypatch, cloud):
     def getaddrinfo(host, port, *args, **kwargs):
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port)),
-                (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("64:ff9b::7f00:1", port, 0, 0))]
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port)),
+            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("64:ff9b::7f00:1", port, 0, 0)),
+        ]
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     with pytest.raises(urls.UnsafeUrl, match="64:ff9b::7f00:1"):
@@ -150,6 +153,7 @@ def test_ip_literals_are_vetted_without_a_lookup(monkeypatch, cloud, url):
 
 
 # --- DNS rebinding: the connection goes to the vetted address ---------------------------------
+
 
 def test_a_rebinding_name_is_connected_at_the_vetted_address_only(monkeypatch, cloud, sockets, listener):
     """First answer public, every later answer loopback (where a server listens): the sender must
@@ -173,8 +177,10 @@ def test_a_name_that_rebinds_to_loopback_before_the_check_is_refused(monkeypatch
 
 def test_the_next_vetted_address_is_tried_when_one_refuses_the_connection(monkeypatch, sockets, listener):
     def getaddrinfo(host, port, *args, **kwargs):
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.2", port)),
-                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.2", port)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
+        ]
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     sockets.unreachable.add("127.0.0.2")
@@ -184,6 +190,7 @@ def test_the_next_vetted_address_is_tried_when_one_refuses_the_connection(monkey
 
 
 # --- one IDNA implementation for checking and connecting --------------------------------------
+
 
 def test_an_internationalized_name_is_checked_and_sent_in_the_same_form(monkeypatch, sockets, listener):
     """`straße` is `xn--strae-oqa` in IDNA 2008 (what requests sends) but `strasse` in Python's
@@ -199,8 +206,15 @@ def test_an_internationalized_name_is_checked_and_sent_in_the_same_form(monkeypa
     assert listener.hosts == [f"xn--strae-oqa.example:{listener.port}"]
 
 
-@pytest.mark.parametrize("name, ascii_name", [("straße.de", "xn--strae-oqa.de"), ("ＥＸＡＭＰＬＥ.com", "example.com"),
-                                              ("bücher.example", "xn--bcher-kva.example"), ("HOOKS.Example.COM", "hooks.example.com")])
+@pytest.mark.parametrize(
+    "name, ascii_name",
+    [
+        ("straße.de", "xn--strae-oqa.de"),
+        ("ＥＸＡＭＰＬＥ.com", "example.com"),  # noqa: RUF001 - full-width letters on purpose
+        ("bücher.example", "xn--bcher-kva.example"),
+        ("HOOKS.Example.COM", "hooks.example.com"),
+    ],
+)
 def test_ascii_host_follows_uts46(name, ascii_name):
     assert urls.ascii_host(name) == ascii_name
 
@@ -214,23 +228,40 @@ def test_names_that_are_not_valid_idna_are_refused(monkeypatch, url):
 
 # --- TLS: SNI and the certificate check use the name, not the address -------------------------
 
+
 def _certificates(tmp_path, name: str) -> tuple[str, ssl.SSLContext]:
     """(CA bundle path, server context) for a certificate of `name` signed by a fresh CA."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(1).not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(hours=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
-    leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(2)
-            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False).sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     ca_path, cert_path, key_path = tmp_path / "ca.pem", tmp_path / "cert.pem", tmp_path / "key.pem"
     ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     cert_path.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_path, key_path)
     return str(ca_path), context

@@ -4,7 +4,7 @@ up its shard, and replays once; the aggregator counts a record once however late
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,7 +22,9 @@ def failure_messages(failures: catalog.FailureQueue) -> list[dict[str, Any]]:
     url = settings.env(failures.env_var)
     messages = queue.client().receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
     for message in messages:
-        queue.client().change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+        queue.client().change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
     return [json.loads(m["Body"]) for m in messages]
 
 
@@ -30,7 +32,8 @@ def held(failures: catalog.FailureQueue) -> int:
     """Messages the failure queue holds, visible or not (a replay leaves a failing one hidden for a while)."""
     attributes = queue.client().get_queue_attributes(
         QueueUrl=settings.env(failures.env_var),
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
@@ -42,8 +45,10 @@ def invoke(function_name: str, event: dict[str, Any]) -> Any:
 
 def put_raw_event(session_id: str, event_key: str, **fields: Any) -> None:
     """An Events item the receiver would never write (a bug, an older schema): not a valid StoredEvent."""
-    ddb.client().put_item(TableName=settings.table_name(catalog.EVENTS),
-                          Item=ddb.to_item({"sessionId": session_id, "eventKey": event_key, **fields}))
+    ddb.client().put_item(
+        TableName=settings.table_name(catalog.EVENTS),
+        Item=ddb.to_item({"sessionId": session_id, "eventKey": event_key, **fields}),
+    )
 
 
 def delivered_events(subscriber) -> list[str]:
@@ -68,16 +73,27 @@ class RefusingSqs:
     def send_message_batch(self, QueueUrl, Entries):
         refused = [e for e in Entries if self._marker in e["MessageBody"]]
         if refused and self._whole_request:
-            raise ClientError({"Error": {"Code": "InvalidMessageContents", "Message": "injected"},
-                               "ResponseMetadata": {"HTTPStatusCode": 400}}, "SendMessageBatch")
+            raise ClientError(
+                {
+                    "Error": {"Code": "InvalidMessageContents", "Message": "injected"},
+                    "ResponseMetadata": {"HTTPStatusCode": 400},
+                },
+                "SendMessageBatch",
+            )
         accepted = [e for e in Entries if e not in refused]
         response = self._real.send_message_batch(QueueUrl=QueueUrl, Entries=accepted) if accepted else {}
-        return {"Successful": response.get("Successful", []),
-                "Failed": [{"Id": e["Id"], "SenderFault": True, "Code": "InvalidMessageContents",
-                            "Message": "injected"} for e in refused]}
+        return {
+            "Successful": response.get("Successful", []),
+            "Failed": [
+                {"Id": e["Id"], "SenderFault": True, "Code": "InvalidMessageContents", "Message": "injected"}
+                for e in refused
+            ],
+        }
 
 
-def test_a_record_that_is_no_valid_event_is_set_aside_whole_and_the_shard_goes_on(api, tenant, subscriber, streams, worker):
+def test_a_record_that_is_no_valid_event_is_set_aside_whole_and_the_shard_goes_on(
+    api, tenant, subscriber, streams, worker
+):
     key = tenant["apiKey"]
     subscribe(api, key, "s1", subscriber.url)
     accept(status_event("s1", n=1))
@@ -89,17 +105,22 @@ def test_a_record_that_is_no_valid_event_is_set_aside_whole_and_the_shard_goes_o
     [aside] = failure_messages(catalog.DISPATCHER_FAILURES)
     assert aside["function"] == "dispatcher" and aside["reason"].startswith("ValidationError")
     assert ddb.from_item(aside["record"]["dynamodb"]["NewImage"]) == {
-        "sessionId": "s1", "eventKey": "broken#1", "receivedAt": "2026-01-01T00:00:00.000Z", "tenantId": "t-x"}
+        "sessionId": "s1",
+        "eventKey": "broken#1",
+        "receivedAt": "2026-01-01T00:00:00.000Z",
+        "tenantId": "t-x",
+    }
     assert aside["keys"] == {"sessionId": {"S": "s1"}, "eventKey": {"S": "broken#1"}}
     assert failure_messages(catalog.AGGREGATOR_FAILURES) == [] and dead_letters() == []
 
 
 @pytest.mark.parametrize("whole_request", [False, True], ids=["entry refused", "request refused"])
 def test_deliveries_sqs_refuses_are_set_aside_then_replayed_once_after_stream_and_dedupe_expired(
-        api, tenant, subscriber, streams, worker, monkeypatch, whole_request):
+    api, tenant, subscriber, streams, worker, monkeypatch, whole_request
+):
     key = tenant["apiKey"]
     subscribe(api, key, "s1", subscriber.url)
-    monkeypatch.setattr(queue, "client", lambda real=queue.client(): RefusingSqs(real, "poison-text", whole_request))
+    monkeypatch.setattr(queue, "client", lambda real=queue.client(): RefusingSqs(real, "poison-text", whole_request))  # noqa: B008 - the real client, taken once
     accept(text_event("s1", 1, "poison-text"))
     accept(message_event("s1", n=2))
     streams.pump()
@@ -113,7 +134,9 @@ def test_deliveries_sqs_refuses_are_set_aside_then_replayed_once_after_stream_an
     monkeypatch.undo()
     events_table = settings.table_name(catalog.EVENTS)
     for item in ddb.client().scan(TableName=events_table)["Items"]:
-        ddb.client().delete_item(TableName=events_table, Key={"sessionId": item["sessionId"], "eventKey": item["eventKey"]})
+        ddb.client().delete_item(
+            TableName=events_table, Key={"sessionId": item["sessionId"], "eventKey": item["eventKey"]}
+        )
     streams.pump()
     url = settings.env(catalog.DISPATCHER_FAILURES.env_var)
     queue.client().send_message(QueueUrl=url, MessageBody=json.dumps(aside))  # set aside twice (a retried batch)
@@ -134,11 +157,19 @@ def test_a_replay_that_fails_again_keeps_the_record_and_says_why(aws):
     url = settings.env(catalog.DISPATCHER_FAILURES.env_var)
     function = catalog.function("dispatcher")
     poller = streams.StreamPoller(function, function.stream_triggers[0], Capturing(), streams.Clients.create())
-    shard = streams.Clients.create().streams.describe_stream(StreamArn=poller.stream_arn)["StreamDescription"]["Shards"][0]
+    shard = streams.Clients.create().streams.describe_stream(StreamArn=poller.stream_arn)["StreamDescription"][
+        "Shards"
+    ][0]
     first = shard["SequenceNumberRange"]["StartingSequenceNumber"]
-    on_failure = {"requestContext": {"condition": "RetryAttemptsExhausted"},
-                  "DDBStreamBatchInfo": {"shardId": shard["ShardId"], "streamArn": poller.stream_arn,
-                                         "startSequenceNumber": first, "endSequenceNumber": first}}
+    on_failure = {
+        "requestContext": {"condition": "RetryAttemptsExhausted"},
+        "DDBStreamBatchInfo": {
+            "shardId": shard["ShardId"],
+            "streamArn": poller.stream_arn,
+            "startSequenceNumber": first,
+            "endSequenceNumber": first,
+        },
+    }
     queue.client().send_message(QueueUrl=url, MessageBody=json.dumps(on_failure))
     report = invoke("dispatcher", {"replay": {}})
     assert report["replayed"] == 0
@@ -148,7 +179,8 @@ def test_a_replay_that_fails_again_keeps_the_record_and_says_why(aws):
 
 
 def test_a_transient_refusal_mid_batch_retries_from_that_record_and_not_before_it(
-        api, tenant, subscriber, worker, monkeypatch):
+    api, tenant, subscriber, worker, monkeypatch
+):
     from local import streams
     from local.runtime import Invoker
 
@@ -168,8 +200,12 @@ def test_a_transient_refusal_mid_batch_retries_from_that_record_and_not_before_i
             if calls["n"] > 1:
                 return real.send_message_batch(QueueUrl=QueueUrl, Entries=Entries)
             response = real.send_message_batch(QueueUrl=QueueUrl, Entries=Entries[:1] + Entries[2:])
-            return {"Successful": response["Successful"],
-                    "Failed": [{"Id": Entries[1]["Id"], "SenderFault": False, "Code": "InternalError", "Message": "injected"}]}
+            return {
+                "Successful": response["Successful"],
+                "Failed": [
+                    {"Id": Entries[1]["Id"], "SenderFault": False, "Code": "InternalError", "Message": "injected"}
+                ],
+            }
 
     monkeypatch.setattr(queue, "client", lambda: SecondEntryFailsOnce())
     dispatcher = next(p for p in streams.pollers(Invoker()) if p.function.name == "dispatcher")
@@ -238,8 +274,10 @@ def test_a_batch_lambda_retries_hours_later_counts_each_record_once(api, tenant,
 def test_a_record_the_aggregator_cannot_count_is_set_aside_and_the_others_count(api, tenant, streams):
     key = tenant["apiKey"]
     api.create_session(key, sessionId="s1")
-    ddb.client().put_item(TableName=settings.table_name(catalog.SESSIONS),
-                          Item=ddb.to_item({"sessionId": "broken", "tenantId": "t-x", "status": "ready"}))  # no bucket
+    ddb.client().put_item(
+        TableName=settings.table_name(catalog.SESSIONS),
+        Item=ddb.to_item({"sessionId": "broken", "tenantId": "t-x", "status": "ready"}),
+    )  # no bucket
     api.create_session(key, sessionId="s2")
     streams.pump()
     summary = api.call("GET", "/api/whatsapp/session/list-realtime", api_key=key).json["summary"]
@@ -258,10 +296,17 @@ def test_a_replayed_aggregator_record_counts_once(aws):
 
     stream_arn = f"arn:aws:dynamodb:us-east-1:123456789012:table/{settings.table_name(catalog.EVENTS)}/stream/x"
     image = {"sessionId": "s1", "eventKey": "k1", "tenantId": "t1", "receivedAt": "2026-01-02T10:00:00.000Z"}
-    record = lambda_record({"eventID": "e-1", "eventName": "INSERT",
-                             "dynamodb": {"SequenceNumber": "100", "NewImage": ddb.to_item(image)}}, stream_arn)
-    body = json.dumps({"function": "aggregator", "reason": "KeyError: 'x'", "setAsideAt": "2026-01-02T10:00:00Z",
-                       "record": record})
+    record = lambda_record(
+        {
+            "eventID": "e-1",
+            "eventName": "INSERT",
+            "dynamodb": {"SequenceNumber": "100", "NewImage": ddb.to_item(image)},
+        },
+        stream_arn,
+    )
+    body = json.dumps(
+        {"function": "aggregator", "reason": "KeyError: 'x'", "setAsideAt": "2026-01-02T10:00:00Z", "record": record}
+    )
     url = settings.env(catalog.AGGREGATOR_FAILURES.env_var)
     queue.client().send_message(QueueUrl=url, MessageBody=body)
     assert invoke("aggregator", {"Records": [record]}) == {"batchItemFailures": []}  # Lambda got it through after all
@@ -272,13 +317,16 @@ def test_a_replayed_aggregator_record_counts_once(aws):
 
 
 def test_transactions_group_records_with_their_counters_within_dynamodbs_limit():
-    changes = [(f"e-{n}", str(n), {(counters.tenant_pk("t1"), f"usage#day{n:03d}"): {"eventsReceived": 1}})
-               for n in range(150)]
+    changes = [
+        (f"e-{n}", str(n), {(counters.tenant_pk("t1"), f"usage#day{n:03d}"): {"eventsReceived": 1}}) for n in range(150)
+    ]
     groups = counters.chunks(changes)
     assert [len(g) for g in groups] == [99, 51]  # 99 counter items and the group's marker: 100 items a transaction
     assert [c for g in groups for c in g] == changes
     assert counters.chunks(changes[:120])[0] == groups[0]  # the same start, the same first group
-    shared = [(f"e-{n}", str(n), {(counters.tenant_pk("t1"), "usage#day001"): {"eventsReceived": 1}}) for n in range(150)]
+    shared = [
+        (f"e-{n}", str(n), {(counters.tenant_pk("t1"), "usage#day001"): {"eventsReceived": 1}}) for n in range(150)
+    ]
     assert [len(g) for g in counters.chunks(shared)] == [150]
     with pytest.raises(ValueError):
         counters.chunks([("e-big", "1", {(counters.tenant_pk("t1"), f"k{n}"): {"x": 1} for n in range(100)})])
@@ -287,8 +335,12 @@ def test_transactions_group_records_with_their_counters_within_dynamodbs_limit()
 def test_set_aside_bodies_are_ascii_whatever_the_images_hold():
     from hub.stream_failures import SetAside, body_of
 
-    aside = SetAside(function="dispatcher", reason="x", setAsideAt=datetime.now(timezone.utc).isoformat(),
-                     record={"dynamodb": {"NewImage": {"text": {"S": "\ufffe\uffff \ud83d emoji \U0001F600"}}}})
+    aside = SetAside(
+        function="dispatcher",
+        reason="x",
+        setAsideAt=datetime.now(UTC).isoformat(),
+        record={"dynamodb": {"NewImage": {"text": {"S": "\ufffe\uffff \ud83d emoji \U0001f600"}}}},
+    )
     body = body_of(aside)
     assert body.isascii()
-    assert json.loads(body)["record"]["dynamodb"]["NewImage"]["text"]["S"] == "\ufffe\uffff \ud83d emoji \U0001F600"
+    assert json.loads(body)["record"]["dynamodb"]["NewImage"]["text"]["S"] == "\ufffe\uffff \ud83d emoji \U0001f600"

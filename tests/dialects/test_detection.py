@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.dialects import DIALECT_NAMES, DIALECTS, _claims
-from hub.dialects import worker
+from hub.dialects import DIALECT_NAMES, DIALECTS, _claims, worker
 
 LAYER = Path(__file__).resolve().parents[2] / "layers" / "hub" / "python"
 
@@ -45,7 +44,8 @@ print(json.dumps([before, loaded(), event.dialect]))
 
 
 def test_only_the_claiming_dialect_is_imported() -> None:
-    done = subprocess.run([sys.executable, "-c", CHILD.format(layer=str(LAYER))], capture_output=True, text=True,
-                          timeout=60, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD.format(layer=str(LAYER))], capture_output=True, text=True, timeout=60, check=True
+    )
     before, after, dialect = json.loads(done.stdout)
     assert (before, after, dialect) == ([], ["hub.dialects.waha"], "waha")

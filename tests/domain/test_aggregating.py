@@ -10,8 +10,13 @@ from hypothesis import strategies as st
 from hub import aggregating, catalog
 from hub.store import counters
 
-STATUS_BUCKETS = [("session_connected", "connected"), ("qr_generated", "needsQR"), ("initializing", "loading"),
-                  ("error", "error"), ("session_not_connected", "disconnected")]
+STATUS_BUCKETS = [
+    ("session_connected", "connected"),
+    ("qr_generated", "needsQR"),
+    ("initializing", "loading"),
+    ("error", "error"),
+    ("session_not_connected", "disconnected"),
+]
 
 
 def session(session_id: str, user: str, pair: tuple[str, str]) -> dict:
@@ -26,8 +31,9 @@ def test_a_session_counts_where_it_is_and_moves_with_its_status():
     created = aggregating.total([(catalog.SESSIONS.id, None, session("s1", "u1", STATUS_BUCKETS[2]))])
     assert summary(created) == {"sb#initializing#loading": 1}
     assert summary(created, "summary#user#u1") == {"sb#initializing#loading": 1}
-    moved = aggregating.total([(catalog.SESSIONS.id, session("s1", "u1", STATUS_BUCKETS[2]),
-                                session("s1", "u1", STATUS_BUCKETS[0]))])
+    moved = aggregating.total(
+        [(catalog.SESSIONS.id, session("s1", "u1", STATUS_BUCKETS[2]), session("s1", "u1", STATUS_BUCKETS[0]))]
+    )
     assert summary(moved) == {"sb#initializing#loading": -1, "sb#session_connected#connected": 1}
     removed = aggregating.total([(catalog.SESSIONS.id, session("s1", "u1", STATUS_BUCKETS[0]), None)])
     assert summary(removed) == {"sb#session_connected#connected": -1}
@@ -39,7 +45,9 @@ def test_a_write_that_changes_nothing_counts_nothing():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from(["u1", "u2"]), st.integers(-1, 4)), min_size=1, max_size=40))
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.sampled_from(["u1", "u2"]), st.integers(-1, 4)), min_size=1, max_size=40)
+)
 def test_summed_deltas_of_any_history_equal_a_recount_of_the_final_sessions(steps):
     """Each step is (session number, owner, new pair index or -1 for a delete), applied in order."""
     sessions: dict[str, dict] = {}
@@ -68,7 +76,9 @@ def event(received_at: str) -> dict:
 
 def test_each_recorded_event_is_one_received_event_of_its_day():
     usage = (counters.tenant_pk("t1"), "usage#2026-01-02")
-    assert aggregating.total([(catalog.EVENTS.id, None, event("2026-01-02T10:00:00.000Z"))]) == {usage: {"eventsReceived": 1}}
+    assert aggregating.total([(catalog.EVENTS.id, None, event("2026-01-02T10:00:00.000Z"))]) == {
+        usage: {"eventsReceived": 1}
+    }
     again_after_expiry = (catalog.EVENTS.id, event("2026-01-01T10:00:00.000Z"), event("2026-01-02T10:00:00.000Z"))
     assert aggregating.total([again_after_expiry]) == {usage: {"eventsReceived": 1}}
     expired = (catalog.EVENTS.id, event("2026-01-02T10:00:00.000Z"), None)
@@ -77,8 +87,15 @@ def test_each_recorded_event_is_one_received_event_of_its_day():
 
 
 def delivery(status: str, attempts: int, day: str = "2026-01-02") -> dict:
-    return {"webhookId": "wh", "tenantId": "t1", "instanceId": "s1", "event": "session.status", "status": status,
-            "attempts": attempts, "updatedAt": f"{day}T10:00:00.000Z"}
+    return {
+        "webhookId": "wh",
+        "tenantId": "t1",
+        "instanceId": "s1",
+        "event": "session.status",
+        "status": status,
+        "attempts": attempts,
+        "updatedAt": f"{day}T10:00:00.000Z",
+    }
 
 
 def stats(day: str, instance: str = "s1") -> tuple[str, str]:
@@ -101,7 +118,10 @@ def test_attempts_and_outcomes_count_once_and_a_manual_retry_takes_the_outcome_b
     deltas = aggregating.total(retried)
     assert deltas[stats("2026-01-02")] == {"total": -1, "failed": -1, "ev#session.status": -1}
     assert deltas[stats("2026-01-03")] == {"total": 1, "success": 1, "ev#session.status": 1}
-    assert deltas[(counters.tenant_pk("t1"), "usage#2026-01-03")] == {"deliveriesAttempted": 1, "deliveriesSucceeded": 1}
+    assert deltas[(counters.tenant_pk("t1"), "usage#2026-01-03")] == {
+        "deliveriesAttempted": 1,
+        "deliveriesSucceeded": 1,
+    }
 
 
 def test_a_removed_log_keeps_its_stats():

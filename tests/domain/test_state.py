@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from hub import state
 from hub.events import Lifecycle, NormalizedEvent, SessionStatus
 
 S = SessionStatus
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 MAX_QR = 3
 
 
 def lifecycle_event(status: SessionStatus, **facts) -> NormalizedEvent:
     kind = "session.qr" if status is S.QR_GENERATED else "session.status"
-    return NormalizedEvent(type=kind, session_id="s", dialect="test", source_event=status.value,
-                           lifecycle=Lifecycle(status=status, **facts))
+    return NormalizedEvent(
+        type=kind,
+        session_id="s",
+        dialect="test",
+        source_event=status.value,
+        lifecycle=Lifecycle(status=status, **facts),
+    )
 
 
 def run(events: list[tuple], initial: state.SessionState | None = None) -> state.SessionState:
@@ -46,10 +53,12 @@ def test_qr_event_stores_qr_counts_attempts_and_needs_qr():
 
 
 def test_leaving_qr_generated_clears_the_qr_and_connected_stores_phone():
-    current = run([
-        (1, lifecycle_event(S.QR_GENERATED, qr="1@A")),
-        (2, lifecycle_event(S.SESSION_CONNECTED, phone_number="628123", display_name="Shop")),
-    ])
+    current = run(
+        [
+            (1, lifecycle_event(S.QR_GENERATED, qr="1@A")),
+            (2, lifecycle_event(S.SESSION_CONNECTED, phone_number="628123", display_name="Shop")),
+        ]
+    )
     view = shown(current)
     assert (view.status, view.qr, view.qr_image, view.is_connected) == (S.SESSION_CONNECTED, None, None, True)
     assert (current.phone_number, current.display_name) == ("628123", "Shop")
@@ -72,8 +81,11 @@ def test_more_qr_codes_than_allowed_auto_disconnect_the_session():
 
 def test_a_new_cycle_resets_the_qr_count():
     events = [(i, lifecycle_event(S.QR_GENERATED, qr=f"1@{i}")) for i in range(1, 4)]
-    events += [(10, lifecycle_event(S.SESSION_CONNECTED)), (11, lifecycle_event(S.LOGGED_OUT)),
-               (12, lifecycle_event(S.QR_GENERATED, qr="1@new"))]
+    events += [
+        (10, lifecycle_event(S.SESSION_CONNECTED)),
+        (11, lifecycle_event(S.LOGGED_OUT)),
+        (12, lifecycle_event(S.QR_GENERATED, qr="1@new")),
+    ]
     view = shown(run(events))
     assert (view.status, view.qr_attempts, view.qr) == (S.QR_GENERATED, 1, "1@new")
 
@@ -95,7 +107,12 @@ def test_flags_and_buckets_for_every_status():
 
 def test_loading_percent_shown_only_while_loading():
     assert shown(run([(1, lifecycle_event(S.LOADING, loading_percent=75))])).loading_percent == 75
-    assert shown(run([(1, lifecycle_event(S.LOADING, loading_percent=75)), (2, lifecycle_event(S.SESSION_CONNECTED))])).loading_percent is None
+    assert (
+        shown(
+            run([(1, lifecycle_event(S.LOADING, loading_percent=75)), (2, lifecycle_event(S.SESSION_CONNECTED))])
+        ).loading_percent
+        is None
+    )
 
 
 def test_non_lifecycle_events_leave_state_alone():
@@ -107,7 +124,9 @@ def test_non_lifecycle_events_leave_state_alone():
 
 lifecycle_events = st.builds(
     lambda status, qr, phone: lifecycle_event(
-        status, qr=qr if status is S.QR_GENERATED else None, phone_number=phone,
+        status,
+        qr=qr if status is S.QR_GENERATED else None,
+        phone_number=phone,
     ),
     st.sampled_from(list(S)),
     st.one_of(st.none(), st.text(alphabet="ABC123@,", min_size=1, max_size=6)),

@@ -21,6 +21,7 @@ def seen_by_each_function(invoker_environment=function_environment) -> dict[str,
     def resolve(name: str):
         def handler(event, context):
             seen[name] = dict(settings.environ())
+
         return handler
 
     invoker = Invoker(resolve, environment=invoker_environment)
@@ -48,6 +49,7 @@ def test_a_resource_the_function_was_not_given_fails_naming_its_variable(aws):
     def resolve(name: str):
         def handler(event, context):
             return settings.env(catalog.DELIVERY_QUEUE.env_var)
+
         return handler
 
     with pytest.raises(settings.MissingSetting, match="DELIVERY_QUEUE_URL"):
@@ -66,6 +68,7 @@ def test_parsed_settings_never_leak_from_one_function_to_another():
     def resolve(name: str):
         def handler(event, context):
             loaded[name] = settings.load().retry_attempts
+
         return handler
 
     invoker = Invoker(resolve, environment=environment)
@@ -77,8 +80,11 @@ def test_parsed_settings_never_leak_from_one_function_to_another():
 def cloud_environment(function: catalog.Function) -> dict[str, str]:
     """What the stack gives `function`, with placeholder values."""
     common = settings.common_settings({})
-    return {name: f"value-of-{name}" for name in settings.function_env_names(function, common)} | common | {
-        settings.HUB_FUNCTION: function.name}
+    return (
+        {name: f"value-of-{name}" for name in settings.function_env_names(function, common)}
+        | common
+        | {settings.HUB_FUNCTION: function.name}
+    )
 
 
 @pytest.mark.parametrize("function", catalog.FUNCTIONS, ids=lambda f: f.name)
@@ -87,12 +93,16 @@ def test_in_the_cloud_a_missing_resource_variable_fails_the_init_naming_it(funct
     with settings.function_environment(full):
         settings.check_environment()
     for resource in settings.resources(function):
-        with settings.function_environment({k: v for k, v in full.items() if k != resource.env_var}):
-            with pytest.raises(settings.MissingSetting, match=resource.env_var):
-                settings.check_environment()
-    with settings.function_environment({k: v for k, v in full.items() if k != settings.HUB_FUNCTION}):
-        with pytest.raises(settings.MissingSetting, match=settings.HUB_FUNCTION):
+        with (
+            settings.function_environment({k: v for k, v in full.items() if k != resource.env_var}),
+            pytest.raises(settings.MissingSetting, match=resource.env_var),
+        ):
             settings.check_environment()
+    with (
+        settings.function_environment({k: v for k, v in full.items() if k != settings.HUB_FUNCTION}),
+        pytest.raises(settings.MissingSetting, match=settings.HUB_FUNCTION),
+    ):
+        settings.check_environment()
 
 
 def test_locally_the_init_check_is_left_to_the_local_hub():
@@ -101,17 +111,26 @@ def test_locally_the_init_check_is_left_to_the_local_hub():
 
 
 def test_a_table_variable_has_no_fallback_name():
-    with settings.function_environment({}):
-        with pytest.raises(settings.MissingSetting, match="SESSIONS_TABLE"):
-            settings.table_name(catalog.SESSIONS)
+    with settings.function_environment({}), pytest.raises(settings.MissingSetting, match="SESSIONS_TABLE"):
+        settings.table_name(catalog.SESSIONS)
 
 
 def test_a_cold_start_without_its_table_variable_fails_with_its_name():
     """A real import of the webhooks handler as Lambda's init runs it, without SESSIONS_TABLE."""
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{ROOT}:{ROOT / 'layers' / 'hub' / 'python'}",
-           "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true",
-           **{k: v for k, v in cloud_environment(catalog.function("webhooks")).items() if k != "SESSIONS_TABLE"}}
-    done = subprocess.run([sys.executable, "-c", "import functions.webhooks.handler"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": f"{ROOT}:{ROOT / 'layers' / 'hub' / 'python'}",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        **{k: v for k, v in cloud_environment(catalog.function("webhooks")).items() if k != "SESSIONS_TABLE"},
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "import functions.webhooks.handler"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0
     assert "MissingSetting: webhooks: SESSIONS_TABLE not set" in done.stderr

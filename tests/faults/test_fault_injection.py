@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -31,9 +32,11 @@ class FailingClient:
     def __getattr__(self, name):
         attribute = getattr(self._real, name)
         if name == self._operation and self.remaining > 0:
+
             def failing(*args, **kwargs):
                 self.remaining -= 1
                 raise aws_error(self._code, name)
+
             return failing
         return attribute
 
@@ -41,8 +44,12 @@ class FailingClient:
 def post_signed(api, session, body):
     raw = json.dumps(body).encode()
     signature = hmac.new(session["inboundSecret"].encode(), raw, hashlib.sha256).hexdigest()
-    return api.call("POST", f"/api/whatsapp/webhook/{session['sessionId']}", raw=raw,
-                    headers={"Content-Type": "application/json", "X-Webhook-Signature": signature})
+    return api.call(
+        "POST",
+        f"/api/whatsapp/webhook/{session['sessionId']}",
+        raw=raw,
+        headers={"Content-Type": "application/json", "X-Webhook-Signature": signature},
+    )
 
 
 @pytest.fixture
@@ -51,9 +58,12 @@ def session(api, tenant, subscriber):
     return {**created, "apiKey": tenant["apiKey"]}
 
 
-@pytest.mark.parametrize("code", ["ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError"])
+@pytest.mark.parametrize(
+    "code", ["ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError"]
+)
 def test_storage_failure_recording_the_event_is_a_retryable_5xx_and_the_retry_applies_once(
-        api, session, subscriber, worker, monkeypatch, code):
+    api, session, subscriber, worker, monkeypatch, code
+):
     failing = FailingClient(ddb.client(), "put_item", code)
     monkeypatch.setattr(ddb, "client", lambda: failing)
     body = {"event": "ready", "data": {}, "timestamp": 1735732800}
@@ -72,7 +82,8 @@ def test_storage_failure_recording_the_event_is_a_retryable_5xx_and_the_retry_ap
 
 
 def test_storage_failure_writing_the_session_is_a_5xx_and_the_retry_applies_the_recorded_event(
-        api, session, subscriber, worker, monkeypatch):
+    api, session, subscriber, worker, monkeypatch
+):
     failing = FailingClient(ddb.client(), "update_item", "ThrottlingException")
     monkeypatch.setattr(ddb, "client", lambda: failing)
     body = {"event": "ready", "data": {}}
@@ -96,7 +107,9 @@ def test_storage_failure_writing_the_session_is_a_5xx_and_the_retry_applies_the_
     assert status["status"] == "session_connected"
 
 
-def test_queue_failure_in_the_dispatcher_retries_the_batch_until_sqs_takes_it(api, session, subscriber, worker, monkeypatch):
+def test_queue_failure_in_the_dispatcher_retries_the_batch_until_sqs_takes_it(
+    api, session, subscriber, worker, monkeypatch
+):
     from local import streams
     from local.runtime import Invoker
 
@@ -115,7 +128,8 @@ def test_queue_failure_in_the_dispatcher_retries_the_batch_until_sqs_takes_it(ap
 
 
 def test_a_dispatcher_batch_failing_past_the_record_age_limit_goes_to_the_dispatchers_failure_queue(
-        api, session, subscriber, worker, monkeypatch):
+    api, session, subscriber, worker, monkeypatch
+):
     """An outage outlasting the mapping's MaximumRecordAgeInSeconds: Lambda's on-failure record (metadata only)
     lands in the dispatcher's own failure queue, never in the delivery DLQ; retries are bounded by age, not count.
     Replayed while the stream still holds the records, the batch is delivered, once."""
@@ -126,8 +140,9 @@ def test_a_dispatcher_batch_failing_past_the_record_age_limit_goes_to_the_dispat
     monkeypatch.setattr(queue, "client", lambda: failing)
     clock = {"now": time.time()}
     function = catalog.function("dispatcher")
-    dispatcher = streams.StreamPoller(function, function.stream_triggers[0], Invoker(), streams.Clients.create(),
-                                      now=lambda: clock["now"])
+    dispatcher = streams.StreamPoller(
+        function, function.stream_triggers[0], Invoker(), streams.Clients.create(), now=lambda: clock["now"]
+    )
     accept(status_event("wa-1"))
     for _ in range(30):  # more than any count would allow a fast-failing batch: the age decides
         assert dispatcher.poll_once() == 0
@@ -142,8 +157,9 @@ def test_a_dispatcher_batch_failing_past_the_record_age_limit_goes_to_the_dispat
 
     from local.runtime import Invoker as Replaying
 
-    queue.client().set_queue_attributes(QueueUrl=settings.env(catalog.DISPATCHER_FAILURES.env_var),
-                                        Attributes={"VisibilityTimeout": "0"})
+    queue.client().set_queue_attributes(
+        QueueUrl=settings.env(catalog.DISPATCHER_FAILURES.env_var), Attributes={"VisibilityTimeout": "0"}
+    )
     for _ in range(2):  # replayed twice: delivered once
         assert Replaying().invoke("dispatcher", {"replay": {}})["failed"] == []
         worker.drain()
@@ -262,10 +278,8 @@ def never_ending(conn, stop):
 def huge_error_body(conn, stop):
     body = b"e" * (2 * 1024 * 1024)
     conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: %d\r\n\r\n" % len(body))
-    try:
+    with contextlib.suppress(OSError):
         conn.sendall(body)
-    except OSError:
-        pass
 
 
 def refused_url() -> str:
@@ -277,7 +291,9 @@ def refused_url() -> str:
 
 
 @pytest.mark.parametrize("fault", ["refused", "reset", "redirect", "gone", "huge", "never-ending"])
-def test_misbehaving_subscribers_are_failed_attempts_retried_per_policy(api, tenant, worker, httpserver, monkeypatch, fault):
+def test_misbehaving_subscribers_are_failed_attempts_retried_per_policy(
+    api, tenant, worker, httpserver, monkeypatch, fault
+):
     from hub import fairness
 
     monkeypatch.setenv("WEBHOOK_TIMEOUT_MS", "500")
@@ -291,15 +307,20 @@ def test_misbehaving_subscribers_are_failed_attempts_retried_per_policy(api, ten
     elif fault in ("redirect", "gone"):
         status = 302 if fault == "redirect" else 410
         httpserver.expect_request("/hook").respond_with_response(
-            Response("moved" if status == 302 else "gone", status=status, headers={"Location": "https://example.com/"}))
+            Response("moved" if status == 302 else "gone", status=status, headers={"Location": "https://example.com/"})
+        )
         url = httpserver.url_for("/hook")
     else:
         server = RawServer({"reset": reset_mid_response, "never-ending": never_ending, "huge": huge_error_body}[fault])
         url = server.url
     try:
         api.create_session(tenant["apiKey"], sessionId="wa-1")
-        api.call("PUT", "/api/instance/wa-1", body={"webhookUrl": url, "retry": {"attempts": 2, "delayMs": 1000}},
-                 api_key=tenant["apiKey"])
+        api.call(
+            "PUT",
+            "/api/instance/wa-1",
+            body={"webhookUrl": url, "retry": {"attempts": 2, "delayMs": 1000}},
+            api_key=tenant["apiKey"],
+        )
         accept(status_event("wa-1"))
         started = time.monotonic()
         worker.drain(timeout_s=30)
@@ -310,7 +331,10 @@ def test_misbehaving_subscribers_are_failed_attempts_retried_per_policy(api, ten
         settings.load.cache_clear()
     [log] = api.call("GET", "/api/webhook/logs", api_key=tenant["apiKey"]).data
     detail = api.call("GET", f"/api/webhook/logs/{log['webhookId']}", api_key=tenant["apiKey"]).data
-    assert (detail["status"], detail["attempts"]) == ("failed", 1 if fault == "gone" else 3)  # 410 Gone is never retried
+    assert (detail["status"], detail["attempts"]) == (
+        "failed",
+        1 if fault == "gone" else 3,
+    )  # 410 Gone is never retried
     for attempt in detail["attemptLog"]:
         assert attempt["ok"] is False and attempt["error"]
         assert attempt["response"] is None or len(attempt["response"].encode()) <= 1024
@@ -347,7 +371,9 @@ def test_a_first_attempt_that_never_recorded_is_stored_as_failed_on_the_last_rec
     accept(status_event("wa-1"))
     api.streams.pump()
     message = queue.client().receive_message(QueueUrl=queue.queue_url())["Messages"][0]
-    monkeypatch.setattr(delivering, "_current", lambda *args: (_ for _ in ()).throw(aws_error("InternalServerError", "GetItem")))
+    monkeypatch.setattr(
+        delivering, "_current", lambda *args: (_ for _ in ()).throw(aws_error("InternalServerError", "GetItem"))
+    )
     monkeypatch.setattr(sender, "post", lambda *args, **kwargs: pytest.fail("nothing may be sent"))
     with pytest.raises(ClientError):
         delivering.process(message["Body"], message["ReceiptHandle"], hub_catalog.DELIVERY_QUEUE.max_receive_count)

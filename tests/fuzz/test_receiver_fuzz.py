@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SAMPLES = [json.loads(p.read_text()) for p in sorted(FIXTURES.rglob("*.json"))]
@@ -23,7 +24,9 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
     max_leaves=25,
 )
-replacement_values = st.none() | st.integers() | st.text(max_size=10) | st.lists(st.integers(), max_size=2) | st.booleans()
+replacement_values = (
+    st.none() | st.integers() | st.text(max_size=10) | st.lists(st.integers(), max_size=2) | st.booleans()
+)
 
 
 @st.composite
@@ -47,7 +50,9 @@ def mutated_samples(draw):
 
 
 pytestmark = pytest.mark.skipif(not SAMPLES, reason="no fixtures")
-FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 @pytest.fixture
@@ -59,16 +64,24 @@ def recorded_events() -> int:
     from hub.store import ddb
     from hub.store import events as event_store
 
-    return ddb.client().query(TableName=ddb.name(event_store.TABLE), KeyConditionExpression="sessionId = :s",
-                              ExpressionAttributeValues=ddb.values(s="fuzz-1"), Select="COUNT")["Count"]
+    return ddb.client().query(
+        TableName=ddb.name(event_store.TABLE),
+        KeyConditionExpression="sessionId = :s",
+        ExpressionAttributeValues=ddb.values(s="fuzz-1"),
+        Select="COUNT",
+    )["Count"]
 
 
 def post(api, session, raw: bytes, content_type: str = "application/json"):
     """Posts a signed body; a rejected one must have recorded no event."""
     signature = hmac.new(session["inboundSecret"].encode(), raw, hashlib.sha256).hexdigest()
     before = recorded_events()
-    reply = api.call("POST", "/api/whatsapp/webhook/fuzz-1", raw=raw,
-                     headers={"Content-Type": content_type, "X-Webhook-Signature": signature})
+    reply = api.call(
+        "POST",
+        "/api/whatsapp/webhook/fuzz-1",
+        raw=raw,
+        headers={"Content-Type": content_type, "X-Webhook-Signature": signature},
+    )
     if reply.status >= 400:
         assert recorded_events() == before, reply.raw
     return reply
@@ -95,7 +108,10 @@ def test_mutated_gateway_bodies_get_2xx_or_4xx(api, session, body):
 
 
 @FUZZ
-@given(raw=st.binary(max_size=300), content_type=st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain"]))
+@given(
+    raw=st.binary(max_size=300),
+    content_type=st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain"]),
+)
 def test_any_bytes_get_2xx_or_4xx(api, session, raw, content_type):
     assert_client_or_success(post(api, session, raw, content_type))
 
@@ -104,15 +120,36 @@ def test_any_bytes_get_2xx_or_4xx(api, session, raw, content_type):
 @given(body=st.one_of(json_values, mutated_samples()))
 def test_body_session_route_never_fails(api, session, body):
     raw = json.dumps(body).encode()
-    reply = api.call("POST", "/api/whatsapp/webhook?token=" + session["inboundSecret"], raw=raw,
-                     headers={"Content-Type": "application/json"})
+    reply = api.call(
+        "POST",
+        "/api/whatsapp/webhook?token=" + session["inboundSecret"],
+        raw=raw,
+        headers={"Content-Type": "application/json"},
+    )
     assert reply.status < 500, reply.raw
 
 
 # --------------------------------------------------------------------------- hostile input classes
 
-HOSTILE_TEXT = st.text(alphabet=st.sampled_from(["\ud83d", "\ude00", "\udc00", "\ufffe", "\uffff", "\ufdd0", "\U0010ffff",
-                                                 "\U0001fffe", "\x00", "a", "\U0001F600"]), min_size=1, max_size=8)
+HOSTILE_TEXT = st.text(
+    alphabet=st.sampled_from(
+        [
+            "\ud83d",
+            "\ude00",
+            "\udc00",
+            "\ufffe",
+            "\uffff",
+            "\ufdd0",
+            "\U0010ffff",
+            "\U0001fffe",
+            "\x00",
+            "a",
+            "\U0001f600",
+        ]
+    ),
+    min_size=1,
+    max_size=8,
+)
 SVG_QR = "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIG9ubG9hZD0iYWxlcnQoMSkiLz4="
 QR_SAMPLES = [s for s in SAMPLES if "qr" in json.dumps(s).lower()] + [
     {"event": "qr", "data": {"qr": "1@A"}},
@@ -122,8 +159,15 @@ QR_SAMPLES = [s for s in SAMPLES if "qr" in json.dumps(s).lower()] + [
 hostile_values = st.one_of(
     HOSTILE_TEXT,
     st.integers(2_000, 6_000).map(lambda n: "2@" + "x" * n),  # around and over a QR code's capacity
-    st.sampled_from([SVG_QR, "data:image/svg+xml;utf8,<svg onload='alert(1)'/>", "data:image/png;base64,PHN2Zz4=",
-                     "data:image/gif;base64,R0lGODlhAQABAAAAACw=", "data:image/jpeg;base64,/9j/4AAQ"]),
+    st.sampled_from(
+        [
+            SVG_QR,
+            "data:image/svg+xml;utf8,<svg onload='alert(1)'/>",
+            "data:image/png;base64,PHN2Zz4=",
+            "data:image/gif;base64,R0lGODlhAQABAAAAACw=",
+            "data:image/jpeg;base64,/9j/4AAQ",
+        ]
+    ),
 )
 
 
@@ -168,6 +212,10 @@ def test_hostile_bodies_get_2xx_or_4xx_and_a_4xx_records_nothing(api, session, r
 @FUZZ
 @given(raw=hostile_bodies())
 def test_hostile_bodies_on_the_body_session_route_never_fail(api, session, raw):
-    reply = api.call("POST", "/api/whatsapp/webhook?token=" + session["inboundSecret"], raw=raw,
-                     headers={"Content-Type": "application/json"})
+    reply = api.call(
+        "POST",
+        "/api/whatsapp/webhook?token=" + session["inboundSecret"],
+        raw=raw,
+        headers={"Content-Type": "application/json"},
+    )
     assert reply.status < 500, reply.raw

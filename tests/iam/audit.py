@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from hub import catalog
 from local import resources
@@ -33,7 +34,9 @@ def local_names(stack: Any) -> dict[str, str]:
         names[_logical_id(stack, built.queue)] = name
         names[_logical_id(stack, built.dlq)] = dlq_name
     for failures in catalog.FAILURE_QUEUES:
-        names[_logical_id(stack, stack.queues.failures_by_id[failures.id])] = resources.local_failure_queue_name(failures)
+        names[_logical_id(stack, stack.queues.failures_by_id[failures.id])] = resources.local_failure_queue_name(
+            failures
+        )
     names[_logical_id(stack, stack.admin_key)] = resources.ADMIN_KEY_SECRET_NAME
     names[_logical_id(stack, stack.sockets.api)] = SOCKET_API_TOKEN
     for plan_name, plan in stack.api.usage_plans.items():
@@ -57,8 +60,10 @@ def _role_statements(*declaration: Any) -> dict[str, list[dict[str, Any]]]:
         app.synth()
         template_json = json.loads((Path(outdir) / f"{stack.stack_name}.template.json").read_text())
     template = Template(template_json, local_names(stack))
-    return {spec.name: template.role_statements(_logical_id(stack, stack.functions.by_name[spec.name].role))
-            for spec in catalog.FUNCTIONS}
+    return {
+        spec.name: template.role_statements(_logical_id(stack, stack.functions.by_name[spec.name].role))
+        for spec in catalog.FUNCTIONS
+    }
 
 
 def audit(requests: Iterable[Request]) -> list[Request]:

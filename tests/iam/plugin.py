@@ -36,8 +36,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _outcome.update(error=f"{type(error).__name__}: {error}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         return
-    _outcome.update(checked=len(requests), functions=len({r.function for r in requests}),
-                    lines=audit.report(denied, requests), seconds=time.monotonic() - started)
+    _outcome.update(
+        checked=len(requests),
+        functions=len({r.function for r in requests}),
+        lines=audit.report(denied, requests),
+        seconds=time.monotonic() - started,
+    )
     if denied:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -57,4 +61,5 @@ def pytest_terminal_summary(terminalreporter) -> None:
             terminalreporter.write_line(f"  {line}", red=True)
     terminalreporter.write_line(
         f"{_outcome['checked']} distinct authorizations of {_outcome['functions']} functions checked against "
-        f"their synthesized roles in {_outcome['seconds']:.0f} s")
+        f"their synthesized roles in {_outcome['seconds']:.0f} s"
+    )

@@ -13,14 +13,21 @@ refused loudly, not guessed).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-PSEUDO = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws",
-          "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "WaWebhookHub", "AWS::NoValue": None}
+PSEUDO = {
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": "WaWebhookHub",
+    "AWS::NoValue": None,
+}
 
 
 def table_arn(name: str) -> str:
@@ -100,7 +107,7 @@ class Template:
             return node
         if len(node) != 1 or not next(iter(node)).startswith(("Ref", "Fn::")):
             return {k: self.resolve(v) for k, v in node.items()}
-        (function, argument), = node.items()
+        ((function, argument),) = node.items()
         if function == "Ref":
             return self.ref(argument)
         if function == "Fn::GetAtt":
@@ -138,9 +145,10 @@ class Template:
             raise UnsupportedPolicy(f"{role_logical_id}: managed policies / boundaries are not evaluated offline")
         documents = [p["PolicyDocument"] for p in role.get("Policies", [])]
         for resource in self.resources.values():
-            if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-                if {"Ref": role_logical_id} in resource["Properties"].get("Roles", []):
-                    documents.append(resource["Properties"]["PolicyDocument"])
+            if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and {
+                "Ref": role_logical_id
+            } in resource["Properties"].get("Roles", []):
+                documents.append(resource["Properties"]["PolicyDocument"])
         statements = []
         for document in documents:
             for statement in _as_list(document["Statement"]):
@@ -170,8 +178,9 @@ def resource_matches(pattern: str, arn: str) -> bool:
 
 
 def _applies(statement: Mapping[str, Any], action: str, resource: str) -> bool:
-    return (any(action_matches(a, action) for a in _as_list(statement["Action"]))
-            and any(resource_matches(r, resource) for r in _as_list(statement["Resource"])))
+    return any(action_matches(a, action) for a in _as_list(statement["Action"])) and any(
+        resource_matches(r, resource) for r in _as_list(statement["Resource"])
+    )
 
 
 def allows(statements: Iterable[Mapping[str, Any]], action: str, resource: str) -> bool:
@@ -182,5 +191,7 @@ def allows(statements: Iterable[Mapping[str, Any]], action: str, resource: str) 
 
 def refused(requests: Iterable[Request], statements_by_function: Mapping[str, list[dict[str, Any]]]) -> list[Request]:
     """The requests the function's role would refuse (a function with no role refuses everything)."""
-    return sorted({r for r in requests if not allows(statements_by_function.get(r.function, []), r.action, r.resource)},
-                  key=lambda r: (r.function, r.action, r.resource))
+    return sorted(
+        {r for r in requests if not allows(statements_by_function.get(r.function, []), r.action, r.resource)},
+        key=lambda r: (r.function, r.action, r.resource),
+    )

@@ -9,32 +9,44 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import boto3
 import botocore.handlers
 
 from hub import settings
-from local.runtime import invoking
 from infra.config import DEFAULT_STAGE
-from tests.iam.policy import SOCKET_API_TOKEN, ACCOUNT, REGION, Request, queue_arn, table_arn, usage_plan_token
+from local.runtime import invoking
+from tests.iam.policy import ACCOUNT, REGION, SOCKET_API_TOKEN, Request, queue_arn, table_arn, usage_plan_token
 
 EVENT = "before-parameter-build"
 
-TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                    "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
 """A DynamoDB transaction is authorized item by item, as the item's own action."""
-SQS_BATCH_ACTIONS = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
-                     "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
+SQS_BATCH_ACTIONS = {
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
 """SQS has no permission for a batch action: the single action's permission covers it."""
 
 
 def _dynamodb(operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
     if operation in ("TransactWriteItems", "TransactGetItems"):
-        return [(f"dynamodb:{TRANSACT_ACTIONS[kind]}", table_arn(body["TableName"]))
-                for item in params.get("TransactItems", []) for kind, body in item.items()]
+        return [
+            (f"dynamodb:{TRANSACT_ACTIONS[kind]}", table_arn(body["TableName"]))
+            for item in params.get("TransactItems", [])
+            for kind, body in item.items()
+        ]
     if operation in ("BatchWriteItem", "BatchGetItem"):
         return [(f"dynamodb:{operation}", table_arn(name)) for name in params.get("RequestItems", {})]
     if "StreamArn" in params:
@@ -65,8 +77,11 @@ def _apigateway(model: Any, params: dict[str, Any]) -> list[tuple[str, str]]:
     """API Gateway authorizes the HTTP method on the resource path (`apigateway:POST` on `/apikeys`)."""
     uri = model.http["requestUri"].split("?", 1)[0]
     members = model.input_shape.members if model.input_shape else {}
-    by_location = {shape.serialization.get("name", name): params.get(name)
-                   for name, shape in members.items() if shape.serialization.get("location") == "uri"}
+    by_location = {
+        shape.serialization.get("name", name): params.get(name)
+        for name, shape in members.items()
+        if shape.serialization.get("location") == "uri"
+    }
     if "usageplanId" in by_location:
         by_location["usageplanId"] = _usage_plan_names().get(by_location["usageplanId"], by_location["usageplanId"])
     path = re.sub(r"\{([^}+]+)\+?\}", lambda m: str(by_location.get(m.group(1), "*")), uri)

@@ -45,14 +45,23 @@ def test_an_explicit_deny_wins():
 
 
 def test_template_intrinsics_resolve_to_the_names_requests_use():
-    template = Template({"Resources": {
-        "T": {"Type": "AWS::DynamoDB::Table"}, "Q": {"Type": "AWS::SQS::Queue"}, "Api": {"Type": "AWS::ApiGateway::RestApi"},
-    }}, {"T": "wa-hub-sessions", "Q": "wa-hub-delivery"})
+    template = Template(
+        {
+            "Resources": {
+                "T": {"Type": "AWS::DynamoDB::Table"},
+                "Q": {"Type": "AWS::SQS::Queue"},
+                "Api": {"Type": "AWS::ApiGateway::RestApi"},
+            }
+        },
+        {"T": "wa-hub-sessions", "Q": "wa-hub-delivery"},
+    )
     assert template.resolve({"Fn::GetAtt": ["T", "Arn"]}) == SESSIONS_ARN
     assert template.resolve({"Fn::Join": ["", [{"Fn::GetAtt": ["T", "Arn"]}, "/index/*"]]}) == f"{SESSIONS_ARN}/index/*"
     assert template.resolve({"Fn::GetAtt": "Q.Arn"}) == queue_arn("wa-hub-delivery")
-    assert template.resolve({"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${Api}"}) == \
-        "arn:aws:apigateway:us-east-1::/restapis/Api"
+    assert (
+        template.resolve({"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${Api}"})
+        == "arn:aws:apigateway:us-east-1::/restapis/Api"
+    )
     assert template.resolve({"Fn::Select": [1, {"Fn::Split": ["/", "a/b/c"]}]}) == "b"
     with pytest.raises(UnsupportedPolicy):
         template.resolve({"Fn::If": ["C", "a", "b"]})
@@ -66,20 +75,32 @@ def operation(service: str, name: str):
 
 
 def test_requests_map_to_the_actions_and_resources_iam_authorizes():
-    transact = {"TransactItems": [{"Put": {"TableName": "wa-hub-sessions"}}, {"ConditionCheck": {"TableName": "wa-hub-tenants"}}]}
+    transact = {
+        "TransactItems": [
+            {"Put": {"TableName": "wa-hub-sessions"}},
+            {"ConditionCheck": {"TableName": "wa-hub-tenants"}},
+        ]
+    }
     assert authorizations(operation("dynamodb", "TransactWriteItems"), transact) == [
-        ("dynamodb:PutItem", SESSIONS_ARN), ("dynamodb:ConditionCheckItem", table_arn("wa-hub-tenants"))]
-    assert authorizations(operation("dynamodb", "Query"), {"TableName": "wa-hub-sessions", "IndexName": "byTenant"}) == [
-        ("dynamodb:Query", f"{SESSIONS_ARN}/index/byTenant")]
+        ("dynamodb:PutItem", SESSIONS_ARN),
+        ("dynamodb:ConditionCheckItem", table_arn("wa-hub-tenants")),
+    ]
+    assert authorizations(
+        operation("dynamodb", "Query"), {"TableName": "wa-hub-sessions", "IndexName": "byTenant"}
+    ) == [("dynamodb:Query", f"{SESSIONS_ARN}/index/byTenant")]
     url = "http://127.0.0.1:5000/123456789012/wa-hub-delivery"
     assert authorizations(operation("sqs", "SendMessageBatch"), {"QueueUrl": url}) == [
-        ("sqs:SendMessage", queue_arn("wa-hub-delivery"))]
+        ("sqs:SendMessage", queue_arn("wa-hub-delivery"))
+    ]
     assert authorizations(operation("apigateway", "CreateUsagePlanKey"), {"usagePlanId": "p1", "keyId": "k"}) == [
-        ("apigateway:POST", "arn:aws:apigateway:us-east-1::/usageplans/p1/keys")]
+        ("apigateway:POST", "arn:aws:apigateway:us-east-1::/usageplans/p1/keys")
+    ]
     assert authorizations(operation("apigateway", "DeleteApiKey"), {"apiKey": "k1"}) == [
-        ("apigateway:DELETE", "arn:aws:apigateway:us-east-1::/apikeys/k1")]
-    assert authorizations(operation("secretsmanager", "GetSecretValue"), {"SecretId": "arn:aws:secretsmanager:r:a:secret:s"}) == [
-        ("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:r:a:secret:s")]
+        ("apigateway:DELETE", "arn:aws:apigateway:us-east-1::/apikeys/k1")
+    ]
+    assert authorizations(
+        operation("secretsmanager", "GetSecretValue"), {"SecretId": "arn:aws:secretsmanager:r:a:secret:s"}
+    ) == [("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:r:a:secret:s")]
 
 
 def test_the_audit_reports_a_request_whose_grant_the_catalog_lost(api, tenant, monkeypatch):
@@ -88,13 +109,19 @@ def test_the_audit_reports_a_request_whose_grant_the_catalog_lost(api, tenant, m
     key = tenant["apiKey"]
     api.create_session(key, sessionId="s1")
     with recording() as recorder:
-        reply = api.call("POST", "/api/webhook/test", body={"url": "http://127.0.0.1:9/x", "instanceId": "s1"}, api_key=key)
+        reply = api.call(
+            "POST", "/api/webhook/test", body={"url": "http://127.0.0.1:9/x", "instanceId": "s1"}, api_key=key
+        )
     assert reply.status == 200, reply.raw
     read = Request("webhooks", "dynamodb:GetItem", SESSIONS_ARN)
     assert read in recorder.requests
     assert audit.audit(recorder.requests) == []
 
     webhooks = catalog.function("webhooks")
-    without_sessions = dataclasses.replace(webhooks, tables=tuple(t for t in webhooks.tables if t != catalog.SESSIONS.id))
-    monkeypatch.setattr(catalog, "FUNCTIONS", tuple(without_sessions if f is webhooks else f for f in catalog.FUNCTIONS))
+    without_sessions = dataclasses.replace(
+        webhooks, tables=tuple(t for t in webhooks.tables if t != catalog.SESSIONS.id)
+    )
+    monkeypatch.setattr(
+        catalog, "FUNCTIONS", tuple(without_sessions if f is webhooks else f for f in catalog.FUNCTIONS)
+    )
     assert read in audit.audit(recorder.requests)

@@ -30,10 +30,6 @@ from infra.main import build_app  # noqa: E402
 NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "bundling: runs pip to build the real dependency layer (needs PyPI)")
-
-
 @dataclass
 class Synth:
     app: object
@@ -66,8 +62,7 @@ def make_functions_root(dest: Path) -> Path:
         real = REPO_ROOT / "functions" / spec.name
         target = dest / spec.name
         if real.is_dir():
-            shutil.copytree(real, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-                            dirs_exist_ok=True)
+            shutil.copytree(real, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
         else:
             target.mkdir(exist_ok=True)
     return dest
@@ -99,15 +94,22 @@ def hub(tmp_path_factory, functions_root) -> Synth:
 @pytest.fixture(scope="session")
 def hub_dev(tmp_path_factory, functions_root) -> Synth:
     """A dev stage with an alarm e-mail and context overrides, with cdk-nag."""
-    return synth(tmp_path_factory.mktemp("cdk.out-dev"), {
-        **NO_BUNDLING,
-        "functionsRoot": str(functions_root),
-        "stage": "dev",
-        "alarmEmail": "ops@example.com",
-        "logRetentionDays": "14",
-        "settings": '{"WEBHOOK_RETRY_ATTEMPTS": "5"}',
-        "WEBHOOK_RETRY_DELAY": "60000",
-        "reserveConcurrency": "false",
-        "plans": json.dumps({"default": {"rateLimit": 1, "burstLimit": 2, "quotaPerMonth": 1000},
-                             "enterprise": {"rateLimit": 500, "burstLimit": 1000, "quotaPerMonth": 90000000}}),
-    })
+    return synth(
+        tmp_path_factory.mktemp("cdk.out-dev"),
+        {
+            **NO_BUNDLING,
+            "functionsRoot": str(functions_root),
+            "stage": "dev",
+            "alarmEmail": "ops@example.com",
+            "logRetentionDays": "14",
+            "settings": '{"WEBHOOK_RETRY_ATTEMPTS": "5"}',
+            "WEBHOOK_RETRY_DELAY": "60000",
+            "reserveConcurrency": "false",
+            "plans": json.dumps(
+                {
+                    "default": {"rateLimit": 1, "burstLimit": 2, "quotaPerMonth": 1000},
+                    "enterprise": {"rateLimit": 500, "burstLimit": 1000, "quotaPerMonth": 90000000},
+                }
+            ),
+        },
+    )

@@ -40,10 +40,16 @@ def test_routes_use_one_lambda_proxy_integration_per_function(hub):
 
 def test_request_validation(hub):
     validators = of_type(hub.resources, "AWS::ApiGateway::RequestValidator")
-    body = {k for k, v in validators.items()
-            if v["Properties"]["ValidateRequestBody"] and v["Properties"]["ValidateRequestParameters"]}
-    params = {k for k, v in validators.items()
-              if not v["Properties"]["ValidateRequestBody"] and v["Properties"]["ValidateRequestParameters"]}
+    body = {
+        k
+        for k, v in validators.items()
+        if v["Properties"]["ValidateRequestBody"] and v["Properties"]["ValidateRequestParameters"]
+    }
+    params = {
+        k
+        for k, v in validators.items()
+        if not v["Properties"]["ValidateRequestBody"] and v["Properties"]["ValidateRequestParameters"]
+    }
     assert body and params
     methods = methods_by_route(hub.resources)
     for route in catalog.ROUTES:
@@ -82,8 +88,15 @@ def test_gateway_answers_use_the_hub_error_shape(hub):
     assert by_type["DEFAULT_4XX"]["ResponseTemplates"]["application/json"].count("$context.error.messageString") == 1
 
 
-NASTY_MESSAGES = ('He said "no"', "back\\slash \\u0000", "line\nbreak\ttab", "{\"json\": [1]}", "it's </script> ünïcødé 🙂",
-                  "$context.requestId", "")
+NASTY_MESSAGES = (
+    'He said "no"',
+    "back\\slash \\u0000",
+    "line\nbreak\ttab",
+    '{"json": [1]}',
+    "it's </script> ünïcødé 🙂",
+    "$context.requestId",
+    "",
+)
 
 
 def render_gateway_template(template: str, message: str, validation: str = 'instance ["object"] expected') -> str:
@@ -120,8 +133,10 @@ def test_rendering_catches_a_raw_message_inside_a_string():
 def _plans(synth) -> dict[str, tuple[str, dict]]:
     """plan name -> (logical id, properties)."""
     prefix = f"wa-webhook-hub-{synth.stack.config.stage}-"
-    return {p["Properties"]["UsagePlanName"].removeprefix(prefix): (lid, p["Properties"])
-            for lid, p in of_type(synth.resources, "AWS::ApiGateway::UsagePlan").items()}
+    return {
+        p["Properties"]["UsagePlanName"].removeprefix(prefix): (lid, p["Properties"])
+        for lid, p in of_type(synth.resources, "AWS::ApiGateway::UsagePlan").items()
+    }
 
 
 def test_usage_plans_from_the_one_declaration(hub, hub_dev):
@@ -130,8 +145,10 @@ def test_usage_plans_from_the_one_declaration(hub, hub_dev):
         declared = {p.name: p for p in synth.stack.config.plans}
         assert set(plans) == set(declared)
         for name, (_, props) in plans.items():
-            assert props["Throttle"] == {"RateLimit": declared[name].rate_limit,
-                                         "BurstLimit": declared[name].burst_limit}
+            assert props["Throttle"] == {
+                "RateLimit": declared[name].rate_limit,
+                "BurstLimit": declared[name].burst_limit,
+            }
             assert props["Quota"] == {"Limit": declared[name].quota_per_month, "Period": "MONTH"}
     assert set(_plans(hub)) == {"default", "pro"}
     assert set(_plans(hub_dev)) == {"default", "enterprise"}
@@ -142,8 +159,7 @@ def test_usage_plans_are_attached_to_the_stage(hub):
     api_id = next(iter(of_type(hub.resources, "AWS::ApiGateway::RestApi")))
     attachments = of_type(hub.resources, "Custom::AWS")
     for plan_id, _ in _plans(hub).values():
-        matching = [a for a in attachments.values()
-                    if plan_id in refs_in(a["Properties"]["Create"])]
+        matching = [a for a in attachments.values() if plan_id in refs_in(a["Properties"]["Create"])]
         assert len(matching) == 1, plan_id
         create = matching[0]["Properties"]["Create"]
         assert {stage_id, api_id} <= refs_in(create)
@@ -172,8 +188,11 @@ def test_admin_api_key_permissions_are_limited(hub):
     plan_ids = {lid for lid, _ in _plans(hub).values()}
     for spec in catalog.FUNCTIONS:
         role_id = hub.logical_id(hub.stack.functions.by_name[spec.name].role)
-        stmts = [s for s in policy_statements_of_role(hub.resources, role_id)
-                 if any(a.startswith("apigateway:") for a in as_list(s["Action"]))]
+        stmts = [
+            s
+            for s in policy_statements_of_role(hub.resources, role_id)
+            if any(a.startswith("apigateway:") for a in as_list(s["Action"]))
+        ]
         if not spec.manages_api_keys:
             assert stmts == []
             continue

@@ -21,7 +21,18 @@ from .conftest import REPO_ROOT
 from .helpers import of_type
 
 CACHE = Path(os.environ.get("HUB_INFRA_CACHE") or Path(tempfile.gettempdir()) / "wa-webhook-hub-infra-cache")
-DEV_PACKAGES = ("aws_cdk", "moto", "pytest", "_pytest", "jsii", "cdk_nag", "cfnlint", "hypothesis", "constructs", "requests")
+DEV_PACKAGES = (
+    "aws_cdk",
+    "moto",
+    "pytest",
+    "_pytest",
+    "jsii",
+    "cdk_nag",
+    "cfnlint",
+    "hypothesis",
+    "constructs",
+    "requests",
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +43,9 @@ def bundled(functions_root):
     app.synth()
     template = json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
     manifest = json.loads((outdir / f"{stack.stack_name}.assets.json").read_text())
-    paths = {h: outdir / f["source"]["path"] for h, f in manifest["files"].items()
-             if f["source"].get("packaging") == "zip"}
+    paths = {
+        h: outdir / f["source"]["path"] for h, f in manifest["files"].items() if f["source"].get("packaging") == "zip"
+    }
 
     def asset_of(construct) -> Path:
         props = template["Resources"][stack.get_logical_id(construct.node.default_child)]["Properties"]
@@ -49,8 +61,9 @@ def test_dependency_layer_is_exactly_the_lock_for_lambda(bundled):
     pure), and nothing else: the audit's checks are proven able to fail in test_layer_audit.py."""
     stack, _template, _paths, asset_of = bundled
     site = asset_of(stack.functions.dependency_layer) / "python"
-    imported = layer_audit.imported_distributions([REPO_ROOT / "functions", REPO_ROOT / "layers" / "hub" / "python"],
-                                                  own=("hub", "functions"))
+    imported = layer_audit.imported_distributions(
+        [REPO_ROOT / "functions", REPO_ROOT / "layers" / "hub" / "python"], own=("hub", "functions")
+    )
     assert {"aws-lambda-powertools", "boto3", "botocore", "pydantic"} <= imported
     assert layer_audit.audit(site, lock.read_lock(), imported) == []
     assert (site / "pydantic_core" / "_pydantic_core.cpython-313-aarch64-linux-gnu.so").is_file()
@@ -78,7 +91,7 @@ def test_domain_layer_is_the_hub_package(bundled):
 
 @pytest.mark.bundling
 def test_no_test_or_dev_packages_in_any_asset(bundled):
-    stack, template, paths, asset_of = bundled
+    stack, template, _paths, asset_of = bundled
     lambda_assets = {asset_of(f.function) for f in stack.functions.by_name.values()}
     lambda_assets |= {asset_of(stack.functions.dependency_layer), asset_of(stack.functions.domain_layer)}
     for asset in lambda_assets:
@@ -86,7 +99,8 @@ def test_no_test_or_dev_packages_in_any_asset(bundled):
         site = asset / "python" if (asset / "python").is_dir() else asset
         top_level = {p.name for p in site.iterdir()}  # (botocore vendors a `requests` of its own, deeper down)
         for dev in DEV_PACKAGES:
-            assert dev not in top_level and not any(n.startswith(f"{dev}-") and n.endswith(".dist-info")
-                                                    for n in top_level), (asset, dev)
+            assert dev not in top_level and not any(
+                n.startswith(f"{dev}-") and n.endswith(".dist-info") for n in top_level
+            ), (asset, dev)
         assert "tests" not in names and "conftest.py" not in names, asset
     assert len(of_type(template["Resources"], "AWS::Lambda::LayerVersion")) == 2

@@ -15,14 +15,17 @@ from .helpers import methods_by_route, of_type
 
 def test_new_function_and_route_appear(tmp_path, monkeypatch):
     extra = catalog.Function(
-        name="reports", description="Monthly reports", memory_mb=384, timeout_s=20,
+        name="reports",
+        description="Monthly reports",
+        memory_mb=384,
+        timeout_s=20,
         tables=(catalog.COUNTERS.id,),
     )
     route = catalog.Route("GET", "/api/reports/{month}", "reports", "tenant", "A report")
     monkeypatch.setattr(catalog, "FUNCTIONS", catalog.FUNCTIONS + (extra,))
     monkeypatch.setattr(catalog, "ROUTES", catalog.ROUTES + (route,))
     root = make_functions_root(tmp_path / "functions")
-    app, stack = build_app({**NO_BUNDLING, "functionsRoot": str(root)}, outdir=tmp_path / "out", nag=False)
+    _app, stack = build_app({**NO_BUNDLING, "functionsRoot": str(root)}, outdir=tmp_path / "out", nag=False)
     template = assertions.Template.from_stack(stack)
     resources = template.to_json()["Resources"]
 

@@ -22,51 +22,64 @@ def test_defaults():
     assert cfg.log_retention_days == 30
     assert cfg.lock_file.name == "requirements.lock"
     assert cfg.plan_names() == ("default", "pro")
-    non_empty = {s.env_var: s.default for s in hub_settings.SETTINGS
-                 if s.default and s.env_var not in hub_settings.stack_owned()}
+    non_empty = {
+        s.env_var: s.default for s in hub_settings.SETTINGS if s.default and s.env_var not in hub_settings.stack_owned()
+    }
     assert dict(cfg.settings) == non_empty
 
 
-@pytest.mark.parametrize("ctx,expected", [
-    ({"stage": "dev"}, RemovalPolicy.DESTROY),
-    ({"stage": "dev-alice"}, RemovalPolicy.DESTROY),
-    ({"stage": "staging"}, RemovalPolicy.RETAIN),
-    ({"stage": "staging", "removalPolicy": "destroy"}, RemovalPolicy.DESTROY),
-    ({"stage": "dev", "removalPolicy": "retain"}, RemovalPolicy.RETAIN),
-])
+@pytest.mark.parametrize(
+    "ctx,expected",
+    [
+        ({"stage": "dev"}, RemovalPolicy.DESTROY),
+        ({"stage": "dev-alice"}, RemovalPolicy.DESTROY),
+        ({"stage": "staging"}, RemovalPolicy.RETAIN),
+        ({"stage": "staging", "removalPolicy": "destroy"}, RemovalPolicy.DESTROY),
+        ({"stage": "dev", "removalPolicy": "retain"}, RemovalPolicy.RETAIN),
+    ],
+)
 def test_removal_policy(ctx, expected):
     assert load(**ctx).removal_policy == expected
 
 
 def test_setting_overrides_both_ways():
-    cfg = load(settings=json.dumps({"WEBHOOK_RETRY_ATTEMPTS": "5"}), WEBHOOK_RETRY_DELAY="1000",
-               PUBLIC_BASE_URL="https://hooks.example.com")
+    cfg = load(
+        settings=json.dumps({"WEBHOOK_RETRY_ATTEMPTS": "5"}),
+        WEBHOOK_RETRY_DELAY="1000",
+        PUBLIC_BASE_URL="https://hooks.example.com",
+    )
     assert cfg.settings["WEBHOOK_RETRY_ATTEMPTS"] == "5"
     assert cfg.settings["WEBHOOK_RETRY_DELAY"] == "1000"
     assert cfg.settings["PUBLIC_BASE_URL"] == "https://hooks.example.com"
 
 
-@pytest.mark.parametrize("ctx", [
-    {"settings": {"ADMIN_API_KEY": "literal"}},
-    {"settings": {"TENANTS_TABLE": "x"}},
-    {"settings": {"NOT_A_SETTING": "x"}},
-    {"logRetentionDays": 31},
-    {"plans": {"pro": {"rateLimit": 1, "burstLimit": 1, "quotaPerMonth": 1}}},
-    {"plans": {"default": {"rateLimit": 1}}},
-    {"stage": "no spaces"},
-    {"removalPolicy": "snapshot"},
-    {"reserveConcurrency": "maybe"},
-])
+@pytest.mark.parametrize(
+    "ctx",
+    [
+        {"settings": {"ADMIN_API_KEY": "literal"}},
+        {"settings": {"TENANTS_TABLE": "x"}},
+        {"settings": {"NOT_A_SETTING": "x"}},
+        {"logRetentionDays": 31},
+        {"plans": {"pro": {"rateLimit": 1, "burstLimit": 1, "quotaPerMonth": 1}}},
+        {"plans": {"default": {"rateLimit": 1}}},
+        {"stage": "no spaces"},
+        {"removalPolicy": "snapshot"},
+        {"reserveConcurrency": "maybe"},
+    ],
+)
 def test_rejected_context(ctx):
     with pytest.raises(config.ConfigError):
         load(**ctx)
 
 
-@pytest.mark.parametrize("ctx", [
-    {"HUB_LOCAL": "true"},
-    {"HUB_LOCAL": "TRUE", "stage": "dev"},
-    {"settings": {"HUB_LOCAL": "true"}, "stage": "local"},
-])
+@pytest.mark.parametrize(
+    "ctx",
+    [
+        {"HUB_LOCAL": "true"},
+        {"HUB_LOCAL": "TRUE", "stage": "dev"},
+        {"settings": {"HUB_LOCAL": "true"}, "stage": "local"},
+    ],
+)
 def test_hub_local_is_refused_for_any_deploy(ctx):
     with pytest.raises(config.ConfigError, match="HUB_LOCAL"):
         load(**ctx)

@@ -38,8 +38,11 @@ def test_tables_as_declared(hub):
                 projection["NonKeyAttributes"] = list(index.non_key_attributes)
             assert gsis[index.name]["Projection"] == projection
         attrs = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
-        for key in (spec.partition_key, spec.sort_key, *(k for i in spec.indexes
-                                                         for k in (i.partition_key, i.sort_key))):
+        for key in (
+            spec.partition_key,
+            spec.sort_key,
+            *(k for i in spec.indexes for k in (i.partition_key, i.sort_key)),
+        ):
             if key:
                 assert attrs[key.name] == key.type
 
@@ -76,8 +79,11 @@ def test_queues_as_declared(hub):
 def test_each_stream_function_has_a_failure_queue_of_its_own(hub):
     """Where each stream function sets records aside: its own queue, kept 14 days, encrypted, not a redrive DLQ."""
     queues = of_type(hub.resources, "AWS::SQS::Queue")
-    redrive_targets = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
-                       for q in queues.values() if "RedrivePolicy" in q["Properties"]}
+    redrive_targets = {
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for q in queues.values()
+        if "RedrivePolicy" in q["Properties"]
+    }
     owners = {}
     for spec in catalog.FAILURE_QUEUES:
         logical_id = hub.logical_id(hub.stack.queues.failures_by_id[spec.id])
@@ -95,7 +101,9 @@ def test_queues_enforce_tls(hub):
     covered = set()
     for policy in policies:
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
-        if any(s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
-               for s in statements):
+        if any(
+            s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in statements
+        ):
             covered |= {q["Ref"] for q in policy["Properties"]["Queues"]}
     assert covered == set(of_type(hub.resources, "AWS::SQS::Queue"))

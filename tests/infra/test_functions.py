@@ -8,6 +8,7 @@ from hub.settings import admin_key_functions
 
 from .helpers import as_list, dumps, hub_functions, of_type, policy_statements_of_role, refs_in
 
+
 def test_one_function_per_catalog_entry(hub):
     functions = hub_functions(hub)
     assert set(functions) == {f.name for f in catalog.FUNCTIONS}
@@ -28,8 +29,11 @@ def test_reserved_concurrency_from_the_catalog_unless_context_turns_it_off(hub, 
     assert reserving.get("receiver")  # a gateway flood cannot take the account's whole concurrency
     for synthesized, expected in ((hub, reserving), (hub_dev, {})):
         functions = hub_functions(synthesized)
-        found = {name: fn["Properties"]["ReservedConcurrentExecutions"] for name, fn in functions.items()
-                 if "ReservedConcurrentExecutions" in fn["Properties"]}
+        found = {
+            name: fn["Properties"]["ReservedConcurrentExecutions"]
+            for name, fn in functions.items()
+            if "ReservedConcurrentExecutions" in fn["Properties"]
+        }
         assert found == expected
 
 
@@ -39,8 +43,10 @@ def test_layers_are_ours_in_a_chosen_order(hub, hub_dev):
     (@aws-cdk/aws-lambda:recognizeLayerVersion), so this catches a rename that would reorder them."""
     for synth in (hub, hub_dev):
         expected = [{"Ref": synth.logical_id(layer)} for layer in synth.stack.functions.layers]
-        assert expected == [{"Ref": synth.logical_id(synth.stack.functions.dependency_layer)},
-                            {"Ref": synth.logical_id(synth.stack.functions.domain_layer)}]
+        assert expected == [
+            {"Ref": synth.logical_id(synth.stack.functions.dependency_layer)},
+            {"Ref": synth.logical_id(synth.stack.functions.domain_layer)},
+        ]
         assert len(of_type(synth.resources, "AWS::Lambda::LayerVersion")) == 2
         for fn in hub_functions(synth).values():
             assert fn["Properties"]["Layers"] == expected
@@ -68,8 +74,11 @@ def test_environment_from_catalog_and_settings(hub):
     functions = hub_functions(hub)
     tables = {t: hub.logical_id(hub.stack.tables.by_id[t]) for t in hub.stack.tables.by_id}
     queues = hub.stack.queues.by_id
-    resource_vars = {t.env_var for t in catalog.TABLES} | {
-        v for q in catalog.QUEUES for v in (q.env_var, q.dead_letter_env_var)} | {q.env_var for q in catalog.FAILURE_QUEUES}
+    resource_vars = (
+        {t.env_var for t in catalog.TABLES}
+        | {v for q in catalog.QUEUES for v in (q.env_var, q.dead_letter_env_var)}
+        | {q.env_var for q in catalog.FAILURE_QUEUES}
+    )
     for spec in catalog.FUNCTIONS:
         env = functions[spec.name]["Properties"]["Environment"]["Variables"]
         # Tables and queues: only the declared ones, with their real names / URLs.
@@ -129,8 +138,11 @@ def test_admin_key_is_a_generated_secret_never_a_literal(hub):
         else:
             assert "ADMIN_KEY_SECRET_ARN" not in env
         role = hub.logical_id(hub.stack.functions.by_name[name].role)
-        reads = [s for s in policy_statements_of_role(hub.resources, role)
-                 if "secretsmanager:GetSecretValue" in as_list(s["Action"]) and s["Resource"] == {"Ref": secret_id}]
+        reads = [
+            s
+            for s in policy_statements_of_role(hub.resources, role)
+            if "secretsmanager:GetSecretValue" in as_list(s["Action"]) and s["Resource"] == {"Ref": secret_id}
+        ]
         if name in admin_key_functions():
             assert reads and all(s["Resource"] == {"Ref": secret_id} for s in reads)
         else:
@@ -204,8 +216,11 @@ def test_queue_permissions(hub):
 
 def event_source_mappings(hub, kind: str) -> dict:
     """The stack's event source mappings whose source is a queue ("Arn") or a table stream ("StreamArn")."""
-    return {lid: m for lid, m in of_type(hub.resources, "AWS::Lambda::EventSourceMapping").items()
-            if m["Properties"]["EventSourceArn"]["Fn::GetAtt"][1] == kind}
+    return {
+        lid: m
+        for lid, m in of_type(hub.resources, "AWS::Lambda::EventSourceMapping").items()
+        if m["Properties"]["EventSourceArn"]["Fn::GetAtt"][1] == kind
+    }
 
 
 def test_stream_triggers(hub):
@@ -216,9 +231,12 @@ def test_stream_triggers(hub):
         failures = hub.logical_id(hub.stack.queues.failures_by_id[trigger.failures_to])
         fn_id = hub.logical_id(hub.stack.functions.by_name[spec.name].function)
         table_id = hub.logical_id(hub.stack.tables.by_id[trigger.table])
-        (m,) = [m["Properties"] for m in mappings.values()
-                if m["Properties"]["FunctionName"] == {"Ref": fn_id}
-                and m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}]
+        (m,) = [
+            m["Properties"]
+            for m in mappings.values()
+            if m["Properties"]["FunctionName"] == {"Ref": fn_id}
+            and m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+        ]
         assert m["BatchSize"] == trigger.batch_size
         assert m["StartingPosition"] == "TRIM_HORIZON"
         # Retries bounded by age, not by a count a fast-failing batch spends in minutes; past the age, Lambda's

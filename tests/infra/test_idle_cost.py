@@ -10,17 +10,29 @@ from .helpers import of_type
 
 
 def test_idle_cost_prices_each_alarm_metric_dashboard_and_secret():
-    template = {"Resources": {
-        "Plain": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "Errors", "Period": 300}},
-        "Math": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"Metrics": [
-            {"Id": "rate", "Expression": "f / s"}, {"Id": "s", "MetricStat": {}}, {"Id": "f", "MetricStat": {}}]}},
-        "Fast": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "Errors", "Period": 10}},
-        "Board": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {}},
-        "Key": {"Type": "AWS::SecretsManager::Secret", "Properties": {}},
-        "Table": {"Type": "AWS::DynamoDB::Table",
-                  "Properties": {"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}}},
-        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {}},
-    }}
+    template = {
+        "Resources": {
+            "Plain": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "Errors", "Period": 300}},
+            "Math": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "Metrics": [
+                        {"Id": "rate", "Expression": "f / s"},
+                        {"Id": "s", "MetricStat": {}},
+                        {"Id": "f", "MetricStat": {}},
+                    ]
+                },
+            },
+            "Fast": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "Errors", "Period": 10}},
+            "Board": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {}},
+            "Key": {"Type": "AWS::SecretsManager::Secret", "Properties": {}},
+            "Table": {
+                "Type": "AWS::DynamoDB::Table",
+                "Properties": {"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}},
+            },
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {}},
+        }
+    }
     cost = idle_cost.idle_monthly_cost(template)
     assert cost["counts"]["alarm_metrics"] == 4
     assert cost["total_usd_per_month"] == pytest.approx(3 * 0.10 + 0.30 + 3.00 + 0.40)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hub import catalog
 
+from hub import catalog
 from infra import config
 from infra.constructs.tables import indexes
 
@@ -20,8 +20,10 @@ def test_by_default_the_tables_have_the_declared_indexes_only():
 
 
 def test_a_migration_step_keeps_replaced_indexes_with_all_projection_and_defers_new_ones():
-    cfg = _load(keepReplacedIndexes="Sessions.byTenant,Sessions.byOwner,Sessions.byStatus",
-                deferIndexes=["Sessions.byOwnerKeys", "Sessions.byStatusKeys"])
+    cfg = _load(
+        keepReplacedIndexes="Sessions.byTenant,Sessions.byOwner,Sessions.byStatus",
+        deferIndexes=["Sessions.byOwnerKeys", "Sessions.byStatusKeys"],
+    )
     got = {i.name: i for i in indexes(catalog.SESSIONS, cfg.keep_replaced_indexes, cfg.defer_indexes)}
     assert set(got) == {"byTenantKeys", "byBucketKeys", "byTenant", "byOwner", "byStatus"}
     assert got["byTenant"].projection == "ALL"
@@ -30,11 +32,14 @@ def test_a_migration_step_keeps_replaced_indexes_with_all_projection_and_defers_
     assert indexes(catalog.DELIVERIES, cfg.keep_replaced_indexes, cfg.defer_indexes) == list(catalog.DELIVERIES.indexes)
 
 
-@pytest.mark.parametrize("ctx", [
-    {"keepReplacedIndexes": "Sessions.byTenantKeys"},  # not a replaced index
-    {"deferIndexes": "Sessions.byTenant", "keepReplacedIndexes": "Sessions.byTenant"},  # not a declared index
-    {"deferIndexes": "Nowhere.byTenantKeys"},
-])
+@pytest.mark.parametrize(
+    "ctx",
+    [
+        {"keepReplacedIndexes": "Sessions.byTenantKeys"},  # not a replaced index
+        {"deferIndexes": "Sessions.byTenant", "keepReplacedIndexes": "Sessions.byTenant"},  # not a declared index
+        {"deferIndexes": "Nowhere.byTenantKeys"},
+    ],
+)
 def test_unknown_index_names_are_refused(ctx):
     with pytest.raises(config.ConfigError, match="no such index"):
         _load(**ctx)

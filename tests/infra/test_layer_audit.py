@@ -34,12 +34,21 @@ def test_a_layer_matching_the_lock_passes(tmp_path):
     assert layer_audit.audit(good_layer(tmp_path), LOCK, imported={"requests"}) == []
 
 
-@pytest.mark.parametrize("fault,expected", [
-    (lambda s: add_dist(s, "pytest", "9.2.0", "py3-none-any"), "pytest==9.2.0: in the layer but not in the lock"),
-    (lambda s: add_dist(s, "Requests", "2.34.2", "py3-none-any", folder="Requests-dup"), "requests: installed 2 times"),
-    (lambda s: (s / "pydantic_core" / "_pydantic_core.cpython-313-aarch64-linux-gnu.so").write_bytes(ELF_X86_64),
-     "not an aarch64 shared object"),
-], ids=["dev-package", "duplicate", "x86-so"])
+@pytest.mark.parametrize(
+    "fault,expected",
+    [
+        (lambda s: add_dist(s, "pytest", "9.2.0", "py3-none-any"), "pytest==9.2.0: in the layer but not in the lock"),
+        (
+            lambda s: add_dist(s, "Requests", "2.34.2", "py3-none-any", folder="Requests-dup"),
+            "requests: installed 2 times",
+        ),
+        (
+            lambda s: (s / "pydantic_core" / "_pydantic_core.cpython-313-aarch64-linux-gnu.so").write_bytes(ELF_X86_64),
+            "not an aarch64 shared object",
+        ),
+    ],
+    ids=["dev-package", "duplicate", "x86-so"],
+)
 def test_each_extra_fault_is_reported(tmp_path, fault, expected):
     site = good_layer(tmp_path)
     fault(site)
@@ -47,13 +56,17 @@ def test_each_extra_fault_is_reported(tmp_path, fault, expected):
     assert any(expected in p for p in problems), problems
 
 
-@pytest.mark.parametrize("version,tag,expected", [
-    ("2.50.3", ARM_CP313, "pydantic-core: layer has 2.50.3, lock says 2.50.4"),
-    ("2.50.4", "cp311-cp311-manylinux_2_17_x86_64", "pydantic-core: built for cp311"),
-    ("2.50.4", "cp313-cp313-manylinux_2_17_x86_64", "pydantic-core: built for"),
-    ("2.50.4", "cp311-cp311-manylinux_2_17_aarch64", "pydantic-core: built for"),
-    ("2.50.4", "cp313-cp313-macosx_11_0_arm64", "pydantic-core: built for"),
-], ids=["wrong-version", "host-wheel", "x86", "cp311", "macos"])
+@pytest.mark.parametrize(
+    "version,tag,expected",
+    [
+        ("2.50.3", ARM_CP313, "pydantic-core: layer has 2.50.3, lock says 2.50.4"),
+        ("2.50.4", "cp311-cp311-manylinux_2_17_x86_64", "pydantic-core: built for cp311"),
+        ("2.50.4", "cp313-cp313-manylinux_2_17_x86_64", "pydantic-core: built for"),
+        ("2.50.4", "cp311-cp311-manylinux_2_17_aarch64", "pydantic-core: built for"),
+        ("2.50.4", "cp313-cp313-macosx_11_0_arm64", "pydantic-core: built for"),
+    ],
+    ids=["wrong-version", "host-wheel", "x86", "cp311", "macos"],
+)
 def test_wrong_version_or_platform_is_reported(tmp_path, version, tag, expected):
     add_dist(tmp_path, "pydantic_core", version, tag)
     add_dist(tmp_path, "requests", "2.34.2", "py3-none-any")
@@ -76,8 +89,9 @@ def test_abi3_and_pure_wheels_fit_lambda():
 
 
 def test_imported_distributions_maps_modules_to_distributions(tmp_path):
-    (tmp_path / "handler.py").write_text("import json\nimport hub.api\nfrom boto3.dynamodb import types\n"
-                                         "from . import sibling\nimport pydantic\n")
+    (tmp_path / "handler.py").write_text(
+        "import json\nimport hub.api\nfrom boto3.dynamodb import types\nfrom . import sibling\nimport pydantic\n"
+    )
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_x.py").write_text("import pytest\n")
     assert layer_audit.imported_distributions([tmp_path], own=("hub",)) == {"boto3", "pydantic"}

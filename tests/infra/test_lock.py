@@ -21,14 +21,20 @@ def test_lock_agrees_with_requirements():
 
 def test_test_environment_runs_the_locked_versions():
     installed = {lock.canonical(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
-    mismatched = {name: (version, installed.get(name)) for name, version in lock.read_lock().items()
-                  if installed.get(name) != version}
+    mismatched = {
+        name: (version, installed.get(name))
+        for name, version in lock.read_lock().items()
+        if installed.get(name) != version
+    }
     assert mismatched == {}, "locked vs installed (run `make install`)"
 
 
 def test_dev_requirements_are_pinned():
-    lines = [line for line in (REPO_ROOT / "requirements-dev.txt").read_text().splitlines()
-             if line.strip() and not line.startswith(("#", "-r "))]
+    lines = [
+        line
+        for line in (REPO_ROOT / "requirements-dev.txt").read_text().splitlines()
+        if line.strip() and not line.startswith(("#", "-r "))
+    ]
     for line in lines:
         assert "==" in line, f"dev requirement not pinned: {line!r}"
 
@@ -44,26 +50,64 @@ def test_read_lock_refuses_anything_but_exact_pins(tmp_path):
 
 
 def test_closure_evaluates_markers_and_extras_for_the_target():
-    report = {"install": [
-        {"requested": True, "requested_extras": ["tracer"],
-         "metadata": {"name": "aws_lambda_powertools", "version": "3.37.0",
-                      "requires_dist": ["jmespath<2", "aws-xray-sdk<3; extra == 'tracer'", "redis; extra == 'redis'"]}},
-        {"requested": True, "metadata": {"name": "PynamoDB", "version": "6.1.0",
-                                         "requires_dist": ["typing-extensions>=4; python_version < '3.13'"]}},
-        {"requested": False, "metadata": {"name": "jmespath", "version": "1.1.0"}},
-        {"requested": False, "metadata": {"name": "aws-xray-sdk", "version": "2.15.0"}},
-        {"requested": False, "metadata": {"name": "typing_extensions", "version": "4.16.0"}},
-    ]}
+    report = {
+        "install": [
+            {
+                "requested": True,
+                "requested_extras": ["tracer"],
+                "metadata": {
+                    "name": "aws_lambda_powertools",
+                    "version": "3.37.0",
+                    "requires_dist": ["jmespath<2", "aws-xray-sdk<3; extra == 'tracer'", "redis; extra == 'redis'"],
+                },
+            },
+            {
+                "requested": True,
+                "metadata": {
+                    "name": "PynamoDB",
+                    "version": "6.1.0",
+                    "requires_dist": ["typing-extensions>=4; python_version < '3.13'"],
+                },
+            },
+            {"requested": False, "metadata": {"name": "jmespath", "version": "1.1.0"}},
+            {"requested": False, "metadata": {"name": "aws-xray-sdk", "version": "2.15.0"}},
+            {"requested": False, "metadata": {"name": "typing_extensions", "version": "4.16.0"}},
+        ]
+    }
     assert lock.closure(report, lock.TARGET_ENVIRONMENT) == {
-        "aws-lambda-powertools": "3.37.0", "aws-xray-sdk": "2.15.0", "jmespath": "1.1.0", "pynamodb": "6.1.0"}
+        "aws-lambda-powertools": "3.37.0",
+        "aws-xray-sdk": "2.15.0",
+        "jmespath": "1.1.0",
+        "pynamodb": "6.1.0",
+    }
     here = {**lock.TARGET_ENVIRONMENT, "python_version": "3.11", "python_full_version": "3.11.7"}
     assert "typing-extensions" in lock.closure(report, here)
 
 
-REMOVED_IN_PYTHON_313 = frozenset({
-    "aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "mailcap", "msilib", "nis", "nntplib",
-    "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib", "lib2to3",
-})
+REMOVED_IN_PYTHON_313 = frozenset(
+    {
+        "aifc",
+        "audioop",
+        "cgi",
+        "cgitb",
+        "chunk",
+        "crypt",
+        "imghdr",
+        "mailcap",
+        "msilib",
+        "nis",
+        "nntplib",
+        "ossaudiodev",
+        "pipes",
+        "sndhdr",
+        "spwd",
+        "sunau",
+        "telnetlib",
+        "uu",
+        "xdrlib",
+        "lib2to3",
+    }
+)
 """Standard-library modules Python 3.13 removed (PEP 594, lib2to3): they import on the tests' 3.11 only."""
 
 

@@ -42,6 +42,7 @@ def test_cfn_lint(hub, hub_dev):
     # (redundant DependsOn) comes from CDK's own output and is ignored explicitly.
     proc = subprocess.run(
         [*_cfn_lint(), "--ignore-checks", "W3005", "--", str(hub.template_path), str(hub_dev.template_path)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -21,8 +21,11 @@ def _simple(synth, metric: str, namespace: str) -> list[dict]:
 def test_dlq_alarm(hub):
     for q in hub.stack.queues.by_id.values():
         dlq_id = hub.logical_id(q.dlq)
-        alarms = [a for a in _simple(hub, "ApproximateNumberOfMessagesVisible", "AWS/SQS")
-                  if refs_in(a["Dimensions"]) == {dlq_id}]
+        alarms = [
+            a
+            for a in _simple(hub, "ApproximateNumberOfMessagesVisible", "AWS/SQS")
+            if refs_in(a["Dimensions"]) == {dlq_id}
+        ]
         assert len(alarms) == 1
         assert alarms[0]["Threshold"] == 0
         assert alarms[0]["ComparisonOperator"] == "GreaterThanThreshold"
@@ -32,8 +35,11 @@ def test_delivery_failure_rate_alarm(hub):
     cfg = hub.stack.config
     math = [a for a in _alarms(hub) if "Metrics" in a]
     (alarm,) = [a for a in math if any("Expression" in m for m in a["Metrics"])]
-    stats = {m["MetricStat"]["Metric"]["MetricName"]: m["MetricStat"]["Metric"]
-             for m in alarm["Metrics"] if "MetricStat" in m}
+    stats = {
+        m["MetricStat"]["Metric"]["MetricName"]: m["MetricStat"]["Metric"]
+        for m in alarm["Metrics"]
+        if "MetricStat" in m
+    }
     assert set(stats) == {"DeliverySucceeded", "DeliveryFailed"}
     for metric in stats.values():
         assert metric["Namespace"] == cfg.metrics_namespace
@@ -45,8 +51,10 @@ def test_function_error_and_throttle_alarms(hub):
     for name, f in hub.stack.functions.by_name.items():
         fn_id = hub.logical_id(f.function)
         for metric in ("Errors", "Throttles"):
-            assert [a for a in _simple(hub, metric, "AWS/Lambda") if refs_in(a["Dimensions"]) == {fn_id}], \
-                (name, metric)
+            assert [a for a in _simple(hub, metric, "AWS/Lambda") if refs_in(a["Dimensions"]) == {fn_id}], (
+                name,
+                metric,
+            )
 
 
 def test_stream_functions_alarm_on_iterator_age(hub):
@@ -64,8 +72,12 @@ def test_each_failure_queue_alarms_saying_what_failed_and_how_to_replay(hub):
     alarms = of_type(hub.resources, "AWS::CloudWatch::Alarm").values()
     for spec in catalog.FAILURE_QUEUES:
         queue_id = hub.logical_id(hub.stack.queues.failures_by_id[spec.id])
-        (alarm,) = [a["Properties"] for a in alarms if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
-                    and refs_in(a["Properties"]["Dimensions"]) == {queue_id}]
+        (alarm,) = [
+            a["Properties"]
+            for a in alarms
+            if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+            and refs_in(a["Properties"]["Dimensions"]) == {queue_id}
+        ]
         assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
         description = alarm["AlarmDescription"]
         assert spec.function in description and spec.what_failed in description
@@ -89,15 +101,28 @@ def test_alarm_actions_only_with_a_topic(hub, hub_dev):
     (topic_id,) = of_type(hub_dev.resources, "AWS::SNS::Topic")
     for alarm in _alarms(hub_dev):
         assert alarm["AlarmActions"] == [{"Ref": topic_id}]
-    hub_dev.template.has_resource_properties("AWS::SNS::Subscription", {
-        "Protocol": "email", "Endpoint": "ops@example.com", "TopicArn": {"Ref": topic_id},
-    })
+    hub_dev.template.has_resource_properties(
+        "AWS::SNS::Subscription",
+        {
+            "Protocol": "email",
+            "Endpoint": "ops@example.com",
+            "TopicArn": {"Ref": topic_id},
+        },
+    )
 
 
 def test_dashboard(hub):
     (dashboard,) = of_type(hub.resources, "AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
-    for needle in ("EventsReceived", "DeliverySucceeded", "DeliveryFailed", "DeliveryRetried",
-                   "ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible", "Duration", "Latency"):
+    for needle in (
+        "EventsReceived",
+        "DeliverySucceeded",
+        "DeliveryFailed",
+        "DeliveryRetried",
+        "ApproximateAgeOfOldestMessage",
+        "ApproximateNumberOfMessagesVisible",
+        "Duration",
+        "Latency",
+    ):
         assert needle in body, needle
     assert len(catalog.QUEUES) >= 1

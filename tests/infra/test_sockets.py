@@ -12,7 +12,9 @@ from .helpers import as_list, hub_functions, of_type, policy_statements_of_role
 
 def test_websocket_routes_are_the_catalogs(hub):
     routes = of_type(hub.resources, "AWS::ApiGatewayV2::Route")
-    assert sorted(r["Properties"]["RouteKey"] for r in routes.values()) == sorted(r.route_key for r in catalog.SOCKET_ROUTES)
+    assert sorted(r["Properties"]["RouteKey"] for r in routes.values()) == sorted(
+        r.route_key for r in catalog.SOCKET_ROUTES
+    )
     integrations = of_type(hub.resources, "AWS::ApiGatewayV2::Integration")
     sockets_fn = hub.logical_id(hub.stack.functions.by_name["sockets"].function)
     for integration in integrations.values():
@@ -38,8 +40,11 @@ def test_connections_table_expires_its_items(hub):
 
 def test_sessions_stream_has_at_most_two_readers(hub):
     sessions = hub.logical_id(hub.stack.tables.by_id[catalog.SESSIONS.id])
-    readers = [m for m in of_type(hub.resources, "AWS::Lambda::EventSourceMapping").values()
-               if sessions in json.dumps(m["Properties"]["EventSourceArn"])]
+    readers = [
+        m
+        for m in of_type(hub.resources, "AWS::Lambda::EventSourceMapping").values()
+        if sessions in json.dumps(m["Properties"]["EventSourceArn"])
+    ]
     assert len(readers) == catalog.MAX_STREAM_READERS
 
 
@@ -65,8 +70,11 @@ def test_link_key_is_generated_and_read_only_by_link_functions(hub):
         spec = catalog.function(name)
         env = fn["Properties"]["Environment"]["Variables"]
         role = hub.logical_id(hub.stack.functions.by_name[name].role)
-        reads = [s for s in policy_statements_of_role(hub.resources, role)
-                 if "secretsmanager:GetSecretValue" in as_list(s["Action"]) and s["Resource"] == {"Ref": key_id}]
+        reads = [
+            s
+            for s in policy_statements_of_role(hub.resources, role)
+            if "secretsmanager:GetSecretValue" in as_list(s["Action"]) and s["Resource"] == {"Ref": key_id}
+        ]
         assert bool(reads) is spec.reads_link_secret, name
         assert (env.get("CONNECT_LINK_SECRET_ARN") == {"Ref": key_id}) is spec.reads_link_secret, name
         assert "CONNECT_LINK_SECRET" not in env

@@ -33,7 +33,10 @@ def test_every_catalog_route_resolves(route: catalog.Route) -> None:
 
 
 def test_literal_segment_beats_parameter() -> None:
-    assert match_route(RESOURCES, "GET", "/api/whatsapp/session/list-realtime").route.summary == "List sessions with summary"
+    assert (
+        match_route(RESOURCES, "GET", "/api/whatsapp/session/list-realtime").route.summary
+        == "List sessions with summary"
+    )
     with pytest.raises(NoRoute) as e:
         match_route(RESOURCES, "DELETE", "/api/whatsapp/session/list-realtime")
     assert (e.value.status, e.value.allowed) == (405, ("GET",))
@@ -45,14 +48,17 @@ def test_path_parameters_are_decoded_and_trailing_slash_ignored() -> None:
     assert match.path_parameters == {"sessionId": "a b+c"}
 
 
-@pytest.mark.parametrize("method,path,status,code", [
-    ("GET", "/api/nope", 404, "NOT_FOUND"),
-    ("GET", "/", 404, "NOT_FOUND"),
-    ("POST", "/api/webhook/retry", 404, "NOT_FOUND"),
-    ("GET", "/api/whatsapp/session/status/a/b", 404, "NOT_FOUND"),
-    ("PATCH", "/api/health", 405, "METHOD_NOT_ALLOWED"),
-    ("GET", "/api/whatsapp/session", 405, "METHOD_NOT_ALLOWED"),
-])
+@pytest.mark.parametrize(
+    "method,path,status,code",
+    [
+        ("GET", "/api/nope", 404, "NOT_FOUND"),
+        ("GET", "/", 404, "NOT_FOUND"),
+        ("POST", "/api/webhook/retry", 404, "NOT_FOUND"),
+        ("GET", "/api/whatsapp/session/status/a/b", 404, "NOT_FOUND"),
+        ("PATCH", "/api/health", 405, "METHOD_NOT_ALLOWED"),
+        ("GET", "/api/whatsapp/session", 405, "METHOD_NOT_ALLOWED"),
+    ],
+)
 def test_unrouted_requests(method: str, path: str, status: int, code: str) -> None:
     response = Gateway(Invoker(lambda name: pytest.fail("no handler may run"))).handle(method, path, [])
     assert response.status == status
@@ -64,13 +70,24 @@ def test_unrouted_requests(method: str, path: str, status: int, code: str) -> No
 
 def _event(method: str, target: str, headers: list[tuple[str, str]] | None = None, body: bytes = b"") -> dict:
     match = match_route(RESOURCES, method, target.split("?")[0])
-    return build_event(match, method, target, headers or [("Host", "127.0.0.1:3000")], body, "10.0.0.7",
-                       request_id="req-1", now=1_700_000_000.5)
+    return build_event(
+        match,
+        method,
+        target,
+        headers or [("Host", "127.0.0.1:3000")],
+        body,
+        "10.0.0.7",
+        request_id="req-1",
+        now=1_700_000_000.5,
+    )
 
 
 def test_event_fields() -> None:
-    event = _event("GET", "/api/webhook/logs?status=failed&limit=5&status=success",
-                   [("Host", "h"), ("X-API-Key", "k1"), ("Accept", "a"), ("Accept", "b")])
+    event = _event(
+        "GET",
+        "/api/webhook/logs?status=failed&limit=5&status=success",
+        [("Host", "h"), ("X-API-Key", "k1"), ("Accept", "a"), ("Accept", "b")],
+    )
     assert event["resource"] == "/api/webhook/logs" and event["path"] == "/api/webhook/logs"
     assert event["httpMethod"] == "GET" and event["pathParameters"] is None and event["body"] is None
     assert event["queryStringParameters"] == {"status": "success", "limit": "5"}
@@ -86,8 +103,8 @@ def test_event_fields() -> None:
 
 
 def test_bodies_utf8_and_base64() -> None:
-    text = _event("POST", "/api/whatsapp/session", body="{\"userId\": \"zé\"}".encode())
-    assert text["body"] == "{\"userId\": \"zé\"}" and text["isBase64Encoded"] is False
+    text = _event("POST", "/api/whatsapp/session", body='{"userId": "zé"}'.encode())
+    assert text["body"] == '{"userId": "zé"}' and text["isBase64Encoded"] is False
     binary = _event("POST", "/api/whatsapp/webhook/s1", body=b"\xff\x00png")
     assert binary["isBase64Encoded"] is True and base64.b64decode(binary["body"]) == b"\xff\x00png"
 
@@ -98,8 +115,14 @@ def test_powertools_rest_resolver_routes_the_event() -> None:
     @app.get("/api/whatsapp/session/status/<sessionId>")
     def status(sessionId: str) -> dict:
         e = app.current_event
-        return {"sessionId": sessionId, "q": e.get_query_string_value("x"), "key": e.get_header_value("x-api-key"),
-                "stage": e.request_context.stage, "ip": e.request_context.identity.source_ip, "resource": e.resource}
+        return {
+            "sessionId": sessionId,
+            "q": e.get_query_string_value("x"),
+            "key": e.headers.get("x-api-key"),
+            "stage": e.request_context.stage,
+            "ip": e.request_context.identity.source_ip,
+            "resource": e.resource,
+        }
 
     @app.post("/api/whatsapp/session")
     def register() -> tuple[dict, int]:
@@ -113,8 +136,14 @@ def test_powertools_rest_resolver_routes_the_event() -> None:
     result = app.resolve(_event("GET", "/api/whatsapp/session/status/s1?x=1", [("X-Api-Key", "k")]), context)
     response = to_http_response(result)
     assert response.status == 200 and ("Content-Type", "application/json") in response.headers
-    assert json.loads(response.body) == {"sessionId": "s1", "q": "1", "key": "k", "stage": "local", "ip": "10.0.0.7",
-                                         "resource": "/api/whatsapp/session/status/{sessionId}"}
+    assert json.loads(response.body) == {
+        "sessionId": "s1",
+        "q": "1",
+        "key": "k",
+        "stage": "local",
+        "ip": "10.0.0.7",
+        "resource": "/api/whatsapp/session/status/{sessionId}",
+    }
 
     response = to_http_response(app.resolve(_event("POST", "/api/whatsapp/session", body=b'{"userId": "u"}'), context))
     assert response.status == 201 and json.loads(response.body) == {"got": {"userId": "u"}}
@@ -124,14 +153,26 @@ def test_powertools_rest_resolver_routes_the_event() -> None:
 
 
 def test_proxy_responses() -> None:
-    response = to_http_response({
-        "statusCode": 201, "headers": {"X-One": "1", "X-Both": "single", "Content-Length": "999"},
-        "multiValueHeaders": {"x-both": ["m1", "m2"], "Set-Cookie": ["a=1", "b=2"]},
-        "body": base64.b64encode(b"\x89PNG").decode(), "isBase64Encoded": True,
-    })
+    response = to_http_response(
+        {
+            "statusCode": 201,
+            "headers": {"X-One": "1", "X-Both": "single", "Content-Length": "999"},
+            "multiValueHeaders": {"x-both": ["m1", "m2"], "Set-Cookie": ["a=1", "b=2"]},
+            "body": base64.b64encode(b"\x89PNG").decode(),
+            "isBase64Encoded": True,
+        }
+    )
     assert response.status == 201 and response.body == b"\x89PNG"
-    assert sorted(response.headers) == sorted([("X-One", "1"), ("x-both", "m1"), ("x-both", "m2"), ("Set-Cookie", "a=1"),
-                                               ("Set-Cookie", "b=2"), ("Content-Type", "application/json")])
+    assert sorted(response.headers) == sorted(
+        [
+            ("X-One", "1"),
+            ("x-both", "m1"),
+            ("x-both", "m2"),
+            ("Set-Cookie", "a=1"),
+            ("Set-Cookie", "b=2"),
+            ("Content-Type", "application/json"),
+        ]
+    )
     assert to_http_response({"statusCode": 204}).body == b""
     for malformed in (None, "ok", {"body": "x"}, {"statusCode": 200, "body": {"a": 1}}):
         with pytest.raises(ValueError):
@@ -143,7 +184,7 @@ def test_handler_failures_become_502(caplog: pytest.LogCaptureFixture) -> None:
         raise RuntimeError("boom")
 
     for handler in (crash, lambda event, context: {"no": "statusCode"}):
-        response = Gateway(Invoker(lambda name: handler)).handle("GET", "/api/health", [])
+        response = Gateway(Invoker(lambda name, handler=handler: handler)).handle("GET", "/api/health", [])
         assert response.status == 502 and json.loads(response.body)["error"]["code"] == "INTERNAL"
     assert "boom" in caplog.text
 

@@ -6,8 +6,9 @@ import base64
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -38,7 +39,10 @@ class FakeFunctions:
         if event["headers"].get("X-Admin-Key") != os.environ["ADMIN_API_KEY"]:
             return {"statusCode": 401, "body": "{}"}
         key = json.loads(event["body"]).get("apiKey") if os.environ["HUB_LOCAL"] == "true" else None
-        return {"statusCode": 201, "body": json.dumps({"success": True, "data": {"tenantId": "ten_1", "apiKey": key or "k"}})}
+        return {
+            "statusCode": 201,
+            "body": json.dumps({"success": True, "data": {"tenantId": "ten_1", "apiKey": key or "k"}}),
+        }
 
     def sessions(self, event: dict, context: Any) -> dict:
         self._record("sessions", event)
@@ -47,9 +51,16 @@ class FakeFunctions:
         if event["path"].endswith("/crash"):
             raise RuntimeError("handler bug")
         if not event["headers"].get("X-API-Key"):
-            return {"statusCode": 401, "body": json.dumps({"success": False, "error": {"code": "UNAUTHORIZED", "message": "no key"}})}
-        return {"statusCode": 200, "multiValueHeaders": {"X-Seen": ["1", "2"]},
-                "body": base64.b64encode(b"\x89PNG").decode(), "isBase64Encoded": True}
+            return {
+                "statusCode": 401,
+                "body": json.dumps({"success": False, "error": {"code": "UNAUTHORIZED", "message": "no key"}}),
+            }
+        return {
+            "statusCode": 200,
+            "multiValueHeaders": {"X-Seen": ["1", "2"]},
+            "body": base64.b64encode(b"\x89PNG").decode(),
+            "isBase64Encoded": True,
+        }
 
     def receiver(self, event: dict, context: Any) -> dict:
         self._record("receiver", event)
@@ -109,8 +120,10 @@ def test_hub_with_throwaway_handlers(fake_hub: tuple[LocalHub, FakeFunctions]) -
     assert functions.events["delivery_worker"][0]["Records"][0]["body"] == '{"n": 1}'
 
 
-@pytest.mark.skipif(not (ROOT / "functions" / "sessions" / "handler.py").exists(),
-                    reason="functions/sessions/handler.py (GET /api/health) is not written yet")
+@pytest.mark.skipif(
+    not (ROOT / "functions" / "sessions" / "handler.py").exists(),
+    reason="functions/sessions/handler.py (GET /api/health) is not written yet",
+)
 def test_hub_with_real_handlers() -> None:
     with LocalHub(port=0) as hub:
         response = requests.get(f"{hub.base_url}/api/health", timeout=10)
@@ -121,8 +134,9 @@ def test_hub_with_real_handlers() -> None:
         assert (response.status_code, response.json()["error"]["code"]) == (401, "UNAUTHORIZED")
         if (ROOT / "functions" / "admin" / "handler.py").exists():
             assert hub.dev_api_key and hub.dev_tenant_id
-            response = requests.get(f"{hub.base_url}/api/whatsapp/session/list-realtime",
-                                    headers={"X-API-Key": hub.dev_api_key}, timeout=10)
+            response = requests.get(
+                f"{hub.base_url}/api/whatsapp/session/list-realtime", headers={"X-API-Key": hub.dev_api_key}, timeout=10
+            )
             assert response.status_code == 200 and response.json()["success"] is True
 
 
@@ -142,27 +156,42 @@ def test_hub_delivers_and_counts_through_its_streams(httpserver) -> None:
 
     received: list[bytes] = []
     httpserver.expect_request("/hook", method="POST").respond_with_handler(
-        lambda request: received.append(request.get_data()) or "ok")
+        lambda request: received.append(request.get_data()) or "ok"
+    )
     with LocalHub(port=0) as hub:
         headers = {"X-API-Key": hub.dev_api_key}
-        created = requests.post(f"{hub.base_url}/api/whatsapp/session", headers=headers, timeout=10,
-                                json={"sessionId": "local-1", "userId": "u1", "webhookUrl": httpserver.url_for("/hook")}).json()
+        created = requests.post(
+            f"{hub.base_url}/api/whatsapp/session",
+            headers=headers,
+            timeout=10,
+            json={"sessionId": "local-1", "userId": "u1", "webhookUrl": httpserver.url_for("/hook")},
+        ).json()
         body = json.dumps({"event": "ready", "data": {}}).encode()
         signature = hmac.new(created["data"]["inboundSecret"].encode(), body, hashlib.sha256).hexdigest()
-        reply = requests.post(f"{hub.base_url}/api/whatsapp/webhook/local-1", data=body, timeout=10,
-                              headers={"Content-Type": "application/json", "X-Webhook-Signature": signature})
+        reply = requests.post(
+            f"{hub.base_url}/api/whatsapp/webhook/local-1",
+            data=body,
+            timeout=10,
+            headers={"Content-Type": "application/json", "X-Webhook-Signature": signature},
+        )
         assert reply.status_code == 200
         wait_for(lambda: received)
         assert json.loads(received[0])["data"]["status"] == "session_connected"
 
         def listing() -> dict:
-            return requests.get(f"{hub.base_url}/api/whatsapp/session/list-realtime", headers=headers, timeout=10).json()
+            return requests.get(
+                f"{hub.base_url}/api/whatsapp/session/list-realtime", headers=headers, timeout=10
+            ).json()
 
         assert wait_for(lambda: listing()["summary"]["connected"] == 1)
-        logs = wait_for(lambda: requests.get(f"{hub.base_url}/api/webhook/logs", headers=headers, timeout=10).json()["data"])
+        logs = wait_for(
+            lambda: requests.get(f"{hub.base_url}/api/webhook/logs", headers=headers, timeout=10).json()["data"]
+        )
         assert (logs[0]["status"], logs[0]["attempts"]) == ("success", 1)
 
         def usage() -> dict:
-            return requests.get(f"{hub.base_url}/api/usage?days=1", headers=headers, timeout=10).json()["data"]["totals"]
+            return requests.get(f"{hub.base_url}/api/usage?days=1", headers=headers, timeout=10).json()["data"][
+                "totals"
+            ]
 
         assert wait_for(lambda: usage() == {"eventsReceived": 1, "deliveriesAttempted": 1, "deliveriesSucceeded": 1})

@@ -20,12 +20,15 @@ def test_keys_that_work(key: str) -> None:
     assert check_dev_api_key(key) == key
 
 
-@pytest.mark.parametrize("key, reason", [
-    ("k" * 19, "at least 20 characters (it has 19)"),
-    ("x" * 129, "at most 128 characters (it has 129)"),
-    ("wak local dev key 0123456789", "visible ASCII characters, no spaces"),
-    ("wak_clé_locale_0123456789", "visible ASCII characters, no spaces"),
-])
+@pytest.mark.parametrize(
+    "key, reason",
+    [
+        ("k" * 19, "at least 20 characters (it has 19)"),
+        ("x" * 129, "at most 128 characters (it has 129)"),
+        ("wak local dev key 0123456789", "visible ASCII characters, no spaces"),
+        ("wak_clé_locale_0123456789", "visible ASCII characters, no spaces"),
+    ],
+)
 def test_keys_that_cannot_work(key: str, reason: str) -> None:
     with pytest.raises(LocalHubError, match=re.escape(reason)):
         LocalHub(port=0, dev_api_key=key)
@@ -44,6 +47,6 @@ def test_a_dev_tenant_the_admin_route_refuses_stops_the_hub() -> None:
         return {"statusCode": 400, "body": json.dumps({"success": False, "error": {"code": "VALIDATION_ERROR"}})}
 
     hub = LocalHub(port=0, resolver=lambda name: admin, dev_api_key="wak_local_dev_key_0123456789")
-    with pytest.raises(LocalHubError, match="could not create the dev tenant: 400 .*VALIDATION_ERROR"):
+    with pytest.raises(LocalHubError, match=r"could not create the dev tenant: 400 .*VALIDATION_ERROR"):
         hub.start()
     assert hub.sockets is None and hub.gateway is not None  # start() stopped what it had started

@@ -16,23 +16,30 @@ from local.logs import RedactSecrets, redact
 from local.runtime import Invoker
 
 
-@pytest.mark.parametrize("text, shown", [
-    ("POST /api/whatsapp/webhook/s1?token=whin_Abc-123_x", "POST /api/whatsapp/webhook/s1?token=***"),
-    ("GET /api/whatsapp/webhook/s1?hub.mode=subscribe&hub.verify_token=s3cret&hub.challenge=42",
-     "GET /api/whatsapp/webhook/s1?hub.mode=subscribe&hub.verify_token=***&hub.challenge=42"),
-    ("GET /?token=eyJ0IjoiYSJ9.sig HTTP/1.1", "GET /?token=*** HTTP/1.1"),  # the connect page's WebSocket
-    ("GET /connect/eyJ0IjoiYSJ9.sig?x=1", "GET /connect/***?x=1"),
-    ("GET /connect/static/connect.js", "GET /connect/static/connect.js"),
-    ("POST /x?apikey=k1&userId=u1", "POST /x?apikey=***&userId=u1"),
-    ("secret whsec_MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIz= refused", "secret whsec_*** refused"),
-    ("GET /api/webhook/logs?instanceId=demo&status=failed", "GET /api/webhook/logs?instanceId=demo&status=failed"),
-])
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("POST /api/whatsapp/webhook/s1?token=whin_Abc-123_x", "POST /api/whatsapp/webhook/s1?token=***"),
+        (
+            "GET /api/whatsapp/webhook/s1?hub.mode=subscribe&hub.verify_token=s3cret&hub.challenge=42",
+            "GET /api/whatsapp/webhook/s1?hub.mode=subscribe&hub.verify_token=***&hub.challenge=42",
+        ),
+        ("GET /?token=eyJ0IjoiYSJ9.sig HTTP/1.1", "GET /?token=*** HTTP/1.1"),  # the connect page's WebSocket
+        ("GET /connect/eyJ0IjoiYSJ9.sig?x=1", "GET /connect/***?x=1"),
+        ("GET /connect/static/connect.js", "GET /connect/static/connect.js"),
+        ("POST /x?apikey=k1&userId=u1", "POST /x?apikey=***&userId=u1"),
+        ("secret whsec_MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIz= refused", "secret whsec_*** refused"),
+        ("GET /api/webhook/logs?instanceId=demo&status=failed", "GET /api/webhook/logs?instanceId=demo&status=failed"),
+    ],
+)
 def test_redact(text: str, shown: str) -> None:
     assert redact(text) == shown
 
 
 def test_the_filter_redacts_what_any_library_logs() -> None:
-    record = logging.LogRecord("websockets.server", logging.INFO, __file__, 1, "rejected %s", ("GET /?token=abc",), None)
+    record = logging.LogRecord(
+        "websockets.server", logging.INFO, __file__, 1, "rejected %s", ("GET /?token=abc",), None
+    )
     assert RedactSecrets().filter(record) and record.getMessage() == "rejected GET /?token=***"
 
 
@@ -40,9 +47,14 @@ def test_access_lines_carry_no_secret(caplog) -> None:
     def handler(event: dict, context: Any) -> dict:
         return {"statusCode": 200, "body": "{}"}
 
-    with LocalHub(port=0, resolver=lambda name: handler, create_dev_tenant=False) as hub, caplog.at_level(logging.INFO, "local"):
+    with (
+        LocalHub(port=0, resolver=lambda name: handler, create_dev_tenant=False) as hub,
+        caplog.at_level(logging.INFO, "local"),
+    ):
         requests.post(f"{hub.base_url}/api/whatsapp/webhook/s1?token=whin_inbound_secret", data="{}", timeout=10)
-        requests.get(f"{hub.base_url}/api/whatsapp/webhook/s1?hub.verify_token=whin_inbound_secret&hub.challenge=7", timeout=10)
+        requests.get(
+            f"{hub.base_url}/api/whatsapp/webhook/s1?hub.verify_token=whin_inbound_secret&hub.challenge=7", timeout=10
+        )
         requests.get(f"{hub.base_url}/connect/link.token.value", timeout=10)
     lines = [r.getMessage() for r in caplog.records if r.name == "local"]
     assert any("/api/whatsapp/webhook/s1?token=*** 200" in line for line in lines), lines
@@ -82,5 +94,7 @@ def test_each_function_logs_under_its_own_name() -> None:
     finally:
         std_logger.removeHandler(capture)
     assert [(line["message"], line["function_name"], line["cold_start"]) for line in lines] == [
-        ("from push", "push", True), ("from the receiver", "receiver", True)]
+        ("from push", "push", True),
+        ("from the receiver", "receiver", True),
+    ]
     assert lines[1]["function_arn"].endswith(":function:wa-hub-receiver")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -29,8 +30,9 @@ def sqs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 def _poller(sqs: Any, handler: Callable[[dict, Any], Any]) -> tuple[SqsPoller, str]:
     # The worker's own queue: what a stand-in handler does there is audited against the worker's role.
-    url = sqs.create_queue(QueueName=local_queue_names(catalog.DELIVERY_QUEUE)[0],
-                           Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+    url = sqs.create_queue(
+        QueueName=local_queue_names(catalog.DELIVERY_QUEUE)[0], Attributes={"VisibilityTimeout": "60"}
+    )["QueueUrl"]
     return SqsPoller(WORKER, Invoker(lambda name: handler), url, sqs, wait_s=0), url
 
 
@@ -45,7 +47,9 @@ def test_deletes_all_but_the_reported_failures(sqs: Any) -> None:
 
     def handler(event: dict, context: Any) -> dict:
         seen.extend(event["Records"])
-        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"] if r["body"] == "bad"]}
+        return {
+            "batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"] if r["body"] == "bad"]
+        }
 
     poller, url = _poller(sqs, handler)
     for body in ("ok-1", "bad", "ok-2"):
@@ -89,37 +93,52 @@ def test_leaves_visibility_to_the_handler(sqs: Any) -> None:
 
 def test_event_shape(sqs: Any) -> None:
     url = sqs.create_queue(QueueName="shape")["QueueUrl"]
-    sqs.send_message(QueueUrl=url, MessageBody="{}", MessageAttributes={
-        "s": {"DataType": "String", "StringValue": "v"}, "b": {"DataType": "Binary", "BinaryValue": b"\x01"}})
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody="{}",
+        MessageAttributes={
+            "s": {"DataType": "String", "StringValue": "v"},
+            "b": {"DataType": "Binary", "BinaryValue": b"\x01"},
+        },
+    )
     messages = sqs.receive_message(QueueUrl=url, AttributeNames=["All"], MessageAttributeNames=["All"])["Messages"]
     record = build_sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:shape", "us-east-1")["Records"][0]
     assert record["eventSource"] == "aws:sqs" and record["awsRegion"] == "us-east-1"
     assert record["eventSourceARN"].endswith(":shape") and record["md5OfBody"] == messages[0]["MD5OfBody"]
     assert record["attributes"]["ApproximateReceiveCount"] == "1"
-    assert record["messageAttributes"]["s"] == {"stringValue": "v", "stringListValues": [], "binaryListValues": [], "dataType": "String"}
+    assert record["messageAttributes"]["s"] == {
+        "stringValue": "v",
+        "stringListValues": [],
+        "binaryListValues": [],
+        "dataType": "String",
+    }
     assert record["messageAttributes"]["b"]["binaryValue"] == "AQ=="
 
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
     def record_handler(r: Any) -> None:
         assert r.message_attributes["s"].string_value == "v"
         raise ValueError("fail it")
 
     # All records failing makes Powertools raise: the poller keeps the batch, as Lambda does.
-    with pytest.raises(Exception):
+    with pytest.raises(BatchProcessingError):
         process_partial_response({"Records": [record]}, record_handler, BatchProcessor(EventType.SQS), None)
 
 
-@pytest.mark.parametrize("result,keep", [
-    (None, set()),
-    ({}, set()),
-    ({"batchItemFailures": []}, set()),
-    ({"batchItemFailures": None}, set()),
-    ({"batchItemFailures": [{"itemIdentifier": "b"}]}, {"b"}),
-    ({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, {"a", "b"}),
-    ({"batchItemFailures": [{"itemIdentifier": ""}]}, {"a", "b"}),
-    ({"batchItemFailures": [{"id": "a"}]}, {"a", "b"}),
-    ("not a response", {"a", "b"}),
-])
+@pytest.mark.parametrize(
+    "result,keep",
+    [
+        (None, set()),
+        ({}, set()),
+        ({"batchItemFailures": []}, set()),
+        ({"batchItemFailures": None}, set()),
+        ({"batchItemFailures": [{"itemIdentifier": "b"}]}, {"b"}),
+        ({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, {"a", "b"}),
+        ({"batchItemFailures": [{"itemIdentifier": ""}]}, {"a", "b"}),
+        ({"batchItemFailures": [{"id": "a"}]}, {"a", "b"}),
+        ("not a response", {"a", "b"}),
+    ],
+)
 def test_failed_message_ids_follow_lambda_rules(result: Any, keep: set[str]) -> None:
     assert failed_message_ids(result, {"a", "b"}) == keep

@@ -7,11 +7,11 @@ import contextlib
 import json
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 
 import pytest
 import requests
-from http.server import ThreadingHTTPServer
 
 from hub import signing
 from local import subscriber
@@ -22,7 +22,7 @@ SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()
 @pytest.fixture
 def server() -> Iterator[ThreadingHTTPServer]:
     server = subscriber.serve(SECRET, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     yield server
     server.shutdown()
@@ -35,8 +35,15 @@ def post(server: ThreadingHTTPServer, body: bytes, headers: dict[str, str]) -> i
 
 
 def signed(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
-    return signing.headers(body, secret, message_id="evt_1", webhook_id="wh_1", event="message.received", attempt=1,
-                           timestamp=int(time.time()) if timestamp is None else timestamp)
+    return signing.headers(
+        body,
+        secret,
+        message_id="evt_1",
+        webhook_id="wh_1",
+        event="message.received",
+        attempt=1,
+        timestamp=int(time.time()) if timestamp is None else timestamp,
+    )
 
 
 BODY = json.dumps({"id": "evt_1", "event": "message.received", "data": {"body": "hi"}}).encode()
@@ -50,7 +57,9 @@ def test_a_delivery_signed_by_the_hub_is_verified_and_printed(server, capsys) ->
 @pytest.mark.parametrize("tamper", ["body", "secret", "hex", "stale"])
 def test_a_delivery_the_hub_did_not_sign_is_refused(server, capsys, tamper) -> None:
     other = "whsec_" + base64.b64encode(bytes(32)).decode()
-    headers = signed(BODY, other if tamper == "secret" else SECRET, int(time.time()) - 3600 if tamper == "stale" else None)
+    headers = signed(
+        BODY, other if tamper == "secret" else SECRET, int(time.time()) - 3600 if tamper == "stale" else None
+    )
     body = BODY.replace(b"hi", b"ho") if tamper == "body" else BODY
     if tamper == "hex":  # the Standard Webhooks signature holds, the hex HMAC does not
         headers["X-Webhook-Signature"] = signed(BODY, other)["X-Webhook-Signature"]
@@ -66,11 +75,21 @@ def test_the_command_line(tmp_path) -> None:
     from tests.local.test_walkthrough import ROOT, free_port
 
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "local.subscriber", "--secret", SECRET, "--port", str(port)],
-                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.subscriber", "--secret", SECRET, "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
-        assert process.stdout and process.stdout.readline().strip() == f"subscriber listening on http://127.0.0.1:{port}/hook"
-        assert requests.post(f"http://127.0.0.1:{port}/hook", data=BODY, headers=signed(BODY), timeout=10).status_code == 204
+        assert (
+            process.stdout
+            and process.stdout.readline().strip() == f"subscriber listening on http://127.0.0.1:{port}/hook"
+        )
+        assert (
+            requests.post(f"http://127.0.0.1:{port}/hook", data=BODY, headers=signed(BODY), timeout=10).status_code
+            == 204
+        )
         assert process.stdout.readline().startswith("message.received verified: ")
     finally:
         process.terminate()

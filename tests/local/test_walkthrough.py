@@ -32,11 +32,21 @@ def test_the_readme_shows_the_script_as_it_is() -> None:
     assert steps in blocks
 
 
-@pytest.mark.skipif(not shutil.which("curl") or not shutil.which("openssl"), reason="the walk-through needs curl and openssl")
+@pytest.mark.skipif(
+    not shutil.which("curl") or not shutil.which("openssl"), reason="the walk-through needs curl and openssl"
+)
 def test_the_walkthrough_runs_top_to_bottom() -> None:
-    with LocalHub(port=0, admin_key="adm_walkthrough_operator_key", dev_api_key="wak_walkthrough_dev_key_0123456789") as hub:
-        env = {**os.environ, "B": hub.base_url, "ADMIN_API_KEY": hub.admin_key, "LOCAL_API_KEY": hub.dev_api_key,
-               "SUB_PORT": str(free_port()), "PY": sys.executable}
+    with LocalHub(
+        port=0, admin_key="adm_walkthrough_operator_key", dev_api_key="wak_walkthrough_dev_key_0123456789"
+    ) as hub:
+        env = {
+            **os.environ,
+            "B": hub.base_url,
+            "ADMIN_API_KEY": hub.admin_key,
+            "LOCAL_API_KEY": hub.dev_api_key,
+            "SUB_PORT": str(free_port()),
+            "PY": sys.executable,
+        }
         run = subprocess.run(["bash", str(SCRIPT)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert run.stdout.rstrip().endswith("walk-through done")

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from hub import catalog, stream_failures
 from hub.store import counters
@@ -70,8 +71,11 @@ def delivery_deltas(old: Image | None, new: Image | None) -> Deltas:
     succeeded = int(new["status"] == "success" and attempted > 0)
     if attempted > 0:
         day = new["updatedAt"][:10]
-        _add(deltas, counters.usage_key(new["tenantId"], day),
-             {"deliveriesAttempted": attempted, "deliveriesSucceeded": succeeded})
+        _add(
+            deltas,
+            counters.usage_key(new["tenantId"], day),
+            {"deliveriesAttempted": attempted, "deliveriesSucceeded": succeeded},
+        )
     before, after = _final(old), _final(new)
     if before != after:
         if before and old:
@@ -101,8 +105,9 @@ def total(changes: Iterable[tuple[str, Image | None, Image | None]]) -> Deltas:
     for table_id, old, new in changes:
         for key, values in DELTAS_BY_TABLE[table_id](old, new).items():
             summed[key].update(values)
-    return {key: Counter({k: v for k, v in values.items() if v}) for key, values in summed.items()
-            if any(values.values())}
+    return {
+        key: Counter({k: v for k, v in values.items() if v}) for key, values in summed.items() if any(values.values())
+    }
 
 
 def apply_batch(changes: list[Change], failures: catalog.FailureQueue, log: Logging) -> tuple[Outcome, int]:
@@ -126,8 +131,9 @@ def apply_batch(changes: list[Change], failures: catalog.FailureQueue, log: Logg
     outcome = stream_failures.process_in_order(changes, compute, failures, log)
     now = int(time.time())
     writes = 0
-    for group in counters.chunks([(event_id, change.sequence_number, deltas)
-                                  for event_id, (change, deltas) in counted.items()]):
+    for group in counters.chunks(
+        [(event_id, change.sequence_number, deltas) for event_id, (change, deltas) in counted.items()]
+    ):
         first = counted[group[0][0]][0]
         try:
             writes += counters.apply_once(group, now)
@@ -137,8 +143,9 @@ def apply_batch(changes: list[Change], failures: catalog.FailureQueue, log: Logg
                 log("transient failure: retrying from this group", first, error)
                 outcome.retry_from = first.sequence_number
                 break
-        alone = stream_failures.process_in_order([counted[event_id][0] for event_id, _, _ in group], apply_alone,
-                                                 failures, log)
+        alone = stream_failures.process_in_order(
+            [counted[event_id][0] for event_id, _, _ in group], apply_alone, failures, log
+        )
         outcome.set_aside += alone.set_aside
         if alone.retry_from:
             outcome.retry_from = alone.retry_from

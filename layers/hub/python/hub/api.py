@@ -6,15 +6,14 @@ import base64
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from botocore.exceptions import ClientError
 
 from hub import bodies, catalog, errors, settings
 from hub.observability import logger
 from hub.store import ddb
-
 
 JSON = "application/json"
 
@@ -110,8 +109,9 @@ def _check_json_body(raw: bytes, event: APIGatewayProxyEvent) -> None:
         bodies.loads(raw.decode("utf-8"), settings.load().max_json_depth, "refuse")
     except bodies.BodyError as error:
         if error.kind == "surrogate":
-            raise errors.validation_error("Request body holds invalid text",
-                                          [{"field": "body", "message": str(error)}]) from error
+            raise errors.validation_error(
+                "Request body holds invalid text", [{"field": "body", "message": str(error)}]
+            ) from error
         raise errors.invalid_json(f"Request body is not valid JSON: {error}") from error
     except UnicodeDecodeError as error:
         raise errors.invalid_json("Request body is not UTF-8") from error
@@ -139,8 +139,11 @@ def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) ->
     try:
         app.append_context(tenant_id=_admit(APIGatewayProxyEvent(event)))
     except errors.ApiError as error:
-        return {"statusCode": error.status, "headers": {"Content-Type": JSON, **error.headers()},
-                "body": json.dumps(error.body())}
+        return {
+            "statusCode": error.status,
+            "headers": {"Content-Type": JSON, **error.headers()},
+            "body": json.dumps(error.body()),
+        }
     return app.resolve(event, context)
 
 

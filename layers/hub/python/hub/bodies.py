@@ -44,7 +44,9 @@ def _fix(value: Any, replace: bool) -> Any:
         if not _LONE_SURROGATE.search(value):
             return value
         if not replace:
-            raise BodyError("surrogate", "text holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not Unicode text")
+            raise BodyError(
+                "surrogate", "text holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not Unicode text"
+            )
         return _LONE_SURROGATE.sub(REPLACEMENT, value)
     if isinstance(value, list):
         return [_fix(v, replace) for v in value]

@@ -207,7 +207,10 @@ SESSIONS = Table(
     env_var="SESSIONS_TABLE",
     partition_key=Key("sessionId"),
     indexes=(
-        SESSIONS_BY_TENANT, SESSIONS_BY_OWNER, SESSIONS_BY_STATUS, SESSIONS_BY_BUCKET,
+        SESSIONS_BY_TENANT,
+        SESSIONS_BY_OWNER,
+        SESSIONS_BY_STATUS,
+        SESSIONS_BY_BUCKET,
     ),
     stream="NEW_AND_OLD_IMAGES",
 )
@@ -234,7 +237,8 @@ DELIVERIES = Table(
     env_var="DELIVERIES_TABLE",
     partition_key=Key("webhookId"),
     indexes=(
-        DELIVERIES_BY_TENANT, DELIVERIES_BY_INSTANCE,
+        DELIVERIES_BY_TENANT,
+        DELIVERIES_BY_INSTANCE,
     ),
     ttl_attribute="expiresAt",
     stream="NEW_AND_OLD_IMAGES",
@@ -284,7 +288,7 @@ PUSH_FAILURES = FailureQueue(
     env_var="PUSH_FAILURES_QUEUE_URL",
     function="push",
     what_failed="session changes the push function could not send to open connect pages (those pages showed the "
-                "change at their next poll or push)",
+    "change at their next poll or push)",
     replayable=False,
 )
 FAILURE_QUEUES: tuple[FailureQueue, ...] = (DISPATCHER_FAILURES, AGGREGATOR_FAILURES, PUSH_FAILURES)
@@ -332,8 +336,9 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=30,
         tables=(DELIVERIES.id,),
         queues=(DELIVERY_QUEUE.id,),
-        stream_triggers=(StreamTrigger(EVENTS.id, batch_size=100, batching_window_s=0,
-                                       failures_to=DISPATCHER_FAILURES.id),),
+        stream_triggers=(
+            StreamTrigger(EVENTS.id, batch_size=100, batching_window_s=0, failures_to=DISPATCHER_FAILURES.id),
+        ),
     ),
     Function(
         name="delivery_worker",
@@ -356,8 +361,13 @@ FUNCTIONS: tuple[Function, ...] = (
         stream_triggers=tuple(
             # No bisection: a retried batch must start where the failed one did, for its groups' markers to
             # recognize it (hub.store.counters.apply_once); a bad record is set aside by the function itself.
-            StreamTrigger(table_id, batch_size=1000, batching_window_s=5, failures_to=AGGREGATOR_FAILURES.id,
-                          bisect_on_error=False)
+            StreamTrigger(
+                table_id,
+                batch_size=1000,
+                batching_window_s=5,
+                failures_to=AGGREGATOR_FAILURES.id,
+                bisect_on_error=False,
+            )
             for table_id in (SESSIONS.id, EVENTS.id, DELIVERIES.id)
         ),
     ),
@@ -385,8 +395,16 @@ FUNCTIONS: tuple[Function, ...] = (
         tables=(CONNECTIONS.id,),
         manages_connections=True,
         # The Sessions stream's second (and last advised) reader, after the aggregator.
-        stream_triggers=(StreamTrigger(SESSIONS.id, batch_size=100, batching_window_s=0, retry_attempts=2,
-                                       bisect_on_error=True, failures_to=PUSH_FAILURES.id),),
+        stream_triggers=(
+            StreamTrigger(
+                SESSIONS.id,
+                batch_size=100,
+                batching_window_s=0,
+                retry_attempts=2,
+                bisect_on_error=True,
+                failures_to=PUSH_FAILURES.id,
+            ),
+        ),
     ),
 )
 
@@ -396,7 +414,9 @@ MAX_STREAM_READERS = 2
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/health", "sessions", "public", "Liveness and version"),
     Route("POST", "/api/whatsapp/webhook/{sessionId}", "receiver", "gateway", "Receive one gateway event", body=True),
-    Route("POST", "/api/whatsapp/webhook", "receiver", "gateway", "Receive one gateway event (session in body)", body=True),
+    Route(
+        "POST", "/api/whatsapp/webhook", "receiver", "gateway", "Receive one gateway event (session in body)", body=True
+    ),
     Route("GET", "/api/whatsapp/webhook/{sessionId}", "receiver", "gateway", "Verification challenge"),
     Route("POST", "/api/whatsapp/session", "sessions", "tenant", "Register a session", body=True),
     Route("DELETE", "/api/whatsapp/session/{sessionId}", "sessions", "tenant", "Delete a session"),
@@ -413,16 +433,41 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/admin/tenants", "admin", "admin", "Create a tenant", body=True),
     Route("GET", "/api/admin/tenants", "admin", "admin", "List tenants"),
     Route("DELETE", "/api/admin/tenants/{tenantId}", "admin", "admin", "Revoke a tenant"),
-    Route("POST", "/api/whatsapp/session/{sessionId}/connect-link", "connect", "tenant",
-          "Create a connect link for one session", body=True, created=True),
-    Route("DELETE", "/api/whatsapp/session/{sessionId}/connect-link", "connect", "tenant",
-          "Revoke every connect link of one session issued so far"),
-    Route("POST", "/api/whatsapp/user/{userId}/connect-link", "connect", "tenant",
-          "Create a connect link for one user's sessions", body=True, created=True),
+    Route(
+        "POST",
+        "/api/whatsapp/session/{sessionId}/connect-link",
+        "connect",
+        "tenant",
+        "Create a connect link for one session",
+        body=True,
+        created=True,
+    ),
+    Route(
+        "DELETE",
+        "/api/whatsapp/session/{sessionId}/connect-link",
+        "connect",
+        "tenant",
+        "Revoke every connect link of one session issued so far",
+    ),
+    Route(
+        "POST",
+        "/api/whatsapp/user/{userId}/connect-link",
+        "connect",
+        "tenant",
+        "Create a connect link for one user's sessions",
+        body=True,
+        created=True,
+    ),
     Route("GET", "/api/connect/status", "connect", "link", "Status of what a connect link names (Bearer link token)"),
     Route("GET", "/connect/{token}", "connect", "link", "The connect page (HTML)", content_types=("text/html",)),
-    Route("GET", "/connect/static/{asset}", "connect", "public", "The connect page's script, style and icon",
-          content_types=("text/javascript", "text/css", "image/svg+xml")),
+    Route(
+        "GET",
+        "/connect/static/{asset}",
+        "connect",
+        "public",
+        "The connect page's script, style and icon",
+        content_types=("text/javascript", "text/css", "image/svg+xml"),
+    ),
 )
 
 

@@ -22,15 +22,15 @@ so one attempt is never recorded twice.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from hub import backoff, fairness, queue, sender, signing, subscription_secrets
-from hub.deliveries import Attempt, DeliveryLog, DeliveryMessage
 from hub.clock import iso
+from hub.deliveries import Attempt, DeliveryLog, DeliveryMessage
 from hub.observability import logger
 from hub.store import ddb
 from hub.store import deliveries as delivery_store
@@ -63,8 +63,13 @@ def _next_state(log: DeliveryLog, result: sender.AttemptResult, moment: datetime
     """The log after this attempt, and the backoff delay in seconds when a retry follows."""
     attempt_number = log.attempts + 1
     attempt = Attempt(
-        attempt=attempt_number, at=iso(moment), statusCode=result.status_code, durationMs=result.duration_ms,
-        ok=result.ok, error=result.error, response=result.response_excerpt,
+        attempt=attempt_number,
+        at=iso(moment),
+        statusCode=result.status_code,
+        durationMs=result.duration_ms,
+        ok=result.ok,
+        error=result.error,
+        response=result.response_excerpt,
     )
     retries_used = attempt_number - log.retryFrom - 1
     delay: int | None = None
@@ -75,18 +80,20 @@ def _next_state(log: DeliveryLog, result: sender.AttemptResult, moment: datetime
     else:
         status = "retrying"
         delay = backoff.delay_seconds(retries_used + 1, log.target.retry)
-    after = log.model_copy(update={
-        "status": status,
-        "attempts": attempt_number,
-        "attemptLog": [*log.attemptLog, attempt],
-        "updatedAt": iso(moment),
-        "nextAttemptAt": iso(moment + timedelta(seconds=delay)) if delay is not None else None,
-    })
+    after = log.model_copy(
+        update={
+            "status": status,
+            "attempts": attempt_number,
+            "attemptLog": [*log.attemptLog, attempt],
+            "updatedAt": iso(moment),
+            "nextAttemptAt": iso(moment + timedelta(seconds=delay)) if delay is not None else None,
+        }
+    )
     return after, delay
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _seconds_until_due(log: DeliveryLog, moment: datetime) -> float:
@@ -108,12 +115,19 @@ def first_copies(bodies: dict[str, str]) -> set[str]:
     return set(chosen.values())
 
 
-def send_attempt(log: DeliveryLog, secret: str, moment: datetime, timeout_ms: int | None = None) -> sender.AttemptResult:
+def send_attempt(
+    log: DeliveryLog, secret: str, moment: datetime, timeout_ms: int | None = None
+) -> sender.AttemptResult:
     """Signs the log's payload with `secret` (its subscription's current one) and sends it once."""
     body = log.payload.encode("utf-8")
     headers = signing.headers(
-        body, secret, message_id=log.eventId, webhook_id=log.webhookId, event=log.event,
-        attempt=log.attempts + 1, timestamp=int(moment.timestamp()),
+        body,
+        secret,
+        message_id=log.eventId,
+        webhook_id=log.webhookId,
+        event=log.event,
+        attempt=log.attempts + 1,
+        timestamp=int(moment.timestamp()),
     )
     return sender.post(log.target.url, body, headers, timeout_ms)
 
@@ -138,10 +152,14 @@ def process(body: str, receipt_handle: str, receive_count: int = 1) -> Outcome:
         raise
     except TRANSIENT_ERRORS as error:
         if receive_count >= queue.QUEUE.max_receive_count:
-            delivery_store.mark_failed(message.webhookId, f"worker error on the last receive: {type(error).__name__}",
-                                       iso(now()), unrecorded=message.first)
+            delivery_store.mark_failed(
+                message.webhookId,
+                f"worker error on the last receive: {type(error).__name__}",
+                iso(now()),
+                unrecorded=message.first,
+            )
         raise
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - anything else is the message's own: given up, with its reason
         _give_up(body, message, message.webhookId, f"worker error: {type(error).__name__}: {str(error)[:200]}")
         return Outcome.FAILED
 
@@ -158,8 +176,10 @@ def _webhook_id_in(body: str) -> str | None:
 def _give_up(body: str, message: DeliveryMessage | None, webhook_id: str | None, reason: str) -> None:
     """Fails a message the worker cannot process: a failed attempt with the reason on its log
     (when the message names one), an error log line, and the message parked in the DLQ as received."""
-    logger.error("delivery message cannot be processed: parked in the dead-letter queue",
-                 extra={"webhookId": webhook_id, "reason": reason})
+    logger.error(
+        "delivery message cannot be processed: parked in the dead-letter queue",
+        extra={"webhookId": webhook_id, "reason": reason},
+    )
     if webhook_id is not None:
         _record_failure(message, webhook_id, reason)
     queue.park_in_dead_letter_queue(body)
@@ -177,7 +197,7 @@ def _record_failure(message: DeliveryMessage | None, webhook_id: str, reason: st
             failure = sender.AttemptResult(False, None, 0, reason, None, permanent=True)
             if delivery_store.record_attempt(log, _next_state(log, failure, moment)[0], stored):
                 return
-    except Exception:  # the log itself may be what cannot be read: fall back to marking it failed
+    except Exception:  # noqa: BLE001 - the log itself may be what cannot be read: fall back to marking it failed
         logger.exception("could not record the failed attempt", extra={"webhookId": webhook_id})
     delivery_store.mark_failed(webhook_id, reason, iso(moment), unrecorded=message.first if message else None)
 
@@ -229,7 +249,9 @@ def _deliver(message: DeliveryMessage, receipt_handle: str, receive_count: int) 
         raise RetryLater(f"{log.webhookId}: attempt {after.attempts} failed ({result.error}); retry in {delay} s")
     if after.status == "failed":
         if result.permanent:
-            logger.warning("delivery failed without retries", extra={"webhookId": log.webhookId, "reason": result.error})
+            logger.warning(
+                "delivery failed without retries", extra={"webhookId": log.webhookId, "reason": result.error}
+            )
         queue.park_in_dead_letter_queue(queue.body_of(DeliveryMessage(webhookId=after.webhookId)))
         return Outcome.FAILED
     return Outcome.DELIVERED

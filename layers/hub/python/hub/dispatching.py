@@ -144,8 +144,10 @@ def send(messages: list[DeliveryMessage]) -> int:
     if sent.stopped_at is not None:
         raise Transient(f"SQS did not take the record's {len(messages)} deliveries now")
     if sent.unsendable:
-        raise Unsendable(f"SQS refuses {len(sent.unsendable[0])} of {len(messages)} deliveries: {sorted(sent.reasons)}",
-                         sent.unsendable[0])
+        raise Unsendable(
+            f"SQS refuses {len(sent.unsendable[0])} of {len(messages)} deliveries: {sorted(sent.reasons)}",
+            sent.unsendable[0],
+        )
     return len(messages)
 
 
@@ -157,11 +159,16 @@ def dispatch(changes: list[Change], failures: FailureQueue, log: Logging) -> tup
     sent = send_in_order([(index, m) for index, (_, messages) in enumerate(built) for m in messages])
     done = len(built) if sent.stopped_at is None else sent.stopped_at
     if done < len(built):
-        log("SQS did not take the deliveries: retrying from this record", built[done][0],
-            Transient("send_message_batch"))
+        log(
+            "SQS did not take the deliveries: retrying from this record",
+            built[done][0],
+            Transient("send_message_batch"),
+        )
     for index in sorted(i for i in sent.unsendable if i < done):
-        refused = Unsendable(f"SQS refuses {len(sent.unsendable[index])} of {len(built[index][1])} deliveries: "
-                             f"{sorted(sent.reasons)}", sent.unsendable[index])
+        refused = Unsendable(
+            f"SQS refuses {len(sent.unsendable[index])} of {len(built[index][1])} deliveries: {sorted(sent.reasons)}",
+            sent.unsendable[index],
+        )
         try:
             stream_failures.set_aside(failures, built[index][0], refused, refused.webhook_ids)
         except Exception as error:  # noqa: BLE001 - the failure queue refused: retry from this record
@@ -173,7 +180,8 @@ def dispatch(changes: list[Change], failures: FailureQueue, log: Logging) -> tup
     if done < len(built):
         outcome.retry_from = built[done][0].sequence_number
     queued = sum(len(messages) for _, messages in built[:done]) - sum(
-        len(ids) for index, ids in sent.unsendable.items() if index < done)
+        len(ids) for index, ids in sent.unsendable.items() if index < done
+    )
     return outcome, queued
 
 
@@ -188,9 +196,11 @@ def replay(change: Change, webhook_ids: list[str] | None = None) -> int:
         return 0
     event = StoredEvent.model_validate(change.new)
     wanted = set(webhook_ids) if webhook_ids is not None else None
-    messages = [DeliveryMessage(webhookId=log.webhookId)
-                for log in deliveries_of(event, settings.load().log_retention_days)
-                if (wanted is None or log.webhookId in wanted) and _pending(log)]
+    messages = [
+        DeliveryMessage(webhookId=log.webhookId)
+        for log in deliveries_of(event, settings.load().log_retention_days)
+        if (wanted is None or log.webhookId in wanted) and _pending(log)
+    ]
     return send(messages)
 
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
 class ApiError(Exception):
     """A failure with an HTTP status, a machine-readable code and a human message."""
 
-    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
-                 retry_after_s: int | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: list[dict[str, Any]] | None = None,
+        retry_after_s: int | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.code = code
@@ -72,7 +79,7 @@ def unavailable(message: str = "Temporarily unavailable, retry later") -> ApiErr
     return ApiError(503, "UNAVAILABLE", message)
 
 
-def pydantic_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def pydantic_details(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Turns pydantic error dicts into `{field, message, type}` entries."""
     return [
         {

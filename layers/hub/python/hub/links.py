@@ -78,8 +78,9 @@ def lifetime_s(requested: int | None) -> int:
     return config.connect_link_ttl_s if requested is None else min(requested, config.connect_link_max_ttl_s)
 
 
-def issue(tenant_id: str, *, session_id: str | None = None, user_id: str | None = None,
-          ttl_s: int, now: float | None = None) -> tuple[str, int]:
+def issue(
+    tenant_id: str, *, session_id: str | None = None, user_id: str | None = None, ttl_s: int, now: float | None = None
+) -> tuple[str, int]:
     """(token, expiresAt epoch seconds) for a link naming one session or one user."""
     if (session_id is None) == (user_id is None):
         raise ValueError("a link names exactly one session or one user")
@@ -110,8 +111,12 @@ def verify(token: str | None, now: float | None = None) -> Link:
         payload = _serializer().loads(token)
     except BadSignature as error:
         raise link_invalid() from error
-    if not isinstance(payload, dict) or not isinstance(payload.get("t"), str) or not isinstance(payload.get("e"), int) \
-            or not isinstance(payload.get("i"), int):
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("t"), str)
+        or not isinstance(payload.get("e"), int)
+        or not isinstance(payload.get("i"), int)
+    ):
         raise link_invalid()
     session_id, user_id = payload.get("s"), payload.get("u")
     if not ((isinstance(session_id, str) and user_id is None) or (isinstance(user_id, str) and session_id is None)):

@@ -45,11 +45,13 @@ class Purge:
         return sweep.complete
 
     def public(self) -> dict[str, object]:
-        return {"purge": {
-            "complete": self.complete,
-            "deleted": {"sessions": self.sessions, "events": self.events, "logs": self.logs},
-            "cancelledDeliveries": self.cancelled_deliveries,
-        }}
+        return {
+            "purge": {
+                "complete": self.complete,
+                "deleted": {"sessions": self.sessions, "events": self.events, "logs": self.logs},
+                "cancelledDeliveries": self.cancelled_deliveries,
+            }
+        }
 
 
 def purge_session(tenant_id: str, session_id: str, until: float) -> Purge:
@@ -68,7 +70,9 @@ def purge_tenant(tenant_id: str, until: float) -> Purge:
         return purge
     cursor = None
     while time.monotonic() < until:
-        records, cursor = session_store.query_page(tenant_id, user_id=None, status=None, limit=SESSIONS_PAGE, cursor=cursor)
+        records, cursor = session_store.query_page(
+            tenant_id, user_id=None, status=None, limit=SESSIONS_PAGE, cursor=cursor
+        )
         for record in records:
             deleted, events_done = event_store.delete_of_session(record.sessionId, tenant_id, until)
             purge.events += deleted

@@ -18,7 +18,9 @@ MAX_MESSAGE_BYTES = 128 * 1024
 
 @lru_cache(maxsize=1)
 def client():
-    return boto3.client("apigatewaymanagementapi", endpoint_url=settings.env("CONNECTIONS_API_ENDPOINT"), config=CLIENT_CONFIG)
+    return boto3.client(
+        "apigatewaymanagementapi", endpoint_url=settings.env("CONNECTIONS_API_ENDPOINT"), config=CLIENT_CONFIG
+    )
 
 
 def encode(message: dict[str, Any]) -> bytes:

@@ -30,7 +30,7 @@ def is_safe_image(data_url: str) -> bool:
     """True for a base64 data URL of a PNG, JPEG or GIF whose first bytes are of that type. The hub serves a
     gateway's QR image back to clients verbatim, so SVG (which can carry scripts) and every other type are not kept."""
     match = _IMAGE_DATA_URL.match(data_url)
-    return bool(match) and base64.b64decode(match.group(2)).startswith(IMAGE_MAGIC[match.group(1).lower()])
+    return match is not None and base64.b64decode(match.group(2)).startswith(IMAGE_MAGIC[match.group(1).lower()])
 
 
 def shown_image(text: str | None, image: str | None) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import boto3
 from botocore.config import Config
@@ -16,9 +16,11 @@ QUEUE = catalog.DELIVERY_QUEUE
 SQS_BATCH = 10
 
 
-@lru_cache(maxsize=None)
+@cache
 def client():
-    return boto3.client("sqs", config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5))
+    return boto3.client(
+        "sqs", config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+    )
 
 
 def queue_url() -> str:
@@ -72,7 +74,9 @@ def enqueue(messages: list[DeliveryMessage], delay_seconds: int = 0) -> list[str
     for batch in _batches([(m.webhookId, body_of(m)) for m in messages]):
         response = client().send_message_batch(
             QueueUrl=queue_url(),
-            Entries=[{"Id": str(i), "MessageBody": body, "DelaySeconds": delay_seconds} for i, (_, body) in enumerate(batch)],
+            Entries=[
+                {"Id": str(i), "MessageBody": body, "DelaySeconds": delay_seconds} for i, (_, body) in enumerate(batch)
+            ],
         )
         refused += [batch[int(f["Id"])][0] for f in response.get("Failed", [])]
     return refused
@@ -90,7 +94,10 @@ class Refusal:
 def batches(messages: list[DeliveryMessage]) -> list[list[DeliveryMessage]]:
     """The messages in SendMessageBatch-sized groups, in order (for `send_batch`)."""
     by_id = {m.webhookId: m for m in messages}
-    return [[by_id[webhook_id] for webhook_id, _ in batch] for batch in _batches([(m.webhookId, body_of(m)) for m in messages])]
+    return [
+        [by_id[webhook_id] for webhook_id, _ in batch]
+        for batch in _batches([(m.webhookId, body_of(m)) for m in messages])
+    ]
 
 
 def send_batch(messages: list[DeliveryMessage]) -> list[Refusal]:
@@ -99,8 +106,10 @@ def send_batch(messages: list[DeliveryMessage]) -> list[Refusal]:
         QueueUrl=queue_url(),
         Entries=[{"Id": str(i), "MessageBody": body_of(m)} for i, m in enumerate(messages)],
     )
-    return [Refusal(messages[int(f["Id"])].webhookId, f.get("Code", ""), bool(f.get("SenderFault")))
-            for f in response.get("Failed", [])]
+    return [
+        Refusal(messages[int(f["Id"])].webhookId, f.get("Code", ""), bool(f.get("SenderFault")))
+        for f in response.get("Failed", [])
+    ]
 
 
 def send(queue_url: str, body: str) -> None:
@@ -113,7 +122,9 @@ def reschedule(receipt_handle: str, hide_seconds: int) -> None:
 
     SQS refuses more than 12 hours after the receive (hub.backoff.MAX_HIDE_S stays under it).
     """
-    client().change_message_visibility(QueueUrl=queue_url(), ReceiptHandle=receipt_handle, VisibilityTimeout=hide_seconds)
+    client().change_message_visibility(
+        QueueUrl=queue_url(), ReceiptHandle=receipt_handle, VisibilityTimeout=hide_seconds
+    )
 
 
 def park_in_dead_letter_queue(body: str) -> None:

@@ -31,8 +31,9 @@ class Receipt(BaseModel):
     duplicate: bool
 
 
-def _session_data(event: NormalizedEvent, before: state.SessionView, after: state.SessionView,
-                  record: SessionRecord, applied: bool) -> dict[str, Any]:
+def _session_data(
+    event: NormalizedEvent, before: state.SessionView, after: state.SessionView, record: SessionRecord, applied: bool
+) -> dict[str, Any]:
     lifecycle = event.lifecycle
     assert lifecycle is not None
     shown = after if applied else None
@@ -54,7 +55,9 @@ def _session_data(event: NormalizedEvent, before: state.SessionView, after: stat
     return {k: v for k, v in data.items() if v is not None}
 
 
-def _envelope(event: NormalizedEvent, event_id: str, occurred_at: datetime, data: dict[str, Any], event_type: str) -> str:
+def _envelope(
+    event: NormalizedEvent, event_id: str, occurred_at: datetime, data: dict[str, Any], event_type: str
+) -> str:
     return outbound.OutboundEvent(
         id=event_id,
         event=event_type,
@@ -74,8 +77,9 @@ class _Lifecycle(BaseModel):
     event_type: str
 
 
-def _lifecycle(record: SessionRecord, event: NormalizedEvent, order_key: str, occurrence: str,
-               occurred_at: datetime, now: datetime) -> _Lifecycle:
+def _lifecycle(
+    record: SessionRecord, event: NormalizedEvent, order_key: str, occurrence: str, occurred_at: datetime, now: datetime
+) -> _Lifecycle:
     config = settings.load()
     before_view = state.view(record.state, config.max_qr_attempts)
     new_state = state.apply(record.state, event, order_key, config.max_qr_attempts, occurrence)
@@ -87,18 +91,27 @@ def _lifecycle(record: SessionRecord, event: NormalizedEvent, order_key: str, oc
         event_type = "session.status"
     after = None
     if new_state != record.state:
-        after = record.model_copy(update={
-            "state": new_state,
-            "status": after_view.status.value,
-            "bucket": after_view.bucket,
-            "updatedAt": iso(now),
-            "lastEventAt": iso(occurred_at) if new_state.last_key != record.state.last_key else record.lastEventAt,
-        })
+        after = record.model_copy(
+            update={
+                "state": new_state,
+                "status": after_view.status.value,
+                "bucket": after_view.bucket,
+                "updatedAt": iso(now),
+                "lastEventAt": iso(occurred_at) if new_state.last_key != record.state.last_key else record.lastEventAt,
+            }
+        )
     return _Lifecycle(after=after, data=data, event_type=event_type)
 
 
-def _apply_to_session(record: SessionRecord, event: NormalizedEvent, order_key: str, occurrence: str,
-                      occurred_at: datetime, now: datetime, first: _Lifecycle) -> None:
+def _apply_to_session(
+    record: SessionRecord,
+    event: NormalizedEvent,
+    order_key: str,
+    occurrence: str,
+    occurred_at: datetime,
+    now: datetime,
+    first: _Lifecycle,
+) -> None:
     """Stores the session with the event applied, re-reading it when someone else changed it meanwhile.
 
     Applying an event the state already holds (same order key) changes nothing, so this is safe to repeat.
@@ -146,16 +159,27 @@ def receive(record: SessionRecord, event: NormalizedEvent, raw_body: bytes, now:
     occurred_at = event.occurred_at or now
     order_key = state.order_key(occurred_at, event_id)
     config = settings.load()
-    lifecycle = _lifecycle(record, event, order_key, occurrence, occurred_at, now) if event.lifecycle is not None else None
+    lifecycle = (
+        _lifecycle(record, event, order_key, occurrence, occurred_at, now) if event.lifecycle is not None else None
+    )
     event_type = lifecycle.event_type if lifecycle else event.type
     payload = _envelope(event, event_id, occurred_at, lifecycle.data if lifecycle else event.data, event_type)
     targets = [sub.target(record.createdAt) for sub in record.subscriptions if sub.wants(event_type)]
     expires = int((now + timedelta(hours=config.dedupe_window_hours)).timestamp())
     original = event_store.record(
-        record.sessionId, key,
-        EventRecord(eventId=event_id, event=event_type, tenantId=record.tenantId, receivedAt=iso(now),
-                    orderKey=order_key if lifecycle else None, payload=payload, targets=targets),
-        int(now.timestamp()), expires,
+        record.sessionId,
+        key,
+        EventRecord(
+            eventId=event_id,
+            event=event_type,
+            tenantId=record.tenantId,
+            receivedAt=iso(now),
+            orderKey=order_key if lifecycle else None,
+            payload=payload,
+            targets=targets,
+        ),
+        int(now.timestamp()),
+        expires,
     )
     if original is not None:
         if lifecycle and original.orderKey:

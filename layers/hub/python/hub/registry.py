@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub import errors, purging, security, settings, urls
-from hub.events import SessionStatus
 from hub.clock import iso
+from hub.events import SessionStatus
 from hub.store import counters, ddb
 from hub.store import sessions as session_store
 from hub.store.sessions import SessionRecord
-from hub.subscriptions import DEFAULT_SUBSCRIPTION_ID, RetryPolicy, RetryPolicyInput, SigningSecret, Subscription, validate_event_filter
+from hub.subscriptions import (
+    DEFAULT_SUBSCRIPTION_ID,
+    RetryPolicy,
+    RetryPolicyInput,
+    SigningSecret,
+    Subscription,
+    validate_event_filter,
+)
 
 SESSION_ID_PATTERN = session_store.ID_PATTERN
 
@@ -61,17 +68,27 @@ def _checked_events(events: list[str] | None) -> list[str]:
 
 
 def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[str, Any]:
-    now = iso(datetime.now(timezone.utc))
+    now = iso(datetime.now(UTC))
     session_id = request.sessionId or "ses_" + secrets.token_hex(10)
     subscriptions: list[Subscription] = []
     if request.webhookUrl:
-        subscriptions.append(Subscription(
-            url=_checked_url(request.webhookUrl), secret=security.new_signing_secret(), events=_checked_events(request.events),
-        ))
+        subscriptions.append(
+            Subscription(
+                url=_checked_url(request.webhookUrl),
+                secret=security.new_signing_secret(),
+                events=_checked_events(request.events),
+            )
+        )
     record = SessionRecord(
-        sessionId=session_id, tenantId=tenant_id, userId=request.userId, createdAt=now, updatedAt=now,
-        inboundSecret=security.new_inbound_secret(), subscriptions=subscriptions,
-        status=SessionStatus.INITIALIZING.value, bucket="loading",
+        sessionId=session_id,
+        tenantId=tenant_id,
+        userId=request.userId,
+        createdAt=now,
+        updatedAt=now,
+        inboundSecret=security.new_inbound_secret(),
+        subscriptions=subscriptions,
+        status=SessionStatus.INITIALIZING.value,
+        bucket="loading",
     )
     try:
         session_store.create(record)
@@ -105,8 +122,11 @@ def delete(tenant_id: str, session_id: str) -> dict[str, Any]:
         if ddb.is_conditional_failure(error):
             raise errors.conflict("Session changed while being deleted; retry") from error
         raise
-    return {"sessionId": session_id, "deleted": True,
-            **purging.purge_session(tenant_id, session_id, purging.deadline()).public()}
+    return {
+        "sessionId": session_id,
+        "deleted": True,
+        **purging.purge_session(tenant_id, session_id, purging.deadline()).public(),
+    }
 
 
 def set_default_subscription(tenant_id: str, instance_id: str, request: SubscriptionInput) -> dict[str, Any]:
@@ -129,17 +149,21 @@ def set_default_subscription(tenant_id: str, instance_id: str, request: Subscrip
         if ddb.is_conditional_failure(error):
             raise errors.conflict("Subscriptions changed meanwhile; retry") from error
         raise
-    shown: dict[str, Any] = {"instanceId": instance_id, "webhookUrl": subscription.url, "webhook": subscription.public()}
+    shown: dict[str, Any] = {
+        "instanceId": instance_id,
+        "webhookUrl": subscription.url,
+        "webhook": subscription.public(),
+    }
     if made_secret:
         shown["webhook"]["secret"] = secret
     return shown
 
 
 def usage(tenant_id: str, days: int) -> dict[str, Any]:
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
     counted = counters.usage_days(counters.read_usage(tenant_id, first.isoformat(), today.isoformat()))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for offset in range(days):
         day = (first + timedelta(days=offset)).isoformat()
         rows.append({"date": day, **counted.get(day, {f: 0 for f in counters.USAGE_FIELDS})})

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from typing import Mapping
+from collections.abc import Mapping
 
 
 def new_api_key() -> str:
@@ -38,7 +38,7 @@ def hmac_hex(secret: str, body: bytes, algorithm: str = "sha256") -> str:
 
 
 def _strip_prefix(value: str, prefix: str) -> str:
-    return value[len(prefix):] if value.lower().startswith(prefix) else value
+    return value[len(prefix) :] if value.lower().startswith(prefix) else value
 
 
 def gateway_request_is_authentic(

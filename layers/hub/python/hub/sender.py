@@ -18,7 +18,8 @@ from urllib.parse import quote
 import certifi
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, TimeoutError as Urllib3Timeout
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from hub import settings, urls
 from hub.deliveries import RESPONSE_EXCERPT_BYTES
@@ -33,12 +34,8 @@ REQUEST_TARGET_SAFE = "!#$%&'()*+,/:;=?@[]~"
 """Characters left as they are in the request target (the rest is percent-encoded, as `requests` does)."""
 
 
-class _PinnedConnection:
+class _PinnedConnection(HTTPConnection):
     """Connects to the pool's host, which is always a vetted IP address: never resolves a name."""
-
-    host: str
-    port: int
-    timeout: float | None
 
     def _new_conn(self) -> socket.socket:
         address = ipaddress.ip_address(self.host.strip("[]"))
@@ -48,7 +45,7 @@ class _PinnedConnection:
             if isinstance(self.timeout, (int, float)):
                 sock.settimeout(self.timeout)
             sock.connect((str(address), self.port))
-        except socket.timeout as error:
+        except TimeoutError as error:
             sock.close()
             raise ConnectTimeoutError(self, f"connection to {address} timed out") from error
         except OSError as error:
@@ -79,9 +76,14 @@ def pool(destination: urls.Destination, address: urls.Address) -> HTTPConnection
             return found
         if destination.scheme == "https":
             found = HTTPSConnectionPool(
-                str(address), destination.port, maxsize=POOL_SIZE, retries=False,
-                server_hostname=destination.host, assert_hostname=destination.host,
-                cert_reqs="CERT_REQUIRED", ca_certs=CA_BUNDLE,
+                str(address),
+                destination.port,
+                maxsize=POOL_SIZE,
+                retries=False,
+                server_hostname=destination.host,
+                assert_hostname=destination.host,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=CA_BUNDLE,
             )
             found.ConnectionCls = PinnedHTTPSConnection
         else:
@@ -142,9 +144,15 @@ def _send(destination: urls.Destination, body: bytes, headers: dict[str, str], t
         remaining = deadline - time.monotonic()
         try:
             return pool(destination, address).urlopen(
-                "POST", target, body=body, headers=request_headers, retries=False, redirect=False,
+                "POST",
+                target,
+                body=body,
+                headers=request_headers,
+                retries=False,
+                redirect=False,
                 timeout=Timeout(connect=max(0.001, min(remaining, CONNECT_TIMEOUT_MAX_S)), read=timeout_s),
-                preload_content=False, assert_same_host=False,
+                preload_content=False,
+                assert_same_host=False,
             )
         except (NewConnectionError, ConnectTimeoutError):
             if index == len(destination.addresses) - 1 or time.monotonic() >= deadline:
@@ -169,11 +177,13 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout_ms: int | None 
         excerpt = _excerpt(response, started + timeout_s)
         ok = 200 <= response.status < 300
         gone = response.status == 410
-        error = None if ok else "HTTP 410 Gone: not retried" if gone else f"HTTP {response.status}"
-        return AttemptResult(ok, response.status, elapsed(), error, excerpt, permanent=gone)
+        failure = None if ok else "HTTP 410 Gone: not retried" if gone else f"HTTP {response.status}"
+        return AttemptResult(ok, response.status, elapsed(), failure, excerpt, permanent=gone)
     except NewConnectionError as error:  # a subclass of ConnectTimeoutError in urllib3: first
         return AttemptResult(False, None, elapsed(), f"connection error: {str(error)[:200]}", None)
-    except (Urllib3Timeout, SlowResponse, socket.timeout):
+    except (TimeoutError, Urllib3Timeout, SlowResponse):
         return AttemptResult(False, None, elapsed(), f"timeout after {int(timeout_s * 1000)} ms", None, timed_out=True)
     except (HTTPError, OSError) as error:
-        return AttemptResult(False, None, elapsed(), f"request failed: {type(error).__name__}: {str(error)[:200]}", None)
+        return AttemptResult(
+            False, None, elapsed(), f"request failed: {type(error).__name__}: {str(error)[:200]}", None
+        )

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import contextvars
 import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator, Literal, Mapping
+from typing import Literal
 
 from hub import catalog
 
@@ -28,8 +29,18 @@ class Setting:
     description: str
 
 
-ResourceKind = Literal["table", "queue", "dead_letter_queue", "failure_queue", "secret", "rest_api", "usage_plans",
-                      "link_secret", "websocket_url", "connections_endpoint"]
+ResourceKind = Literal[
+    "table",
+    "queue",
+    "dead_letter_queue",
+    "failure_queue",
+    "secret",
+    "rest_api",
+    "usage_plans",
+    "link_secret",
+    "websocket_url",
+    "connections_endpoint",
+]
 
 ADMIN_KEY_SECRET = "AdminKey"
 """The stack's operator-key secret."""
@@ -55,56 +66,124 @@ HUB_FUNCTION = "HUB_FUNCTION"
 """Every function's own catalog name: the cold-start check finds the function's declaration by it."""
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("WEBHOOK_RETRY_ATTEMPTS", "3", "Retries after the first delivery attempt (per subscription overridable, 0..10)"),
-    Setting("WEBHOOK_RETRY_DELAY", "5000", "Base retry delay in ms; attempt n waits base * 2**(n-1)"),
-    Setting("WEBHOOK_TIMEOUT_MS", "10000", "Subscriber request timeout in ms (max 30000)"),
-    Setting("WEBHOOK_LOG_RETENTION_DAYS", "30", "Days a delivery log is kept (DynamoDB TTL)"),
-    Setting("MAX_QR_ATTEMPTS", "3", "QR codes per connection cycle before the session is auto-disconnected"),
-    Setting("MAX_BODY_BYTES", "262144", "Largest accepted request body"),
-    Setting("DEDUPE_WINDOW_HOURS", "24", "How long a received event is remembered for duplicate detection"),
-    Setting("MAX_CLOCK_SKEW_SECONDS", "300", "How far past the receive time an event time is trusted; later ones are ordered by the receive time"),
-    Setting("TENANT_STATUS_CACHE_S", "30", "Seconds a receiver instance trusts a tenant's standing (active or revoked) "
-            "before reading it again: a revoked tenant's events are refused within this long (0: read on every event)"),
-    Setting("GATEWAY_RATE_LIMIT_PER_SECOND", "20", "Events per second one session's gateway may post, averaged over "
-            "GATEWAY_RATE_WINDOW_SECONDS; more are refused with 429 RATE_LIMITED and Retry-After (0: no limit)"),
-    Setting("GATEWAY_RATE_WINDOW_SECONDS", "10", "The ingest limit's fixed window: a session may post "
-            "GATEWAY_RATE_LIMIT_PER_SECOND x this many events per window, all at once (its burst)"),
-    Setting("MAX_JSON_DEPTH", "64", "Deepest nesting of arrays/objects accepted in a JSON body (checked before parsing)"),
-    Setting("HUB_LOCAL", "false", "true when running as the local hub: allows http:// subscribers on loopback"),
-    Setting("PUBLIC_BASE_URL", "", "Base URL the hub is reached at, used for receiverUrl (defaults to the request's host)"),
-    Setting("ADMIN_API_KEY", "", "Operator key for /api/admin (locally; in the cloud read from ADMIN_KEY_SECRET_ARN)"),
-    Setting("ADMIN_KEY_SECRET_ARN", "", "Secrets Manager secret holding the operator key (set by the stack)"),
-    Setting("REST_API_ID", "", "The REST API whose keys the tenant manager creates (set by the stack)"),
-    Setting("USAGE_PLAN_IDS", "", "JSON map of plan name to API Gateway usage plan id (set by the stack on the admin "
-            "function); without it, outside HUB_LOCAL, tenants are refused"),
-    Setting(HUB_FUNCTION, "", "The function's catalog name (set by the stack and the local invoker)"),
-    Setting("POWERTOOLS_SERVICE_NAME", "wa-webhook-hub", "Service name in logs, traces and metrics"),
-    Setting("POWERTOOLS_METRICS_NAMESPACE", "WaWebhookHub", "CloudWatch namespace of the hub's metrics"),
-    Setting("LOG_LEVEL", "INFO", "Log level"),
-    Setting("CONNECT_LINK_TTL_S", "900", "Default lifetime of a connect link, in seconds"),
-    Setting("CONNECT_LINK_MAX_TTL_S", "86400", "Longest lifetime a connect link may ask for, in seconds (at most 24 hours)"),
-    Setting("CONNECT_LINK_SECRET", "", "Key that signs connect links (locally; in the cloud read from CONNECT_LINK_SECRET_ARN)"),
-    Setting("CONNECT_LINK_SECRET_ARN", "", "Secrets Manager secret holding the connect-link signing key (set by the stack; "
-            "its AWSPREVIOUS version still verifies after a rotation)"),
-    Setting("CONNECT_WEBSOCKET_URL", "", "wss:// URL of the WebSocket API the connect page listens on (set by the stack)"),
-    Setting("CONNECTIONS_API_ENDPOINT", "", "https:// endpoint of the WebSocket API's @connections management API (set by the stack)"),
-    Setting("CONNECT_FRAME_ANCESTORS", "'none'", "CSP frame-ancestors of the connect page: origins allowed to embed it in an iframe"),
-    Setting("PYDANTIC_DISABLE_PLUGINS", "__all__", "Read by pydantic: skips the plugin scan of installed packages at cold start"),
-) + tuple(
-    Setting(t.env_var, "", f"DynamoDB table {t.id} (set by the stack)") for t in catalog.TABLES
-) + tuple(
-    Setting(v, "", f"SQS queue URL for {q.id} (set by the stack)")
-    for q in catalog.QUEUES
-    for v in (q.env_var, q.dead_letter_env_var)
-) + tuple(
-    Setting(q.env_var, "", f"SQS queue URL for {q.id}, where the {q.function} sets aside what it cannot process (set by the stack)")
-    for q in catalog.FAILURE_QUEUES
+    (
+        Setting(
+            "WEBHOOK_RETRY_ATTEMPTS",
+            "3",
+            "Retries after the first delivery attempt (per subscription overridable, 0..10)",
+        ),
+        Setting("WEBHOOK_RETRY_DELAY", "5000", "Base retry delay in ms; attempt n waits base * 2**(n-1)"),
+        Setting("WEBHOOK_TIMEOUT_MS", "10000", "Subscriber request timeout in ms (max 30000)"),
+        Setting("WEBHOOK_LOG_RETENTION_DAYS", "30", "Days a delivery log is kept (DynamoDB TTL)"),
+        Setting("MAX_QR_ATTEMPTS", "3", "QR codes per connection cycle before the session is auto-disconnected"),
+        Setting("MAX_BODY_BYTES", "262144", "Largest accepted request body"),
+        Setting("DEDUPE_WINDOW_HOURS", "24", "How long a received event is remembered for duplicate detection"),
+        Setting(
+            "MAX_CLOCK_SKEW_SECONDS",
+            "300",
+            "How far past the receive time an event time is trusted; later ones are ordered by the receive time",
+        ),
+        Setting(
+            "TENANT_STATUS_CACHE_S",
+            "30",
+            "Seconds a receiver instance trusts a tenant's standing (active or revoked) "
+            "before reading it again: a revoked tenant's events are refused within this long (0: read on every event)",
+        ),
+        Setting(
+            "GATEWAY_RATE_LIMIT_PER_SECOND",
+            "20",
+            "Events per second one session's gateway may post, averaged over "
+            "GATEWAY_RATE_WINDOW_SECONDS; more are refused with 429 RATE_LIMITED and Retry-After (0: no limit)",
+        ),
+        Setting(
+            "GATEWAY_RATE_WINDOW_SECONDS",
+            "10",
+            "The ingest limit's fixed window: a session may post "
+            "GATEWAY_RATE_LIMIT_PER_SECOND x this many events per window, all at once (its burst)",
+        ),
+        Setting(
+            "MAX_JSON_DEPTH", "64", "Deepest nesting of arrays/objects accepted in a JSON body (checked before parsing)"
+        ),
+        Setting("HUB_LOCAL", "false", "true when running as the local hub: allows http:// subscribers on loopback"),
+        Setting(
+            "PUBLIC_BASE_URL",
+            "",
+            "Base URL the hub is reached at, used for receiverUrl (defaults to the request's host)",
+        ),
+        Setting(
+            "ADMIN_API_KEY", "", "Operator key for /api/admin (locally; in the cloud read from ADMIN_KEY_SECRET_ARN)"
+        ),
+        Setting("ADMIN_KEY_SECRET_ARN", "", "Secrets Manager secret holding the operator key (set by the stack)"),
+        Setting("REST_API_ID", "", "The REST API whose keys the tenant manager creates (set by the stack)"),
+        Setting(
+            "USAGE_PLAN_IDS",
+            "",
+            "JSON map of plan name to API Gateway usage plan id (set by the stack on the admin "
+            "function); without it, outside HUB_LOCAL, tenants are refused",
+        ),
+        Setting(HUB_FUNCTION, "", "The function's catalog name (set by the stack and the local invoker)"),
+        Setting("POWERTOOLS_SERVICE_NAME", "wa-webhook-hub", "Service name in logs, traces and metrics"),
+        Setting("POWERTOOLS_METRICS_NAMESPACE", "WaWebhookHub", "CloudWatch namespace of the hub's metrics"),
+        Setting("LOG_LEVEL", "INFO", "Log level"),
+        Setting("CONNECT_LINK_TTL_S", "900", "Default lifetime of a connect link, in seconds"),
+        Setting(
+            "CONNECT_LINK_MAX_TTL_S",
+            "86400",
+            "Longest lifetime a connect link may ask for, in seconds (at most 24 hours)",
+        ),
+        Setting(
+            "CONNECT_LINK_SECRET",
+            "",
+            "Key that signs connect links (locally; in the cloud read from CONNECT_LINK_SECRET_ARN)",
+        ),
+        Setting(
+            "CONNECT_LINK_SECRET_ARN",
+            "",
+            "Secrets Manager secret holding the connect-link signing key (set by the stack; "
+            "its AWSPREVIOUS version still verifies after a rotation)",
+        ),
+        Setting(
+            "CONNECT_WEBSOCKET_URL",
+            "",
+            "wss:// URL of the WebSocket API the connect page listens on (set by the stack)",
+        ),
+        Setting(
+            "CONNECTIONS_API_ENDPOINT",
+            "",
+            "https:// endpoint of the WebSocket API's @connections management API (set by the stack)",
+        ),
+        Setting(
+            "CONNECT_FRAME_ANCESTORS",
+            "'none'",
+            "CSP frame-ancestors of the connect page: origins allowed to embed it in an iframe",
+        ),
+        Setting(
+            "PYDANTIC_DISABLE_PLUGINS",
+            "__all__",
+            "Read by pydantic: skips the plugin scan of installed packages at cold start",
+        ),
+    )
+    + tuple(Setting(t.env_var, "", f"DynamoDB table {t.id} (set by the stack)") for t in catalog.TABLES)
+    + tuple(
+        Setting(v, "", f"SQS queue URL for {q.id} (set by the stack)")
+        for q in catalog.QUEUES
+        for v in (q.env_var, q.dead_letter_env_var)
+    )
+    + tuple(
+        Setting(
+            q.env_var,
+            "",
+            f"SQS queue URL for {q.id}, where the {q.function} sets aside what it cannot process (set by the stack)",
+        )
+        for q in catalog.FAILURE_QUEUES
+    )
 )
 
 _DEFAULTS = {s.env_var: s.default for s in SETTINGS}
 
 _REQUIRED = frozenset(  # no default: a missing one fails, never falls back
-    {t.env_var for t in catalog.TABLES} | {v for q in catalog.QUEUES for v in (q.env_var, q.dead_letter_env_var)}
+    {t.env_var for t in catalog.TABLES}
+    | {v for q in catalog.QUEUES for v in (q.env_var, q.dead_letter_env_var)}
     | {q.env_var for q in catalog.FAILURE_QUEUES}
 )
 
@@ -147,8 +226,15 @@ def stack_owned() -> frozenset[str]:
     """Variables the stack sets per function (resources, HUB_FUNCTION) or never sets (local
     stand-ins): never taken from the common settings."""
     names = {r.env_var for f in catalog.FUNCTIONS for r in resources(f)} | _REQUIRED
-    names |= {"ADMIN_KEY_SECRET_ARN", "REST_API_ID", "USAGE_PLAN_IDS", HUB_FUNCTION,
-              "CONNECT_LINK_SECRET_ARN", "CONNECT_WEBSOCKET_URL", "CONNECTIONS_API_ENDPOINT"}
+    names |= {
+        "ADMIN_KEY_SECRET_ARN",
+        "REST_API_ID",
+        "USAGE_PLAN_IDS",
+        HUB_FUNCTION,
+        "CONNECT_LINK_SECRET_ARN",
+        "CONNECT_WEBSOCKET_URL",
+        "CONNECTIONS_API_ENDPOINT",
+    }
     return frozenset(names | set(LOCAL_STAND_INS.values()))
 
 
@@ -171,7 +257,9 @@ def function_env_names(function: catalog.Function, common: Mapping[str, str], *,
 
 # -- reading -----------------------------------------------------------------------------
 
-_function_env: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar("hub_function_env", default=None)
+_function_env: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
+    "hub_function_env", default=None
+)
 
 
 @contextmanager
@@ -192,8 +280,6 @@ def environ() -> Mapping[str, str]:
 
 class MissingSetting(RuntimeError):
     """A variable naming one of the stack's resources is not set: there is no fallback name."""
-
-
 
 
 def env(name: str) -> str:
@@ -240,10 +326,23 @@ class Settings:
     connect_link_max_ttl_s: int
 
 
-_LOADED = ("WEBHOOK_RETRY_ATTEMPTS", "WEBHOOK_RETRY_DELAY", "WEBHOOK_TIMEOUT_MS", "WEBHOOK_LOG_RETENTION_DAYS",
-           "MAX_QR_ATTEMPTS", "MAX_BODY_BYTES", "DEDUPE_WINDOW_HOURS", "MAX_CLOCK_SKEW_SECONDS", "MAX_JSON_DEPTH",
-           "GATEWAY_RATE_LIMIT_PER_SECOND", "GATEWAY_RATE_WINDOW_SECONDS", "HUB_LOCAL", "PUBLIC_BASE_URL",
-           "CONNECT_LINK_TTL_S", "CONNECT_LINK_MAX_TTL_S")
+_LOADED = (
+    "WEBHOOK_RETRY_ATTEMPTS",
+    "WEBHOOK_RETRY_DELAY",
+    "WEBHOOK_TIMEOUT_MS",
+    "WEBHOOK_LOG_RETENTION_DAYS",
+    "MAX_QR_ATTEMPTS",
+    "MAX_BODY_BYTES",
+    "DEDUPE_WINDOW_HOURS",
+    "MAX_CLOCK_SKEW_SECONDS",
+    "MAX_JSON_DEPTH",
+    "GATEWAY_RATE_LIMIT_PER_SECOND",
+    "GATEWAY_RATE_WINDOW_SECONDS",
+    "HUB_LOCAL",
+    "PUBLIC_BASE_URL",
+    "CONNECT_LINK_TTL_S",
+    "CONNECT_LINK_MAX_TTL_S",
+)
 
 
 def load() -> Settings:
@@ -254,7 +353,7 @@ def load() -> Settings:
 
 @lru_cache(maxsize=16)
 def _parsed(values: tuple[str, ...]) -> Settings:
-    raw = dict(zip(_LOADED, values))
+    raw = dict(zip(_LOADED, values, strict=True))
     return Settings(
         retry_attempts=min(max(int(raw["WEBHOOK_RETRY_ATTEMPTS"]), 0), catalog.MAX_RETRY_ATTEMPTS),
         retry_delay_ms=max(int(raw["WEBHOOK_RETRY_DELAY"]), 0),

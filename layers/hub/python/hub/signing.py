@@ -25,7 +25,7 @@ def check_secret(secret: str) -> str:
     if not secret.startswith(STANDARD_PREFIX):
         raise ValueError(f"{expected} (omit it to have one generated)")
     try:
-        key = base64.b64decode(secret[len(STANDARD_PREFIX):], validate=True)
+        key = base64.b64decode(secret[len(STANDARD_PREFIX) :], validate=True)
     except ValueError as error:
         raise ValueError(f"{expected}: not valid base64") from error
     if not low <= len(key) <= high:
@@ -36,18 +36,22 @@ def check_secret(secret: str) -> str:
 def standard_webhooks_key(secret: str) -> bytes:
     """The HMAC key Standard Webhooks derive from a secret: base64-decoded after `whsec_`."""
     if secret.startswith(STANDARD_PREFIX):
-        return base64.b64decode(secret[len(STANDARD_PREFIX):])
+        return base64.b64decode(secret[len(STANDARD_PREFIX) :])
     return secret.encode("utf-8")
 
 
-def headers(body: bytes, secret: str, *, message_id: str, webhook_id: str, event: str, attempt: int, timestamp: int) -> dict[str, str]:
+def headers(
+    body: bytes, secret: str, *, message_id: str, webhook_id: str, event: str, attempt: int, timestamp: int
+) -> dict[str, str]:
     """Every header of one delivery attempt.
 
     `X-Webhook-Signature` is keyed with the secret string as configured (UTF-8, prefix
     included, as the gateways' hex-HMAC verifiers do); `webhook-signature` follows Standard Webhooks.
     """
-    signed = f"{message_id}.{timestamp}.".encode("utf-8") + body
-    standard = base64.b64encode(hmac.new(standard_webhooks_key(secret), signed, hashlib.sha256).digest()).decode("ascii")
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    standard = base64.b64encode(hmac.new(standard_webhooks_key(secret), signed, hashlib.sha256).digest()).decode(
+        "ascii"
+    )
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,

@@ -9,7 +9,7 @@ state back, and any arrival order ends in the same state.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict
 
@@ -44,7 +44,7 @@ BUCKETS = ("connected", "needsQR", "loading", "error", "disconnected")
 
 def order_key(occurred_at: datetime, event_id: str) -> str:
     """A string that sorts events by time, then id: the total order state follows."""
-    moment = occurred_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    moment = occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return f"{moment}|{event_id}"
 
 
@@ -99,9 +99,14 @@ class SessionView(BaseModel):
 
 
 def view(state: SessionState, max_qr_attempts: int) -> SessionView:
+    reason: str | None
     if state.auto_disconnected(max_qr_attempts):
         status, message, qr, qr_image, reason = (
-            S.SESSION_NOT_CONNECTED, AUTO_DISCONNECT_MESSAGE, None, None, MAX_QR_REASON,
+            S.SESSION_NOT_CONNECTED,
+            AUTO_DISCONNECT_MESSAGE,
+            None,
+            None,
+            MAX_QR_REASON,
         )
     else:
         status, reason = state.base_status, state.reason
@@ -156,7 +161,7 @@ def _apply_lifecycle(state: SessionState, lifecycle: Lifecycle, key: str, max_qr
     cycle_key, qr_keys = state.cycle_key, state.qr_keys
     if lifecycle.status is S.QR_GENERATED:
         if _newer(key, cycle_key) and key not in qr_keys:
-            qr_keys = tuple(sorted(qr_keys + (key,))[-(max_qr_attempts + 1):])
+            qr_keys = tuple(sorted(qr_keys + (key,))[-(max_qr_attempts + 1) :])
     elif lifecycle.status not in QR_CYCLE_CONTINUES and _newer(key, cycle_key):
         cycle_key = key
         qr_keys = tuple(k for k in qr_keys if k > cycle_key)
@@ -175,8 +180,9 @@ def _apply_lifecycle(state: SessionState, lifecycle: Lifecycle, key: str, max_qr
     return state.model_copy(update=changes)
 
 
-def apply(state: SessionState, event: NormalizedEvent, key: str, max_qr_attempts: int,
-          occurrence: str = "") -> SessionState:
+def apply(
+    state: SessionState, event: NormalizedEvent, key: str, max_qr_attempts: int, occurrence: str = ""
+) -> SessionState:
     """The state after `event`, whose place in the event order is `key` (see order_key) and whose
     dedupe key is `occurrence`.
 
@@ -187,4 +193,3 @@ def apply(state: SessionState, event: NormalizedEvent, key: str, max_qr_attempts
     if _newer(key, state.last_key):
         state = state.model_copy(update={"last_event": event.type, "last_key": key, "last_occurrence": occurrence})
     return _apply_lifecycle(state, event.lifecycle, key, max_qr_attempts)
-

@@ -15,9 +15,10 @@ record have expired. Replaying runs it through the same code path again (`replay
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from pydantic import BaseModel
@@ -30,14 +31,28 @@ RecordHandler = Callable[["Change"], Any]
 Logging = Callable[[str, "Change", BaseException], None]
 """Logs what happened to a record: (message, record, error)."""
 
-TRANSIENT_CODES = frozenset({
-    # throttling and in-flight conflicts (botocore's standard retry mode lists the same)
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
-    "ProvisionedThroughputExceededException", "TransactionInProgressException", "RequestLimitExceeded",
-    "RequestThrottled", "TransactionConflictException", "RequestTimeout", "RequestTimeoutException",
-    # the service failing (also answered as HTTP 5xx)
-    "InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable",
-})
+TRANSIENT_CODES = frozenset(
+    {
+        # throttling and in-flight conflicts (botocore's standard retry mode lists the same)
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "TransactionConflictException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        # the service failing (also answered as HTTP 5xx)
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
 """Error codes no record is to blame for: the record is retried, never set aside. A TransactionCanceled
 of the aggregator's transaction counts too when every reason it gives is one of these."""
 
@@ -73,10 +88,14 @@ class Change:
     new: dict[str, Any] | None
 
     @classmethod
-    def of(cls, record: dict[str, Any]) -> "Change":
+    def of(cls, record: dict[str, Any]) -> Change:
         change = record.get("dynamodb", {})
-        return cls(record=record, table_id=ddb.table_id_of_stream(record["eventSourceARN"]),
-                   old=_image(change.get("OldImage")), new=_image(change.get("NewImage")))
+        return cls(
+            record=record,
+            table_id=ddb.table_id_of_stream(record["eventSourceARN"]),
+            old=_image(change.get("OldImage")),
+            new=_image(change.get("NewImage")),
+        )
 
     @property
     def event_id(self) -> str:
@@ -118,10 +137,17 @@ def body_of(aside: SetAside) -> str:
     return body
 
 
-def set_aside(failures: catalog.FailureQueue, change: Change, error: BaseException,
-              webhook_ids: list[str] | None = None) -> None:
-    aside = SetAside(function=failures.function, reason=reason_of(error), setAsideAt=clock.iso(datetime.now(timezone.utc)),
-                     record=change.record, keys=change.record.get("dynamodb", {}).get("Keys"), webhookIds=webhook_ids)
+def set_aside(
+    failures: catalog.FailureQueue, change: Change, error: BaseException, webhook_ids: list[str] | None = None
+) -> None:
+    aside = SetAside(
+        function=failures.function,
+        reason=reason_of(error),
+        setAsideAt=clock.iso(datetime.now(UTC)),
+        record=change.record,
+        keys=change.record.get("dynamodb", {}).get("Keys"),
+        webhookIds=webhook_ids,
+    )
     queue.send(settings.env(failures.env_var), body_of(aside))
 
 
@@ -137,8 +163,9 @@ class Outcome:
         return {"batchItemFailures": [{"itemIdentifier": self.retry_from}] if self.retry_from else []}
 
 
-def process_in_order(changes: list[Change], process: RecordHandler, failures: catalog.FailureQueue,
-                     log: Logging) -> Outcome:
+def process_in_order(
+    changes: list[Change], process: RecordHandler, failures: catalog.FailureQueue, log: Logging
+) -> Outcome:
     """Runs `process` on each record in stream order: a record-specific failure is set aside and the batch goes
     on; a transient one (or a set-aside that fails) stops the batch there, for Lambda to retry from it."""
     outcome = Outcome()
@@ -170,8 +197,12 @@ class ReplayReport:
         return {"replayed": self.replayed, "failed": self.failed or []}
 
 
-def replay(failures: catalog.FailureQueue, process: Callable[[Change, SetAside], Any], max_messages: int,
-           process_range: Callable[[list[Change]], Any]) -> ReplayReport:
+def replay(
+    failures: catalog.FailureQueue,
+    process: Callable[[Change, SetAside], Any],
+    max_messages: int,
+    process_range: Callable[[list[Change]], Any],
+) -> ReplayReport:
     """Takes up to `max_messages` from the failure queue and runs each set-aside record through `process` again.
 
     Lambda's on-failure record (a batch it gave up on: shard and sequence range only) is replayed from the
@@ -180,12 +211,19 @@ def replay(failures: catalog.FailureQueue, process: Callable[[Change, SetAside],
     and is listed with the reason.
     """
     url = settings.env(failures.env_var)
-    report = ReplayReport(failed=[])
+    failed: list[dict[str, str]] = []
+    report = ReplayReport(failed=failed)
     seen = 0
     while seen < max_messages:
-        messages = queue.client().receive_message(
-            QueueUrl=url, MaxNumberOfMessages=min(10, max_messages - seen), WaitTimeSeconds=0,
-        ).get("Messages", [])
+        messages = (
+            queue.client()
+            .receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=min(10, max_messages - seen),
+                WaitTimeSeconds=0,
+            )
+            .get("Messages", [])
+        )
         if not messages:
             break
         for message in messages:
@@ -193,27 +231,30 @@ def replay(failures: catalog.FailureQueue, process: Callable[[Change, SetAside],
             try:
                 _replay_one(json.loads(message["Body"]), process, process_range)
             except Exception as error:  # noqa: BLE001 - reported, the message stays for another replay
-                report.failed.append({"messageId": message["MessageId"], "reason": reason_of(error)})
+                failed.append({"messageId": message["MessageId"], "reason": reason_of(error)})
                 continue
             queue.client().delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             report.replayed += 1
     return report
 
 
-def _replay_one(body: dict[str, Any], process: Callable[[Change, SetAside], Any],
-                process_range: Callable[[list[Change]], Any]) -> None:
+def _replay_one(
+    body: dict[str, Any], process: Callable[[Change, SetAside], Any], process_range: Callable[[list[Change]], Any]
+) -> None:
     if "DDBStreamBatchInfo" in body:
         info = body["DDBStreamBatchInfo"]
         try:
-            records = streams.read_range(info["streamArn"], info["shardId"], info["startSequenceNumber"],
-                                         info["endSequenceNumber"])
+            records = streams.read_range(
+                info["streamArn"], info["shardId"], info["startSequenceNumber"], info["endSequenceNumber"]
+            )
         except ClientError as error:  # TrimmedDataAccessException, ResourceNotFoundException, ...
             records, cause = [], reason_of(error)
         else:
             cause = "not found"
         if not records or records[0]["dynamodb"]["SequenceNumber"] != info["startSequenceNumber"]:
-            raise ValueError(f"Lambda's on-failure record, and the stream no longer holds its records ({cause}): "
-                             f"{json.dumps(info)}")
+            raise ValueError(
+                f"Lambda's on-failure record, and the stream no longer holds its records ({cause}): {json.dumps(info)}"
+            )
         process_range([Change.of(record) for record in records])
         return
     aside = SetAside.model_validate(body)

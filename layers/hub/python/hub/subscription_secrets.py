@@ -56,9 +56,12 @@ def _read(session_id: str, fresh: bool) -> SubscriptionSecrets | None:
 
 
 def _matches(found: SubscriptionSecrets | None, log: DeliveryLog) -> bool:
-    return (found is not None and found.tenantId == log.tenantId
-            and log.target.sessionCreatedAt in (None, found.createdAt)
-            and log.target.subscriptionId in found.secrets)
+    return (
+        found is not None
+        and found.tenantId == log.tenantId
+        and log.target.sessionCreatedAt in (None, found.createdAt)
+        and log.target.subscriptionId in found.secrets
+    )
 
 
 def current(log: DeliveryLog, *, cached: bool) -> str:
@@ -70,7 +73,9 @@ def current(log: DeliveryLog, *, cached: bool) -> str:
     if cached and not _matches(found, log):
         found = _read(log.instanceId, fresh=True)
     if not _matches(found, log):
-        raise SubscriptionGone(f"subscription {log.target.subscriptionId!r} of session {log.instanceId!r} no longer "
-                               "exists (session deleted or subscription removed): not sent")
+        raise SubscriptionGone(
+            f"subscription {log.target.subscriptionId!r} of session {log.instanceId!r} no longer "
+            "exists (session deleted or subscription removed): not sent"
+        )
     assert found is not None
     return found.secrets[log.target.subscriptionId]

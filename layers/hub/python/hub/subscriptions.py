@@ -25,16 +25,23 @@ class RetryPolicy(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    attempts: int | None = Field(default=None, ge=0, le=catalog.MAX_RETRY_ATTEMPTS, description="Retries after the first attempt")
-    delayMs: int | None = Field(default=None, ge=0, le=MAX_RETRY_DELAY_MS, description="Base delay; attempt n waits delayMs * 2**(n-1)")
+    attempts: int | None = Field(
+        default=None, ge=0, le=catalog.MAX_RETRY_ATTEMPTS, description="Retries after the first attempt"
+    )
+    delayMs: int | None = Field(
+        default=None, ge=0, le=MAX_RETRY_DELAY_MS, description="Base delay; attempt n waits delayMs * 2**(n-1)"
+    )
 
 
 class RetryPolicyInput(RetryPolicy):
     """A retry policy as a caller sets it: 0 to 10 retries, a base delay of 1 s to 12 h."""
 
-    delayMs: int | None = Field(default=None, ge=MIN_RETRY_DELAY_MS, le=MAX_RETRY_DELAY_MS,
-                                description="Base delay in ms, 1000 (1 s) to 43200000 (12 h); retry n waits "
-                                            "delayMs * 2**(n-1), at most 12 h")
+    delayMs: int | None = Field(
+        default=None,
+        ge=MIN_RETRY_DELAY_MS,
+        le=MAX_RETRY_DELAY_MS,
+        description="Base delay in ms, 1000 (1 s) to 43200000 (12 h); retry n waits delayMs * 2**(n-1), at most 12 h",
+    )
 
 
 def validate_event_filter(patterns: list[str]) -> list[str]:
@@ -75,7 +82,7 @@ class Subscription(BaseModel):
         """The subscription as responses show it: never the secret."""
         return self.model_dump(exclude={"secret"})
 
-    def target(self, session_created_at: str) -> "Target":
+    def target(self, session_created_at: str) -> Target:
         return Target(subscriptionId=self.id, url=self.url, sessionCreatedAt=session_created_at, retry=self.retry)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -43,7 +43,8 @@ def _usage_plans() -> dict[str, str]:
 
 def _not_configured() -> errors.ApiError:
     return errors.ApiError(
-        500, "NOT_CONFIGURED",
+        500,
+        "NOT_CONFIGURED",
         "USAGE_PLAN_IDS is not set: tenant keys could not pass API Gateway, so no tenant is created "
         "(the stack sets it on the admin function; HUB_LOCAL=true runs without API Gateway)",
     )
@@ -55,14 +56,21 @@ def create(request: CreateTenant) -> dict[str, Any]:
     if not plans and not local:
         raise _not_configured()
     if plans and request.plan not in plans:
-        raise errors.validation_error(f"Unknown plan {request.plan!r}", [{"field": "plan", "message": f"one of {sorted(plans)}"}])
+        raise errors.validation_error(
+            f"Unknown plan {request.plan!r}", [{"field": "plan", "message": f"one of {sorted(plans)}"}]
+        )
     if request.apiKey and not local:
-        raise errors.validation_error("apiKey may be chosen only on the local hub", [{"field": "apiKey", "message": "not allowed"}])
+        raise errors.validation_error(
+            "apiKey may be chosen only on the local hub", [{"field": "apiKey", "message": "not allowed"}]
+        )
     api_key = request.apiKey or security.new_api_key()
     tenant_id = "ten_" + secrets.token_hex(8)
     key_id = api_keys.create_disabled(tenant_id, api_key, plans[request.plan]) if plans else None
     tenant = tenant_store.Tenant(
-        tenantId=tenant_id, name=request.name, plan=request.plan, createdAt=iso(datetime.now(timezone.utc)),
+        tenantId=tenant_id,
+        name=request.name,
+        plan=request.plan,
+        createdAt=iso(datetime.now(UTC)),
         apiGatewayKeyId=key_id,
     )
     try:
@@ -98,7 +106,7 @@ def revoke(tenant_id: str) -> dict[str, Any] | None:
         return None
     if tenant.apiGatewayKeyId and not tenant.revokedAt:
         api_keys.delete(tenant.apiGatewayKeyId)
-    tenant = tenant_store.mark_revoked(tenant_id, iso(datetime.now(timezone.utc))) or tenant
+    tenant = tenant_store.mark_revoked(tenant_id, iso(datetime.now(UTC))) or tenant
     purged = purging.purge_tenant(tenant_id, purging.deadline())
     if purged.complete:
         tenant_store.forget(tenant_id)

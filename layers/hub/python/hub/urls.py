@@ -142,7 +142,9 @@ def destination(url: str, *, local: bool) -> Destination:
     if local and all(a.is_loopback for a in addresses):
         return found
     if parts.scheme != "https":
-        raise UnsafeUrl("URL must use https" + (" (plain http is allowed only to loopback on the local hub)" if local else ""))
+        raise UnsafeUrl(
+            "URL must use https" + (" (plain http is allowed only to loopback on the local hub)" if local else "")
+        )
     blocked = [f"{a} ({reason})" for a in addresses if (reason := refusal(a))]
     if blocked:
         raise UnsafeUrl(f"host {hostname!r} resolves to a non-public address: {', '.join(blocked)}")

@@ -25,8 +25,9 @@ def sessions(link: links.Link) -> list[SessionRecord]:
         if record is None or record.tenantId != link.tenant_id or revoked(record, link.issued_at_ms):
             raise links.link_revoked()
         return [record]
-    records, _ = session_store.query_page(link.tenant_id, user_id=link.user_id, status=None,
-                                          limit=MAX_USER_SESSIONS, cursor=None)
+    records, _ = session_store.query_page(
+        link.tenant_id, user_id=link.user_id, status=None, limit=MAX_USER_SESSIONS, cursor=None
+    )
     return records
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub import catalog, errors, outbound, purging, queue, security, sender, settings, signing, urls
-from hub.deliveries import DeliveryLog, DeliveryMessage
 from hub.clock import iso
+from hub.deliveries import DeliveryLog, DeliveryMessage
 from hub.store import counters, ddb
 from hub.store import deliveries as delivery_store
 from hub.store import sessions as session_store
@@ -64,40 +64,67 @@ def send_test(tenant_id: str, request: TestRequest) -> dict[str, Any]:
         secret = next((s.secret for s in record.subscriptions), None)
     if secret is None:
         secret = shown_secret = security.new_signing_secret()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     event_id = "evt_test_" + secrets.token_hex(10)
-    body = outbound.OutboundEvent(
-        id=event_id, event="webhook.test", instanceId=request.instanceId or "", timestamp=iso(now),
-        data={"message": "Test event from the WhatsApp webhook hub", "tenantId": tenant_id},
-        source=outbound.Source(dialect="hub", event="webhook.test"),
-    ).model_dump_json().encode("utf-8")
-    headers = signing.headers(body, secret, message_id=event_id, webhook_id=event_id, event="webhook.test",
-                              attempt=1, timestamp=int(now.timestamp()))
+    body = (
+        outbound.OutboundEvent(
+            id=event_id,
+            event="webhook.test",
+            instanceId=request.instanceId or "",
+            timestamp=iso(now),
+            data={"message": "Test event from the WhatsApp webhook hub", "tenantId": tenant_id},
+            source=outbound.Source(dialect="hub", event="webhook.test"),
+        )
+        .model_dump_json()
+        .encode("utf-8")
+    )
+    headers = signing.headers(
+        body,
+        secret,
+        message_id=event_id,
+        webhook_id=event_id,
+        event="webhook.test",
+        attempt=1,
+        timestamp=int(now.timestamp()),
+    )
     result = sender.post(request.url, body, headers, timeout_ms=test_timeout_ms())
     answer: dict[str, Any] = {
-        "url": request.url, "eventId": event_id, "statusCode": result.status_code, "ok": result.ok,
-        "durationMs": result.duration_ms, "error": result.error, "response": result.response_excerpt,
+        "url": request.url,
+        "eventId": event_id,
+        "statusCode": result.status_code,
+        "ok": result.ok,
+        "durationMs": result.duration_ms,
+        "error": result.error,
+        "response": result.response_excerpt,
     }
     if shown_secret:
         answer["secret"] = shown_secret
     return answer
 
 
-def list_logs(tenant_id: str, *, instance_id: str | None, status: str | None, event: str | None,
-              limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def list_logs(
+    tenant_id: str, *, instance_id: str | None, status: str | None, event: str | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     try:
         logs, last_key = delivery_store.query_page(
-            tenant_id, instance_id=instance_id, status=status, event=event, limit=limit, cursor=ddb.decode_cursor(cursor),
+            tenant_id,
+            instance_id=instance_id,
+            status=status,
+            event=event,
+            limit=limit,
+            cursor=ddb.decode_cursor(cursor),
         )
     except ValueError as error:
-        raise errors.validation_error("cursor is not valid", [{"field": "cursor", "message": "not a cursor of this listing"}]) from error
+        raise errors.validation_error(
+            "cursor is not valid", [{"field": "cursor", "message": "not a cursor of this listing"}]
+        ) from error
     return [log.public(with_attempts=False) for log in logs], ddb.encode_cursor(last_key)
 
 
 def retry(tenant_id: str, webhook_id: str) -> dict[str, Any]:
     """Re-queues a delivery now, whatever its status, with a fresh retry budget."""
     log = owned_log(tenant_id, webhook_id)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         updated = delivery_store.requeue(log, iso(now))
     except ClientError as error:
@@ -110,14 +137,16 @@ def retry(tenant_id: str, webhook_id: str) -> dict[str, Any]:
 
 
 def stats(tenant_id: str, instance_id: str | None, days: int) -> dict[str, Any]:
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
     rows = counters.read_stats(tenant_id, instance_id, first.isoformat(), today.isoformat())
     totals: Counter[str] = Counter()
     for row in rows:
         totals.update({k: int(v) for k, v in row.items() if k not in ("pk", "sk")})
     total, success, failed = totals["total"], totals["success"], totals["failed"]
-    top = sorted(((k[3:], n) for k, n in totals.items() if k.startswith("ev#") and n > 0), key=lambda kv: (-kv[1], kv[0]))
+    top = sorted(
+        ((k[3:], n) for k, n in totals.items() if k.startswith("ev#") and n > 0), key=lambda kv: (-kv[1], kv[0])
+    )
     return {
         "period": f"{days} days",
         "total": total,
@@ -134,6 +163,11 @@ def clear(tenant_id: str, request: ClearRequest) -> dict[str, Any]:
     to send the same request again (it carries on where this one stopped)."""
     cutoff = None
     if request.days is not None:
-        cutoff = iso(datetime.now(timezone.utc) - timedelta(days=request.days))
+        cutoff = iso(datetime.now(UTC) - timedelta(days=request.days))
     swept = delivery_store.sweep(tenant_id, request.instanceId, until=purging.deadline(), cutoff=cutoff)
-    return {"deleted": swept.deleted, "complete": swept.complete, "instanceId": request.instanceId, "days": request.days}
+    return {
+        "deleted": swept.deleted,
+        "complete": swept.complete,
+        "instanceId": request.instanceId,
+        "days": request.days,
+    }

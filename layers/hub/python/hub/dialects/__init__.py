@@ -32,8 +32,17 @@ from hub.events import NormalizedEvent
 from ._claims import ORDER, Dialect
 from ._common import ENVELOPES, EXPECTED, NoDialectMatched, details_of
 
-__all__ = ["DIALECTS", "DIALECT_NAMES", "ENVELOPES", "EXPECTED", "NoDialectMatched", "decode_body", "detect", "normalize",
-           "session_id_from_body"]
+__all__ = [
+    "DIALECTS",
+    "DIALECT_NAMES",
+    "ENVELOPES",
+    "EXPECTED",
+    "NoDialectMatched",
+    "decode_body",
+    "detect",
+    "normalize",
+    "session_id_from_body",
+]
 
 DIALECT_NAMES: tuple[str, ...] = tuple(d.name for d in ORDER)
 
@@ -114,16 +123,19 @@ def normalize(body: Any, *, session_id: str | None) -> NormalizedEvent:
     try:
         result = dialect.parse(body)
     except NoDialectMatched as exc:
-        raise NoDialectMatched(f"body looks like a {dialect.NAME} webhook but is invalid: {exc.message}",
-                               exc.details) from None
+        raise NoDialectMatched(
+            f"body looks like a {dialect.NAME} webhook but is invalid: {exc.message}", exc.details
+        ) from None
     except ValidationError as exc:  # a model built outside check(): keep the promise of one error type
-        raise NoDialectMatched(f"body looks like a {dialect.NAME} webhook but is invalid",
-                               details_of(exc)) from None
+        raise NoDialectMatched(f"body looks like a {dialect.NAME} webhook but is invalid", details_of(exc)) from None
     session = session_id or session_id_from_body(body)
     if not session:
         field = dialect.SESSION_FIELD
-        why = (f"the {dialect.NAME} dialect carries no session in the body" if field is None
-               else f"{field} is missing from the body")
+        why = (
+            f"the {dialect.NAME} dialect carries no session in the body"
+            if field is None
+            else f"{field} is missing from the body"
+        )
         raise NoDialectMatched(
             f"no session: {why} and the URL has none; post to /api/whatsapp/webhook/{{sessionId}}",
             [{"field": field or "sessionId", "message": f"Field required: {why} and the URL has no session id"}],

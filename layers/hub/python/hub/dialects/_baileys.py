@@ -7,20 +7,44 @@ from typing import Any
 from hub.events import SessionStatus as S
 
 from ._common import (
-    BAILEYS_ACK, Loose, Parsed, Stamp, ack_status, as_dict, check, event, first, iso, message_type,
-    presence, session,
+    BAILEYS_ACK,
+    Loose,
+    Parsed,
+    Stamp,
+    ack_status,
+    as_dict,
+    check,
+    event,
+    first,
+    iso,
+    message_type,
+    presence,
+    session,
 )
 
 DISCONNECT_REASONS: dict[int, str] = {
-    401: "logged_out", 403: "forbidden", 408: "connection_lost", 411: "multidevice_mismatch",
-    428: "connection_closed", 440: "connection_replaced", 500: "bad_session",
-    503: "unavailable_service", 515: "restart_required",
+    401: "logged_out",
+    403: "forbidden",
+    408: "connection_lost",
+    411: "multidevice_mismatch",
+    428: "connection_closed",
+    440: "connection_replaced",
+    500: "bad_session",
+    503: "unavailable_service",
+    515: "restart_required",
 }
 """Baileys DisconnectReason codes -> reason names."""
 
 CLOSE_STATUS: dict[int, S] = {
-    401: S.LOGGED_OUT, 403: S.AUTH_FAILURE, 411: S.ERROR, 503: S.ERROR,
-    408: S.RECONNECTING, 428: S.RECONNECTING, 440: S.RECONNECTING, 500: S.RECONNECTING, 515: S.RECONNECTING,
+    401: S.LOGGED_OUT,
+    403: S.AUTH_FAILURE,
+    411: S.ERROR,
+    503: S.ERROR,
+    408: S.RECONNECTING,
+    428: S.RECONNECTING,
+    440: S.RECONNECTING,
+    500: S.RECONNECTING,
+    515: S.RECONNECTING,
 }
 """Raw Baileys `connection: close` code -> status (MAPPING.md, Baileys column); others: session_not_connected."""
 
@@ -48,8 +72,13 @@ class WAMessage(Loose):
 
 
 def _text(content: dict[str, Any]) -> str | None:
-    for path in (("conversation",), ("extendedTextMessage", "text"), ("imageMessage", "caption"),
-                 ("videoMessage", "caption"), ("documentMessage", "caption")):
+    for path in (
+        ("conversation",),
+        ("extendedTextMessage", "text"),
+        ("imageMessage", "caption"),
+        ("videoMessage", "caption"),
+        ("documentMessage", "caption"),
+    ):
         node: Any = content
         for part in path:
             node = as_dict(node).get(part)
@@ -77,23 +106,51 @@ def message_event(msg: WAMessage, *, sent: bool | None = None, at_prefix: tuple[
         target = check(Key, reaction.get("key") or {}, *at_prefix, "message", "reactionMessage", "key")
         text = reaction.get("text")
         text = text if isinstance(text, str) else None
-        return event("message.reaction", {
-            "messageId": target.id, "reaction": text, "removed": not text, "reactionId": key.id,
-            "chatId": chat, "from": sender, "fromMe": from_me, "timestamp": iso(msg.messageTimestamp),
-        }, at=msg.messageTimestamp)
+        return event(
+            "message.reaction",
+            {
+                "messageId": target.id,
+                "reaction": text,
+                "removed": not text,
+                "reactionId": key.id,
+                "chatId": chat,
+                "from": sender,
+                "fromMe": from_me,
+                "timestamp": iso(msg.messageTimestamp),
+            },
+            at=msg.messageTimestamp,
+        )
     protocol = content.get("protocolMessage")
     if isinstance(protocol, dict) and protocol.get("type") in (0, "REVOKE"):
         target = check(Key, protocol.get("key") or {}, *at_prefix, "message", "protocolMessage", "key")
-        return event("message.revoked", {
-            "messageId": target.id, "chatId": first(target.remoteJid, chat), "from": sender,
-            "fromMe": from_me, "forEveryone": True, "timestamp": iso(msg.messageTimestamp),
-        }, at=msg.messageTimestamp)
-    return event("message.sent" if from_me else "message.received", {
-        "messageId": key.id, "chatId": chat, "from": sender, "to": chat if from_me else None,
-        "fromMe": from_me, "participant": key.participant, "pushName": msg.pushName,
-        "body": _text(content), "type": first(message_type(msg.messageType), _kind(content)),
-        "timestamp": iso(msg.messageTimestamp),
-    }, at=msg.messageTimestamp)
+        return event(
+            "message.revoked",
+            {
+                "messageId": target.id,
+                "chatId": first(target.remoteJid, chat),
+                "from": sender,
+                "fromMe": from_me,
+                "forEveryone": True,
+                "timestamp": iso(msg.messageTimestamp),
+            },
+            at=msg.messageTimestamp,
+        )
+    return event(
+        "message.sent" if from_me else "message.received",
+        {
+            "messageId": key.id,
+            "chatId": chat,
+            "from": sender,
+            "to": chat if from_me else None,
+            "fromMe": from_me,
+            "participant": key.participant,
+            "pushName": msg.pushName,
+            "body": _text(content),
+            "type": first(message_type(msg.messageType), _kind(content)),
+            "timestamp": iso(msg.messageTimestamp),
+        },
+        at=msg.messageTimestamp,
+    )
 
 
 def first_message(data: Any) -> Any:
@@ -120,14 +177,27 @@ def update_event(raw: Any, *at: str | int) -> Parsed | None:
         status = ack_status(upd.update["status"], BAILEYS_ACK)
         if status is None:
             return None
-        return event("message.updated", {
-            "messageId": key.id, "status": status, "ack": upd.update["status"], "chatId": key.remoteJid,
-            "fromMe": key.fromMe, "participant": key.participant,
-        })
+        return event(
+            "message.updated",
+            {
+                "messageId": key.id,
+                "status": status,
+                "ack": upd.update["status"],
+                "chatId": key.remoteJid,
+                "fromMe": key.fromMe,
+                "participant": key.participant,
+            },
+        )
     if upd.update.get("messageStubType") == 1 or ("message" in upd.update and upd.update["message"] is None):
-        return event("message.revoked", {
-            "messageId": key.id, "chatId": key.remoteJid, "fromMe": key.fromMe, "forEveryone": True,
-        })
+        return event(
+            "message.revoked",
+            {
+                "messageId": key.id,
+                "chatId": key.remoteJid,
+                "fromMe": key.fromMe,
+                "forEveryone": True,
+            },
+        )
     return None
 
 
@@ -141,10 +211,16 @@ def presence_event(raw: Any, *at: str | int) -> Parsed:
     p = check(Presences, raw, *at)
     participant, info = next(iter(p.presences.items()), (None, {}))
     info = as_dict(info)
-    return event("presence.update", {
-        "chatId": p.id, "participant": participant, "presence": presence(info.get("lastKnownPresence")),
-        "rawPresence": info.get("lastKnownPresence"), "lastSeen": iso(info.get("lastSeen")),
-    })
+    return event(
+        "presence.update",
+        {
+            "chatId": p.id,
+            "participant": participant,
+            "presence": presence(info.get("lastKnownPresence")),
+            "rawPresence": info.get("lastKnownPresence"),
+            "lastSeen": iso(info.get("lastSeen")),
+        },
+    )
 
 
 class Connection(Loose):
@@ -171,8 +247,11 @@ def connection_event(raw: Any, *at: str | int) -> Parsed | None:
         return session(S.CONNECTING, data={"state": "connecting"})
     if c.connection == "close":
         code = close_code(c.lastDisconnect)
-        return session(CLOSE_STATUS.get(code or 0, S.SESSION_NOT_CONNECTED), reason=reason_name(code),
-                       data={"state": "close", "statusCode": code})
+        return session(
+            CLOSE_STATUS.get(code or 0, S.SESSION_NOT_CONNECTED),
+            reason=reason_name(code),
+            data={"state": "close", "statusCode": code},
+        )
     if c.isNewLogin:
         return session(S.AUTHENTICATED)
     return None
@@ -185,8 +264,13 @@ class GroupParticipants(Loose):
     action: str | None = None
 
 
-PARTICIPANT_ACTIONS = {"add": "group.join", "remove": "group.leave", "promote": "group.update",
-                       "demote": "group.update", "modify": "group.update"}
+PARTICIPANT_ACTIONS = {
+    "add": "group.join",
+    "remove": "group.leave",
+    "promote": "group.update",
+    "demote": "group.update",
+    "modify": "group.update",
+}
 
 
 def participants_event(raw: Any, *at: str | int) -> Parsed | None:
@@ -195,10 +279,18 @@ def participants_event(raw: Any, *at: str | int) -> Parsed | None:
     type_ = PARTICIPANT_ACTIONS.get(g.action or "")
     if type_ is None:
         return None
-    people = [p if isinstance(p, str) else first(as_dict(p).get("id"), as_dict(p).get("phoneNumber"))
-              for p in g.participants]
-    return event(type_, {"chatId": g.id, "author": g.author, "action": g.action,
-                         "participants": [p for p in people if isinstance(p, str)]})
+    people = [
+        p if isinstance(p, str) else first(as_dict(p).get("id"), as_dict(p).get("phoneNumber")) for p in g.participants
+    ]
+    return event(
+        type_,
+        {
+            "chatId": g.id,
+            "author": g.author,
+            "action": g.action,
+            "participants": [p for p in people if isinstance(p, str)],
+        },
+    )
 
 
 def group_event(type_: str, raw: Any) -> Parsed:
@@ -206,5 +298,7 @@ def group_event(type_: str, raw: Any) -> Parsed:
     item = as_dict(raw[0] if isinstance(raw, list) and raw else raw)
     subject = item.get("subject")
     chat = item.get("id")
-    return event(type_, {"chatId": chat if isinstance(chat, str) else None,
-                         "subject": subject if isinstance(subject, str) else None})
+    return event(
+        type_,
+        {"chatId": chat if isinstance(chat, str) else None, "subject": subject if isinstance(subject, str) else None},
+    )

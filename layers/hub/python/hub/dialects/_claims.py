@@ -5,7 +5,8 @@ Kept apart from the dialect modules and free of pydantic, so that telling the di
 only the dialect that claims a body has its module (and models) imported.
 """
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 
 def wwebjs_api(body: dict[str, Any]) -> bool:
@@ -44,11 +45,24 @@ def gateway(body: dict[str, Any]) -> bool:
     return "instanceId" in body and "event" in body
 
 
-WORKER_EVENTS = frozenset({
-    "qr_ready", "connected", "disconnected", "session_logged_out", "session_auto_disconnected", "reconnecting",
-    "session_created", "message", "message.any", "messages.upsert", "messages.update", "messages.reaction",
-    "presence.update", "connection.update",
-})
+WORKER_EVENTS = frozenset(
+    {
+        "qr_ready",
+        "connected",
+        "disconnected",
+        "session_logged_out",
+        "session_auto_disconnected",
+        "reconnecting",
+        "session_created",
+        "message",
+        "message.any",
+        "messages.upsert",
+        "messages.update",
+        "messages.reaction",
+        "presence.update",
+        "connection.update",
+    }
+)
 """The worker dialect's mapped event names (the keys of `worker.EVENTS`)."""
 
 WORKER_UNMAPPED = frozenset({"creds.update"})

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, TypeVar, Union
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -58,8 +59,10 @@ def _loc(prefix: tuple[str | int, ...], loc: tuple[str | int, ...]) -> str:
 
 
 def details_of(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, str]]:
-    return [{"field": _loc(prefix, tuple(err.get("loc", ()))), "message": str(err.get("msg", "invalid"))}
-            for err in exc.errors(include_url=False, include_context=False, include_input=False)[:MAX_DETAILS]]
+    return [
+        {"field": _loc(prefix, tuple(err.get("loc", ()))), "message": str(err.get("msg", "invalid"))}
+        for err in exc.errors(include_url=False, include_context=False, include_input=False)[:MAX_DETAILS]
+    ]
 
 
 def invalid(field_name: str, message: str) -> NoDialectMatched:
@@ -67,6 +70,7 @@ def invalid(field_name: str, message: str) -> NoDialectMatched:
 
 
 # --------------------------------------------------------------------------- models
+
 
 class Loose(BaseModel):
     """Base of every gateway model. Declared fields are type-checked strictly (no "3" -> 3, no 1 -> True);
@@ -82,7 +86,7 @@ required and typed, and that only the dialect whose `claims()` matched ever vali
 
 M = TypeVar("M", bound=BaseModel)
 
-Stamp = Union[int, float, str, dict, None]
+Stamp = int | float | str | dict | None
 """A timestamp as gateways send it: epoch s / ms (number or numeric string), ISO-8601, or a protobuf Long."""
 
 
@@ -95,6 +99,7 @@ def check(model: type[M], value: Any, *at: str | int) -> M:
 
 
 # --------------------------------------------------------------------------- results
+
 
 @dataclass(frozen=True)
 class Parsed:
@@ -176,6 +181,7 @@ def session(
 
 # --------------------------------------------------------------------------- small value helpers
 
+
 def split_qr(value: str | None) -> tuple[str | None, str | None]:
     """(raw QR, image data URL): a `data:image/...` value is an image, anything else the raw QR string."""
     if not value:
@@ -188,7 +194,7 @@ def split_qr(value: str | None) -> tuple[str | None, str | None]:
 def clamp_percent(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
-    return max(0, min(100, int(round(value))))
+    return max(0, min(100, round(value)))
 
 
 _PHONE_DOMAINS = ("s.whatsapp.net", "c.us")
@@ -245,7 +251,7 @@ def norm_key(name: str) -> str:
 _NUMERIC = re.compile(r"[+-]?\d+(\.\d+)?")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _EPOCH_SCALES = ((1e11, 1.0), (1e14, 1e3), (1e17, 1e6), (1e20, 1e9))
-_MIN_TIME = datetime(1971, 1, 1, tzinfo=timezone.utc)
+_MIN_TIME = datetime(1971, 1, 1, tzinfo=UTC)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -271,7 +277,7 @@ def parse_time(value: Any) -> datetime | None:
                 value = float(text)
             else:
                 dt = datetime.fromisoformat(_FRACTION.sub(r"\1", text))
-                dt = dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+                dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
                 return dt if dt >= _MIN_TIME else None
         if isinstance(value, (int, float)):
             number = float(value)
@@ -279,7 +285,7 @@ def parse_time(value: Any) -> datetime | None:
                 return None
             for limit, scale in _EPOCH_SCALES:
                 if number < limit:
-                    dt = datetime.fromtimestamp(number / scale, tz=timezone.utc)
+                    dt = datetime.fromtimestamp(number / scale, tz=UTC)
                     return dt if dt >= _MIN_TIME else None
         return None
     except (ValueError, OverflowError, OSError, TypeError):
@@ -298,7 +304,7 @@ def iso(value: Any) -> str | None:
     dt = value if isinstance(value, datetime) else parse_time(value)
     if dt is None:
         return None
-    dt = dt.astimezone(timezone.utc)
+    dt = dt.astimezone(UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
@@ -312,15 +318,25 @@ BAILEYS_ACK: dict[int, str] = {0: "failed", 1: "pending", 2: "sent", 3: "deliver
 
 ACK_NAMES: dict[str, str] = {
     # Baileys / Evolution renderStatus names
-    "ERROR": "failed", "PENDING": "pending", "SERVER_ACK": "sent", "DELIVERY_ACK": "delivered",
-    "READ": "read", "PLAYED": "played",
+    "ERROR": "failed",
+    "PENDING": "pending",
+    "SERVER_ACK": "sent",
+    "DELIVERY_ACK": "delivered",
+    "READ": "read",
+    "PLAYED": "played",
     # whatsapp-web.js / WAHA ackName
-    "SERVER": "sent", "DEVICE": "delivered",
+    "SERVER": "sent",
+    "DEVICE": "delivered",
     # GOWA receipt_type / wuzapi ReadReceipt state (upper-cased)
-    "DELIVERED": "delivered", "READ_SELF": "read", "READSELF": "read", "PLAYED_SELF": "played",
-    "SENDER": "sent", "SERVER_ERROR": "failed",
+    "DELIVERED": "delivered",
+    "READ_SELF": "read",
+    "READSELF": "read",
+    "PLAYED_SELF": "played",
+    "SENDER": "sent",
+    "SERVER_ERROR": "failed",
     # the hub's own names (gateway dialect)
-    "FAILED": "failed", "SENT": "sent",
+    "FAILED": "failed",
+    "SENT": "sent",
 }
 
 
@@ -347,10 +363,14 @@ def ack_status(value: Any, scale: Mapping[int, str]) -> str | None:
 # --------------------------------------------------------------------------- presence and message types
 
 PRESENCES: dict[str, str] = {
-    "available": "available", "online": "available",
-    "unavailable": "unavailable", "offline": "unavailable",
-    "composing": "composing", "typing": "composing",
-    "recording": "recording", "paused": "paused",
+    "available": "available",
+    "online": "available",
+    "unavailable": "unavailable",
+    "offline": "unavailable",
+    "composing": "composing",
+    "typing": "composing",
+    "recording": "recording",
+    "paused": "paused",
 }
 
 
@@ -360,17 +380,39 @@ def presence(value: Any) -> str | None:
 
 MESSAGE_TYPES: dict[str, str] = {
     # whatsapp-web.js / wuzapi / generic
-    "chat": "text", "text": "text", "image": "image", "video": "video", "audio": "audio", "ptt": "voice",
-    "document": "document", "sticker": "sticker", "location": "location", "vcard": "contact",
-    "multi_vcard": "contact", "contact": "contact", "poll_creation": "poll", "reaction": "reaction",
-    "revoked": "revoked", "ptv": "video",
+    "chat": "text",
+    "text": "text",
+    "image": "image",
+    "video": "video",
+    "audio": "audio",
+    "ptt": "voice",
+    "document": "document",
+    "sticker": "sticker",
+    "location": "location",
+    "vcard": "contact",
+    "multi_vcard": "contact",
+    "contact": "contact",
+    "poll_creation": "poll",
+    "reaction": "reaction",
+    "revoked": "revoked",
+    "ptv": "video",
     # Baileys proto message keys (Evolution messageType)
-    "conversation": "text", "extendedtextmessage": "text", "imagemessage": "image",
-    "videomessage": "video", "audiomessage": "audio", "documentmessage": "document",
-    "documentwithcaptionmessage": "document", "stickermessage": "sticker",
-    "locationmessage": "location", "livelocationmessage": "location", "contactmessage": "contact",
-    "contactsarraymessage": "contact", "pollcreationmessage": "poll", "pollcreationmessagev3": "poll",
-    "reactionmessage": "reaction", "protocolmessage": "protocol",
+    "conversation": "text",
+    "extendedtextmessage": "text",
+    "imagemessage": "image",
+    "videomessage": "video",
+    "audiomessage": "audio",
+    "documentmessage": "document",
+    "documentwithcaptionmessage": "document",
+    "stickermessage": "sticker",
+    "locationmessage": "location",
+    "livelocationmessage": "location",
+    "contactmessage": "contact",
+    "contactsarraymessage": "contact",
+    "pollcreationmessage": "poll",
+    "pollcreationmessagev3": "poll",
+    "reactionmessage": "reaction",
+    "protocolmessage": "protocol",
 }
 
 

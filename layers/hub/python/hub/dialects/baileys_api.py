@@ -12,7 +12,7 @@ from typing import Any
 from hub.events import SessionStatus as S
 
 from . import _baileys as B
-from ._claims import baileys_api as claims
+from ._claims import baileys_api as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import Envelope, Handler, Loose, Parsed, Result, Stamp, as_dict, check, event, iso, session, unknown
 
 NAME = "baileys-api"
@@ -54,8 +54,11 @@ class Call(Loose):
 
 def call_offer(body: Any) -> Parsed:
     c = check(Call, body if body is not None else {}, "body")
-    return event("call.received", {"callId": c.id, "from": c.user.id if c.user else None,
-                                   "timestamp": iso(c.timestamp)}, at=c.timestamp)
+    return event(
+        "call.received",
+        {"callId": c.id, "from": c.user.id if c.user else None, "timestamp": iso(c.timestamp)},
+        at=c.timestamp,
+    )
 
 
 EVENTS: dict[str, Handler] = {

@@ -11,10 +11,22 @@ from typing import Any
 
 from hub.events import SessionStatus as S
 
-from ._claims import device as claims
+from ._claims import device as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    Envelope, Handler, Loose, Parsed, Result, Stamp, as_dict, check, event, first, parse_time, phone_in_text,
-    session, unknown,
+    Envelope,
+    Handler,
+    Loose,
+    Parsed,
+    Result,
+    Stamp,
+    as_dict,
+    check,
+    event,
+    first,
+    parse_time,
+    phone_in_text,
+    session,
+    unknown,
 )
 
 NAME = "device"
@@ -51,25 +63,44 @@ class Env(Envelope):
 
 def _connected(env: Env) -> Parsed:
     d = (env.event.devices or [DeviceItem()])[0]
-    return session(S.SESSION_CONNECTED, phone=first(d.jid, d.device), display=d.name,
-                   message=env.event.message, data={"code": env.event.code, "deviceStatus": env.device.status})
+    return session(
+        S.SESSION_CONNECTED,
+        phone=first(d.jid, d.device),
+        display=d.name,
+        message=env.event.message,
+        data={"code": env.event.code, "deviceStatus": env.device.status},
+    )
 
 
 def _status(status: S) -> Handler:
     def handler(env: Env) -> Parsed:
         err = env.event.error
-        reason = first(as_dict(err).get("reason"), err if isinstance(err, str) else None,
-                       as_dict(env.event.data).get("reason"))
+        reason = first(
+            as_dict(err).get("reason"), err if isinstance(err, str) else None, as_dict(env.event.data).get("reason")
+        )
         info = as_dict(env.event.device_info)
         phone = first(info.get("jid"), info.get("id"), phone_in_text(env.event.message))
-        return session(status, phone=phone, reason=reason,
-                       message=env.event.message, data={"code": env.event.code, "deviceStatus": env.device.status})
+        return session(
+            status,
+            phone=phone,
+            reason=reason,
+            message=env.event.message,
+            data={"code": env.event.code, "deviceStatus": env.device.status},
+        )
+
     return handler
 
 
 def _device_event(env: Env) -> Parsed:
-    return event("device.event", {"code": env.event.code, "message": env.event.message,
-                                  "deviceStatus": env.device.status, "data": env.event.data})
+    return event(
+        "device.event",
+        {
+            "code": env.event.code,
+            "message": env.event.message,
+            "deviceStatus": env.device.status,
+            "data": env.event.data,
+        },
+    )
 
 
 CONTAINER_CODES: dict[str, Handler] = {

@@ -15,10 +15,23 @@ from pydantic import Field
 from hub.events import SessionStatus as S
 
 from . import _baileys as B
-from ._claims import evolution as claims
+from ._claims import evolution as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    BAILEYS_ACK, Envelope, Handler, Loose, Parsed, Result, ack_status, check, event, first, invalid,
-    norm_key, parse_time, session, unknown,
+    BAILEYS_ACK,
+    Envelope,
+    Handler,
+    Loose,
+    Parsed,
+    Result,
+    ack_status,
+    check,
+    event,
+    first,
+    invalid,
+    norm_key,
+    parse_time,
+    session,
+    unknown,
 )
 
 NAME = "evolution"
@@ -38,6 +51,7 @@ class Env(Envelope):
 
 # --------------------------------------------------------------------------- lifecycle
 
+
 class QrCode(Loose):
     code: str | None = None
     base64: str | None = None
@@ -53,12 +67,17 @@ class QrUpdated(Loose):
 def qrcode_updated(data: Any) -> Parsed | None:
     q = check(QrUpdated, data if data is not None else {}, "data")
     if q.qrcode and (q.qrcode.code or q.qrcode.base64):
-        return session(S.QR_GENERATED, qr=first(q.qrcode.code, q.qrcode.base64), qr_image=q.qrcode.base64,
-                       data={"pairingCode": q.qrcode.pairingCode})
+        return session(
+            S.QR_GENERATED,
+            qr=first(q.qrcode.code, q.qrcode.base64),
+            qr_image=q.qrcode.base64,
+            data={"pairingCode": q.qrcode.pairingCode},
+        )
     if q.statusCode is not None or q.message:
         # QRCODE_LIMIT reached: MAPPING.md lists it under auth_failure
-        return session(S.AUTH_FAILURE, reason="max_qr_attempts_reached", message=q.message,
-                       data={"statusCode": q.statusCode})
+        return session(
+            S.AUTH_FAILURE, reason="max_qr_attempts_reached", message=q.message, data={"statusCode": q.statusCode}
+        )
     raise invalid("data.qrcode", "Field required")
 
 
@@ -106,10 +125,13 @@ def _lifecycle(status: S, reason: str | None = None) -> Handler:
 
 # --------------------------------------------------------------------------- messages
 
+
 def _message(sent: bool | None) -> Handler:
     def handler(data: Any) -> Parsed:
-        return B.message_event(check(B.WAMessage, data if data is not None else {}, "data"), sent=sent,
-                               at_prefix=("data",))
+        return B.message_event(
+            check(B.WAMessage, data if data is not None else {}, "data"), sent=sent, at_prefix=("data",)
+        )
+
     return handler
 
 
@@ -130,21 +152,38 @@ def messages_update(data: Any) -> Parsed | None:
     if u.status is None:
         raise invalid("data.status", "Field required")
     if u.status == "DELETED":
-        return event("message.revoked", {"messageId": message_id, "chatId": u.remoteJid, "fromMe": u.fromMe,
-                                         "forEveryone": True})
+        return event(
+            "message.revoked", {"messageId": message_id, "chatId": u.remoteJid, "fromMe": u.fromMe, "forEveryone": True}
+        )
     status = ack_status(u.status, BAILEYS_ACK)
     if status is None:
         return None
-    return event("message.updated", {
-        "messageId": message_id, "status": status, "ack": u.status, "chatId": u.remoteJid, "fromMe": u.fromMe,
-        "participant": u.participant, "evolutionMessageId": u.messageId if u.keyId else None,
-    })
+    return event(
+        "message.updated",
+        {
+            "messageId": message_id,
+            "status": status,
+            "ack": u.status,
+            "chatId": u.remoteJid,
+            "fromMe": u.fromMe,
+            "participant": u.participant,
+            "evolutionMessageId": u.messageId if u.keyId else None,
+        },
+    )
 
 
 def messages_delete(data: Any) -> Parsed:
     key = check(B.Key, data if data is not None else {}, "data")
-    return event("message.revoked", {"messageId": key.id, "chatId": key.remoteJid, "fromMe": key.fromMe,
-                                     "participant": key.participant, "forEveryone": True})
+    return event(
+        "message.revoked",
+        {
+            "messageId": key.id,
+            "chatId": key.remoteJid,
+            "fromMe": key.fromMe,
+            "participant": key.participant,
+            "forEveryone": True,
+        },
+    )
 
 
 class CallData(Loose):
@@ -162,8 +201,17 @@ def call(data: Any) -> Parsed | None:
     c = check(CallData, raw if raw is not None else {}, "data")
     if c.status not in (None, "offer", "ringing"):
         return None
-    return event("call.received", {"callId": c.id, "from": first(c.from_, c.chatId),
-                                   "isVideo": c.isVideo, "isGroup": c.isGroup, "status": c.status}, at=c.date)
+    return event(
+        "call.received",
+        {
+            "callId": c.id,
+            "from": first(c.from_, c.chatId),
+            "isVideo": c.isVideo,
+            "isGroup": c.isGroup,
+            "status": c.status,
+        },
+        at=c.date,
+    )
 
 
 def contacts(data: Any) -> Parsed:
@@ -173,26 +221,29 @@ def contacts(data: Any) -> Parsed:
     return event("contact.changed", {"contactId": ids[0] if ids else None, "contactIds": ids or None})
 
 
-EVENTS: dict[str, Handler] = {norm_key(k): v for k, v in {
-    "qrcode.updated": qrcode_updated,
-    "connection.update": connection_update,
-    "status.instance": status_instance,
-    "instance.create": _lifecycle(S.INITIALIZING),
-    "logout.instance": _lifecycle(S.LOGGED_OUT),
-    "remove.instance": _lifecycle(S.SESSION_NOT_CONNECTED, "instance_removed"),
-    "instance.delete": _lifecycle(S.SESSION_NOT_CONNECTED, "instance_deleted"),
-    "messages.upsert": _message(None),
-    "send.message": _message(True),
-    "messages.update": messages_update,
-    "messages.delete": messages_delete,
-    "presence.update": lambda data: B.presence_event(data if data is not None else {}, "data"),
-    "call": call,
-    "group-participants.update": lambda data: B.participants_event(data if data is not None else {}, "data"),
-    "groups.upsert": lambda data: B.group_event("group.join", data),
-    "groups.update": lambda data: B.group_event("group.update", data),
-    "contacts.upsert": contacts,
-    "contacts.update": contacts,
-}.items()}
+EVENTS: dict[str, Handler] = {
+    norm_key(k): v
+    for k, v in {
+        "qrcode.updated": qrcode_updated,
+        "connection.update": connection_update,
+        "status.instance": status_instance,
+        "instance.create": _lifecycle(S.INITIALIZING),
+        "logout.instance": _lifecycle(S.LOGGED_OUT),
+        "remove.instance": _lifecycle(S.SESSION_NOT_CONNECTED, "instance_removed"),
+        "instance.delete": _lifecycle(S.SESSION_NOT_CONNECTED, "instance_deleted"),
+        "messages.upsert": _message(None),
+        "send.message": _message(True),
+        "messages.update": messages_update,
+        "messages.delete": messages_delete,
+        "presence.update": lambda data: B.presence_event(data if data is not None else {}, "data"),
+        "call": call,
+        "group-participants.update": lambda data: B.participants_event(data if data is not None else {}, "data"),
+        "groups.upsert": lambda data: B.group_event("group.join", data),
+        "groups.update": lambda data: B.group_event("group.update", data),
+        "contacts.upsert": contacts,
+        "contacts.update": contacts,
+    }.items()
+}
 
 
 def session_id(body: dict[str, Any]) -> str | None:

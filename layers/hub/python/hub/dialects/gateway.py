@@ -13,10 +13,23 @@ from pydantic import Field
 
 from hub.events import SessionStatus as S
 
-from ._claims import gateway as claims
+from ._claims import gateway as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    WWEB_ACK, Envelope, Handler, Loose, Parsed, Result, Stamp, ack_status, check, event, first, invalid,
-    parse_time, session, unknown,
+    WWEB_ACK,
+    Envelope,
+    Handler,
+    Loose,
+    Parsed,
+    Result,
+    Stamp,
+    ack_status,
+    check,
+    event,
+    first,
+    invalid,
+    parse_time,
+    session,
+    unknown,
 )
 
 NAME = "gateway"
@@ -32,9 +45,15 @@ class Env(Envelope):
 
 STATUSES: dict[str, S] = {
     **{s.value: s for s in S},
-    "qr": S.QR_GENERATED, "connecting": S.CONNECTING, "connected": S.SESSION_CONNECTED,
-    "open": S.SESSION_CONNECTED, "ready": S.SESSION_CONNECTED, "disconnected": S.SESSION_NOT_CONNECTED,
-    "close": S.SESSION_NOT_CONNECTED, "closed": S.SESSION_NOT_CONNECTED, "logout": S.LOGGED_OUT,
+    "qr": S.QR_GENERATED,
+    "connecting": S.CONNECTING,
+    "connected": S.SESSION_CONNECTED,
+    "open": S.SESSION_CONNECTED,
+    "ready": S.SESSION_CONNECTED,
+    "disconnected": S.SESSION_NOT_CONNECTED,
+    "close": S.SESSION_NOT_CONNECTED,
+    "closed": S.SESSION_NOT_CONNECTED,
+    "logout": S.LOGGED_OUT,
     "failed": S.ERROR,
 }
 
@@ -54,8 +73,15 @@ def session_status(data: dict[str, Any]) -> Parsed | None:
     status = STATUSES.get(st.status.strip().lower())
     if status is None:
         return None
-    return session(status, qr=first(st.qr, st.qrCode), phone=st.phoneNumber, display=st.displayName,
-                   reason=st.reason, message=st.message, data={"gatewayStatus": st.status})
+    return session(
+        status,
+        qr=first(st.qr, st.qrCode),
+        phone=st.phoneNumber,
+        display=st.displayName,
+        reason=st.reason,
+        message=st.message,
+        data={"gatewayStatus": st.status},
+    )
 
 
 class MessageData(Loose):
@@ -72,6 +98,7 @@ def _message(type_: str) -> Handler:
     def handler(data: dict[str, Any]) -> Parsed:
         m = check(MessageData, data, "data")
         return event(type_, data, at=m.timestamp)
+
     return handler
 
 

@@ -13,10 +13,25 @@ from typing import Any
 
 from pydantic import Field
 
-from ._claims import gowa as claims
+from ._claims import gowa as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    WWEB_ACK, Envelope, Handler, Loose, Parsed, Result, Stamp, ack_status, check, event, first, invalid,
-    iso, message_type, parse_time, presence, unknown,
+    WWEB_ACK,
+    Envelope,
+    Handler,
+    Loose,
+    Parsed,
+    Result,
+    Stamp,
+    ack_status,
+    check,
+    event,
+    first,
+    invalid,
+    iso,
+    message_type,
+    parse_time,
+    presence,
+    unknown,
 )
 
 NAME = "gowa"
@@ -49,41 +64,80 @@ class Message(Loose):
     replied_to_id: str | None = None
 
 
-MEDIA_KEYS = ("image", "video", "audio", "document", "sticker", "video_note", "location", "live_location",
-              "contact", "contacts_array")
+MEDIA_KEYS = (
+    "image",
+    "video",
+    "audio",
+    "document",
+    "sticker",
+    "video_note",
+    "location",
+    "live_location",
+    "contact",
+    "contacts_array",
+)
 
 
 def _type(payload: dict[str, Any], m: Message) -> str | None:
     for key in MEDIA_KEYS:
         if payload.get(key):
-            return message_type({"video_note": "video", "live_location": "location",
-                                 "contacts_array": "contact"}.get(key, key))
+            return message_type(
+                {"video_note": "video", "live_location": "location", "contacts_array": "contact"}.get(key, key)
+            )
     return "text" if m.body is not None else None
 
 
 def message(payload: dict[str, Any]) -> Parsed:
     m = check(Message, payload, "payload")
-    return event("message.sent" if m.is_from_me else "message.received", {
-        "messageId": m.id, "chatId": m.chat_id, "from": m.from_, "fromMe": bool(m.is_from_me),
-        "pushName": first(m.from_name, m.sender_display_name), "body": m.body, "type": _type(payload, m),
-        "repliedToId": m.replied_to_id, "timestamp": iso(m.timestamp),
-    }, at=m.timestamp)
+    return event(
+        "message.sent" if m.is_from_me else "message.received",
+        {
+            "messageId": m.id,
+            "chatId": m.chat_id,
+            "from": m.from_,
+            "fromMe": bool(m.is_from_me),
+            "pushName": first(m.from_name, m.sender_display_name),
+            "body": m.body,
+            "type": _type(payload, m),
+            "repliedToId": m.replied_to_id,
+            "timestamp": iso(m.timestamp),
+        },
+        at=m.timestamp,
+    )
 
 
 def reaction(payload: dict[str, Any]) -> Parsed:
     m = check(Message, payload, "payload")
-    return event("message.reaction", {
-        "messageId": m.reacted_message_id, "reactionId": m.id, "reaction": m.reaction, "removed": not m.reaction,
-        "chatId": m.chat_id, "from": m.from_, "fromMe": m.is_from_me, "timestamp": iso(m.timestamp),
-    }, at=m.timestamp)
+    return event(
+        "message.reaction",
+        {
+            "messageId": m.reacted_message_id,
+            "reactionId": m.id,
+            "reaction": m.reaction,
+            "removed": not m.reaction,
+            "chatId": m.chat_id,
+            "from": m.from_,
+            "fromMe": m.is_from_me,
+            "timestamp": iso(m.timestamp),
+        },
+        at=m.timestamp,
+    )
 
 
 def revoked(payload: dict[str, Any]) -> Parsed:
     m = check(Message, payload, "payload")
-    return event("message.revoked", {
-        "messageId": m.revoked_message_id, "chatId": first(m.revoked_chat, m.chat_id), "from": m.from_,
-        "fromMe": m.revoked_from_me, "forEveryone": True, "timestamp": iso(m.timestamp),
-    }, at=m.timestamp)
+    return event(
+        "message.revoked",
+        {
+            "messageId": m.revoked_message_id,
+            "chatId": first(m.revoked_chat, m.chat_id),
+            "from": m.from_,
+            "fromMe": m.revoked_from_me,
+            "forEveryone": True,
+            "timestamp": iso(m.timestamp),
+        },
+        at=m.timestamp,
+    )
 
 
 class Deleted(Loose):
@@ -96,10 +150,18 @@ class Deleted(Loose):
 
 def deleted(payload: dict[str, Any]) -> Parsed:
     d = check(Deleted, payload, "payload")
-    return event("message.revoked", {
-        "messageId": d.deleted_message_id, "chatId": d.chat_id, "from": d.from_, "fromMe": d.was_from_me,
-        "forEveryone": False, "timestamp": iso(d.timestamp),
-    }, at=d.timestamp)
+    return event(
+        "message.revoked",
+        {
+            "messageId": d.deleted_message_id,
+            "chatId": d.chat_id,
+            "from": d.from_,
+            "fromMe": d.was_from_me,
+            "forEveryone": False,
+            "timestamp": iso(d.timestamp),
+        },
+        at=d.timestamp,
+    )
 
 
 class Ack(Loose):
@@ -118,10 +180,17 @@ def ack(payload: dict[str, Any]) -> Parsed | None:
     status = ack_status(a.receipt_type, WWEB_ACK)
     if status is None:
         return None
-    return event("message.updated", {
-        "messageId": a.ids[0], "messageIds": a.ids, "status": status, "ack": a.receipt_type,
-        "chatId": a.chat_id, "from": a.from_,
-    })
+    return event(
+        "message.updated",
+        {
+            "messageId": a.ids[0],
+            "messageIds": a.ids,
+            "status": status,
+            "ack": a.receipt_type,
+            "chatId": a.chat_id,
+            "from": a.from_,
+        },
+    )
 
 
 class ChatPresence(Loose):
@@ -135,8 +204,16 @@ class ChatPresence(Loose):
 def chat_presence(payload: dict[str, Any]) -> Parsed:
     p = check(ChatPresence, payload, "payload")
     state = "recording" if p.state == "composing" and p.media == "audio" else p.state
-    return event("presence.update", {"chatId": p.chat_id, "participant": p.from_, "presence": presence(state),
-                                     "rawPresence": p.state, "isGroup": p.is_group})
+    return event(
+        "presence.update",
+        {
+            "chatId": p.chat_id,
+            "participant": p.from_,
+            "presence": presence(state),
+            "rawPresence": p.state,
+            "isGroup": p.is_group,
+        },
+    )
 
 
 class Participants(Loose):
@@ -170,8 +247,16 @@ class CallOffer(Loose):
 
 def call_offer(payload: dict[str, Any]) -> Parsed:
     c = check(CallOffer, payload, "payload")
-    return event("call.received", {"callId": c.call_id, "from": c.from_, "isGroup": bool(c.group_jid),
-                                   "groupId": c.group_jid, "autoRejected": c.auto_rejected})
+    return event(
+        "call.received",
+        {
+            "callId": c.call_id,
+            "from": c.from_,
+            "isGroup": bool(c.group_jid),
+            "groupId": c.group_jid,
+            "autoRejected": c.auto_rejected,
+        },
+    )
 
 
 EVENTS: dict[str, Handler] = {

@@ -13,11 +13,27 @@ from pydantic import Field
 
 from hub.events import SessionStatus as S
 
-from ._claims import waha as claims
+from ._claims import waha as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    WWEB_ACK, Envelope, Handler, Loose, Parsed, Result, Stamp, ack_status, chat_of_serialized, check, event,
+    WWEB_ACK,
+    Envelope,
+    Handler,
+    Loose,
+    Parsed,
+    Result,
+    Stamp,
+    ack_status,
+    chat_of_serialized,
+    check,
+    event,
     first,
-    invalid, iso, message_type, parse_time, presence, session, unknown,
+    invalid,
+    iso,
+    message_type,
+    parse_time,
+    presence,
+    session,
+    unknown,
 )
 
 NAME = "waha"
@@ -41,6 +57,7 @@ class Env(Envelope):
 
 # --------------------------------------------------------------------------- session.status
 
+
 class StatusItem(Loose):
     status: str | None = None
     timestamp: Stamp = None
@@ -53,8 +70,11 @@ class SessionStatusPayload(Loose):
 
 
 STATUSES: dict[str, S] = {
-    "STOPPED": S.SESSION_NOT_CONNECTED, "STARTING": S.CONNECTING, "SCAN_QR_CODE": S.QR_GENERATED,
-    "WORKING": S.SESSION_CONNECTED, "FAILED": S.ERROR,
+    "STOPPED": S.SESSION_NOT_CONNECTED,
+    "STARTING": S.CONNECTING,
+    "SCAN_QR_CODE": S.QR_GENERATED,
+    "WORKING": S.SESSION_CONNECTED,
+    "FAILED": S.ERROR,
 }
 
 
@@ -69,11 +89,17 @@ def session_status(env: Env) -> Parsed | None:
     me = env.me or Me()
     connected = status is S.SESSION_CONNECTED
     last = (p.statuses or [StatusItem()])[-1]
-    return session(status, phone=me.id if connected else None, display=me.pushName if connected else None,
-                   data={"gatewayStatus": p.status}, at=last.timestamp)
+    return session(
+        status,
+        phone=me.id if connected else None,
+        display=me.pushName if connected else None,
+        data={"gatewayStatus": p.status},
+        at=last.timestamp,
+    )
 
 
 # --------------------------------------------------------------------------- messages
+
 
 class Media(Loose):
     mimetype: str | None = None
@@ -115,11 +141,23 @@ def _type(m: Message) -> str:
 
 def message(env: Env) -> Parsed:
     m = check(Message, env.payload or {}, "payload")
-    return event("message.sent" if m.fromMe else "message.received", {
-        "messageId": m.id, "chatId": _chat(m), "from": m.from_, "to": m.to, "fromMe": bool(m.fromMe),
-        "participant": m.participant, "body": m.body, "type": message_type(_type(m)), "hasMedia": m.hasMedia,
-        "source": m.source, "timestamp": iso(m.timestamp),
-    }, at=m.timestamp)
+    return event(
+        "message.sent" if m.fromMe else "message.received",
+        {
+            "messageId": m.id,
+            "chatId": _chat(m),
+            "from": m.from_,
+            "to": m.to,
+            "fromMe": bool(m.fromMe),
+            "participant": m.participant,
+            "body": m.body,
+            "type": message_type(_type(m)),
+            "hasMedia": m.hasMedia,
+            "source": m.source,
+            "timestamp": iso(m.timestamp),
+        },
+        at=m.timestamp,
+    )
 
 
 def ack(env: Env) -> Parsed | None:
@@ -132,10 +170,20 @@ def ack(env: Env) -> Parsed | None:
     status = ack_status(value, WWEB_ACK)
     if status is None:
         return None
-    return event("message.updated", {
-        "messageId": m.id, "status": status, "ack": value, "ackName": m.ackName, "chatId": _chat(m),
-        "from": m.from_, "to": m.to, "fromMe": m.fromMe, "participant": m.participant,
-    })
+    return event(
+        "message.updated",
+        {
+            "messageId": m.id,
+            "status": status,
+            "ack": value,
+            "ackName": m.ackName,
+            "chatId": _chat(m),
+            "from": m.from_,
+            "to": m.to,
+            "fromMe": m.fromMe,
+            "participant": m.participant,
+        },
+    )
 
 
 class ReactionBody(Loose):
@@ -149,11 +197,20 @@ class Reaction(Message):
 
 def reaction(env: Env) -> Parsed:
     r = check(Reaction, env.payload or {}, "payload")
-    return event("message.reaction", {
-        "messageId": r.reaction.messageId, "reactionId": r.id, "reaction": r.reaction.text,
-        "removed": not r.reaction.text, "chatId": _chat(r), "from": r.participant or r.from_, "fromMe": r.fromMe,
-        "timestamp": iso(r.timestamp),
-    }, at=r.timestamp)
+    return event(
+        "message.reaction",
+        {
+            "messageId": r.reaction.messageId,
+            "reactionId": r.id,
+            "reaction": r.reaction.text,
+            "removed": not r.reaction.text,
+            "chatId": _chat(r),
+            "from": r.participant or r.from_,
+            "fromMe": r.fromMe,
+            "timestamp": iso(r.timestamp),
+        },
+        at=r.timestamp,
+    )
 
 
 class Revoked(Loose):
@@ -165,13 +222,21 @@ class Revoked(Loose):
 def revoked(env: Env) -> Parsed:
     r = check(Revoked, env.payload or {}, "payload")
     msg = r.before or r.after or Message()
-    return event("message.revoked", {
-        "messageId": first(r.revokedMessageId, r.before.id if r.before else None), "chatId": _chat(msg),
-        "from": msg.from_, "fromMe": msg.fromMe, "forEveryone": True,
-    }, at=r.after.timestamp if r.after else None)
+    return event(
+        "message.revoked",
+        {
+            "messageId": first(r.revokedMessageId, r.before.id if r.before else None),
+            "chatId": _chat(msg),
+            "from": msg.from_,
+            "fromMe": msg.fromMe,
+            "forEveryone": True,
+        },
+        at=r.after.timestamp if r.after else None,
+    )
 
 
 # --------------------------------------------------------------------------- groups, presence, calls
+
 
 class Group(Loose):
     id: str | None = None
@@ -204,10 +269,18 @@ def _group(type_: str | None) -> Handler:
             return None
         people = [p if isinstance(p, str) else p.id for p in (g.participants or [])]
         chat = first(g.group.id if g.group else None, g.id if isinstance(g.id, str) else None)
-        return event(kind, {
-            "chatId": chat, "subject": g.group.subject if g.group else None, "action": g.type,
-            "participants": [p for p in people if p] or None, "timestamp": iso(g.timestamp),
-        }, at=g.timestamp)
+        return event(
+            kind,
+            {
+                "chatId": chat,
+                "subject": g.group.subject if g.group else None,
+                "action": g.type,
+                "participants": [p for p in people if p] or None,
+                "timestamp": iso(g.timestamp),
+            },
+            at=g.timestamp,
+        )
+
     return handler
 
 
@@ -225,10 +298,16 @@ class Presence(Loose):
 def presence_update(env: Env) -> Parsed:
     p = check(Presence, env.payload or {}, "payload")
     item = (p.presences or [PresenceItem()])[0]
-    return event("presence.update", {
-        "chatId": p.id, "participant": item.participant, "presence": presence(item.lastKnownPresence),
-        "rawPresence": item.lastKnownPresence, "lastSeen": iso(item.lastSeen),
-    })
+    return event(
+        "presence.update",
+        {
+            "chatId": p.id,
+            "participant": item.participant,
+            "presence": presence(item.lastKnownPresence),
+            "rawPresence": item.lastKnownPresence,
+            "lastSeen": iso(item.lastSeen),
+        },
+    )
 
 
 class Call(Loose):
@@ -241,8 +320,11 @@ class Call(Loose):
 
 def call(env: Env) -> Parsed:
     c = check(Call, env.payload or {}, "payload")
-    return event("call.received", {"callId": c.id, "from": c.from_, "isVideo": c.isVideo, "isGroup": c.isGroup,
-                                   "timestamp": iso(c.timestamp)}, at=c.timestamp)
+    return event(
+        "call.received",
+        {"callId": c.id, "from": c.from_, "isVideo": c.isVideo, "isGroup": c.isGroup, "timestamp": iso(c.timestamp)},
+        at=c.timestamp,
+    )
 
 
 EVENTS: dict[str, Handler] = {
@@ -274,5 +356,6 @@ def parse(body: dict[str, Any]) -> Result:
     handler = EVENTS.get(env.event)
     parsed = handler(env) if handler else None
     parsed = parsed if parsed is not None else unknown(body)
-    return Result(env.event, parsed, occurred_at=parse_time(env.timestamp) or parsed.occurred_at,
-                  gateway_event_id=env.id or None)
+    return Result(
+        env.event, parsed, occurred_at=parse_time(env.timestamp) or parsed.occurred_at, gateway_event_id=env.id or None
+    )

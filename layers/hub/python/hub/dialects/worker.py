@@ -14,10 +14,21 @@ from typing import Any
 from hub.events import SessionStatus as S
 
 from . import _baileys as B
-from ._claims import worker as claims
+from ._claims import worker as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    Envelope, Handler, Loose, Parsed, Result, Stamp, check, event, first, invalid, parse_time,
-    session, unknown,
+    Envelope,
+    Handler,
+    Loose,
+    Parsed,
+    Result,
+    Stamp,
+    check,
+    event,
+    first,
+    invalid,
+    parse_time,
+    session,
+    unknown,
 )
 
 NAME = "worker"
@@ -59,8 +70,15 @@ def qr_ready(data: Any) -> Parsed:
 def _status(status: S, default_reason: str | None = None) -> Handler:
     def handler(data: Any) -> Parsed:
         p = _p(data)
-        return session(status, phone=p.phoneNumber, display=p.displayName, reason=first(p.reason, default_reason),
-                       data={"userId": p.userId, "sessionName": p.sessionName}, at=p.timestamp)
+        return session(
+            status,
+            phone=p.phoneNumber,
+            display=p.displayName,
+            reason=first(p.reason, default_reason),
+            data={"userId": p.userId, "sessionName": p.sessionName},
+            at=p.timestamp,
+        )
+
     return handler
 
 
@@ -105,10 +123,18 @@ def _reaction(data: Any) -> Parsed | None:
     text = r.reaction.get("text")
     text = text if isinstance(text, str) else None
     sender = check(B.Key, r.reaction.get("key") or {}, *at, "reaction", "key")
-    return event("message.reaction", {
-        "messageId": r.key.id, "chatId": r.key.remoteJid, "reaction": text, "removed": not text,
-        "fromMe": sender.fromMe, "from": sender.participant or (None if sender.fromMe else sender.remoteJid),
-    }, at=r.reaction.get("senderTimestampMs"))
+    return event(
+        "message.reaction",
+        {
+            "messageId": r.key.id,
+            "chatId": r.key.remoteJid,
+            "reaction": text,
+            "removed": not text,
+            "fromMe": sender.fromMe,
+            "from": sender.participant or (None if sender.fromMe else sender.remoteJid),
+        },
+        at=r.reaction.get("senderTimestampMs"),
+    )
 
 
 def session_id(body: dict[str, Any]) -> str | None:

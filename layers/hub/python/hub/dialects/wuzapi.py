@@ -12,10 +12,26 @@ from typing import Any
 
 from hub.events import SessionStatus as S
 
-from ._claims import wuzapi as claims
+from ._claims import wuzapi as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    WWEB_ACK, Envelope, Handler, Loose, Parsed, Result, Stamp, ack_status, as_dict, check, event, first,
-    invalid, iso, message_type, presence, session, unknown,
+    WWEB_ACK,
+    Envelope,
+    Handler,
+    Loose,
+    Parsed,
+    Result,
+    Stamp,
+    ack_status,
+    as_dict,
+    check,
+    event,
+    first,
+    invalid,
+    iso,
+    message_type,
+    presence,
+    session,
+    unknown,
 )
 
 NAME = "wuzapi"
@@ -42,6 +58,7 @@ def _event(post: Post) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- lifecycle
+
 
 def qr(post: Post) -> Parsed:
     if not post.qrCodeBase64:
@@ -72,10 +89,12 @@ def _status(status: S, default_reason: str | None = None) -> Handler:
         f = check(Failure, _event(post), "event")
         reason = first(f.Reason, f.Code, f.Error, default_reason)
         return session(status, reason=reason, message=f.Message)
+
     return handler
 
 
 # --------------------------------------------------------------------------- messages
+
 
 class MsgInfo(Loose):
     ID: str | None = None
@@ -101,9 +120,12 @@ def _key_id(key: Any) -> str | None:
 
 
 def _text(content: dict[str, Any]) -> str | None:
-    for value in (content.get("conversation"), as_dict(content.get("extendedTextMessage")).get("text"),
-                  as_dict(content.get("imageMessage")).get("caption"),
-                  as_dict(content.get("videoMessage")).get("caption")):
+    for value in (
+        content.get("conversation"),
+        as_dict(content.get("extendedTextMessage")).get("text"),
+        as_dict(content.get("imageMessage")).get("caption"),
+        as_dict(content.get("videoMessage")).get("caption"),
+    ):
         if isinstance(value, str):
             return value
     return None
@@ -117,17 +139,37 @@ def message(post: Post) -> Parsed:
     if isinstance(reaction, dict):
         text = reaction.get("text")
         text = text if isinstance(text, str) else None
-        return event("message.reaction", {**base, "messageId": _key_id(reaction.get("key")), "reactionId": info.ID,
-                                          "reaction": text, "removed": not text}, at=info.Timestamp)
+        return event(
+            "message.reaction",
+            {
+                **base,
+                "messageId": _key_id(reaction.get("key")),
+                "reactionId": info.ID,
+                "reaction": text,
+                "removed": not text,
+            },
+            at=info.Timestamp,
+        )
     protocol = content.get("protocolMessage")
     if isinstance(protocol, dict) and protocol.get("type") in (0, "REVOKE"):
-        return event("message.revoked", {**base, "messageId": _key_id(protocol.get("key")), "forEveryone": True},
-                     at=info.Timestamp)
-    return event("message.sent" if info.IsFromMe else "message.received", {
-        **base, "messageId": info.ID, "to": info.Chat if info.IsFromMe else None, "isGroup": info.IsGroup,
-        "pushName": info.PushName, "body": _text(content),
-        "type": message_type(first(info.MediaType, info.Type)),
-    }, at=info.Timestamp)
+        return event(
+            "message.revoked",
+            {**base, "messageId": _key_id(protocol.get("key")), "forEveryone": True},
+            at=info.Timestamp,
+        )
+    return event(
+        "message.sent" if info.IsFromMe else "message.received",
+        {
+            **base,
+            "messageId": info.ID,
+            "to": info.Chat if info.IsFromMe else None,
+            "isGroup": info.IsGroup,
+            "pushName": info.PushName,
+            "body": _text(content),
+            "type": message_type(first(info.MediaType, info.Type)),
+        },
+        at=info.Timestamp,
+    )
 
 
 class Receipt(Loose):
@@ -148,8 +190,18 @@ def read_receipt(post: Post) -> Parsed | None:
     status = ack_status(raw, WWEB_ACK)
     if status is None:
         return None
-    return event("message.updated", {"messageId": r.MessageIDs[0], "messageIds": r.MessageIDs, "status": status,
-                                     "ack": raw, "chatId": r.Chat, "from": r.Sender}, at=r.Timestamp)
+    return event(
+        "message.updated",
+        {
+            "messageId": r.MessageIDs[0],
+            "messageIds": r.MessageIDs,
+            "status": status,
+            "ack": raw,
+            "chatId": r.Chat,
+            "from": r.Sender,
+        },
+        at=r.Timestamp,
+    )
 
 
 class PresenceEvent(Loose):
@@ -165,15 +217,25 @@ class PresenceEvent(Loose):
 def presence_update(post: Post) -> Parsed:
     p = check(PresenceEvent, _event(post), "event")
     raw = first(post.state, "offline" if p.Unavailable else ("online" if p.Unavailable is False else None))
-    return event("presence.update", {"chatId": p.From, "participant": p.From, "presence": presence(raw),
-                                     "rawPresence": raw, "lastSeen": iso(p.LastSeen)})
+    return event(
+        "presence.update",
+        {
+            "chatId": p.From,
+            "participant": p.From,
+            "presence": presence(raw),
+            "rawPresence": raw,
+            "lastSeen": iso(p.LastSeen),
+        },
+    )
 
 
 def chat_presence(post: Post) -> Parsed:
     p = check(PresenceEvent, _event(post), "event")
     state = "recording" if p.State == "composing" and p.Media == "audio" else p.State
-    return event("presence.update", {"chatId": p.Chat, "participant": p.Sender, "presence": presence(state),
-                                     "rawPresence": p.State})
+    return event(
+        "presence.update",
+        {"chatId": p.Chat, "participant": p.Sender, "presence": presence(state), "rawPresence": p.State},
+    )
 
 
 class CallEvent(Loose):
@@ -185,8 +247,11 @@ class CallEvent(Loose):
 
 def call_offer(post: Post) -> Parsed:
     c = check(CallEvent, _event(post), "event")
-    return event("call.received", {"callId": c.CallID, "from": c.From, "isGroup": bool(c.GroupJID),
-                                   "timestamp": iso(c.Timestamp)}, at=c.Timestamp)
+    return event(
+        "call.received",
+        {"callId": c.CallID, "from": c.From, "isGroup": bool(c.GroupJID), "timestamp": iso(c.Timestamp)},
+        at=c.Timestamp,
+    )
 
 
 class GroupEvent(Loose):
@@ -201,8 +266,12 @@ def _group(default: str) -> Handler:
     def handler(post: Post) -> Parsed:
         g = check(GroupEvent, _event(post), "event")
         kind = "group.join" if g.Join else "group.leave" if g.Leave else default
-        return event(kind, {"chatId": g.JID, "author": g.Sender, "participants": g.Join or g.Leave,
-                            "timestamp": iso(g.Timestamp)}, at=g.Timestamp)
+        return event(
+            kind,
+            {"chatId": g.JID, "author": g.Sender, "participants": g.Join or g.Leave, "timestamp": iso(g.Timestamp)},
+            at=g.Timestamp,
+        )
+
     return handler
 
 
@@ -246,6 +315,7 @@ EVENTS: dict[str, Handler] = {
 
 
 # --------------------------------------------------------------------------- dialect interface
+
 
 def session_id(body: dict[str, Any]) -> str | None:
     inner = as_dict(body.get("jsonData"))

@@ -14,10 +14,27 @@ from pydantic import Field
 
 from hub.events import SessionStatus as S
 
-from ._claims import wwebjs as claims
+from ._claims import wwebjs as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import (
-    WWEB_ACK, Envelope, Handler, Loose, NoDialectMatched, Parsed, Result, Stamp, ack_status, chat_of_serialized,
-    check, event, first, invalid, iso, message_type, parse_time, session, unknown,
+    WWEB_ACK,
+    Envelope,
+    Handler,
+    Loose,
+    NoDialectMatched,
+    Parsed,
+    Result,
+    Stamp,
+    ack_status,
+    chat_of_serialized,
+    check,
+    event,
+    first,
+    invalid,
+    iso,
+    message_type,
+    parse_time,
+    session,
+    unknown,
 )
 
 NAME = "wwebjs"
@@ -31,6 +48,7 @@ class Env(Envelope):
 
 
 # --------------------------------------------------------------------------- whatsapp-web.js objects
+
 
 class MsgId(Loose):
     serialized: str | None = Field(None, alias="_serialized")
@@ -74,16 +92,25 @@ def _message_of(data: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:
 
 def message_data(m: Message) -> dict[str, Any]:
     from_me = m.fromMe if m.fromMe is not None else (m.id.fromMe if isinstance(m.id, MsgId) else None)
-    chat = first(m.id.remote if isinstance(m.id, MsgId) else None, chat_of_serialized(msg_id(m.id)),
-                 m.to if from_me else m.from_)
+    chat = first(
+        m.id.remote if isinstance(m.id, MsgId) else None, chat_of_serialized(msg_id(m.id)), m.to if from_me else m.from_
+    )
     return {
-        "messageId": msg_id(m.id), "chatId": chat, "from": m.from_, "to": m.to, "author": m.author,
-        "fromMe": from_me, "body": m.body, "type": message_type(m.type), "hasMedia": m.hasMedia,
+        "messageId": msg_id(m.id),
+        "chatId": chat,
+        "from": m.from_,
+        "to": m.to,
+        "author": m.author,
+        "fromMe": from_me,
+        "body": m.body,
+        "type": message_type(m.type),
+        "hasMedia": m.hasMedia,
         "timestamp": iso(m.timestamp),
     }
 
 
 # --------------------------------------------------------------------------- handlers: lifecycle
+
 
 class Qr(Loose):
     qr: str
@@ -126,12 +153,21 @@ def authenticated(data: dict[str, Any]) -> Parsed:
 
 
 WA_STATES: dict[str, S] = {
-    "CONNECTED": S.SESSION_CONNECTED, "CONNECTING": S.CONNECTING,
-    "OPENING": S.RECONNECTING, "PAIRING": S.RECONNECTING, "TIMEOUT": S.RECONNECTING,
-    "CONFLICT": S.ERROR, "DEPRECATED_VERSION": S.ERROR, "PROXYBLOCK": S.ERROR,
-    "SMB_TOS_BLOCK": S.ERROR, "TOS_BLOCK": S.ERROR,
-    "UNPAIRED": S.LOGGED_OUT, "UNPAIRED_IDLE": S.LOGGED_OUT, "LOGOUT": S.LOGGED_OUT,
-    "UNLAUNCHED": S.SESSION_NOT_CONNECTED, "DISCONNECTED": S.SESSION_NOT_CONNECTED,
+    "CONNECTED": S.SESSION_CONNECTED,
+    "CONNECTING": S.CONNECTING,
+    "OPENING": S.RECONNECTING,
+    "PAIRING": S.RECONNECTING,
+    "TIMEOUT": S.RECONNECTING,
+    "CONFLICT": S.ERROR,
+    "DEPRECATED_VERSION": S.ERROR,
+    "PROXYBLOCK": S.ERROR,
+    "SMB_TOS_BLOCK": S.ERROR,
+    "TOS_BLOCK": S.ERROR,
+    "UNPAIRED": S.LOGGED_OUT,
+    "UNPAIRED_IDLE": S.LOGGED_OUT,
+    "LOGOUT": S.LOGGED_OUT,
+    "UNLAUNCHED": S.SESSION_NOT_CONNECTED,
+    "DISCONNECTED": S.SESSION_NOT_CONNECTED,
 }
 """whatsapp-web.js WAState (change_state.state, disconnected.reason) -> status; some servers send lower case."""
 
@@ -175,6 +211,7 @@ def loading_screen(data: dict[str, Any]) -> Parsed:
 
 # --------------------------------------------------------------------------- handlers: messages
 
+
 def message(data: dict[str, Any]) -> Parsed:
     raw, at = _message_of(data)
     m = check(Message, raw, *at)
@@ -199,10 +236,18 @@ def message_ack(data: dict[str, Any]) -> Parsed | None:
     if status is None:
         return None
     out = message_data(m)
-    return event("message.updated", {
-        "messageId": out["messageId"], "status": status, "ack": value, "chatId": out["chatId"],
-        "from": out["from"], "to": out["to"], "fromMe": out["fromMe"],
-    })
+    return event(
+        "message.updated",
+        {
+            "messageId": out["messageId"],
+            "status": status,
+            "ack": value,
+            "chatId": out["chatId"],
+            "from": out["from"],
+            "to": out["to"],
+            "fromMe": out["fromMe"],
+        },
+    )
 
 
 class Revoke(Loose):
@@ -214,10 +259,20 @@ def _revoke(data: dict[str, Any], for_everyone: bool) -> Parsed:
     m = check(Message, raw, *at)
     out = message_data(m)
     by = check(Revoke, data, "data").revokedBy
-    return event("message.revoked", {
-        "messageId": out["messageId"], "chatId": out["chatId"], "from": out["from"], "to": out["to"],
-        "fromMe": out["fromMe"], "revokedBy": by, "forEveryone": for_everyone, "timestamp": out["timestamp"],
-    }, at=m.timestamp)
+    return event(
+        "message.revoked",
+        {
+            "messageId": out["messageId"],
+            "chatId": out["chatId"],
+            "from": out["from"],
+            "to": out["to"],
+            "fromMe": out["fromMe"],
+            "revokedBy": by,
+            "forEveryone": for_everyone,
+            "timestamp": out["timestamp"],
+        },
+        at=m.timestamp,
+    )
 
 
 def message_revoke_everyone(data: dict[str, Any]) -> Parsed:
@@ -240,10 +295,19 @@ def message_reaction(data: dict[str, Any]) -> Parsed:
     wrapped = isinstance(data.get("reaction"), dict)
     r = check(Reaction, data["reaction"] if wrapped else data, *(("data", "reaction") if wrapped else ("data",)))
     chat = r.msgId.remote if isinstance(r.msgId, MsgId) else None
-    return event("message.reaction", {
-        "messageId": msg_id(r.msgId), "reactionId": msg_id(r.id), "reaction": r.reaction,
-        "removed": not r.reaction, "from": r.senderId, "chatId": chat, "timestamp": iso(r.timestamp),
-    }, at=r.timestamp)
+    return event(
+        "message.reaction",
+        {
+            "messageId": msg_id(r.msgId),
+            "reactionId": msg_id(r.id),
+            "reaction": r.reaction,
+            "removed": not r.reaction,
+            "from": r.senderId,
+            "chatId": chat,
+            "timestamp": iso(r.timestamp),
+        },
+        at=r.timestamp,
+    )
 
 
 class Notification(Loose):
@@ -262,14 +326,27 @@ class Notification(Loose):
 def _group(type_: str) -> Handler:
     def handler(data: dict[str, Any]) -> Parsed:
         wrapped = isinstance(data.get("notification"), dict)
-        n = check(Notification, data["notification"] if wrapped else data,
-                  *(("data", "notification") if wrapped else ("data",)))
+        n = check(
+            Notification,
+            data["notification"] if wrapped else data,
+            *(("data", "notification") if wrapped else ("data",)),
+        )
         chat = first(n.chatId, n.id.remote if isinstance(n.id, MsgId) else None)
-        return event(type_, {
-            "chatId": chat, "author": n.author, "action": n.type,
-            "participants": first(n.recipientIds, n.participants), "subject": n.subject,
-            "description": n.description, "body": n.body or None, "timestamp": iso(n.timestamp),
-        }, at=n.timestamp)
+        return event(
+            type_,
+            {
+                "chatId": chat,
+                "author": n.author,
+                "action": n.type,
+                "participants": first(n.recipientIds, n.participants),
+                "subject": n.subject,
+                "description": n.description,
+                "body": n.body or None,
+                "timestamp": iso(n.timestamp),
+            },
+            at=n.timestamp,
+        )
+
     return handler
 
 
@@ -284,9 +361,17 @@ class Call(Loose):
 def call(data: dict[str, Any]) -> Parsed:
     wrapped = isinstance(data.get("call"), dict)
     c = check(Call, data["call"] if wrapped else data, *(("data", "call") if wrapped else ("data",)))
-    return event("call.received", {
-        "callId": c.id, "from": c.from_, "isVideo": c.isVideo, "isGroup": c.isGroup, "timestamp": iso(c.timestamp),
-    }, at=c.timestamp)
+    return event(
+        "call.received",
+        {
+            "callId": c.id,
+            "from": c.from_,
+            "isVideo": c.isVideo,
+            "isGroup": c.isGroup,
+            "timestamp": iso(c.timestamp),
+        },
+        at=c.timestamp,
+    )
 
 
 class ContactChanged(Loose):
@@ -301,10 +386,17 @@ class ContactChanged(Loose):
 def contact_changed(data: dict[str, Any]) -> Parsed:
     c = check(ContactChanged, data, "data")
     contact = first(c.newId, msg_id(c.id))
-    return event("contact.changed", {
-        "contactId": contact, "oldId": c.oldId, "newId": c.newId, "isContact": c.isContact,
-        "name": c.name, "number": c.number,
-    })
+    return event(
+        "contact.changed",
+        {
+            "contactId": contact,
+            "oldId": c.oldId,
+            "newId": c.newId,
+            "isContact": c.isContact,
+            "name": c.name,
+            "number": c.number,
+        },
+    )
 
 
 EVENTS: dict[str, Handler] = {
@@ -337,6 +429,7 @@ def dispatch(table: dict[str, Handler], name: str, data: dict[str, Any] | None, 
 
 
 # --------------------------------------------------------------------------- dialect interface
+
 
 def session_id(body: dict[str, Any]) -> str | None:
     return None

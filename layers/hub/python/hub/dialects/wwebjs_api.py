@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import wwebjs
-from ._claims import wwebjs_api as claims
+from ._claims import wwebjs_api as claims  # noqa: F401 - the dialect interface: `claims(body)`
 from ._common import Envelope, Handler, Result, check
 
 NAME = "wwebjs-api"

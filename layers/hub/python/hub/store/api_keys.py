@@ -77,6 +77,7 @@ def discard(key_id: str) -> None:
     """Best-effort cleanup of a key that never got a tenant: it is disabled, so a leftover is refused anyway."""
     try:
         delete(key_id)
-    except Exception:  # noqa: BLE001 - cleanup after another failure; that failure is what the caller reports
-        log.warning("could not delete disabled API key %s; it stays disabled (the gateway refuses it)", key_id,
-                    exc_info=True)
+    except Exception:  # cleanup after another failure; that failure is what the caller reports
+        log.warning(
+            "could not delete disabled API key %s; it stays disabled (the gateway refuses it)", key_id, exc_info=True
+        )

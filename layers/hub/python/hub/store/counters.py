@@ -10,7 +10,8 @@ windows (`rate#` items, hub.store.rate_limits) share the table.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -41,13 +42,15 @@ def add_items(key: dict[str, str], deltas: Mapping[str, int]) -> dict[str, Any]:
     """A transaction Update adding `deltas` to the counters of one item."""
     deltas = {name: delta for name, delta in deltas.items() if delta}
     names = {f"#c{i}": name for i, name in enumerate(deltas)}
-    return {"Update": {
-        "TableName": ddb.name(TABLE),
-        "Key": ddb.to_item(key),
-        "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(deltas))),
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": {f":c{i}": ddb.to_value(d) for i, d in enumerate(deltas.values())},
-    }}
+    return {
+        "Update": {
+            "TableName": ddb.name(TABLE),
+            "Key": ddb.to_item(key),
+            "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(deltas))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {f":c{i}": ddb.to_value(d) for i, d in enumerate(deltas.values())},
+        }
+    }
 
 
 MAX_TRANSACTION_ITEMS = 100
@@ -85,8 +88,11 @@ def chunks(changes: Changes) -> list[Changes]:
 
 
 def _applied_through(record_id: str) -> int:
-    item = ddb.client().get_item(TableName=ddb.name(TABLE), Key=ddb.to_item(_marker_key(record_id)),
-                                 ConsistentRead=True).get("Item")
+    item = (
+        ddb.client()
+        .get_item(TableName=ddb.name(TABLE), Key=ddb.to_item(_marker_key(record_id)), ConsistentRead=True)
+        .get("Item")
+    )
     return int(ddb.from_item(item)["through"]) if item else -1
 
 
@@ -111,10 +117,18 @@ def apply_once(group: Changes, now: int) -> int:
         first_id, last_sequence = group[0][0], group[-1][1]
         marker = ddb.to_item({**_marker_key(first_id), "through": last_sequence, "expiresAt": now + MARKER_RETENTION_S})
         try:
-            ddb.client().transact_write_items(TransactItems=[
-                {"Put": {"TableName": ddb.name(TABLE), "Item": marker, "ConditionExpression": "attribute_not_exists(pk)"}},
-                *(add_items({"pk": pk, "sk": sk}, values) for (pk, sk), values in sorted(updates.items())),
-            ])
+            ddb.client().transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": ddb.name(TABLE),
+                            "Item": marker,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    *(add_items({"pk": pk, "sk": sk}, values) for (pk, sk), values in sorted(updates.items())),
+                ]
+            )
             return requests + 1
         except ClientError as error:
             if ddb.cancellation_codes(error)[:1] != ["ConditionalCheckFailed"]:
@@ -132,9 +146,13 @@ def usage_key(tenant_id: str, day: str) -> dict[str, str]:
 def read_summary(tenant_id: str, user_id: str | None, status_filter: str | None) -> dict[str, int]:
     """The list-realtime summary (docs/contract.md §5) for the tenant's sessions (optionally one owner's), filtered."""
     sk = "summary" if user_id is None else f"summary#user#{user_id}"
-    item = ddb.client().get_item(
-        TableName=ddb.name(TABLE), Key=ddb.to_item({"pk": tenant_pk(tenant_id), "sk": sk}), ConsistentRead=True
-    ).get("Item")
+    item = (
+        ddb.client()
+        .get_item(
+            TableName=ddb.name(TABLE), Key=ddb.to_item({"pk": tenant_pk(tenant_id), "sk": sk}), ConsistentRead=True
+        )
+        .get("Item")
+    )
     counts = ddb.from_item(item) if item else {}
     summary = {bucket: 0 for bucket in state.BUCKETS}
     for name, count in counts.items():
@@ -151,16 +169,15 @@ def read_usage(tenant_id: str, first_day: str, last_day: str) -> list[dict[str, 
     response = ddb.client().query(
         TableName=ddb.name(TABLE),
         KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
-        ExpressionAttributeValues=ddb.values(pk=tenant_pk(tenant_id), first=f"usage#{first_day}", last=f"usage#{last_day}"),
+        ExpressionAttributeValues=ddb.values(
+            pk=tenant_pk(tenant_id), first=f"usage#{first_day}", last=f"usage#{last_day}"
+        ),
     )
     return [ddb.from_item(item) for item in response["Items"]]
 
 
 def usage_days(items: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    return {
-        item["sk"].split("#", 1)[1]: {field: int(item.get(field, 0)) for field in USAGE_FIELDS}
-        for item in items
-    }
+    return {item["sk"].split("#", 1)[1]: {field: int(item.get(field, 0)) for field in USAGE_FIELDS} for item in items}
 
 
 ALL_INSTANCES = "*"
@@ -187,7 +204,9 @@ def read_stats(tenant_id: str, instance_id: str | None, first_day: str, last_day
         TableName=ddb.name(TABLE),
         KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
         ExpressionAttributeValues=ddb.values(
-            pk=tenant_pk(tenant_id), first=_stats_sk(instance, first_day), last=_stats_sk(instance, last_day),
+            pk=tenant_pk(tenant_id),
+            first=_stats_sk(instance, first_day),
+            last=_stats_sk(instance, last_day),
         ),
     )
     return [ddb.from_item(item) for item in response["Items"]]

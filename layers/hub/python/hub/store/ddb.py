@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from decimal import Decimal
-from functools import lru_cache
-from typing import Any, Callable
+from functools import cache
+from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -22,7 +23,7 @@ _deserializer = TypeDeserializer()
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 
 
-@lru_cache(maxsize=None)
+@cache
 def client():
     return boto3.client("dynamodb", config=CLIENT_CONFIG)
 
@@ -80,10 +81,17 @@ def cancellation_codes(error: Exception) -> list[str]:
     return [reason.get("Code", "None") for reason in response.get("CancellationReasons", [])]
 
 
-RETRYABLE_CODES = frozenset({
-    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-    "InternalServerError", "ServiceUnavailable", "TransactionInProgressException", "TransactionConflictException",
-})
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+        "TransactionConflictException",
+    }
+)
 
 
 def is_retryable(error: Exception) -> bool:
@@ -122,18 +130,24 @@ BATCH_WRITE_MAX = 25
 def delete_keys(table: catalog.Table, keys: list[dict[str, Any]]) -> None:
     """Deletes items by key (plain values), 25 per BatchWriteItem, retrying what DynamoDB leaves unprocessed."""
     for start in range(0, len(keys), BATCH_WRITE_MAX):
-        pending = {name(table): [{"DeleteRequest": {"Key": to_item(k)}} for k in keys[start:start + BATCH_WRITE_MAX]]}
+        pending = {name(table): [{"DeleteRequest": {"Key": to_item(k)}} for k in keys[start : start + BATCH_WRITE_MAX]]}
         for pause in (0, 0.05, 0.1, 0.2, 0.4, 0.8):
             time.sleep(pause)
             pending = client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
             if not pending:
                 break
         else:
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "items still unprocessed"}}, "BatchWriteItem")
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "items still unprocessed"}}, "BatchWriteItem"
+            )
 
 
-def query_until(params: dict[str, Any], until: float, handle: Callable[[list[dict[str, Any]]], None],
-                index: catalog.Index | None = None) -> bool:
+def query_until(
+    params: dict[str, Any],
+    until: float,
+    handle: Callable[[list[dict[str, Any]]], None],
+    index: catalog.Index | None = None,
+) -> bool:
     """Queries (the table, or `index` as query_index does) page by page, handing each page's items (plain
     values) to `handle`, until the deadline `until` (time.monotonic()); True when the last page was handled,
     False when time ran out first."""
@@ -149,7 +163,9 @@ def query_until(params: dict[str, Any], until: float, handle: Callable[[list[dic
 BATCH_GET_MAX = 100
 
 
-def get_many(table: catalog.Table, keys: list[dict[str, Any]], attributes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def get_many(
+    table: catalog.Table, keys: list[dict[str, Any]], attributes: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     """The items at `keys` (wire format), in the keys' order, missing ones left out: BatchGetItem, 100 keys
     per request, eventually consistent, retrying what DynamoDB leaves unprocessed. `attributes` narrows what
     is read (every attribute when empty). How a page read through a keys-only index is completed."""
@@ -160,7 +176,7 @@ def get_many(table: catalog.Table, keys: list[dict[str, Any]], attributes: tuple
         return json.dumps([item[k] for k in key_names], sort_keys=True)
 
     for start in range(0, len(keys), BATCH_GET_MAX):
-        request: dict[str, Any] = {"Keys": keys[start:start + BATCH_GET_MAX]}
+        request: dict[str, Any] = {"Keys": keys[start : start + BATCH_GET_MAX]}
         if attributes:
             request["ProjectionExpression"] = ", ".join(f"#a{i}" for i in range(len(attributes)))
             request["ExpressionAttributeNames"] = {f"#a{i}": a for i, a in enumerate(attributes)}
@@ -174,7 +190,9 @@ def get_many(table: catalog.Table, keys: list[dict[str, Any]], attributes: tuple
             if not pending:
                 break
         else:
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "keys still unprocessed"}}, "BatchGetItem")
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "keys still unprocessed"}}, "BatchGetItem"
+            )
     return [found[identity(k)] for k in keys if identity(k) in found]
 
 
@@ -186,7 +204,8 @@ def index_unavailable(error: Exception) -> bool:
     if error_code(error) == "ResourceNotFoundException":
         return message.startswith("Invalid index")
     return error_code(error) == "ValidationException" and (
-        "does not have the specified index" in message or "backfilling" in message)
+        "does not have the specified index" in message or "backfilling" in message
+    )
 
 
 def query_index(index: catalog.Index, params: dict[str, Any]) -> dict[str, Any]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
+
 from hub import catalog
 from hub.clock import iso
 from hub.deliveries import DeliveryLog
@@ -41,13 +42,17 @@ def from_item(item: dict[str, Any]) -> DeliveryLog:
 
 def create(log: DeliveryLog) -> None:
     """Stores a new log; ConditionalCheckFailed when it exists already."""
-    ddb.client().put_item(TableName=ddb.name(TABLE), Item=to_item(log), ConditionExpression="attribute_not_exists(webhookId)")
+    ddb.client().put_item(
+        TableName=ddb.name(TABLE), Item=to_item(log), ConditionExpression="attribute_not_exists(webhookId)"
+    )
 
 
 def get(webhook_id: str) -> DeliveryLog | None:
-    item = ddb.client().get_item(
-        TableName=ddb.name(TABLE), Key=ddb.to_item({"webhookId": webhook_id}), ConsistentRead=True
-    ).get("Item")
+    item = (
+        ddb.client()
+        .get_item(TableName=ddb.name(TABLE), Key=ddb.to_item({"webhookId": webhook_id}), ConsistentRead=True)
+        .get("Item")
+    )
     return from_item(item) if item else None
 
 
@@ -62,7 +67,7 @@ def record_attempt(before: DeliveryLog, after: DeliveryLog, stored: bool) -> boo
             create(after)
             return True
         item = ddb.from_item(to_item(after))
-        fields = {k: item[k] for k in ("status", "attempts", "attemptLog", "updatedAt") if k in item}
+        fields: dict[str, Any] = {k: item[k] for k in ("status", "attempts", "attemptLog", "updatedAt") if k in item}
         removes = [] if after.nextAttemptAt else ["nextAttemptAt"]
         if after.nextAttemptAt:
             fields["nextAttemptAt"] = after.nextAttemptAt
@@ -120,8 +125,15 @@ def requeue(log: DeliveryLog, now: str) -> DeliveryLog:
     return from_item(response["Attributes"])
 
 
-def query_page(tenant_id: str, *, instance_id: str | None, status: str | None, event: str | None,
-               limit: int, cursor: dict[str, Any] | None) -> tuple[list[DeliveryLog], dict[str, Any] | None]:
+def query_page(
+    tenant_id: str,
+    *,
+    instance_id: str | None,
+    status: str | None,
+    event: str | None,
+    limit: int,
+    cursor: dict[str, Any] | None,
+) -> tuple[list[DeliveryLog], dict[str, Any] | None]:
     """One page of the tenant's logs, newest first: `limit` keys from the tenant or instance index (keys only),
     completed from the table, then filtered by status and event (as a FilterExpression would: after the limit)."""
     index, params = _listing(tenant_id, instance_id)
@@ -134,8 +146,9 @@ def query_page(tenant_id: str, *, instance_id: str | None, status: str | None, e
             raise ValueError("cursor is not valid") from error
         raise
     logs = [from_item(item) for item in ddb.get_many(TABLE, [ddb.key_of(TABLE, e) for e in response["Items"]])]
-    return [log for log in logs if (not status or log.status == status) and (not event or log.event == event)], \
-        response.get("LastEvaluatedKey")
+    return [
+        log for log in logs if (not status or log.status == status) and (not event or log.event == event)
+    ], response.get("LastEvaluatedKey")
 
 
 def _listing(tenant_id: str, instance_id: str | None) -> tuple[catalog.Index, dict[str, Any]]:
@@ -144,8 +157,11 @@ def _listing(tenant_id: str, instance_id: str | None) -> tuple[catalog.Index, di
         index, condition, pk = catalog.DELIVERIES_BY_INSTANCE, "instanceKey = :pk", f"{tenant_id}#{instance_id}"
     else:
         index, condition, pk = catalog.DELIVERIES_BY_TENANT, "tenantId = :pk", tenant_id
-    return index, {"TableName": ddb.name(TABLE), "KeyConditionExpression": condition,
-                   "ExpressionAttributeValues": ddb.values(pk=pk)}
+    return index, {
+        "TableName": ddb.name(TABLE),
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": ddb.values(pk=pk),
+    }
 
 
 ACTIVE_STATUSES = ("pending", "retrying")
@@ -171,11 +187,12 @@ def cancel(webhook_id: str, reason: str, now: str) -> bool:
             TableName=ddb.name(TABLE),
             Key=ddb.to_item({"webhookId": webhook_id}),
             UpdateExpression="SET #status = :failed, lastError = :reason, cancelledAt = :now, updatedAt = :now, "
-                             "payload = :none REMOVE nextAttemptAt",
+            "payload = :none REMOVE nextAttemptAt",
             ConditionExpression="#status IN (:pending, :retrying)",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=ddb.values(failed="failed", reason=reason, now=now, none="null",
-                                                 pending="pending", retrying="retrying"),
+            ExpressionAttributeValues=ddb.values(
+                failed="failed", reason=reason, now=now, none="null", pending="pending", retrying="retrying"
+            ),
         )
     except ClientError as error:
         if ddb.is_conditional_failure(error):
@@ -184,8 +201,14 @@ def cancel(webhook_id: str, reason: str, now: str) -> bool:
     return True
 
 
-def sweep(tenant_id: str, instance_id: str | None, *, until: float, cutoff: str | None = None,
-          cancel_reason: str | None = None) -> Sweep:
+def sweep(
+    tenant_id: str,
+    instance_id: str | None,
+    *,
+    until: float,
+    cutoff: str | None = None,
+    cancel_reason: str | None = None,
+) -> Sweep:
     """Deletes the tenant's logs (of one instance, created before `cutoff` when given) until `until` (monotonic).
 
     With `cancel_reason`, pending and retrying deliveries are cancelled (see `cancel`) instead of deleted.
@@ -199,7 +222,7 @@ def sweep(tenant_id: str, instance_id: str | None, *, until: float, cutoff: str 
         params["KeyConditionExpression"] += " AND createdKey < :cutoff"
         params["ExpressionAttributeValues"].update(ddb.values(cutoff=cutoff))
     done = Sweep()
-    now = iso(datetime.now(timezone.utc))
+    now = iso(datetime.now(UTC))
 
     def clear(entries: list[dict[str, Any]]) -> None:
         logs = entries

@@ -85,8 +85,10 @@ def reopen(endpoint: str, seen: Breaker, open_until: int) -> Breaker | None:
     if seen.open_until is not None:
         named["seen"] = seen.open_until
     updated = _conditional(
-        Key=_key(endpoint), UpdateExpression="SET openUntil = :until, expiresAt = :expires",
-        ConditionExpression=condition, ExpressionAttributeValues=ddb.values(**named),
+        Key=_key(endpoint),
+        UpdateExpression="SET openUntil = :until, expiresAt = :expires",
+        ConditionExpression=condition,
+        ExpressionAttributeValues=ddb.values(**named),
     )
     if updated is None:
         return None

@@ -6,14 +6,15 @@ A new record is the hub's commit point for an event: the table's stream feeds th
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from hub import catalog
-from hub.subscriptions import Target
 from hub.store import ddb
+from hub.subscriptions import Target
 
 TABLE = catalog.EVENTS
 
@@ -58,7 +59,9 @@ def record(session_id: str, event_key: str, event: EventRecord, now_epoch: int, 
 def newly_recorded(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
     """For a change to an event record (stream images): True when it records an event, i.e. an insert,
     or a key recorded again after its dedupe window ran out; not a TTL removal."""
-    return bool(new) and (not old or old.get("receivedAt") != new.get("receivedAt"))
+    if not new:
+        return False
+    return not old or old.get("receivedAt") != new.get("receivedAt")
 
 
 def from_item(item: dict[str, Any]) -> StoredEvent:
@@ -72,8 +75,11 @@ def delete_of_session(session_id: str, tenant_id: str, until: float) -> tuple[in
     Only records of `tenant_id` go: a session id another tenant registered later keeps its events.
     """
     params: dict[str, Any] = {
-        "TableName": ddb.name(TABLE), "KeyConditionExpression": "sessionId = :sid", "FilterExpression": "tenantId = :tid",
-        "ExpressionAttributeValues": ddb.values(sid=session_id, tid=tenant_id), "ProjectionExpression": "sessionId, eventKey",
+        "TableName": ddb.name(TABLE),
+        "KeyConditionExpression": "sessionId = :sid",
+        "FilterExpression": "tenantId = :tid",
+        "ExpressionAttributeValues": ddb.values(sid=session_id, tid=tenant_id),
+        "ProjectionExpression": "sessionId, eventKey",
         "Limit": 100,
     }
     deleted = 0

@@ -19,7 +19,9 @@ def _key(tenant_id: str, session_id: str, window_start: int) -> dict[str, str]:
     return {"pk": f"rate#{tenant_id}#{session_id}", "sk": f"w#{window_start}"}
 
 
-def add(tenant_id: str, session_id: str, window_start: int, window_s: int, events: int, ceiling: int) -> tuple[bool, int]:
+def add(
+    tenant_id: str, session_id: str, window_start: int, window_s: int, events: int, ceiling: int
+) -> tuple[bool, int]:
     """Adds `events` to the window's count unless that would take it past `ceiling`: (added, the count now)."""
     try:
         response = ddb.client().update_item(
@@ -27,8 +29,9 @@ def add(tenant_id: str, session_id: str, window_start: int, window_s: int, event
             Key=ddb.to_item(_key(tenant_id, session_id, window_start)),
             UpdateExpression="ADD admitted :n SET expiresAt = if_not_exists(expiresAt, :expires)",
             ConditionExpression="attribute_not_exists(admitted) OR admitted <= :most",
-            ExpressionAttributeValues=ddb.values(n=events, most=ceiling - events,
-                                                 expires=window_start + window_s + EXPIRE_AFTER_S),
+            ExpressionAttributeValues=ddb.values(
+                n=events, most=ceiling - events, expires=window_start + window_s + EXPIRE_AFTER_S
+            ),
             ReturnValues="UPDATED_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )

@@ -69,9 +69,11 @@ def get(session_id: str) -> SessionRecord | None:
     string, and DynamoDB refuses keys over 2048 bytes)."""
     if not re.fullmatch(ID_PATTERN, session_id):
         return None
-    item = ddb.client().get_item(
-        TableName=ddb.name(TABLE), Key=ddb.to_item({"sessionId": session_id}), ConsistentRead=True
-    ).get("Item")
+    item = (
+        ddb.client()
+        .get_item(TableName=ddb.name(TABLE), Key=ddb.to_item({"sessionId": session_id}), ConsistentRead=True)
+        .get("Item")
+    )
     return _from_item(item) if item else None
 
 
@@ -88,20 +90,31 @@ def subscription_secrets(session_id: str) -> SubscriptionSecrets | None:
     """The session's subscription secrets (a projection of its item: not its state), or None when it is gone."""
     if not re.fullmatch(ID_PATTERN, session_id):
         return None
-    item = ddb.client().get_item(
-        TableName=ddb.name(TABLE), Key=ddb.to_item({"sessionId": session_id}), ConsistentRead=True,
-        ProjectionExpression="tenantId, createdAt, subscriptions",
-    ).get("Item")
+    item = (
+        ddb.client()
+        .get_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"sessionId": session_id}),
+            ConsistentRead=True,
+            ProjectionExpression="tenantId, createdAt, subscriptions",
+        )
+        .get("Item")
+    )
     if not item:
         return None
     values = ddb.from_item(item)
-    return SubscriptionSecrets(tenantId=values["tenantId"], createdAt=values["createdAt"],
-                               secrets={s.id: s.secret for s in map(Subscription.model_validate, values.get("subscriptions") or [])})
+    return SubscriptionSecrets(
+        tenantId=values["tenantId"],
+        createdAt=values["createdAt"],
+        secrets={s.id: s.secret for s in map(Subscription.model_validate, values.get("subscriptions") or [])},
+    )
 
 
 def create(record: SessionRecord) -> None:
     """Stores a new session; ConditionalCheckFailed when its id is taken."""
-    ddb.client().put_item(TableName=ddb.name(TABLE), Item=to_item(record), ConditionExpression="attribute_not_exists(sessionId)")
+    ddb.client().put_item(
+        TableName=ddb.name(TABLE), Item=to_item(record), ConditionExpression="attribute_not_exists(sessionId)"
+    )
 
 
 def delete(record: SessionRecord) -> None:
@@ -118,8 +131,10 @@ def remove(session_id: str, tenant_id: str) -> None:
     """Deletes the session whatever its version, if it is still the tenant's (a revoked tenant's purge)."""
     try:
         ddb.client().delete_item(
-            TableName=ddb.name(TABLE), Key=ddb.to_item({"sessionId": session_id}),
-            ConditionExpression="tenantId = :tenant", ExpressionAttributeValues=ddb.values(tenant=tenant_id),
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"sessionId": session_id}),
+            ConditionExpression="tenantId = :tenant",
+            ExpressionAttributeValues=ddb.values(tenant=tenant_id),
         )
     except ClientError as error:
         if not ddb.is_conditional_failure(error):
@@ -179,7 +194,7 @@ def save_subscriptions(record: SessionRecord, subscriptions: list[Subscription])
         Key=ddb.to_item({"sessionId": record.sessionId}),
         UpdateExpression="SET subscriptions = :subs, subscriptionsVersion = :next",
         ConditionExpression="attribute_exists(sessionId) AND "
-                            "(attribute_not_exists(subscriptionsVersion) OR subscriptionsVersion = :current)",
+        "(attribute_not_exists(subscriptionsVersion) OR subscriptionsVersion = :current)",
         ExpressionAttributeValues=ddb.values(
             subs=[s.model_dump(exclude_none=True) for s in subscriptions],
             current=record.subscriptionsVersion,
@@ -205,12 +220,20 @@ def query_page(
     if user_id is not None:
         index, key, value = catalog.SESSIONS_BY_OWNER, "ownerKey", f"{tenant_id}#{user_id}"
     elif status is not None:
-        index, key = (catalog.SESSIONS_BY_BUCKET, "bucketKey") if status in state.BUCKETS else (catalog.SESSIONS_BY_STATUS, "statusKey")
+        index, key = (
+            (catalog.SESSIONS_BY_BUCKET, "bucketKey")
+            if status in state.BUCKETS
+            else (catalog.SESSIONS_BY_STATUS, "statusKey")
+        )
         value = f"{tenant_id}#{status}"
     else:
         index, key, value = catalog.SESSIONS_BY_TENANT, "tenantId", tenant_id
-    params: dict[str, Any] = {"TableName": ddb.name(TABLE), "Limit": limit, "KeyConditionExpression": f"{key} = :pk",
-                              "ExpressionAttributeValues": ddb.values(pk=value)}
+    params: dict[str, Any] = {
+        "TableName": ddb.name(TABLE),
+        "Limit": limit,
+        "KeyConditionExpression": f"{key} = :pk",
+        "ExpressionAttributeValues": ddb.values(pk=value),
+    }
     if cursor:
         params["ExclusiveStartKey"] = cursor
     try:

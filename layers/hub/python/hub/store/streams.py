@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -14,7 +14,7 @@ MAX_READS = 100
 """GetRecords calls a range may take (a batch Lambda gives up on holds at most 10,000 records)."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def client():
     return boto3.client("dynamodbstreams", config=CLIENT_CONFIG)
 
@@ -31,8 +31,9 @@ def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
 def read_range(stream_arn: str, shard_id: str, first: str, last: str) -> list[dict[str, Any]]:
     """The shard's records from sequence number `first` to `last`, as Lambda delivers them; raises if the stream
     no longer holds `first` (TrimmedDataAccessException, ResourceNotFoundException)."""
-    iterator = client().get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
-                                           SequenceNumber=first)["ShardIterator"]
+    iterator = client().get_shard_iterator(
+        StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=first
+    )["ShardIterator"]
     records: list[dict[str, Any]] = []
     for _ in range(MAX_READS):
         response = client().get_records(ShardIterator=iterator)

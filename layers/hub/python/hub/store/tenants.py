@@ -32,33 +32,45 @@ def create(tenant: Tenant, key_hash: str) -> None:
     record = tenant.model_dump(exclude_none=True)
     ddb.client().transact_write_items(
         TransactItems=[
-            {"Put": {
-                "TableName": ddb.name(TABLE),
-                "Item": ddb.to_item({"pk": TENANT_PK, "sk": tenant.tenantId, "keyHash": key_hash, **record}),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }},
-            {"Put": {
-                "TableName": ddb.name(TABLE),
-                "Item": ddb.to_item({"pk": _key_pk(key_hash), "sk": "KEY", "tenantId": tenant.tenantId}),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }},
+            {
+                "Put": {
+                    "TableName": ddb.name(TABLE),
+                    "Item": ddb.to_item({"pk": TENANT_PK, "sk": tenant.tenantId, "keyHash": key_hash, **record}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": ddb.name(TABLE),
+                    "Item": ddb.to_item({"pk": _key_pk(key_hash), "sk": "KEY", "tenantId": tenant.tenantId}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
         ]
     )
 
 
 def tenant_id_for_key(key_hash: str) -> str | None:
-    item = ddb.client().get_item(
-        TableName=ddb.name(TABLE),
-        Key=ddb.to_item({"pk": _key_pk(key_hash), "sk": "KEY"}),
-        ConsistentRead=True,
-    ).get("Item")
+    item = (
+        ddb.client()
+        .get_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"pk": _key_pk(key_hash), "sk": "KEY"}),
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
     return ddb.from_item(item)["tenantId"] if item else None
 
 
 def _record(tenant_id: str, consistent: bool = True) -> dict[str, Any] | None:
-    item = ddb.client().get_item(
-        TableName=ddb.name(TABLE), Key=ddb.to_item({"pk": TENANT_PK, "sk": tenant_id}), ConsistentRead=consistent
-    ).get("Item")
+    item = (
+        ddb.client()
+        .get_item(
+            TableName=ddb.name(TABLE), Key=ddb.to_item({"pk": TENANT_PK, "sk": tenant_id}), ConsistentRead=consistent
+        )
+        .get("Item")
+    )
     return ddb.from_item(item) if item else None
 
 
@@ -74,10 +86,14 @@ def is_active(tenant_id: str) -> bool:
 
 
 def list_all() -> list[Tenant]:
-    pages = ddb.client().get_paginator("query").paginate(
-        TableName=ddb.name(TABLE),
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues=ddb.values(pk=TENANT_PK),
+    pages = (
+        ddb.client()
+        .get_paginator("query")
+        .paginate(
+            TableName=ddb.name(TABLE),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=ddb.values(pk=TENANT_PK),
+        )
     )
     return [Tenant.model_validate(ddb.from_item(item)) for page in pages for item in page["Items"]]
 
@@ -93,12 +109,21 @@ def mark_revoked(tenant_id: str, revoked_at: str) -> Tenant | None:
     if not record.get("revokedAt"):
         ddb.client().transact_write_items(
             TransactItems=[
-                {"Update": {
-                    "TableName": ddb.name(TABLE), "Key": ddb.to_item({"pk": TENANT_PK, "sk": tenant_id}),
-                    "UpdateExpression": "SET revokedAt = :at", "ExpressionAttributeValues": ddb.values(at=revoked_at),
-                    "ConditionExpression": "attribute_exists(pk)",
-                }},
-                {"Delete": {"TableName": ddb.name(TABLE), "Key": ddb.to_item({"pk": _key_pk(record["keyHash"]), "sk": "KEY"})}},
+                {
+                    "Update": {
+                        "TableName": ddb.name(TABLE),
+                        "Key": ddb.to_item({"pk": TENANT_PK, "sk": tenant_id}),
+                        "UpdateExpression": "SET revokedAt = :at",
+                        "ExpressionAttributeValues": ddb.values(at=revoked_at),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+                {
+                    "Delete": {
+                        "TableName": ddb.name(TABLE),
+                        "Key": ddb.to_item({"pk": _key_pk(record["keyHash"]), "sk": "KEY"}),
+                    }
+                },
             ]
         )
         record["revokedAt"] = revoked_at
@@ -113,6 +138,11 @@ def forget(tenant_id: str) -> None:
     ddb.client().transact_write_items(
         TransactItems=[
             {"Delete": {"TableName": ddb.name(TABLE), "Key": ddb.to_item({"pk": TENANT_PK, "sk": tenant_id})}},
-            {"Delete": {"TableName": ddb.name(TABLE), "Key": ddb.to_item({"pk": _key_pk(record["keyHash"]), "sk": "KEY"})}},
+            {
+                "Delete": {
+                    "TableName": ddb.name(TABLE),
+                    "Key": ddb.to_item({"pk": _key_pk(record["keyHash"]), "sk": "KEY"}),
+                }
+            },
         ]
     )

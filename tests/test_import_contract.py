@@ -1,0 +1,71 @@
+"""The import contract (pyproject.toml, checked by `lint-imports` in `make lint`) covers every function
+of the catalog, and each of its contracts fails when a new breach is added."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from hub import catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+PACKAGES = ("layers/hub/python/hub", "functions", "infra", "local", "tests", "bench")
+
+# One new import per contract: (file, the line added, the contract it breaks, the import reported).
+BREACHES = (
+    (
+        "layers/hub/python/hub/views.py",
+        "import local.resources",
+        "The runtime never imports",
+        "hub.views -> local.resources",
+    ),
+    (
+        "functions/webhooks/handler.py",
+        "from hub.store import tenants",
+        "Handlers reach stores only",
+        "functions.webhooks.handler -> hub.store.tenants",
+    ),
+    (
+        "layers/hub/python/hub/views.py",
+        "import boto3",
+        "Only the stores and the queue import the AWS SDK",
+        "hub.views -> boto3",
+    ),
+    ("infra/stack.py", "import hub.registry", "The stack imports from the runtime only", "infra.stack -> hub.registry"),
+)
+
+
+def test_every_function_of_the_catalog_is_a_root_package():
+    declared = {package for package in CONFIG["root_packages"] if package.startswith("functions.")}
+    assert declared == {spec.module.rsplit(".", 1)[0] for spec in catalog.FUNCTIONS}
+
+
+def _python_sources_only(directory: str, names: list[str]) -> list[str]:
+    return [
+        n for n in names if n == "__pycache__" or not (n.endswith(".py") or os.path.isdir(os.path.join(directory, n)))
+    ]
+
+
+def test_each_contract_fails_on_a_new_breach(tmp_path):
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=_python_sources_only)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    for path, line, _, _ in BREACHES:
+        with (tmp_path / path).open("a") as source:
+            source.write(f"\n{line}  # a breach added by the test\n")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{tmp_path / 'layers/hub/python'}"}
+    result = subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    broken = [line for line in result.stdout.splitlines() if " BROKEN" in line]
+    assert len(broken) == len(BREACHES), result.stdout
+    for _, _, contract, reported in BREACHES:
+        assert any(line.startswith(contract) for line in broken), (contract, result.stdout)
+        assert reported in result.stdout, (reported, result.stdout)
