@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from itsdangerous import URLSafeSerializer
 import requests
+from itsdangerous import URLSafeSerializer
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
