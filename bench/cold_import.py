@@ -56,13 +56,15 @@ def lambda_environment(function_name: str, memory_mb: int) -> dict[str, str]:
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
         **{s.env_var: s.default for s in settings.SETTINGS if s.default},  # the stack sets these on every function
     }
-    for table in catalog.TABLES:
-        env[table.env_var] = f"wa-hub-{table.id.lower()}"
-    for queue in catalog.QUEUES:
-        env[queue.env_var] = f"https://sqs.us-east-1.amazonaws.com/123456789012/wa-hub-{queue.id.lower()}"
-        env[queue.dead_letter_env_var] = (
-            f"https://sqs.us-east-1.amazonaws.com/123456789012/wa-hub-{queue.id.lower()}-dlq"
-        )
+    env[settings.HUB_FUNCTION] = function_name
+    # the function's declared resources (a cloud cold start checks that each is set): plausible names, never used
+    for resource in settings.resources(catalog.function(function_name)):
+        name = f"wa-hub-{resource.resource_id.lower()}"
+        if resource.kind in ("queue", "dead_letter_queue", "failure_queue"):
+            suffix = "-dlq" if resource.kind == "dead_letter_queue" else ""
+            env[resource.env_var] = f"https://sqs.us-east-1.amazonaws.com/123456789012/{name}{suffix}"
+        else:
+            env[resource.env_var] = name
     return env
 
 
