@@ -76,14 +76,8 @@ def run_burst(
     calls: dict[str, list[h.Call]] = {}
     meter.reset()
     for body in bodies:
-        reply = api.call(
-            "POST",
-            h.receive_target(session["sessionId"]),
-            raw=body,
-            headers=h.signed_headers(session["inboundSecret"], body),
-        )
-        if reply.status != 200 or reply.json["data"]["duplicate"]:
-            raise RuntimeError(f"receiver answered {reply.status}: {reply.body[:300]!r}")
+        if h.post_event(api, session, body)["duplicate"]:
+            raise RuntimeError("the receiver took a bench event for a duplicate")
     calls["receiver"] = meter.snapshot()
     meter.reset()
     pumps["dispatcher"].drain()

@@ -26,15 +26,7 @@ TARGET_MS = 300.0
 
 def _queue_ten(api: h.Api, session: dict[str, Any], first: int) -> None:
     for n in range(first, first + BATCH):
-        body = h.message_body(n)
-        reply = api.call(
-            "POST",
-            h.receive_target(session["sessionId"]),
-            raw=body,
-            headers=h.signed_headers(session["inboundSecret"], body),
-        )
-        if reply.status != 200:
-            raise RuntimeError(f"receiver answered {reply.status}: {reply.body[:300]!r}")
+        h.post_event(api, session, h.message_body(n))
 
 
 def _sequential(poller: h.WorkerPoller, messages: list[dict[str, Any]]) -> float:

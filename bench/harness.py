@@ -565,6 +565,19 @@ def receive_target(session_id: str) -> str:
     return f"/api/whatsapp/webhook/{session_id}"
 
 
+def post_event(api: Api, session: dict[str, Any], body: bytes) -> dict[str, Any]:
+    """Posts a gateway body to the session's receiver URL, signed with its inbound secret: the answer's data."""
+    reply = api.call(
+        "POST",
+        receive_target(session["sessionId"]),
+        raw=body,
+        headers=signed_headers(session["inboundSecret"], body),
+    )
+    if reply.status != 200:
+        raise RuntimeError(f"receiver answered {reply.status}: {reply.body[:300]!r}")
+    return reply.json["data"]
+
+
 # --- Lambda's SQS poller for the delivery worker -----------------------------------------------
 
 

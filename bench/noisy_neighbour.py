@@ -131,16 +131,7 @@ class Pollers:
 
 
 def _post(api: h.Api, session: dict[str, Any], n: int) -> str:
-    body = h.message_body(n)
-    reply = api.call(
-        "POST",
-        h.receive_target(session["sessionId"]),
-        raw=body,
-        headers=h.signed_headers(session["inboundSecret"], body),
-    )
-    if reply.status != 200:
-        raise RuntimeError(f"receiver answered {reply.status}: {reply.body[:300]!r}")
-    return reply.json["data"]["eventId"]
+    return h.post_event(api, session, h.message_body(n))["eventId"]
 
 
 def _one_run(hang: bool, breaker: bool) -> dict[str, Any]:

@@ -10,13 +10,13 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from hub import catalog
 
 from ..config import HubConfig
 from .functions import HubFunctions
+from .secrets import generated_secret
 
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
@@ -36,16 +36,11 @@ class HubSockets(Construct):
         super().__init__(scope, id)
         stack = Stack.of(self)
 
-        self.link_key = secretsmanager.Secret(
+        self.link_key = generated_secret(
             self,
             "ConnectLinkKey",
-            secret_name=f"{config.stack_name}/connect-link-key",
             description=f"wa-webhook-hub {config.stage} connect-link signing key",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=64,
-                exclude_punctuation=True,
-                include_space=False,
-            ),
+            length=64,
             removal_policy=config.removal_policy,
         )
 
