@@ -48,7 +48,7 @@ SCENARIOS: dict[str, tuple[Callable[[int], bytes], bool]] = {
 
 
 def table_ids() -> dict[str, str]:
-    from hub import catalog, settings
+    from hub.platform import catalog, settings
 
     return {settings.table_name(t): t.id for t in catalog.TABLES}
 

@@ -42,7 +42,7 @@ def _python() -> str:
 
 def lambda_environment(function_name: str, memory_mb: int) -> dict[str, str]:
     """What Lambda and the stack put in a function's environment (no tracing switch-off)."""
-    from hub import catalog, settings
+    from hub.platform import catalog, settings
     from local.resources import FAKE_AWS_ENV
 
     env = {
@@ -69,7 +69,7 @@ def lambda_environment(function_name: str, memory_mb: int) -> dict[str, str]:
 
 
 def _targets() -> dict[str, tuple[str, dict[str, str]]]:
-    from hub import catalog
+    from hub.platform import catalog
 
     targets = {f.name: (f.module, lambda_environment(f.name, f.memory_mb)) for f in catalog.FUNCTIONS}
     targets["floor_boto3"] = ("boto3", lambda_environment("receiver", catalog.function("receiver").memory_mb))
@@ -107,10 +107,10 @@ STAIRCASE = (
     "aws_lambda_powertools",
     "aws_lambda_powertools.metrics",
     "aws_lambda_powertools.event_handler",
-    "hub.events",
-    "hub.dialects",
-    "hub.receiving",
-    "hub.api",
+    "hub.ingest.models",
+    "hub.ingest.dialects",
+    "hub.ingest.receiving",
+    "hub.platform.http",
     "functions.receiver.handler",
 )
 """The receiver's imports in dependency order: each step's increment is what it adds to the ones above.
@@ -118,7 +118,7 @@ STAIRCASE = (
 `pydantic` imports lazily: `import pydantic` is the package alone, `pydantic.main` and `pydantic.fields`
 the internals that the first model class pulls in. The first model class also loads pydantic's plugins
 (it scans every installed distribution's entry points), which lands in the first hub step that defines
-a model (`hub.events`), as does the first full garbage collection in whichever step it happens to fall."""
+a model (`hub.ingest.models`), as does the first full garbage collection in whichever step it happens to fall."""
 
 STAIRCASE_CHILD = """
 import gc, importlib, json, sys, time

@@ -95,7 +95,7 @@ def _summary(calls: list[h.Call], events: int) -> dict[str, Any]:
 def measure_cost() -> dict[str, Any]:
     from websockets.sync.client import connect
 
-    from hub import pushing
+    from hub.connect import pushing
     from local.sockets import LocalSocketApi
 
     os.environ.setdefault("CONNECT_LINK_SECRET", "bench-connect-link-signing-key-0123456789")

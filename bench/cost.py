@@ -34,7 +34,7 @@ BURST = aws_requests.BURST
 
 
 def _memory_gb(function_name: str) -> float:
-    from hub import catalog
+    from hub.platform import catalog
 
     return catalog.function(function_name).memory_mb / 1024
 

@@ -5,7 +5,7 @@ request. Ten message events go through the receiver (API Gateway events) and the
 stream records), which queues ten deliveries. Then:
 - batch: the ten SQS messages, received as Lambda's poller would, are handed to the delivery worker
   handler in one SQS event; the figure is the wall time of that invocation (signing, sending, recording);
-- sequential: ten fresh deliveries, each handed to `hub.delivering.process` one after the other (what a
+- sequential: ten fresh deliveries, each handed to `hub.delivery.worker.process` one after the other (what a
   worker without concurrency would do); the figure is the total wall time.
 Medians of RUNS runs each; every run checks that the subscriber got all ten and nothing failed.
 """
@@ -30,7 +30,7 @@ def _queue_ten(api: h.Api, session: dict[str, Any], first: int) -> None:
 
 
 def _sequential(poller: h.WorkerPoller, messages: list[dict[str, Any]]) -> float:
-    from hub import delivering
+    from hub.delivery import worker as delivering
 
     started = time.perf_counter()
     with h.quiet():

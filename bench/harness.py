@@ -91,7 +91,7 @@ SINK = _Sink()
 def silence_powertools_logs() -> None:
     """Powertools' Logger writes JSON lines to the stdout it saw at import: send them to a sink
     (the formatting work is still done, as in Lambda)."""
-    from hub.observability import SERVICE
+    from hub.platform.observability import SERVICE
 
     for handler in logging.getLogger(SERVICE).handlers:
         if isinstance(handler, logging.StreamHandler):
@@ -110,8 +110,8 @@ def quiet():
 
 def reset_cached_clients() -> None:
     """The hub caches its boto3 clients per process (as in Lambda); figures start each fresh."""
-    from hub import fairness, queue, settings
-    from hub.store import ddb
+    from hub.delivery import fairness, queue
+    from hub.platform import ddb, settings
 
     fairness.clear_cache()
     ddb.client.cache_clear()
@@ -419,7 +419,7 @@ class Api:
     """Real API Gateway (REST, v1 proxy) events to the real handlers, in process (local.gateway)."""
 
     def __init__(self) -> None:
-        from hub import catalog
+        from hub.platform import catalog
         from local.client import InProcessClient
         from local.gateway import compile_routes
 
@@ -587,7 +587,8 @@ class WorkerPoller:
     it (its requests are accounted for separately, as Lambda batches them)."""
 
     def __init__(self, api: Api) -> None:
-        from hub import catalog, queue
+        from hub.delivery import queue
+        from hub.platform import catalog
 
         self.api = api
         self.function = next(f for f in catalog.FUNCTIONS if f.sqs_trigger == catalog.DELIVERY_QUEUE.id)
@@ -670,7 +671,7 @@ class StreamPump:
     the meter does not count their GetRecords: Lambda's poller makes them, free of charge)."""
 
     def __init__(self, api: Api, function_name: str) -> None:
-        from hub import catalog
+        from hub.platform import catalog
         from local import streams
 
         self.invoker = TimedInvoker(api)

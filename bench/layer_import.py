@@ -90,7 +90,7 @@ def _sample(tree: Path, module: str, env: dict[str, str]) -> float:
 
 
 def measure(runs: int = RUNS) -> dict[str, Any]:
-    from hub import catalog
+    from hub.platform import catalog
 
     targets = {"boto3": ("boto3", "receiver")}
     targets |= {f.name: (f.module, f.name) for f in catalog.FUNCTIONS}

@@ -1,9 +1,9 @@
 """list_realtime_10k: what one `GET /api/whatsapp/session/list-realtime` reads for a tenant with 10,000 sessions.
 
 Setup (not measured): SESSIONS session items written straight to the Sessions table with BatchWriteItem,
-each built by `hub.store.sessions.to_item` from a `SessionRecord` (statuses spread over the five
+each built by `hub.sessions.store.to_item` from a `SessionRecord` (statuses spread over the five
 buckets, owners over OWNERS users), and the tenant's and owners' summary counters written with
-`hub.aggregating.session_deltas` and `hub.store.counters.apply_once`, exactly what the aggregator would have left.
+`hub.counters.aggregation.session_deltas` and `hub.counters.store.apply_once`, exactly what the aggregator would have left.
 
 Then page-size-50 requests (summary included) through a real API Gateway event to the sessions handler:
 PAGES pages of the unfiltered listing (following nextCursor), and a few filtered ones. Items read are
@@ -35,11 +35,13 @@ _STATUSES = ("session_connected", "qr_generated", "initializing", "error", "sess
 
 def _seed(tenant_id: str) -> None:
     """Writes SESSIONS sessions and the summary counters the aggregator would keep for them."""
-    from hub import aggregating, state
-    from hub.events import SessionStatus
-    from hub.store import counters, ddb
-    from hub.store import sessions as session_store
-    from hub.store.sessions import SessionRecord
+    from hub.counters import aggregation as aggregating
+    from hub.counters import store as counters
+    from hub.ingest import state
+    from hub.ingest.models import SessionStatus
+    from hub.platform import ddb
+    from hub.sessions import store as session_store
+    from hub.sessions.store import SessionRecord
 
     client = h.side_client("dynamodb")
     table = ddb.name(session_store.TABLE)

@@ -8,14 +8,14 @@ For LOAD_S seconds, one thread posts B_RATE message events per second from B's g
 from A's, through the receiver handler (API Gateway events), draining the dispatcher (the Events
 stream) after each. As many threads as the worker's maximum concurrency in the catalog (20) play
 Lambda's SQS event source: each receives up to 10 delivery messages, runs them
-concurrently as the worker does (`hub.delivering.first_copies` and `hub.delivering.process`, on a pool
+concurrently as the worker does (`hub.delivery.worker.first_copies` and `hub.delivery.worker.process`, on a pool
 of 10 threads), deletes those that succeeded and leaves the others to SQS. The worker's Powertools
 batch processor and metrics are left out: they are per-process singletons, and here several
 invocations run at once in one process.
 
 Counted: for every B event, the time from the receiver's answer to the gateway until B's subscriber
 receives its delivery (first arrival); p50 and p99 over all B events posted. Runs: undisturbed, A
-hanging (the breaker of hub.fairness on, as shipped), and A hanging with the breaker off (TRIP_AFTER
+hanging (the breaker of hub.delivery.fairness on, as shipped), and A hanging with the breaker off (TRIP_AFTER
 out of reach: what the hub did before) for comparison. Left out: A's own deliveries (they are
 deferred while its breaker is open, by design), network latency (all on 127.0.0.1), Lambda's
 polling delays and cold starts, and the dispatcher's stream polling interval (drained at once).
@@ -47,7 +47,7 @@ BOUND = 2.0
 
 
 def workers() -> int:
-    from hub import catalog
+    from hub.platform import catalog
 
     return catalog.function("delivery_worker").max_concurrency or 1
 
@@ -80,7 +80,7 @@ class Pollers:
 
     def _invoke(self, messages: list[dict[str, Any]], pool: ThreadPoolExecutor) -> list[dict[str, Any]]:
         """One worker invocation: the messages that succeeded."""
-        from hub import delivering
+        from hub.delivery import worker as delivering
 
         chosen = delivering.first_copies({m["MessageId"]: m["Body"] for m in messages})
 
@@ -135,7 +135,8 @@ def _post(api: h.Api, session: dict[str, Any], n: int) -> str:
 
 
 def _one_run(hang: bool, breaker: bool) -> dict[str, Any]:
-    from hub import fairness, settings
+    from hub.delivery import fairness
+    from hub.platform import settings
 
     trip_after = fairness.TRIP_AFTER
     os.environ["WEBHOOK_TIMEOUT_MS"] = str(TIMEOUT_MS)

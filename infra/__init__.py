@@ -1,1 +1,1 @@
-"""CDK infrastructure of the WhatsApp webhook hub, generated from hub.catalog."""
+"""CDK infrastructure of the WhatsApp webhook hub, generated from hub.platform.catalog."""

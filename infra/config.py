@@ -21,8 +21,8 @@ from typing import Any
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
-from hub import catalog
-from hub import settings as hub_settings
+from hub.platform import catalog
+from hub.platform import settings as hub_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -207,7 +207,7 @@ def _plans(raw: Any) -> tuple[Plan, ...]:
 
 
 def _settings(ctx: Mapping[str, Any]) -> dict[str, str]:
-    """The settings common to every function (hub.settings.common_settings), context-overridden."""
+    """The settings common to every function (hub.platform.settings.common_settings), context-overridden."""
     declared = {s.env_var for s in hub_settings.SETTINGS}
     overrides = dict(_json_or(ctx.get("settings") or {}))
     # A declared setting's env var given directly as a context key wins too.

@@ -13,7 +13,7 @@ from aws_cdk import Acknowledgment, CfnElement, CfnResource, Stack, Validations
 from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
-from hub import catalog
+from hub.platform import catalog
 
 if TYPE_CHECKING:
     from .stack import WebhookHubStack

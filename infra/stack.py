@@ -1,11 +1,11 @@
-"""The hub's stack: everything generated from hub.catalog and hub.settings."""
+"""The hub's stack: everything generated from hub.platform.catalog and hub.platform.settings."""
 
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
 
-from hub import catalog, settings
+from hub.platform import catalog, settings
 
 from .config import HubConfig
 from .constructs.api import HubApi
@@ -45,7 +45,7 @@ class WebhookHubStack(Stack):
         self.functions = HubFunctions(self, "Functions", config=config, tables=self.tables, queues=self.queues)
         self.api = HubApi(self, "Api", config=config, functions=self.functions)
 
-        # The rest of each function's declared environment (hub.settings.resources), with its grants.
+        # The rest of each function's declared environment (hub.platform.settings.resources), with its grants.
         late_values = {
             "secret": self.admin_key.secret_arn,
             "rest_api": self.api.rest_api.rest_api_id,

@@ -1,7 +1,7 @@
 """`python -m local` (what `make local` runs): the whole hub on 127.0.0.1:${PORT:-3000}.
 
 Environment: PORT, ADMIN_API_KEY (the operator key), LOCAL_API_KEY (the dev tenant's API key),
-and every setting of hub/settings.py. Both keys are random when unset. A LOCAL_API_KEY must be
+and every setting of hub/platform/settings.py. Both keys are random when unset. A LOCAL_API_KEY must be
 20 to 128 visible ASCII characters, no spaces (what the admin route accepts and an X-API-Key
 header carries); any other stops the hub with an error (exit status 2) before it starts.
 

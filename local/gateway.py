@@ -47,7 +47,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from hub import catalog
+from hub.platform import catalog
 from local import logs, openapi
 from local.runtime import ACCOUNT_ID, Invoker
 

@@ -21,7 +21,12 @@ import urllib.request
 from moto.server import ThreadedMotoServer
 from pydantic import ValidationError
 
-from hub import auth, catalog, ingest_limits, pushing, settings, subscription_secrets, tenancy
+from hub.connect import pushing
+from hub.delivery import secrets as subscription_secrets
+from hub.ingest import limits as ingest_limits
+from hub.platform import catalog, settings
+from hub.tenants import auth
+from hub.tenants import registry as tenancy
 from local import resources, sqs_limits, streams
 from local.gateway import Gateway, GatewayServer
 from local.poller import SqsPoller
@@ -62,7 +67,7 @@ _UNSET = "unset it to have a random key made"
 
 
 def check_dev_api_key(key: str) -> str:
-    """The dev tenant's key as the admin route takes it (hub.tenancy: 20 to 128 characters) and as an
+    """The dev tenant's key as the admin route takes it (hub.tenants.registry: 20 to 128 characters) and as an
     `X-API-Key` header can carry it (visible ASCII, no spaces); else LocalHubError saying which rule fails."""
     try:
         tenancy.CreateTenant(name="dev", apiKey=key)

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hub import PRODUCT, VERSION, catalog
+from hub import PRODUCT, VERSION
+from hub.platform import catalog
 
 DOCUMENT_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 SERVED_AT = "/api/openapi.json"

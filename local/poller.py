@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from hub import catalog
+from hub.platform import catalog
 from local.runtime import Invoker, PollingThread
 
 log = logging.getLogger("local")

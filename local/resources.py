@@ -7,7 +7,7 @@ import os
 
 import boto3
 
-from hub import catalog
+from hub.platform import catalog
 
 REGION = "us-east-1"
 FAKE_AWS_ENV: dict[str, str] = {

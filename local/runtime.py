@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hub import catalog, settings
+from hub.platform import catalog, settings
 from local import logs
 
 log = logging.getLogger("local")
@@ -32,7 +32,7 @@ invoking: contextvars.ContextVar[str | None] = contextvars.ContextVar("invoking"
 
 
 def function_environment(function: catalog.Function) -> dict[str, str]:
-    """The environment the stack gives `function` (hub.settings), with local values.
+    """The environment the stack gives `function` (hub.platform.settings), with local values.
 
     The process environment plays the deployment's part: settings overrides (CDK context in the
     cloud) and the local resources' names (local.resources exports them). The function gets only
@@ -102,7 +102,7 @@ class Invoker:
     so a run past the function's timeout is only reported.
 
     Loading and every invocation run with the function's own environment (`environment`, read
-    through hub.settings) and with `invoking` naming the function.
+    through hub.platform.settings) and with `invoking` naming the function.
     """
 
     def __init__(
@@ -118,7 +118,7 @@ class Invoker:
         self._region = region
         self._handlers: dict[str, Handler] = {}
         self._locks = {name: threading.Lock() for name in self._functions}
-        # the handlers' Powertools logger (hub.observability), named after the service; not imported here, so that
+        # the handlers' Powertools logger (hub.platform.observability), named after the service; not imported here, so that
         # Powertools configures it when the first handler loads (after the local hub's own logging setup)
         logs.label_invocations(logging.getLogger(settings.env("POWERTOOLS_SERVICE_NAME")))
 

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from websockets.sync.server import Server, ServerConnection, serve
 
-from hub import catalog
+from hub.platform import catalog
 from local.runtime import Invoking
 
 log = logging.getLogger("local")

@@ -25,8 +25,8 @@ from typing import Any
 
 import boto3
 
-from hub import catalog, settings
-from hub.store.streams import lambda_record
+from hub.platform import catalog, settings
+from hub.platform.stream_reader import lambda_record
 from local.runtime import Invoking, PollingThread
 
 log = logging.getLogger("local")

@@ -55,8 +55,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def reset_cached_clients() -> None:
     """Clients, settings, tenant standings, endpoint breakers, subscription secrets and ingest windows are cached per process, as in Lambda; tests start each fresh."""
-    from hub import auth, fairness, ingest_limits, queue, settings, subscription_secrets
-    from hub.store import ddb
+    from hub.delivery import fairness, queue
+    from hub.delivery import secrets as subscription_secrets
+    from hub.ingest import limits as ingest_limits
+    from hub.platform import ddb, settings
+    from hub.tenants import auth
 
     auth.clear_cache()
     fairness.clear_cache()

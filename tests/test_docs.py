@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hub import catalog, settings
+from hub.platform import catalog, settings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 

@@ -1,4 +1,4 @@
-"""Every handler loads with the garbage collector off and freezes what it loaded (hub.coldstart)."""
+"""Every handler loads with the garbage collector off and freezes what it loaded (hub.platform.coldstart)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hub import catalog, settings
+from hub.platform import catalog, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,16 +22,16 @@ def test_coldstart_is_the_first_import_and_loaded_the_last_statement(function):
         for node in tree.body
         if isinstance(node, ast.Import) or (isinstance(node, ast.ImportFrom) and node.module != "__future__")
     ]
-    assert isinstance(imports[0], ast.ImportFrom) and imports[0].module == "hub"
+    assert isinstance(imports[0], ast.ImportFrom) and imports[0].module == "hub.platform"
     assert [alias.name for alias in imports[0].names] == ["coldstart"]
     assert ast.unparse(tree.body[-1]) == "coldstart.loaded()"
 
 
 def test_a_handler_import_runs_no_collection_and_leaves_the_collector_on_with_its_objects_frozen():
-    """Counted from `hub.coldstart` on (compiling a handler without bytecode may collect before it runs)."""
+    """Counted from `hub.platform.coldstart` on (compiling a handler without bytecode may collect before it runs)."""
     code = (
         "import gc, sys\n"
-        "import hub.coldstart\n"
+        "import hub.platform.coldstart\n"
         "collections = []\n"
         "gc.callbacks.append(lambda phase, info: phase == 'start' and collections.append(info['generation']))\n"
         "import functions.receiver.handler\n"

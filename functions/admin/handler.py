@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+from hub.platform import coldstart  # first: the handler loads with the garbage collector off (hub.platform.coldstart)
 
 # isort: split
 
@@ -12,9 +12,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from hub import api, errors, tenancy
-from hub.observability import logger, make_tracer
-from hub.store import api_keys
+from hub.platform import errors
+from hub.platform import http as api
+from hub.platform.observability import logger, make_tracer
+from hub.tenants import api_keys_store as api_keys
+from hub.tenants import registry as tenancy
 
 tracer = make_tracer()
 app = api.make_resolver()

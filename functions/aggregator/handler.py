@@ -1,21 +1,22 @@
-"""Aggregator: the Sessions, Events and Deliveries streams → summary, usage and stats counters (hub.aggregating).
+"""Aggregator: the Sessions, Events and Deliveries streams → summary, usage and stats counters (hub.counters.aggregation).
 
 Each record's deltas are computed on their own (one that cannot be is set aside into the aggregator's failure
-queue, hub.stream_failures), then applied in groups, each transaction marking its group applied, so a batch
-Lambda retries, however late, or a replay adds nothing twice (hub.store.counters.apply_once). Invoked with
+queue, hub.platform.stream_failures), then applied in groups, each transaction marking its group applied, so a batch
+Lambda retries, however late, or a replay adds nothing twice (hub.counters.store.apply_once). Invoked with
 `{"replay": {"maxMessages": n}}`, it replays what it set aside.
 """
 
 from __future__ import annotations
 
-from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+from hub.platform import coldstart  # first: the handler loads with the garbage collector off (hub.platform.coldstart)
 
 # isort: split
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from hub import aggregating, catalog, stream_failures
-from hub.observability import logger, metrics
+from hub.counters import aggregation as aggregating
+from hub.platform import catalog, stream_failures
+from hub.platform.observability import logger, metrics
 
 FAILURES = catalog.AGGREGATOR_FAILURES
 

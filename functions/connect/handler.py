@@ -3,7 +3,7 @@ the token-scoped status the page polls when the push channel is unavailable."""
 
 from __future__ import annotations
 
-from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+from hub.platform import coldstart  # first: the handler loads with the garbage collector off (hub.platform.coldstart)
 
 # isort: split
 
@@ -19,10 +19,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import api, errors, links, registry, settings, watching
-from hub.observability import logger, make_tracer
-from hub.store import ddb
-from hub.store import sessions as session_store
+from hub.connect import links, watching
+from hub.platform import ddb, errors, settings
+from hub.platform import http as api
+from hub.platform.observability import logger, make_tracer
+from hub.sessions import registry
+from hub.sessions import store as session_store
 
 tracer = make_tracer()
 app = api.make_resolver()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+from hub.platform import coldstart  # first: the handler loads with the garbage collector off (hub.platform.coldstart)
 
 # isort: split
 
@@ -14,8 +14,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from hub import catalog, delivering, sender
-from hub.observability import logger, make_tracer, metrics
+from hub.delivery import sender
+from hub.delivery import worker as delivering
+from hub.platform import catalog
+from hub.platform.observability import logger, make_tracer, metrics
 
 tracer = make_tracer()
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -1,20 +1,21 @@
-"""Dispatcher: the Events table's stream → one delivery message per target subscription (hub.dispatching).
+"""Dispatcher: the Events table's stream → one delivery message per target subscription (hub.delivery.dispatching).
 
-Records are handled one by one (hub.stream_failures): one the dispatcher can never send is set aside into
+Records are handled one by one (hub.platform.stream_failures): one the dispatcher can never send is set aside into
 its failure queue and the batch goes on; an outage stops the batch at that record, reported to Lambda as a
 partial batch failure. Invoked with `{"replay": {"maxMessages": n}}`, it replays what it set aside.
 """
 
 from __future__ import annotations
 
-from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+from hub.platform import coldstart  # first: the handler loads with the garbage collector off (hub.platform.coldstart)
 
 # isort: split
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from hub import catalog, dispatching, stream_failures
-from hub.observability import logger, metrics
+from hub.delivery import dispatching
+from hub.platform import catalog, stream_failures
+from hub.platform.observability import logger, metrics
 
 FAILURES = catalog.DISPATCHER_FAILURES
 

@@ -1,11 +1,11 @@
 """Push: the Sessions stream → each change a watcher sees, posted to the connections watching that session.
 
 Nothing is read or posted for a change nobody watches but the one Query of the Connections table, and
-nothing at all for a change no watcher would see (hub.watching.change_message)."""
+nothing at all for a change no watcher would see (hub.connect.watching.change_message)."""
 
 from __future__ import annotations
 
-from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+from hub.platform import coldstart  # first: the handler loads with the garbage collector off (hub.platform.coldstart)
 
 # isort: split
 
@@ -15,10 +15,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 from pydantic import ValidationError
 
-from hub import catalog, pushing, watching
-from hub.observability import logger, metrics
-from hub.store import connections, ddb
-from hub.store import sessions as session_store
+from hub.connect import pushing, watching
+from hub.connect import store as connections
+from hub.platform import catalog, ddb
+from hub.platform.observability import logger, metrics
+from hub.sessions import store as session_store
 
 HANDSHAKE_GRACE_S = 10
 """A connection is recorded by `$connect` before its handshake completes; until then a post answers Gone.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+from hub.platform import coldstart  # first: the handler loads with the garbage collector off (hub.platform.coldstart)
 
 # isort: split
 
@@ -11,9 +11,13 @@ from datetime import UTC, datetime
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from hub import api, auth, catalog, dialects, errors, ingest_limits, receiving, security, settings
-from hub.observability import logger, metrics
-from hub.store import sessions
+from hub.ingest import dialects, receiving
+from hub.ingest import limits as ingest_limits
+from hub.platform import catalog, errors, security, settings
+from hub.platform import http as api
+from hub.platform.observability import logger, metrics
+from hub.sessions import store as sessions
+from hub.tenants import auth
 
 app = api.make_resolver(enable_validation=False)
 

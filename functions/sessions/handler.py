@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+from hub.platform import coldstart  # first: the handler loads with the garbage collector off (hub.platform.coldstart)
 
 # isort: split
 
@@ -10,10 +10,13 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from hub import PRODUCT, VERSION, api, clock, errors, registry, views
-from hub.observability import logger, make_tracer
-from hub.store import counters, ddb
-from hub.store import sessions as session_store
+from hub import PRODUCT, VERSION
+from hub.counters import store as counters
+from hub.platform import clock, ddb, errors
+from hub.platform import http as api
+from hub.platform.observability import logger, make_tracer
+from hub.sessions import registry, views
+from hub.sessions import store as session_store
 
 tracer = make_tracer()
 app = api.make_resolver()

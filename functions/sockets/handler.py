@@ -4,16 +4,17 @@ which API Gateway turns into a refused handshake."""
 
 from __future__ import annotations
 
-from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+from hub.platform import coldstart  # first: the handler loads with the garbage collector off (hub.platform.coldstart)
 
 # isort: split
 
 import json
 import time
 
-from hub import errors, links, watching
-from hub.observability import logger
-from hub.store import connections
+from hub.connect import links, watching
+from hub.connect import store as connections
+from hub.platform import errors
+from hub.platform.observability import logger
 
 MAX_CONNECTION_S = 2 * 60 * 60
 """API Gateway closes a WebSocket connection after 2 hours: a record never needs to outlive that."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub import coldstart  # first: the handler loads with the garbage collector off (hub.coldstart)
+from hub.platform import coldstart  # first: the handler loads with the garbage collector off (hub.platform.coldstart)
 
 # isort: split
 
@@ -10,8 +10,9 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from hub import api, webhook_logs
-from hub.observability import logger, make_tracer
+from hub.delivery import logs as webhook_logs
+from hub.platform import http as api
+from hub.platform.observability import logger, make_tracer
 
 tracer = make_tracer()
 app = api.make_resolver()

@@ -1,1 +1,1 @@
-"""The stack's building blocks; each is generated from hub.catalog."""
+"""The stack's building blocks; each is generated from hub.platform.catalog."""

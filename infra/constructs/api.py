@@ -12,7 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from hub import catalog
+from hub.platform import catalog
 
 from ..config import HubConfig
 from .functions import HubFunctions
@@ -226,7 +226,7 @@ class HubApi(Construct):
                 resources=[f"{base}/apikeys/*", *(f"{k}/*" for k in plan_keys)],
             )
         )
-        # UpdateApiKey: a key is created disabled and enabled once its tenant is stored (hub.tenancy).
+        # UpdateApiKey: a key is created disabled and enabled once its tenant is stored (hub.tenants.registry).
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["apigateway:PATCH"],

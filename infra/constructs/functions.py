@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from hub import catalog, settings
+from hub.platform import catalog, settings
 
 from ..bundling import dependency_layer_code
 from ..config import HubConfig
@@ -136,7 +136,7 @@ class HubFunctions(Construct):
                 # The consumer moves a delivery whose retries are exhausted to the DLQ itself.
                 q.dlq.grant_send_messages(role)
 
-        # The declared environment (hub.settings); the secret and the API's ids are added by the stack
+        # The declared environment (hub.platform.settings); the secret and the API's ids are added by the stack
         # once they exist (HubStack), from the same declaration.
         resource_values = {
             "table": lambda r: tables.by_id[r.resource_id].table_name,

@@ -9,7 +9,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
 
-from hub import catalog
+from hub.platform import catalog
 
 from ..config import HubConfig
 from .api import HubApi

@@ -9,7 +9,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from hub import catalog
+from hub.platform import catalog
 
 VISIBILITY_FACTOR = 6
 """AWS guidance: queue visibility timeout >= 6x the consuming function's timeout."""

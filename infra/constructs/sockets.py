@@ -12,7 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from hub import catalog
+from hub.platform import catalog
 
 from ..config import HubConfig
 from .functions import HubFunctions

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub import dialects, receiving
-from hub.store import ddb
-from hub.store import events as event_store
-from hub.store import sessions as session_store
+from hub.ingest import dialects, receiving
+from hub.ingest import store as event_store
+from hub.platform import ddb
+from hub.sessions import store as session_store
 
 DISCONNECTED = {"event": "disconnected", "data": {"reason": "LOGOUT"}}
 ID_LESS_CONNECTS = {

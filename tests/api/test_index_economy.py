@@ -7,9 +7,9 @@ import boto3
 import pytest
 
 from bench import capacity
-from hub import catalog, qr
-from hub.store import ddb
-from hub.store import sessions as session_store
+from hub.platform import catalog, ddb
+from hub.sessions import qr
+from hub.sessions import store as session_store
 
 from .test_receiver import post_event, status_of
 

@@ -1,11 +1,11 @@
-"""Ingest fairness: one session's gateway cannot flood the receiver (hub.ingest_limits)."""
+"""Ingest fairness: one session's gateway cannot flood the receiver (hub.ingest.limits)."""
 
 from __future__ import annotations
 
 import pytest
 
-from hub import catalog, ingest_limits
-from hub.store import ddb
+from hub.ingest import limits as ingest_limits
+from hub.platform import catalog, ddb
 from tests.api.test_receiver import post_event
 
 WINDOW_START = 1_800_000_000  # a multiple of every window used here
@@ -87,7 +87,7 @@ def test_a_refused_event_is_not_delivered(api, tenant, clock, monkeypatch, https
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     api.call("PUT", "/api/instance/s1", body={"webhookUrl": httpserver.url_for("/hook")}, api_key=tenant["apiKey"])
     assert [post_event(api, session, message(n, "s1")).status for n in range(3)] == [200, 200, 429]
-    from hub import queue
+    from hub.delivery import queue
 
     bodies = [
         m["Body"]

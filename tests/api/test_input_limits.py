@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from hub import qr
-from hub.store import ddb
-from hub.store import events as event_store
+from hub.ingest import store as event_store
+from hub.platform import ddb
+from hub.sessions import qr
 
 DEEP = b"[" * 10_000 + b"]" * 10_000
 DEEP_OBJECT = b'{"event":"message","data":' + b'{"a":' * 10_000 + b"1" + b"}" * 10_001
@@ -156,7 +156,7 @@ def test_a_png_qr_image_is_kept(api, session):
 @pytest.mark.parametrize("session_id", ["a" * 3000, "\ufffd", "wa-1/../x", ""])
 def test_a_session_id_no_session_can_have_is_unknown_without_a_lookup(api, session, session_id, monkeypatch):
     """DynamoDB refuses keys over 2048 bytes (moto does not): such ids are never sent to it."""
-    from hub.store import sessions as session_store
+    from hub.sessions import store as session_store
 
     looked_up = []
     real = ddb.client()

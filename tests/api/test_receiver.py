@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub import dialects, receiving
-from hub.store import ddb
-from hub.store import events as event_store
-from hub.store import sessions as session_store
+from hub.ingest import dialects, receiving
+from hub.ingest import store as event_store
+from hub.platform import ddb
+from hub.sessions import store as session_store
 
 
 @pytest.fixture

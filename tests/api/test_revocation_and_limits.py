@@ -8,8 +8,8 @@ import time
 import pytest
 from werkzeug import Response
 
-from hub import catalog, settings, webhook_logs
-from hub.store import ddb
+from hub.delivery import logs as webhook_logs
+from hub.platform import catalog, ddb, settings
 from tests.delivery.conftest import clock, subscriber, worker  # noqa: F401  (shared fixtures)
 from tests.faults.test_fault_injection import post_signed
 
@@ -60,7 +60,7 @@ def test_a_receiver_instance_reads_its_tenants_standing_at_most_once_per_cache_p
 ):
     """In the cloud (TENANT_STATUS_CACHE_S, 30 s) a gateway event costs no Tenants read in the steady state, and a
     revocation reaches each receiver instance within the cache period."""
-    from hub import auth
+    from hub.tenants import auth
 
     monkeypatch.setenv("TENANT_STATUS_CACHE_S", "30")
     clock = [1000.0]
@@ -153,7 +153,7 @@ def test_deleting_a_session_erases_its_events_and_logs(api, tenant, subscriber, 
 
 
 def test_deleting_a_session_leaves_another_tenants_events_under_the_same_id(api, tenant, no_budget):
-    from hub.store import events as event_store
+    from hub.ingest import store as event_store
 
     other = api.create_tenant("other")
     session = api.create_session(other["apiKey"], sessionId="shared")
@@ -168,7 +168,7 @@ def test_deleting_a_session_leaves_another_tenants_events_under_the_same_id(api,
 def test_the_webhook_test_cap_answers_well_inside_the_integration_timeout(monkeypatch, aws):
     monkeypatch.setenv("WEBHOOK_TIMEOUT_MS", "30000")
     settings.load.cache_clear()
-    connect_timeout_s = 5  # hub.sender: the connect timeout is at most 5 s
+    connect_timeout_s = 5  # hub.delivery.sender: the connect timeout is at most 5 s
     assert webhook_logs.test_timeout_ms() == catalog.WEBHOOK_TEST_TIMEOUT_MS
     assert catalog.WEBHOOK_TEST_TIMEOUT_MS / 1000 + connect_timeout_s <= catalog.API_INTEGRATION_TIMEOUT_S - 5
 
@@ -190,9 +190,9 @@ def test_a_webhook_test_to_a_hanging_subscriber_stops_at_the_cap(api, tenant, su
 
 
 def _many_logs(tenant_id: str, count: int) -> None:
-    from hub.deliveries import DeliveryLog
-    from hub.store import deliveries as delivery_store
-    from hub.subscriptions import Target
+    from hub.delivery import store as delivery_store
+    from hub.delivery.models import DeliveryLog
+    from hub.delivery.subscriptions import Target
 
     target = Target(subscriptionId="default", url="https://example.com/hook")
     puts = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.store import ddb
+from hub.platform import ddb
 
 
 def test_health_needs_no_key(api):
@@ -23,7 +23,7 @@ def test_tenant_key_is_shown_once_and_stored_only_as_a_hash(api, tenant):
     listed = api.call("GET", "/api/admin/tenants", admin=True).data
     assert [t["tenantId"] for t in listed] == [tenant["tenantId"]]
     assert "apiKey" not in listed[0]
-    scan = ddb.client().scan(TableName=ddb.name(__import__("hub.catalog", fromlist=["x"]).TENANTS))
+    scan = ddb.client().scan(TableName=ddb.name(__import__("hub.platform.catalog", fromlist=["x"]).TENANTS))
     assert tenant["apiKey"] not in str(scan["Items"])
 
 

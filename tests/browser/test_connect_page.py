@@ -17,7 +17,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from hub import links
+from hub.connect import links
 from local.hub import LocalHub
 from tests.connect.test_push import create_link, create_session, post_event
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from itsdangerous import URLSafeSerializer
 
-from hub import links
+from hub.connect import links
 
 RECEIVER = "/api/whatsapp/webhook/{}"
 
@@ -143,7 +143,7 @@ def test_a_user_link_lists_that_users_sessions_only(api, tenant) -> None:
 def test_link_lifetime_default_and_cap(api, tenant, monkeypatch) -> None:
     import time
 
-    from hub import settings
+    from hub.platform import settings
 
     api.create_session(tenant["apiKey"], sessionId="s-a")
     now = time.time()

@@ -76,7 +76,7 @@ def receive_status(socket, status: str, timeout_s: float = 5) -> dict:
 
 
 def _watchers(session_id: str) -> list:
-    from hub.store import connections
+    from hub.connect import store as connections
 
     return connections.watching(session_id)
 
@@ -111,7 +111,7 @@ def test_a_bad_token_is_refused_at_the_handshake(hub: LocalHub, token: str) -> N
 
 
 def test_a_gone_connection_is_forgotten(hub: LocalHub) -> None:
-    from hub.store import connections
+    from hub.connect import store as connections
 
     session = create_session(hub, "push-gone")
     connections.add("gone-connection=", ["push-gone"], int(time.time()) + 600, "session", now=time.time() - 60)
@@ -163,7 +163,7 @@ def test_revoking_a_sessions_links_tells_and_drops_only_their_pages(hub: LocalHu
 
 
 def test_no_stream_has_more_readers_than_dynamodb_advises() -> None:
-    from hub import catalog
+    from hub.platform import catalog
 
     readers: dict[str, int] = {}
     for function in catalog.FUNCTIONS:
@@ -174,7 +174,7 @@ def test_no_stream_has_more_readers_than_dynamodb_advises() -> None:
 
 
 def test_a_message_over_api_gateways_payload_quota_is_refused() -> None:
-    from hub import pushing
+    from hub.connect import pushing
 
     assert (
         len(pushing.encode({"type": "session.status", "session": {"qrImage": "x" * 1000}})) < pushing.MAX_MESSAGE_BYTES
@@ -184,8 +184,8 @@ def test_a_message_over_api_gateways_payload_quota_is_refused() -> None:
 
 
 def test_changes_no_watcher_sees_are_not_pushed() -> None:
-    from hub import watching
-    from hub.store.sessions import SessionRecord
+    from hub.connect import watching
+    from hub.sessions.store import SessionRecord
 
     before = SessionRecord(sessionId="s", tenantId="t", userId="u", createdAt="a", updatedAt="a", inboundSecret="x")
     touched = before.model_copy(update={"updatedAt": "b", "version": 1})

@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from hub import catalog
+from hub.platform import catalog
 from local import openapi
 from tests.conftest import reset_cached_clients
 

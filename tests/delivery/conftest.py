@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from werkzeug import Request, Response
 
-from hub import catalog, queue
-from hub.events import Lifecycle, NormalizedEvent, SessionStatus
+from hub.delivery import queue
+from hub.ingest.models import Lifecycle, NormalizedEvent, SessionStatus
+from hub.platform import catalog
 
 
 @dataclass
@@ -78,8 +79,8 @@ def message_event(session_id: str, n: int = 0) -> NormalizedEvent:
 
 def accept(event: NormalizedEvent):
     """Hands an event to the receiving domain as the receiver handler does."""
-    from hub import receiving
-    from hub.store import sessions
+    from hub.ingest import receiving
+    from hub.sessions import store as sessions
 
     record = sessions.get(event.session_id)
     return receiving.receive(record, event, event.model_dump_json().encode(), datetime.now(UTC))
@@ -96,7 +97,7 @@ class Clock:
     def __init__(self, monkeypatch) -> None:
         from moto.sqs import models
 
-        from hub import delivering
+        from hub.delivery import worker as delivering
 
         self.offset_s = 0.0
         real_ms, real_s, real_now = models.unix_time_millis, models.unix_time, delivering.now

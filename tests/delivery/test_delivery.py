@@ -14,8 +14,9 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 from werkzeug import Response
 
-from hub import backoff, settings
-from hub.subscriptions import RetryPolicy
+from hub.delivery import backoff
+from hub.delivery.subscriptions import RetryPolicy
+from hub.platform import settings
 from tests.delivery.conftest import accept, dead_letters, message_event, status_event
 
 
@@ -139,7 +140,7 @@ def test_backoff_hides_the_message_in_sqs(api, tenant, subscriber, worker):
 
 def test_partial_batch_failure_reports_only_the_failed_ids(api, tenant, httpserver):
     from functions.delivery_worker.handler import handler
-    from hub import queue
+    from hub.delivery import queue
     from local.poller import build_sqs_event
     from local.runtime import FakeLambdaContext
 
@@ -166,7 +167,7 @@ def test_partial_batch_failure_reports_only_the_failed_ids(api, tenant, httpserv
 
 
 def test_unparseable_queue_message_goes_to_the_dlq_without_blocking(api, tenant, subscriber, worker):
-    from hub import queue
+    from hub.delivery import queue
 
     key = tenant["apiKey"]
     subscribe(api, key, "s1", subscriber.url)
@@ -342,8 +343,8 @@ def test_burst_through_a_flaky_subscriber_delivers_every_event(api, tenant, subs
 
 
 def test_subscriptions_can_change_while_the_session_receives_events(api, tenant, subscriber):
-    from hub.store import sessions
-    from hub.subscriptions import Subscription
+    from hub.delivery.subscriptions import Subscription
+    from hub.sessions import store as sessions
 
     key = tenant["apiKey"]
     subscribe(api, key, "s1", subscriber.url)

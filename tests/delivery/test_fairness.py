@@ -1,4 +1,4 @@
-"""Fair delivery: an endpoint that keeps timing out trips its breaker (hub.fairness), so it stops
+"""Fair delivery: an endpoint that keeps timing out trips its breaker (hub.delivery.fairness), so it stops
 holding the workers, while other tenants' deliveries go on; nothing is lost meanwhile."""
 
 from __future__ import annotations
@@ -7,11 +7,12 @@ import time
 
 import pytest
 
-from hub import catalog, fairness, queue, settings
-from hub.deliveries import DeliveryLog
-from hub.sender import AttemptResult
-from hub.store import endpoints
-from hub.subscriptions import RetryPolicy, Target
+from hub.delivery import endpoints_store as endpoints
+from hub.delivery import fairness, queue
+from hub.delivery.models import DeliveryLog
+from hub.delivery.sender import AttemptResult
+from hub.delivery.subscriptions import RetryPolicy, Target
+from hub.platform import catalog, settings
 from tests.delivery.conftest import accept, message_event
 from tests.delivery.servers import ThreadedSubscriber
 from tests.delivery.test_delivery import logs, subscribe

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from hub import catalog, dispatching, queue
-from hub.deliveries import DeliveryMessage
-from hub.store import ddb
+from hub.delivery import dispatching, queue
+from hub.delivery.models import DeliveryMessage
+from hub.platform import catalog, ddb
 from tests.delivery.conftest import accept, message_event, status_event
 from tests.delivery.test_delivery import logs, subscribe
 
@@ -56,7 +56,7 @@ def test_a_delivery_too_large_to_travel_inline_gets_its_pending_log_and_travels_
 
 def test_a_first_attempt_reads_no_log_and_one_session_secret_per_burst(api, tenant, subscriber, worker, monkeypatch):
     """A first attempt reads no delivery log (it creates it); the subscription's secret is read from the session
-    once per worker process and CACHE_S (hub.subscription_secrets), not once per delivery."""
+    once per worker process and CACHE_S (hub.delivery.secrets), not once per delivery."""
     key = tenant["apiKey"]
     subscribe(api, key, "s1", subscriber.url)
     accept(status_event("s1"))
@@ -67,7 +67,7 @@ def test_a_first_attempt_reads_no_log_and_one_session_secret_per_burst(api, tena
     reads = []
 
     class CountingClient:
-        """Counts reads (the endpoint breakers' table is read through a per-process cache, hub.fairness)."""
+        """Counts reads (the endpoint breakers' table is read through a per-process cache, hub.delivery.fairness)."""
 
         def __getattr__(self, name):
             method = getattr(real_client, name)

@@ -15,8 +15,9 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 from werkzeug import Response
 
-from hub import backoff, catalog, queue
-from hub.subscriptions import Subscription
+from hub.delivery import backoff, queue
+from hub.delivery.subscriptions import Subscription
+from hub.platform import catalog
 from tests.delivery.conftest import accept, dead_letters, message_event, status_event
 from tests.delivery.test_delivery import logs, subscribe
 
@@ -146,7 +147,7 @@ def test_a_custom_secret_verifies_with_the_standard_webhooks_library(api, tenant
 
 
 def test_a_stored_secret_that_cannot_sign_fails_its_delivery_at_once(api, tenant, subscriber, worker):
-    from hub.store import sessions
+    from hub.sessions import store as sessions
 
     key = tenant["apiKey"]
     subscribe(api, key, "s1", subscriber.url)

@@ -1,4 +1,4 @@
-"""Subscription secrets live on the subscription only; deliveries sign with the current one (hub.subscription_secrets)."""
+"""Subscription secrets live on the subscription only; deliveries sign with the current one (hub.delivery.secrets)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from werkzeug import Response
 
-from hub import catalog, queue
-from hub.store import ddb
+from hub.delivery import queue
+from hub.platform import catalog, ddb
 from tests.delivery.conftest import accept, dead_letters, message_event, status_event
 from tests.delivery.test_delivery import logs, subscribe
 from tests.delivery.test_schedules import SpyClient
@@ -86,7 +86,7 @@ def test_a_retry_after_the_secret_was_replaced_signs_with_the_new_one(api, tenan
 def test_a_deleted_sessions_pending_delivery_fails_with_a_clear_error(api, tenant, subscriber, worker, how):
     """The delivery is not sent (with the new incarnation's secret either): its log fails saying why, and the
     message is parked."""
-    from hub.store import sessions
+    from hub.sessions import store as sessions
 
     key = tenant["apiKey"]
     subscribe(api, key, "s1", subscriber.url)

@@ -1,5 +1,5 @@
 """SSRF at connect time: the name is resolved once, every address vetted, and the connection goes
-to a vetted address with the name as SNI, certificate name and Host (hub.urls, hub.sender)."""
+to a vetted address with the name as SNI, certificate name and Host (hub.delivery.urls, hub.delivery.sender)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from hub import sender, settings, urls
+from hub.delivery import sender, urls
+from hub.platform import settings
 from tests.delivery.servers import ThreadedSubscriber
 
 

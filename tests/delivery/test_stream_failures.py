@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from hub import catalog, queue, settings
-from hub.events import NormalizedEvent
-from hub.store import counters, ddb
+from hub.counters import store as counters
+from hub.delivery import queue
+from hub.ingest.models import NormalizedEvent
+from hub.platform import catalog, ddb, settings
 from tests.delivery.conftest import accept, dead_letters, message_event, status_event
 from tests.delivery.test_delivery import logs, subscribe
 
@@ -292,7 +293,7 @@ def test_a_record_the_aggregator_cannot_count_is_set_aside_and_the_others_count(
 
 
 def test_a_replayed_aggregator_record_counts_once(aws):
-    from hub.store.streams import lambda_record
+    from hub.platform.stream_reader import lambda_record
 
     stream_arn = f"arn:aws:dynamodb:us-east-1:123456789012:table/{settings.table_name(catalog.EVENTS)}/stream/x"
     image = {"sessionId": "s1", "eventKey": "k1", "tenantId": "t1", "receivedAt": "2026-01-02T10:00:00.000Z"}
@@ -333,7 +334,7 @@ def test_transactions_group_records_with_their_counters_within_dynamodbs_limit()
 
 
 def test_set_aside_bodies_are_ascii_whatever_the_images_hold():
-    from hub.stream_failures import SetAside, body_of
+    from hub.platform.stream_failures import SetAside, body_of
 
     aside = SetAside(
         function="dispatcher",

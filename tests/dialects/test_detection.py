@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from hub.dialects import DIALECT_NAMES, DIALECTS, _claims, worker
+from hub.ingest.dialects import DIALECT_NAMES, DIALECTS, _claims, worker
 
 LAYER = Path(__file__).resolve().parents[2] / "layers" / "hub" / "python"
 
 
 @pytest.mark.parametrize("entry", _claims.ORDER, ids=lambda d: d.name)
 def test_registry_entry_matches_its_module(entry: _claims.Dialect) -> None:
-    module = next(m for m in DIALECTS if m.__name__ == f"hub.dialects.{entry.module}")
+    module = next(m for m in DIALECTS if m.__name__ == f"hub.ingest.dialects.{entry.module}")
     assert (module.NAME, module.claims) == (entry.name, entry.claims)
 
 
@@ -33,9 +33,9 @@ def test_worker_detection_knows_exactly_the_worker_events() -> None:
 CHILD = """
 import json, sys
 sys.path.insert(0, {layer!r})
-from hub import dialects
+from hub.ingest import dialects
 def loaded():
-    return sorted({{m for m in sys.modules if m.startswith("hub.dialects.")}} - {{"hub.dialects._claims", "hub.dialects._common"}})
+    return sorted({{m for m in sys.modules if m.startswith("hub.ingest.dialects.")}} - {{"hub.ingest.dialects._claims", "hub.ingest.dialects._common"}})
 before = loaded()
 event = dialects.normalize({{"event": "session.status", "session": "s", "payload": {{"status": "WORKING"}}}},
                            session_id=None)
@@ -48,4 +48,4 @@ def test_only_the_claiming_dialect_is_imported() -> None:
         [sys.executable, "-c", CHILD.format(layer=str(LAYER))], capture_output=True, text=True, timeout=60, check=True
     )
     before, after, dialect = json.loads(done.stdout)
-    assert (before, after, dialect) == ([], ["hub.dialects.waha"], "waha")
+    assert (before, after, dialect) == ([], ["hub.ingest.dialects.waha"], "waha")

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from hub.dialects import NoDialectMatched, normalize, session_id_from_body
-from hub.events import NormalizedEvent
+from hub.ingest.dialects import NoDialectMatched, normalize, session_id_from_body
+from hub.ingest.models import NormalizedEvent
 
 from .helpers import fixture_files, load
 

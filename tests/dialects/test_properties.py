@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.dialects import DIALECTS, NoDialectMatched, decode_body, normalize, session_id_from_body
-from hub.events import NormalizedEvent
+from hub.ingest.dialects import DIALECTS, NoDialectMatched, decode_body, normalize, session_id_from_body
+from hub.ingest.models import NormalizedEvent
 
 from .helpers import fixture_files, load
 

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from hub.dialects import DIALECT_NAMES, NoDialectMatched, decode_body, normalize, session_id_from_body
-from hub.dialects._common import BAILEYS_ACK, WWEB_ACK, ack_status, iso, parse_time
+from hub.ingest.dialects import DIALECT_NAMES, NoDialectMatched, decode_body, normalize, session_id_from_body
+from hub.ingest.dialects._common import BAILEYS_ACK, WWEB_ACK, ack_status, iso, parse_time
 
 from .helpers import load, raw
 

@@ -1,4 +1,4 @@
-"""Counters from table changes (hub.aggregating): deltas follow the images, whatever the write history."""
+"""Counters from table changes (hub.counters.aggregation): deltas follow the images, whatever the write history."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub import aggregating, catalog
-from hub.store import counters
+from hub.counters import aggregation as aggregating
+from hub.counters import store as counters
+from hub.platform import catalog
 
 STATUS_BUCKETS = [
     ("session_connected", "connected"),

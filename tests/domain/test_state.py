@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from hub import state
-from hub.events import Lifecycle, NormalizedEvent, SessionStatus
+from hub.ingest import state
+from hub.ingest.models import Lifecycle, NormalizedEvent, SessionStatus
 
 S = SessionStatus
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

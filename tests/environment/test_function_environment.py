@@ -1,4 +1,4 @@
-"""Each function runs with exactly its own environment (hub.settings), locally as in the cloud."""
+"""Each function runs with exactly its own environment (hub.platform.settings), locally as in the cloud."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub import catalog, settings
+from hub.platform import catalog, settings
 from local.runtime import Invoker, function_environment
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,8 +14,9 @@ import pytest
 from botocore.exceptions import ClientError
 from werkzeug import Response
 
-from hub import catalog, delivering, queue, settings
-from hub.store import ddb
+from hub.delivery import queue
+from hub.delivery import worker as delivering
+from hub.platform import catalog, ddb, settings
 from tests.delivery.conftest import accept, dead_letters, status_event
 
 
@@ -186,7 +187,7 @@ def crashing_poller(crash):
 
 
 def test_worker_dying_after_sending_redelivers_once_and_logs_one_success(api, session, subscriber, worker, monkeypatch):
-    from hub.store import deliveries as delivery_store
+    from hub.delivery import store as delivery_store
 
     real_record = delivery_store.record_attempt
     calls = {"n": 0}
@@ -294,7 +295,7 @@ def refused_url() -> str:
 def test_misbehaving_subscribers_are_failed_attempts_retried_per_policy(
     api, tenant, worker, httpserver, monkeypatch, fault
 ):
-    from hub import fairness
+    from hub.delivery import fairness
 
     monkeypatch.setenv("WEBHOOK_TIMEOUT_MS", "500")
     # The retry policy alone is under test: the endpoint breaker would defer the third attempt to a
@@ -343,8 +344,8 @@ def test_misbehaving_subscribers_are_failed_attempts_retried_per_policy(
 
 
 def test_a_worker_error_on_the_last_receive_marks_the_log_failed_before_redrive(api, session, monkeypatch):
-    from hub import catalog as hub_catalog
-    from hub import sender
+    from hub.delivery import sender
+    from hub.platform import catalog as hub_catalog
 
     accept(status_event("wa-1"))
     api.streams.pump()
@@ -365,8 +366,8 @@ def test_a_worker_error_on_the_last_receive_marks_the_log_failed_before_redrive(
 
 
 def test_a_first_attempt_that_never_recorded_is_stored_as_failed_on_the_last_receive(api, session, monkeypatch):
-    from hub import catalog as hub_catalog
-    from hub import sender
+    from hub.delivery import sender
+    from hub.platform import catalog as hub_catalog
 
     accept(status_event("wa-1"))
     api.streams.pump()

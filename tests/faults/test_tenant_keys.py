@@ -8,8 +8,8 @@ import json
 import boto3
 import pytest
 
-from hub import catalog, settings
-from hub.store import api_keys, ddb
+from hub.platform import catalog, ddb, settings
+from hub.tenants import api_keys_store as api_keys
 from local import resources
 from tests.conftest import ADMIN_KEY
 from tests.faults.test_fault_injection import FailingClient

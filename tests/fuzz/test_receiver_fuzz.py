@@ -61,8 +61,8 @@ def session(api, tenant):
 
 
 def recorded_events() -> int:
-    from hub.store import ddb
-    from hub.store import events as event_store
+    from hub.ingest import store as event_store
+    from hub.platform import ddb
 
     return ddb.client().query(
         TableName=ddb.name(event_store.TABLE),

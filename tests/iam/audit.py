@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from hub import catalog
+from hub.platform import catalog
 from local import resources
 from tests.iam.policy import SOCKET_API_TOKEN, Request, Template, refused, usage_plan_token
 

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import boto3
 import botocore.handlers
 
-from hub import settings
+from hub.platform import settings
 from infra.config import DEFAULT_STAGE
 from local.runtime import invoking
 from tests.iam.policy import ACCOUNT, REGION, SOCKET_API_TOKEN, Request, queue_arn, table_arn, usage_plan_token

@@ -7,7 +7,7 @@ import dataclasses
 import boto3
 import pytest
 
-from hub import catalog
+from hub.platform import catalog
 from local.resources import local_table_name
 from tests.iam import audit
 from tests.iam.policy import Request, Template, UnsupportedPolicy, allows, queue_arn, table_arn

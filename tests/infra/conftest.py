@@ -24,7 +24,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from aws_cdk import assertions  # noqa: E402
 
-from hub import catalog  # noqa: E402
+from hub.platform import catalog  # noqa: E402
 from infra.main import build_app  # noqa: E402
 
 NO_BUNDLING = {"aws:cdk:bundling-stacks": []}

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from hub import catalog
+from hub.platform import catalog
 
 
 def of_type(resources: dict, cfn_type: str) -> dict[str, dict]:

@@ -8,7 +8,7 @@ import re
 import pytest
 from aws_cdk.assertions import Match
 
-from hub import catalog
+from hub.platform import catalog
 from infra.constructs.api import path_parameters
 
 from .helpers import as_list, hub_functions, methods_by_route, of_type, policy_statements_of_role, refs_in

@@ -71,7 +71,7 @@ def test_dependency_layer_is_exactly_the_lock_for_lambda(bundled):
 
 @pytest.mark.bundling
 def test_layer_powertools_is_the_pinned_one_and_has_what_the_code_imports(bundled):
-    """hub/api.py imports RequestUnsupportedContentType, which Powertools has from 3.25 on only."""
+    """hub/platform/http.py imports RequestUnsupportedContentType, which Powertools has from 3.25 on only."""
     stack, _template, _paths, asset_of = bundled
     site = asset_of(stack.functions.dependency_layer) / "python"
     shipped = {d.name: d.version for d in layer_audit.distributions(site)}
@@ -85,7 +85,7 @@ def test_layer_powertools_is_the_pinned_one_and_has_what_the_code_imports(bundle
 def test_domain_layer_is_the_hub_package(bundled):
     stack, _template, _paths, asset_of = bundled
     layer = asset_of(stack.functions.domain_layer)
-    assert (layer / "python" / "hub" / "catalog.py").is_file()
+    assert (layer / "python" / "hub" / "platform" / "catalog.py").is_file()
     assert not list(layer.rglob("__pycache__"))
 
 

@@ -6,7 +6,7 @@ import dataclasses
 
 from aws_cdk import assertions
 
-from hub import catalog
+from hub.platform import catalog
 from infra.main import build_app
 
 from .conftest import NO_BUNDLING, make_functions_root

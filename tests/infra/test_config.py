@@ -7,7 +7,7 @@ import json
 import pytest
 from aws_cdk import RemovalPolicy
 
-from hub import settings as hub_settings
+from hub.platform import settings as hub_settings
 from infra import config
 
 

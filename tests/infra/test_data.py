@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub import catalog
+from hub.platform import catalog
 from infra.constructs.queues import VISIBILITY_FACTOR
 
 from .helpers import of_type

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hub import catalog
-from hub import settings as hub_settings
-from hub.settings import admin_key_functions
+from hub.platform import catalog
+from hub.platform import settings as hub_settings
+from hub.platform.settings import admin_key_functions
 
 from .helpers import as_list, dumps, hub_functions, of_type, policy_statements_of_role, refs_in
 
@@ -106,7 +106,7 @@ def test_environment_from_catalog_and_settings(hub):
 
 
 def test_each_function_gets_exactly_its_declared_environment(hub, hub_dev):
-    """The one declaration (hub.settings.function_env_names) the local hub and the tests run each handler with."""
+    """The one declaration (hub.platform.settings.function_env_names) the local hub and the tests run each handler with."""
     for synth in (hub, hub_dev):
         functions = hub_functions(synth)
         for spec in catalog.FUNCTIONS:

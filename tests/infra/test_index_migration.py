@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub import catalog
+from hub.platform import catalog
 from infra import config
 from infra.constructs.tables import indexes
 

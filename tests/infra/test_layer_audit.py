@@ -90,7 +90,7 @@ def test_abi3_and_pure_wheels_fit_lambda():
 
 def test_imported_distributions_maps_modules_to_distributions(tmp_path):
     (tmp_path / "handler.py").write_text(
-        "import json\nimport hub.api\nfrom boto3.dynamodb import types\nfrom . import sibling\nimport pydantic\n"
+        "import json\nimport hub.platform.http\nfrom boto3.dynamodb import types\nfrom . import sibling\nimport pydantic\n"
     )
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_x.py").write_text("import pytest\n")

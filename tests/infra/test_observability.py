@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hub import catalog
+from hub.platform import catalog
 from infra.constructs.functions import gateway_functions
 
 from .helpers import of_type, refs_in

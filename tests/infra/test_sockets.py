@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from hub import catalog
+from hub.platform import catalog
 
 from .helpers import as_list, hub_functions, of_type, policy_statements_of_role
 

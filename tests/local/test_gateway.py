@@ -9,7 +9,7 @@ import re
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from hub import catalog
+from hub.platform import catalog
 from local.gateway import Gateway, NoRoute, build_event, compile_routes, match_route, to_http_response
 from local.runtime import FakeLambdaContext, Invoker
 

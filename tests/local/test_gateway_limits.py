@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from hub import catalog
+from hub.platform import catalog
 from local.client import InProcessClient
 from local.gateway import GATEWAY_ANSWERS, Gateway, payload_bytes
 from local.runtime import Invoker

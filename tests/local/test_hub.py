@@ -14,7 +14,7 @@ import boto3
 import pytest
 import requests
 
-from hub import catalog
+from hub.platform import catalog
 from local.hub import LocalHub
 
 ROOT = Path(__file__).resolve().parents[2]

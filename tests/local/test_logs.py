@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from hub import observability
+from hub.platform import observability
 from local.hub import LocalHub
 from local.logs import RedactSecrets, redact
 from local.runtime import Invoker

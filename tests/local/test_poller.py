@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from hub import catalog
+from hub.platform import catalog
 from local.poller import SqsPoller, build_sqs_event, failed_message_ids
 from local.resources import local_queue_names
 from local.runtime import Invoker

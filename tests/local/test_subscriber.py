@@ -13,7 +13,7 @@ from http.server import ThreadingHTTPServer
 import pytest
 import requests
 
-from hub import signing
+from hub.delivery import signing
 from local import subscriber
 
 SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()

@@ -1,0 +1,1 @@
+"""The hosted connect page: signed links, who watches which session, live pushes."""

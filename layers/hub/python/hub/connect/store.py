@@ -1,0 +1,96 @@
+"""Connections table: who watches which session over the WebSocket API (one item per session and connection)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from hub.platform import catalog, ddb
+
+TABLE = catalog.CONNECTIONS
+BATCH_WRITE_MAX = 25
+"""DynamoDB's limit on the requests of one BatchWriteItem."""
+
+
+@dataclass(frozen=True)
+class Watcher:
+    connection_id: str
+    connected_at_ms: int
+    link_kind: str
+    """`session` or `user`: the kind of connect link the connection was opened with."""
+
+
+def add(connection_id: str, session_ids: list[str], expires_at: int, link_kind: str, now: float | None = None) -> None:
+    """Records that the connection watches these sessions until `expires_at` (epoch seconds, the TTL)."""
+    connected_at_ms = int((now if now is not None else time.time()) * 1000)
+    requests = [
+        {
+            "PutRequest": {
+                "Item": ddb.to_item(
+                    {
+                        "sessionId": s,
+                        "connectionId": connection_id,
+                        "connectedAt": connected_at_ms,
+                        "linkKind": link_kind,
+                        "expiresAt": expires_at,
+                    }
+                )
+            }
+        }
+        for s in session_ids
+    ]
+    _batch_write(requests)
+
+
+def watching(session_id: str, now: float | None = None) -> list[Watcher]:
+    """The connections watching a session, leaving out those past their TTL that DynamoDB has not deleted yet."""
+    pages = (
+        ddb.client()
+        .get_paginator("query")
+        .paginate(
+            TableName=ddb.name(TABLE),
+            KeyConditionExpression="sessionId = :s",
+            FilterExpression="expiresAt > :now",
+            ExpressionAttributeValues=ddb.values(s=session_id, now=int(now if now is not None else time.time())),
+            ProjectionExpression="connectionId, connectedAt, linkKind",
+        )
+    )
+    return [
+        Watcher(item["connectionId"]["S"], int(item["connectedAt"]["N"]), item["linkKind"]["S"])
+        for page in pages
+        for item in page["Items"]
+    ]
+
+
+def remove(connection_id: str) -> int:
+    """Forgets the connection for every session it watched; returns how many items went."""
+    pages = (
+        ddb.client()
+        .get_paginator("query")
+        .paginate(
+            TableName=ddb.name(TABLE),
+            IndexName="byConnection",
+            KeyConditionExpression="connectionId = :c",
+            ExpressionAttributeValues=ddb.values(c=connection_id),
+        )
+    )
+    keys = [
+        {"sessionId": item["sessionId"], "connectionId": item["connectionId"]}
+        for page in pages
+        for item in page["Items"]
+    ]
+    _batch_write([{"DeleteRequest": {"Key": key}} for key in keys])
+    return len(keys)
+
+
+def _batch_write(requests: list[dict]) -> None:
+    """Writes in batches of 25, resending what DynamoDB leaves unprocessed."""
+    for start in range(0, len(requests), BATCH_WRITE_MAX):
+        pending = {ddb.name(TABLE): requests[start : start + BATCH_WRITE_MAX]}
+        for attempt in range(5):
+            pending = ddb.client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not pending:
+                break
+            time.sleep(0.05 * 2**attempt)
+        if pending:
+            raise RuntimeError(f"DynamoDB left {sum(len(v) for v in pending.values())} connection writes unprocessed")

@@ -1,0 +1,1 @@
+"""Delivering events to subscribers: subscriptions, fan-out, the queue, signing, sending, retries, logs."""

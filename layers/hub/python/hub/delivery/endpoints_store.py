@@ -1,0 +1,99 @@
+"""Endpoints table: the circuit breaker of each (tenant, subscriber origin) that timed out recently.
+
+An item exists only for an endpoint that was slow: `strikes` counts its slow attempts since
+`windowStart`, `openUntil` (epoch seconds) is set once the breaker has tripped. Healthy endpoints
+cost no write; the item expires (TTL) a day after its last change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from hub.platform import catalog, ddb
+
+TABLE = catalog.ENDPOINTS
+KEEP_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Breaker:
+    strikes: int = 0
+    window_start: int = 0
+    open_until: int | None = None
+    """Epoch seconds; set when the breaker has tripped (open before it, half-open after)."""
+
+
+CLOSED = Breaker()
+
+
+def _key(endpoint: str) -> dict:
+    return ddb.to_item({"endpointKey": endpoint})
+
+
+def get(endpoint: str) -> Breaker:
+    item = ddb.client().get_item(TableName=ddb.name(TABLE), Key=_key(endpoint)).get("Item")
+    if not item:
+        return CLOSED
+    values = ddb.from_item(item)
+    return Breaker(values.get("strikes", 0), values.get("windowStart", 0), values.get("openUntil"))
+
+
+def _conditional(**request) -> dict | None:
+    """update_item's new image, or None when its condition failed."""
+    try:
+        return ddb.client().update_item(TableName=ddb.name(TABLE), ReturnValues="ALL_NEW", **request)["Attributes"]
+    except ClientError as error:
+        if ddb.is_conditional_failure(error):
+            return None
+        raise
+
+
+def record_strike(endpoint: str, now: int, window_s: int, trip_after: int, open_s: int) -> Breaker:
+    """Counts one slow attempt (a new window when the last began over `window_s` ago) and trips the
+    breaker, open for `open_s`, once the window holds `trip_after` of them."""
+    counted = None
+    for _ in range(3):  # a concurrent worker may start the window between the two writes
+        counted = _conditional(
+            Key=_key(endpoint),
+            UpdateExpression="ADD strikes :one SET expiresAt = :expires",
+            ConditionExpression="windowStart >= :cutoff",
+            ExpressionAttributeValues=ddb.values(one=1, expires=now + KEEP_S, cutoff=now - window_s),
+        ) or _conditional(
+            Key=_key(endpoint),
+            UpdateExpression="SET strikes = :one, windowStart = :now, expiresAt = :expires",
+            ConditionExpression="attribute_not_exists(windowStart) OR windowStart < :cutoff",
+            ExpressionAttributeValues=ddb.values(one=1, now=now, expires=now + KEEP_S, cutoff=now - window_s),
+        )
+        if counted is not None:
+            break
+    if counted is None:
+        return get(endpoint)
+    values = ddb.from_item(counted)
+    breaker = Breaker(values["strikes"], values["windowStart"], values.get("openUntil"))
+    if breaker.strikes >= trip_after and (breaker.open_until is None or breaker.open_until <= now):
+        return reopen(endpoint, breaker, now + open_s) or get(endpoint)
+    return breaker
+
+
+def reopen(endpoint: str, seen: Breaker, open_until: int) -> Breaker | None:
+    """Sets `openUntil` if it is still what `seen` read (one worker wins a half-open probe); else None."""
+    condition = "attribute_not_exists(openUntil)" if seen.open_until is None else "openUntil = :seen"
+    named = {"until": open_until, "expires": open_until + KEEP_S}
+    if seen.open_until is not None:
+        named["seen"] = seen.open_until
+    updated = _conditional(
+        Key=_key(endpoint),
+        UpdateExpression="SET openUntil = :until, expiresAt = :expires",
+        ConditionExpression=condition,
+        ExpressionAttributeValues=ddb.values(**named),
+    )
+    if updated is None:
+        return None
+    values = ddb.from_item(updated)
+    return Breaker(values.get("strikes", 0), values.get("windowStart", 0), values.get("openUntil"))
+
+
+def close(endpoint: str) -> None:
+    ddb.client().delete_item(TableName=ddb.name(TABLE), Key=_key(endpoint))

@@ -1,0 +1,77 @@
+"""Delivery logs (`webhookId`, docs/contract.md §8): the model shared by the receiver, the worker and the API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from hub.delivery.subscriptions import Target
+
+DeliveryStatus = Literal["pending", "retrying", "success", "failed"]
+RESPONSE_EXCERPT_BYTES = 1024
+
+
+class Attempt(BaseModel):
+    attempt: int
+    at: str
+    statusCode: int | None = None
+    durationMs: int
+    ok: bool
+    error: str | None = None
+    response: str | None = None
+
+
+class DeliveryLog(BaseModel):
+    webhookId: str
+    tenantId: str
+    instanceId: str
+    eventId: str
+    event: str
+    payload: str
+    target: Target
+    status: DeliveryStatus = "pending"
+    attempts: int = 0
+    retryFrom: int = 0
+    """Attempts made before the last manual retry: the retry budget counts from here."""
+    attemptLog: list[Attempt] = Field(default_factory=list)
+    nextAttemptAt: str | None = None
+    lastError: str | None = None
+    createdAt: str
+    updatedAt: str
+    expiresAt: int
+
+    def public(self, with_attempts: bool = True) -> dict[str, Any]:
+        """The log as the API shows it (docs/contract.md §2), never the secret."""
+        shown: dict[str, Any] = {
+            "webhookId": self.webhookId,
+            "instanceId": self.instanceId,
+            "eventId": self.eventId,
+            "event": self.event,
+            "url": self.target.url,
+            "subscriptionId": self.target.subscriptionId,
+            "status": self.status,
+            "attempts": self.attempts,
+            "statusCode": self.attemptLog[-1].statusCode if self.attemptLog else None,
+            "error": self.lastError or (self.attemptLog[-1].error if self.attemptLog else None),
+            "nextAttemptAt": self.nextAttemptAt,
+            "createdAt": self.createdAt,
+            "updatedAt": self.updatedAt,
+        }
+        if with_attempts:
+            shown["payload"] = json.loads(self.payload)
+            shown["attemptLog"] = [a.model_dump() for a in self.attemptLog]
+        return shown
+
+
+class DeliveryMessage(BaseModel):
+    """What the delivery queue carries: the delivery to work on.
+
+    A first attempt queued by the dispatcher carries the whole delivery (`first`), so the
+    worker sends it without reading its log, which the attempt then creates. Retries, manual
+    retries and redelivered copies carry just the id: the log holds everything else.
+    """
+
+    webhookId: str
+    first: DeliveryLog | None = None

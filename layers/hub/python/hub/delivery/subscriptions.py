@@ -1,0 +1,103 @@
+"""Subscriptions: where a session's events are delivered, and which events each takes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from hub.delivery import signing
+from hub.ingest.models import EVENT_TYPES
+from hub.platform import catalog
+
+DEFAULT_SUBSCRIPTION_ID = "default"
+MIN_RETRY_DELAY_MS = 1000
+"""Shortest base delay: a retry never follows a failed attempt sooner than 1 second."""
+MAX_RETRY_DELAY_MS = 12 * 3600 * 1000
+"""Longest wait before one retry (12 hours): longer base delays are refused, longer doublings capped."""
+
+
+SigningSecret = Annotated[str, Field(min_length=16, max_length=256), AfterValidator(signing.check_secret)]
+"""A subscription secret given by a caller (hub.delivery.signing.check_secret)."""
+
+
+class RetryPolicy(BaseModel):
+    """A subscription's retry policy as stored (policies stored before the 1-second minimum may hold less)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attempts: int | None = Field(
+        default=None, ge=0, le=catalog.MAX_RETRY_ATTEMPTS, description="Retries after the first attempt"
+    )
+    delayMs: int | None = Field(
+        default=None, ge=0, le=MAX_RETRY_DELAY_MS, description="Base delay; attempt n waits delayMs * 2**(n-1)"
+    )
+
+
+class RetryPolicyInput(RetryPolicy):
+    """A retry policy as a caller sets it: 0 to 10 retries, a base delay of 1 s to 12 h."""
+
+    delayMs: int | None = Field(
+        default=None,
+        ge=MIN_RETRY_DELAY_MS,
+        le=MAX_RETRY_DELAY_MS,
+        description="Base delay in ms, 1000 (1 s) to 43200000 (12 h); retry n waits delayMs * 2**(n-1), at most 12 h",
+    )
+
+
+def validate_event_filter(patterns: list[str]) -> list[str]:
+    """Exact event types or prefixes like `message.*`; `*` takes everything."""
+    families = {t.split(".")[0] for t in EVENT_TYPES}
+    for pattern in patterns:
+        if pattern == "*":
+            continue
+        if pattern.endswith(".*"):
+            if pattern[:-2] not in families:
+                raise ValueError(f"unknown event family {pattern!r}")
+        elif pattern not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {pattern!r}")
+    return patterns
+
+
+class Subscription(BaseModel):
+    id: str = DEFAULT_SUBSCRIPTION_ID
+    url: str
+    secret: str
+    events: list[str] = Field(default_factory=list)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, patterns: list[str]) -> list[str]:
+        return validate_event_filter(patterns)
+
+    def wants(self, event_type: str) -> bool:
+        if not self.events:
+            return True
+        return any(
+            pattern == "*" or pattern == event_type or (pattern.endswith(".*") and event_type.startswith(pattern[:-1]))
+            for pattern in self.events
+        )
+
+    def public(self) -> dict:
+        """The subscription as responses show it: never the secret."""
+        return self.model_dump(exclude={"secret"})
+
+    def target(self, session_created_at: str) -> Target:
+        return Target(subscriptionId=self.id, url=self.url, sessionCreatedAt=session_created_at, retry=self.retry)
+
+
+class Target(BaseModel):
+    """A subscription as it was when an event was recorded: where and how to deliver that event.
+
+    Never its secret: the secret stays on the subscription (the session item) and the delivery worker
+    looks the current one up at send time (hub.delivery.secrets), by the delivery's session, tenant,
+    `subscriptionId` and `sessionCreatedAt` (the session incarnation: a session id registered again
+    after a deletion is another subscription). Targets stored before this carried a `secret`; it is ignored.
+    """
+
+    subscriptionId: str
+    url: str
+    sessionCreatedAt: str | None = None
+    """None only on targets stored before secrets were looked up at send time (any incarnation matches)."""
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)

@@ -1,0 +1,1 @@
+"""Receiving gateway events: dialects, the normalized event vocabulary, the session state machine, dedupe and ingest limits."""

@@ -1,0 +1,92 @@
+"""Events table: every accepted event, keyed for dedupe within the session (TTL = dedupe window).
+
+A new record is the hub's commit point for an event: the table's stream feeds the dispatcher
+(one delivery per target) and the aggregator (usage counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field
+
+from hub.delivery.subscriptions import Target
+from hub.platform import catalog, ddb
+
+TABLE = catalog.EVENTS
+
+
+class EventRecord(BaseModel):
+    """What is kept of an accepted event: its outbound payload and the subscriptions it goes to."""
+
+    eventId: str
+    event: str
+    tenantId: str
+    receivedAt: str
+    orderKey: str | None = None
+    """A lifecycle event's place in the session's event order (hub.ingest.state.order_key), as first received."""
+    payload: str
+    targets: list[Target] = Field(default_factory=list)
+
+
+class StoredEvent(EventRecord):
+    sessionId: str
+    eventKey: str
+
+
+def record(session_id: str, event_key: str, event: EventRecord, now_epoch: int, expires_at: int) -> StoredEvent | None:
+    """Records the event unless the same one is already held (and unexpired); returns that one (a duplicate), else None."""
+    values = event.model_dump(exclude={"targets"}, exclude_none=True)
+    values["targets"] = [t.model_dump(exclude_none=True) for t in event.targets]
+    try:
+        ddb.client().put_item(
+            TableName=ddb.name(TABLE),
+            Item=ddb.to_item({"sessionId": session_id, "eventKey": event_key, "expiresAt": expires_at, **values}),
+            ConditionExpression="attribute_not_exists(sessionId) OR expiresAt < :now",
+            ExpressionAttributeValues=ddb.values(now=now_epoch),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if ddb.is_conditional_failure(error) and "Item" in error.response:
+            return from_item(error.response["Item"])
+        raise
+    return None
+
+
+def newly_recorded(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
+    """For a change to an event record (stream images): True when it records an event, i.e. an insert,
+    or a key recorded again after its dedupe window ran out; not a TTL removal."""
+    if not new:
+        return False
+    return not old or old.get("receivedAt") != new.get("receivedAt")
+
+
+def from_item(item: dict[str, Any]) -> StoredEvent:
+    """An event record from its item, as read from the table or from a stream image."""
+    return StoredEvent.model_validate(ddb.from_item(item))
+
+
+def delete_of_session(session_id: str, tenant_id: str, until: float) -> tuple[int, bool]:
+    """Deletes the events the tenant's session recorded, until `until` (monotonic); returns (count, complete).
+
+    Only records of `tenant_id` go: a session id another tenant registered later keeps its events.
+    """
+    params: dict[str, Any] = {
+        "TableName": ddb.name(TABLE),
+        "KeyConditionExpression": "sessionId = :sid",
+        "FilterExpression": "tenantId = :tid",
+        "ExpressionAttributeValues": ddb.values(sid=session_id, tid=tenant_id),
+        "ProjectionExpression": "sessionId, eventKey",
+        "Limit": 100,
+    }
+    deleted = 0
+
+    def delete(keys: list[dict[str, Any]]) -> None:
+        nonlocal deleted
+        ddb.delete_keys(TABLE, keys)
+        deleted += len(keys)
+
+    complete = ddb.query_until(params, until, delete)
+    return deleted, complete

@@ -1,0 +1,1 @@
+"""Sessions as the tenant manages them: registration, state records, views, QR images, erasure."""

@@ -1,0 +1,173 @@
+"""Tenant-side session management: register, delete, default subscription, usage."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.counters import store as counters
+from hub.delivery import urls
+from hub.delivery.subscriptions import (
+    DEFAULT_SUBSCRIPTION_ID,
+    RetryPolicy,
+    RetryPolicyInput,
+    SigningSecret,
+    Subscription,
+    validate_event_filter,
+)
+from hub.ingest.models import SessionStatus
+from hub.platform import ddb, errors, security, settings
+from hub.platform.clock import iso
+from hub.sessions import purging
+from hub.sessions import store as session_store
+from hub.sessions.store import SessionRecord
+
+SESSION_ID_PATTERN = session_store.ID_PATTERN
+
+
+class SubscriptionInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    webhookUrl: str = Field(max_length=2048)
+    events: list[str] | None = Field(default=None, max_length=32)
+    secret: SigningSecret | None = None
+    retry: RetryPolicyInput | None = None
+
+
+class RegisterSession(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sessionId: str | None = Field(default=None, pattern=SESSION_ID_PATTERN)
+    userId: str = Field(min_length=1, max_length=256)
+    webhookUrl: str | None = Field(default=None, max_length=2048)
+    events: list[str] | None = Field(default=None, max_length=32)
+
+
+def owned_session(tenant_id: str, session_id: str) -> SessionRecord:
+    """The tenant's session; another tenant's session is 404, never 403."""
+    record = session_store.get(session_id)
+    if record is None or record.tenantId != tenant_id:
+        raise errors.not_found("Session")
+    return record
+
+
+def _checked_url(url: str) -> str:
+    try:
+        return urls.check_subscriber_url(url, local=settings.load().local)
+    except urls.UnsafeUrl as error:
+        raise errors.validation_error(str(error), [{"field": "webhookUrl", "message": str(error)}]) from error
+
+
+def _checked_events(events: list[str] | None) -> list[str]:
+    try:
+        return validate_event_filter(events or [])
+    except ValueError as error:
+        raise errors.validation_error(str(error), [{"field": "events", "message": str(error)}]) from error
+
+
+def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[str, Any]:
+    now = iso(datetime.now(UTC))
+    session_id = request.sessionId or "ses_" + secrets.token_hex(10)
+    subscriptions: list[Subscription] = []
+    if request.webhookUrl:
+        subscriptions.append(
+            Subscription(
+                url=_checked_url(request.webhookUrl),
+                secret=security.new_signing_secret(),
+                events=_checked_events(request.events),
+            )
+        )
+    record = SessionRecord(
+        sessionId=session_id,
+        tenantId=tenant_id,
+        userId=request.userId,
+        createdAt=now,
+        updatedAt=now,
+        inboundSecret=security.new_inbound_secret(),
+        subscriptions=subscriptions,
+        status=SessionStatus.INITIALIZING.value,
+        bucket="loading",
+    )
+    try:
+        session_store.create(record)
+    except ClientError as error:
+        if ddb.is_conditional_failure(error):
+            raise errors.conflict(f"Session {session_id!r} already exists") from error
+        raise
+    created: dict[str, Any] = {
+        "sessionId": session_id,
+        "userId": request.userId,
+        "status": record.status,
+        "receiverUrl": f"{base_url}/api/whatsapp/webhook/{session_id}",
+        "inboundSecret": record.inboundSecret,
+        "createdAt": now,
+    }
+    if subscriptions:
+        created["webhook"] = {**subscriptions[0].public(), "secret": subscriptions[0].secret}
+    return created
+
+
+def delete(tenant_id: str, session_id: str) -> dict[str, Any]:
+    """Deletes the session (its id is free at once), then erases its events and logs within the request's budget.
+
+    What the budget leaves (`purge.complete` false): logs are cleared by DELETE /api/webhook/logs with the
+    instanceId, events expire with their dedupe TTL.
+    """
+    record = owned_session(tenant_id, session_id)
+    try:
+        session_store.delete(record)
+    except ClientError as error:
+        if ddb.is_conditional_failure(error):
+            raise errors.conflict("Session changed while being deleted; retry") from error
+        raise
+    return {
+        "sessionId": session_id,
+        "deleted": True,
+        **purging.purge_session(tenant_id, session_id, purging.deadline()).public(),
+    }
+
+
+def set_default_subscription(tenant_id: str, instance_id: str, request: SubscriptionInput) -> dict[str, Any]:
+    """Creates or replaces the default subscription; a new secret is shown in this answer only."""
+    record = owned_session(tenant_id, instance_id)
+    current = next((s for s in record.subscriptions if s.id == DEFAULT_SUBSCRIPTION_ID), None)
+    made_secret = request.secret is None and current is None
+    secret = request.secret or (current.secret if current else security.new_signing_secret())
+    subscription = Subscription(
+        id=DEFAULT_SUBSCRIPTION_ID,
+        url=_checked_url(request.webhookUrl),
+        secret=secret,
+        events=_checked_events(request.events if request.events is not None else (current.events if current else [])),
+        retry=request.retry or (current.retry if current else RetryPolicy()),
+    )
+    others = [s for s in record.subscriptions if s.id != DEFAULT_SUBSCRIPTION_ID]
+    try:
+        session_store.save_subscriptions(record, [subscription, *others])
+    except ClientError as error:
+        if ddb.is_conditional_failure(error):
+            raise errors.conflict("Subscriptions changed meanwhile; retry") from error
+        raise
+    shown: dict[str, Any] = {
+        "instanceId": instance_id,
+        "webhookUrl": subscription.url,
+        "webhook": subscription.public(),
+    }
+    if made_secret:
+        shown["webhook"]["secret"] = secret
+    return shown
+
+
+def usage(tenant_id: str, days: int) -> dict[str, Any]:
+    today = datetime.now(UTC).date()
+    first = today - timedelta(days=days - 1)
+    counted = counters.usage_days(counters.read_usage(tenant_id, first.isoformat(), today.isoformat()))
+    rows: list[dict[str, Any]] = []
+    for offset in range(days):
+        day = (first + timedelta(days=offset)).isoformat()
+        rows.append({"date": day, **counted.get(day, {f: 0 for f in counters.USAGE_FIELDS})})
+    totals = {f: sum(row[f] for row in rows) for f in counters.USAGE_FIELDS}
+    return {"days": rows, "totals": totals, "period": f"{days} days"}

@@ -1,1 +1,0 @@
-"""Data access: one module per table; nothing else talks to DynamoDB or SQS."""

@@ -1,0 +1,1 @@
+"""Tenants and who is calling: accounts, API keys, caller authentication."""

@@ -1,0 +1,66 @@
+"""Who is calling: tenants by X-API-Key, operators by X-Admin-Key, gateways by their session."""
+
+from __future__ import annotations
+
+import time
+
+from hub.platform import errors, security, settings
+from hub.sessions import store as sessions
+from hub.tenants import store as tenants
+
+
+def tenant_id(api_key: str | None) -> str:
+    """The caller's tenant; 401 for a missing, unknown or revoked key."""
+    if not api_key:
+        raise errors.unauthorized()
+    found = tenants.tenant_id_for_key(security.hash_key(api_key))
+    if found is None:
+        raise errors.unauthorized()
+    return found
+
+
+def _secret_admin_key(secret_arn: str) -> str:
+    from aws_lambda_powertools.utilities import parameters
+
+    return str(parameters.get_secret(secret_arn, max_age=300))
+
+
+def admin_key() -> str:
+    """The operator key: ADMIN_API_KEY locally, the stack's Secrets Manager secret in the cloud."""
+    secret_arn = settings.env("ADMIN_KEY_SECRET_ARN")
+    return _secret_admin_key(secret_arn) if secret_arn else settings.env("ADMIN_API_KEY")
+
+
+def require_admin(presented: str | None) -> None:
+    expected = admin_key()
+    if not expected or not security.keys_match(presented, expected):
+        raise errors.unauthorized("Missing or invalid admin key")
+
+
+_tenant_standing: dict[str, tuple[float, bool]] = {}
+"""Tenant id -> (when read, active): what this instance last read of the tenant (TENANT_STATUS_CACHE_S)."""
+
+
+def _tenant_active(tenant_id: str) -> bool:
+    """Whether the tenant is active, read at most once per TENANT_STATUS_CACHE_S per instance: a gateway event
+    costs no Tenants read in the steady state, and a revocation reaches every instance within that time."""
+    now = time.monotonic()
+    cached = _tenant_standing.get(tenant_id)
+    if cached and now - cached[0] < int(settings.env("TENANT_STATUS_CACHE_S")):
+        return cached[1]
+    active = tenants.is_active(tenant_id)
+    _tenant_standing[tenant_id] = (now, active)
+    return active
+
+
+def clear_cache() -> None:
+    """Drops what this instance knows of tenants (a fresh execution environment)."""
+    _tenant_standing.clear()
+
+
+def gateway_session(session_id: str) -> sessions.SessionRecord | None:
+    """The session a gateway posts to; None when unknown or when its tenant is revoked (answered alike)."""
+    record = sessions.get(session_id)
+    if record is None or not _tenant_active(record.tenantId):
+        return None
+    return record
