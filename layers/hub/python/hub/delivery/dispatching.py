@@ -53,6 +53,7 @@ def deliveries_of(event: StoredEvent, log_retention_days: int) -> list[DeliveryL
             instanceId=event.sessionId,
             eventId=event.eventId,
             event=event.event,
+            eventKey=event.eventKey,
             payload=event.payload,
             target=target,
             createdAt=event.receivedAt,
@@ -65,7 +66,7 @@ def deliveries_of(event: StoredEvent, log_retention_days: int) -> list[DeliveryL
 
 def message_for(log: DeliveryLog) -> DeliveryMessage:
     """The whole delivery when it fits inline; else its pending log is stored and the message names it."""
-    if len(log.payload.encode("utf-8")) <= INLINE_PAYLOAD_LIMIT_BYTES:
+    if len((log.payload or "").encode("utf-8")) <= INLINE_PAYLOAD_LIMIT_BYTES:
         return DeliveryMessage(webhookId=log.webhookId, first=log)
     try:
         delivery_store.create(log)
@@ -205,9 +206,12 @@ def replay(change: Change, webhook_ids: list[str] | None = None) -> int:
 
 
 def _pending(log: DeliveryLog) -> bool:
-    """Stores the delivery's pending log unless it exists; True while no attempt has been made."""
+    """Stores the delivery's pending log unless it exists; True while no attempt has been made.
+
+    The log keeps its own copy of the payload: a set-aside record may be replayed after its event's record is gone.
+    """
     try:
-        delivery_store.create(log)
+        delivery_store.create(log, with_payload=True)
         return True
     except ClientError as error:
         if not ddb.is_conditional_failure(error):

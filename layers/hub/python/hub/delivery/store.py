@@ -24,8 +24,11 @@ def _index_keys(log: DeliveryLog) -> dict[str, str]:
     }
 
 
-def to_item(log: DeliveryLog) -> dict[str, Any]:
-    values = log.model_dump(exclude={"attemptLog", "target"}, exclude_none=True)
+def to_item(log: DeliveryLog, with_payload: bool = False) -> dict[str, Any]:
+    """The log's item, without the payload (the event's record stores it, hub.ingest.store) unless asked."""
+    values = log.model_dump(
+        exclude={"attemptLog", "target", *(() if with_payload else ("payload",))}, exclude_none=True
+    )
     values["target"] = log.target.model_dump_json(exclude_none=True)
     values["attemptLog"] = json.dumps([a.model_dump(exclude_none=True) for a in log.attemptLog])
     values.update(_index_keys(log))
@@ -33,16 +36,20 @@ def to_item(log: DeliveryLog) -> dict[str, Any]:
 
 
 def from_item(item: dict[str, Any]) -> DeliveryLog:
+    """The log of an item; `payload` only on a log an earlier release stored with its payload."""
     values = ddb.from_item(item)
     values["target"] = json.loads(values["target"])
     values["attemptLog"] = json.loads(values.get("attemptLog") or "[]")
     return DeliveryLog.model_validate(values)
 
 
-def create(log: DeliveryLog) -> None:
-    """Stores a new log; ConditionalCheckFailed when it exists already."""
+def create(log: DeliveryLog, with_payload: bool = False) -> None:
+    """Stores a new log; ConditionalCheckFailed when it exists already. `with_payload` stores the payload in the
+    log too: for a delivery replayed from a set-aside record, whose event's record may be gone."""
     ddb.client().put_item(
-        TableName=ddb.name(TABLE), Item=to_item(log), ConditionExpression="attribute_not_exists(webhookId)"
+        TableName=ddb.name(TABLE),
+        Item=to_item(log, with_payload),
+        ConditionExpression="attribute_not_exists(webhookId)",
     )
 
 
@@ -175,7 +182,8 @@ class Sweep:
 
 
 def cancel(webhook_id: str, reason: str, now: str) -> bool:
-    """Stops a pending or retrying delivery: marked failed (the worker skips it), its payload dropped.
+    """Stops a pending or retrying delivery: marked failed (the worker skips it); a payload an earlier release
+    stored in the log is dropped.
 
     The marked log stays until its TTL, so a queued copy of the delivery finds it and is skipped
     (a deleted log would let a redelivered first message recreate and send it). False when the
@@ -185,12 +193,12 @@ def cancel(webhook_id: str, reason: str, now: str) -> bool:
         ddb.client().update_item(
             TableName=ddb.name(TABLE),
             Key=ddb.to_item({"webhookId": webhook_id}),
-            UpdateExpression="SET #status = :failed, lastError = :reason, cancelledAt = :now, updatedAt = :now, "
-            "payload = :none REMOVE nextAttemptAt",
+            UpdateExpression="SET #status = :failed, lastError = :reason, cancelledAt = :now, updatedAt = :now "
+            "REMOVE nextAttemptAt, payload",
             ConditionExpression="#status IN (:pending, :retrying)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=ddb.values(
-                failed="failed", reason=reason, now=now, none="null", pending="pending", retrying="retrying"
+                failed="failed", reason=reason, now=now, pending="pending", retrying="retrying"
             ),
         )
     except ClientError as error:

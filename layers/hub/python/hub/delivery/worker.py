@@ -28,7 +28,7 @@ from enum import Enum
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from hub.delivery import backoff, fairness, queue, sender, signing
+from hub.delivery import backoff, fairness, payloads, queue, sender, signing
 from hub.delivery import secrets as subscription_secrets
 from hub.delivery import store as delivery_store
 from hub.delivery.models import Attempt, DeliveryLog, DeliveryMessage
@@ -39,6 +39,9 @@ from hub.platform.observability import logger
 TRANSIENT_ERRORS = (ClientError, BotoCoreError)
 """Errors from AWS (throttling, outages): the message comes back and is tried again. Any other
 error is the message's own (bad data, a bad secret) and would recur on every receive."""
+
+
+PAYLOAD_GONE = "the event's payload is no longer stored (its record expired, was purged or was recorded again)"
 
 
 class Outcome(str, Enum):
@@ -120,6 +123,7 @@ def send_attempt(
     log: DeliveryLog, secret: str, moment: datetime, timeout_ms: int | None = None
 ) -> sender.AttemptResult:
     """Signs the log's payload with `secret` (its subscription's current one) and sends it once."""
+    assert log.payload is not None
     body = log.payload.encode("utf-8")
     headers = signing.headers(
         body,
@@ -232,16 +236,20 @@ def _deliver(message: DeliveryMessage, receipt_handle: str, receive_count: int) 
     if wait > 0:
         queue.reschedule(receipt_handle, backoff.hide_seconds(wait))
         raise NotDueYet(f"{log.webhookId}: retry due in {wait:.0f} s; hidden again")
+    log = payloads.with_payload(log)
     try:
         secret = subscription_secrets.current(log, cached=not stored)
     except subscription_secrets.SubscriptionGone as gone:
         result = sender.AttemptResult(False, None, 0, str(gone), None, permanent=True)
     else:
-        gate = fairness.admit(log, receive_count, int(moment.timestamp()))
-        if gate.defer_s is not None:
-            queue.reschedule(receipt_handle, gate.defer_s)
-            raise Deferred(f"{log.webhookId}: endpoint breaker open, not sent; back in {gate.defer_s} s")
-        result = fairness.attempt(log, gate, lambda timeout_ms: send_attempt(log, secret, moment, timeout_ms))
+        if log.payload is None:
+            result = sender.AttemptResult(False, None, 0, PAYLOAD_GONE, None, permanent=True)
+        else:
+            gate = fairness.admit(log, receive_count, int(moment.timestamp()))
+            if gate.defer_s is not None:
+                queue.reschedule(receipt_handle, gate.defer_s)
+                raise Deferred(f"{log.webhookId}: endpoint breaker open, not sent; back in {gate.defer_s} s")
+            result = fairness.attempt(log, gate, lambda timeout_ms: send_attempt(log, secret, moment, timeout_ms))
     after, delay = _next_state(log, result, moment)
     if not delivery_store.record_attempt(log, after, stored):
         return Outcome.SKIPPED

@@ -1,7 +1,11 @@
-"""Events table: every accepted event, keyed for dedupe within the session (TTL = dedupe window).
+"""Events table: every accepted event, keyed for dedupe within the session.
 
 A new record is the hub's commit point for an event: the table's stream feeds the dispatcher
-(one delivery per target) and the aggregator (usage counts).
+(one delivery per target) and the aggregator (usage counts). The record is also where the event's
+outbound payload is stored, once: its delivery logs refer to it (hub.delivery.store) instead of
+copying it. So a record lives as long as its logs may need it (`expiresAt`, the TTL: the log retention
+for an event with subscribers), while it counts as a duplicate only within the dedupe window after its
+`receivedAt`.
 """
 
 from __future__ import annotations
@@ -36,16 +40,20 @@ class StoredEvent(EventRecord):
     eventKey: str
 
 
-def record(session_id: str, event_key: str, event: EventRecord, now_epoch: int, expires_at: int) -> StoredEvent | None:
-    """Records the event unless the same one is already held (and unexpired); returns that one (a duplicate), else None."""
+def record(
+    session_id: str, event_key: str, event: EventRecord, dedupe_since: str, expires_at: int
+) -> StoredEvent | None:
+    """Records the event unless the same one was recorded at or after `dedupe_since` (the start of the dedupe
+    window, an ISO time as `receivedAt`); returns that one (a duplicate), else None. The record is kept until
+    `expires_at` (its TTL): as long as its delivery logs, which send and show its payload."""
     values = event.model_dump(exclude={"targets"}, exclude_none=True)
     values["targets"] = [t.model_dump(exclude_none=True) for t in event.targets]
     try:
         ddb.client().put_item(
             TableName=ddb.name(TABLE),
             Item=ddb.to_item({"sessionId": session_id, "eventKey": event_key, "expiresAt": expires_at, **values}),
-            ConditionExpression="attribute_not_exists(sessionId) OR expiresAt < :now",
-            ExpressionAttributeValues=ddb.values(now=now_epoch),
+            ConditionExpression="attribute_not_exists(sessionId) OR receivedAt < :since",
+            ExpressionAttributeValues=ddb.values(since=dedupe_since),
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as error:
@@ -53,6 +61,23 @@ def record(session_id: str, event_key: str, event: EventRecord, now_epoch: int, 
             return from_item(error.response["Item"])
         raise
     return None
+
+
+def payload_of(session_id: str, event_key: str, event_id: str) -> str | None:
+    """The stored outbound payload of the event `event_id` (recorded under that key), or None when the record is
+    gone (expired, purged) or now holds another occurrence (the key was recorded again after its dedupe window)."""
+    item = (
+        ddb.client()
+        .get_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"sessionId": session_id, "eventKey": event_key}),
+            ProjectionExpression="eventId, payload",
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+    values = ddb.from_item(item) if item else {}
+    return values["payload"] if values.get("eventId") == event_id else None
 
 
 def newly_recorded(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:

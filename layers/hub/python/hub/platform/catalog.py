@@ -326,7 +326,8 @@ FUNCTIONS: tuple[Function, ...] = (
         memory_mb=256,
         timeout_s=30,
         # Sessions: POST /api/webhook/test with an instanceId and no secret reads that session's subscription.
-        tables=(TENANTS.id, SESSIONS.id, DELIVERIES.id, COUNTERS.id),
+        # Events: a log's payload is read from its event's record (hub.delivery.payloads).
+        tables=(TENANTS.id, SESSIONS.id, EVENTS.id, DELIVERIES.id, COUNTERS.id),
         queues=(DELIVERY_QUEUE.id,),
     ),
     Function(
@@ -346,7 +347,8 @@ FUNCTIONS: tuple[Function, ...] = (
         memory_mb=512,
         timeout_s=60,
         # Sessions: the subscription's current secret is read at send time (hub.delivery.secrets).
-        tables=(SESSIONS.id, DELIVERIES.id, ENDPOINTS.id),
+        # Events: a retry reads the payload from the event's record (hub.delivery.payloads).
+        tables=(SESSIONS.id, EVENTS.id, DELIVERIES.id, ENDPOINTS.id),
         queues=(DELIVERY_QUEUE.id,),
         sqs_trigger=DELIVERY_QUEUE.id,
         batch_size=10,
