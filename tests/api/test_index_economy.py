@@ -123,8 +123,8 @@ def test_get_many_keeps_the_keys_order_over_several_requests(aws):
     client = ddb.client()
     table = ddb.name(catalog.DELIVERIES)
     ids = [f"wh-{n:03d}" for n in range(230)]
-    for webhook_id in ids:
-        client.put_item(TableName=table, Item=ddb.to_item({"webhookId": webhook_id, "n": 1}))
-    keys = [ddb.to_item({"webhookId": w}) for w in reversed(ids + ["missing"])]
+    for created_key in ids:
+        client.put_item(TableName=table, Item=ddb.to_item({"instanceKey": "t#i", "createdKey": created_key, "n": 1}))
+    keys = [ddb.to_item({"instanceKey": "t#i", "createdKey": w}) for w in reversed(ids + ["missing"])]
     got = ddb.get_many(catalog.DELIVERIES, keys)
-    assert [i["webhookId"]["S"] for i in got] == list(reversed(ids))
+    assert [i["createdKey"]["S"] for i in got] == list(reversed(ids))

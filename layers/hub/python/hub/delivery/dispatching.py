@@ -48,7 +48,9 @@ def deliveries_of(event: StoredEvent, log_retention_days: int) -> list[DeliveryL
     expires = int((received + timedelta(days=log_retention_days)).timestamp())
     return [
         DeliveryLog(
-            webhookId=outbound.webhook_id(event.eventId, target.subscriptionId),
+            webhookId=outbound.webhook_id(
+                event.eventId, target.subscriptionId, event.tenantId, event.sessionId, event.receivedAt
+            ),
             tenantId=event.tenantId,
             instanceId=event.sessionId,
             eventId=event.eventId,

@@ -1,4 +1,9 @@
-"""Deliveries table: the delivery logs, newest first per tenant and per instance."""
+"""Deliveries table: the delivery logs, newest first per instance (the table's key) and per tenant (an index).
+
+A log is keyed by its tenant and instance (`instanceKey`) and its creation time (`createdKey`), so an instance's
+logs are one partition of the table; the webhook id carries that key (hub.delivery.outbound.locate), so a log is
+found from its id alone.
+"""
 
 from __future__ import annotations
 
@@ -10,34 +15,56 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from hub.delivery import outbound
 from hub.delivery.models import DeliveryLog
+from hub.delivery.outbound import LogLocation
 from hub.platform import catalog, ddb
 from hub.platform.clock import iso
 
 TABLE = catalog.DELIVERIES
 
 
-def _index_keys(log: DeliveryLog) -> dict[str, str]:
+def instance_key(tenant_id: str, instance_id: str) -> str:
+    return f"{tenant_id}#{instance_id}"
+
+
+def _key(where: LogLocation) -> dict[str, str]:
     return {
-        "instanceKey": f"{log.tenantId}#{log.instanceId}",
-        "createdKey": f"{log.createdAt}#{log.webhookId}",
+        "instanceKey": instance_key(where.tenant_id, where.instance_id),
+        "createdKey": f"{where.created_at}#{where.digest}",
     }
+
+
+def key_of(log: DeliveryLog) -> dict[str, str]:
+    """The log's table key, from its fields (also for a webhook id of an earlier release: `wh_` and the digest)."""
+    digest = log.webhookId[3 : 3 + outbound.WEBHOOK_DIGEST_CHARS]
+    return _key(LogLocation(log.tenantId, log.instanceId, log.createdAt, digest))
+
+
+def key_of_id(webhook_id: str) -> dict[str, str] | None:
+    """The table key of a webhook id's log; None for an id that names no log of this table."""
+    where = outbound.locate(webhook_id)
+    return _key(where) if where else None
 
 
 def to_item(log: DeliveryLog, with_payload: bool = False) -> dict[str, Any]:
     """The log's item, without the payload (the event's record stores it, hub.ingest.store) unless asked."""
     values = log.model_dump(
-        exclude={"attemptLog", "target", *(() if with_payload else ("payload",))}, exclude_none=True
+        exclude={"attemptLog", "target", "webhookId", *(() if with_payload else ("payload",))}, exclude_none=True
     )
     values["target"] = log.target.model_dump_json(exclude_none=True)
     values["attemptLog"] = json.dumps([a.model_dump(exclude_none=True) for a in log.attemptLog])
-    values.update(_index_keys(log))
+    values.update(key_of(log))
     return ddb.to_item(values)
 
 
 def from_item(item: dict[str, Any]) -> DeliveryLog:
-    """The log of an item; `payload` only on a log an earlier release stored with its payload."""
+    """The log of an item; `payload` only on a log stored with its payload (a replayed set-aside record's)."""
     values = ddb.from_item(item)
+    digest = values.pop("createdKey").split("#", 1)[1]
+    values.pop("instanceKey")
+    where = LogLocation(values["tenantId"], values["instanceId"], values["createdAt"], digest)
+    values["webhookId"] = outbound.located_webhook_id(where)
     values["target"] = json.loads(values["target"])
     values["attemptLog"] = json.loads(values.get("attemptLog") or "[]")
     return DeliveryLog.model_validate(values)
@@ -49,16 +76,16 @@ def create(log: DeliveryLog, with_payload: bool = False) -> None:
     ddb.client().put_item(
         TableName=ddb.name(TABLE),
         Item=to_item(log, with_payload),
-        ConditionExpression="attribute_not_exists(webhookId)",
+        ConditionExpression="attribute_not_exists(instanceKey)",
     )
 
 
 def get(webhook_id: str) -> DeliveryLog | None:
-    item = (
-        ddb.client()
-        .get_item(TableName=ddb.name(TABLE), Key=ddb.to_item({"webhookId": webhook_id}), ConsistentRead=True)
-        .get("Item")
-    )
+    """The log of a webhook id, or None (no such log, or not an id of this table)."""
+    key = key_of_id(webhook_id)
+    if key is None:
+        return None
+    item = ddb.client().get_item(TableName=ddb.name(TABLE), Key=ddb.to_item(key), ConsistentRead=True).get("Item")
     return from_item(item) if item else None
 
 
@@ -82,7 +109,7 @@ def record_attempt(before: DeliveryLog, after: DeliveryLog, stored: bool) -> boo
             expression += " REMOVE " + ", ".join(removes)
         ddb.client().update_item(
             TableName=ddb.name(TABLE),
-            Key=ddb.to_item({"webhookId": after.webhookId}),
+            Key=ddb.to_item(key_of(after)),
             UpdateExpression=expression,
             ConditionExpression="attempts = :expected",
             ExpressionAttributeNames={f"#{k}": k for k in fields},
@@ -100,12 +127,15 @@ def mark_failed(webhook_id: str, error: str, now: str, unrecorded: DeliveryLog |
 
     `unrecorded` is the delivery as queued, to store as failed when no attempt ever created its log.
     """
+    key = key_of(unrecorded) if unrecorded is not None else key_of_id(webhook_id)
+    if key is None:
+        return
     try:
         ddb.client().update_item(
             TableName=ddb.name(TABLE),
-            Key=ddb.to_item({"webhookId": webhook_id}),
+            Key=ddb.to_item(key),
             UpdateExpression="SET #status = :failed, updatedAt = :now, lastError = :error REMOVE nextAttemptAt",
-            ConditionExpression="attribute_exists(webhookId) AND #status <> :success",
+            ConditionExpression="attribute_exists(instanceKey) AND #status <> :success",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=ddb.values(failed="failed", now=now, error=error, success="success"),
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -121,9 +151,9 @@ def requeue(log: DeliveryLog, now: str) -> DeliveryLog:
     """Marks a delivery pending again for a manual retry; returns the updated log."""
     response = ddb.client().update_item(
         TableName=ddb.name(TABLE),
-        Key=ddb.to_item({"webhookId": log.webhookId}),
+        Key=ddb.to_item(key_of(log)),
         UpdateExpression="SET #status = :pending, updatedAt = :now, retryFrom = attempts REMOVE nextAttemptAt",
-        ConditionExpression="attribute_exists(webhookId)",
+        ConditionExpression="attribute_exists(instanceKey)",
         ExpressionAttributeNames={"#status": "status"},
         ExpressionAttributeValues=ddb.values(pending="pending", now=now),
         ReturnValues="ALL_NEW",
@@ -140,30 +170,37 @@ def query_page(
     limit: int,
     cursor: dict[str, Any] | None,
 ) -> tuple[list[DeliveryLog], dict[str, Any] | None]:
-    """One page of the tenant's logs, newest first: `limit` keys from the tenant or instance index (keys only),
-    completed from the table, then filtered by status and event (as a FilterExpression would: after the limit)."""
-    index, params = _listing(tenant_id, instance_id)
+    """One page of the tenant's logs, newest first, then filtered by status and event (as a FilterExpression
+    would: after the limit): an instance's from its partition of the table; the whole tenant's as `limit` keys
+    from the tenant index (keys only), completed from the table."""
+    params = _listing(tenant_id, instance_id)
     if cursor:
         params["ExclusiveStartKey"] = cursor
+    params.update(Limit=limit, ScanIndexForward=False)
     try:
-        response = ddb.query_index(index, {**params, "Limit": limit, "ScanIndexForward": False})
+        response = (
+            ddb.client().query(**params) if instance_id else ddb.query_index(catalog.DELIVERIES_BY_TENANT, params)
+        )
     except ClientError as error:
         if cursor and ddb.error_code(error) == "ValidationException":
             raise ValueError("cursor is not valid") from error
         raise
-    logs = [from_item(item) for item in ddb.get_many(TABLE, [ddb.key_of(TABLE, e) for e in response["Items"]])]
+    items = response["Items"]
+    if not instance_id:
+        items = ddb.get_many(TABLE, [ddb.key_of(TABLE, e) for e in items])
+    logs = [from_item(item) for item in items]
     return [
         log for log in logs if (not status or log.status == status) and (not event or log.event == event)
     ], response.get("LastEvaluatedKey")
 
 
-def _listing(tenant_id: str, instance_id: str | None) -> tuple[catalog.Index, dict[str, Any]]:
-    """The index and Query parameters that list the tenant's logs (of one instance when given)."""
+def _listing(tenant_id: str, instance_id: str | None) -> dict[str, Any]:
+    """The Query parameters that list the tenant's logs: of one instance (the table), or all (the tenant index)."""
     if instance_id:
-        index, condition, pk = catalog.DELIVERIES_BY_INSTANCE, "instanceKey = :pk", f"{tenant_id}#{instance_id}"
+        condition, pk = "instanceKey = :pk", instance_key(tenant_id, instance_id)
     else:
-        index, condition, pk = catalog.DELIVERIES_BY_TENANT, "tenantId = :pk", tenant_id
-    return index, {
+        condition, pk = "tenantId = :pk", tenant_id
+    return {
         "TableName": ddb.name(TABLE),
         "KeyConditionExpression": condition,
         "ExpressionAttributeValues": ddb.values(pk=pk),
@@ -181,7 +218,7 @@ class Sweep:
     complete: bool = False
 
 
-def cancel(webhook_id: str, reason: str, now: str) -> bool:
+def cancel(key: dict[str, str], reason: str, now: str) -> bool:
     """Stops a pending or retrying delivery: marked failed (the worker skips it); a payload an earlier release
     stored in the log is dropped.
 
@@ -192,7 +229,7 @@ def cancel(webhook_id: str, reason: str, now: str) -> bool:
     try:
         ddb.client().update_item(
             TableName=ddb.name(TABLE),
-            Key=ddb.to_item({"webhookId": webhook_id}),
+            Key=ddb.to_item(key),
             UpdateExpression="SET #status = :failed, lastError = :reason, cancelledAt = :now, updatedAt = :now "
             "REMOVE nextAttemptAt, payload",
             ConditionExpression="#status IN (:pending, :retrying)",
@@ -220,11 +257,11 @@ def sweep(
 
     With `cancel_reason`, pending and retrying deliveries are cancelled (see `cancel`) instead of deleted.
     Work stops at the deadline with `complete` False; sweeping again carries on, since what is
-    deleted is not found again and what is cancelled is skipped (the index holds keys only: a page's
-    statuses are read from the table, one BatchGetItem per page, only when cancelling).
+    deleted is not found again and what is cancelled is skipped (only keys are read: a page's statuses are
+    read from the table, one BatchGetItem per page, only when cancelling).
     """
-    index, params = _listing(tenant_id, instance_id)
-    params.update(ProjectionExpression="webhookId", Limit=QUERY_PAGE)
+    params = _listing(tenant_id, instance_id)
+    params.update(ProjectionExpression="instanceKey, createdKey", Limit=QUERY_PAGE)
     if cutoff:
         params["KeyConditionExpression"] += " AND createdKey < :cutoff"
         params["ExpressionAttributeValues"].update(ddb.values(cutoff=cutoff))
@@ -233,15 +270,16 @@ def sweep(
 
     def clear(entries: list[dict[str, Any]]) -> None:
         logs = entries
-        if cancel_reason:  # the index has keys only: the status is read from the table
-            keys = [ddb.to_item({"webhookId": e["webhookId"]}) for e in entries]
-            logs = [ddb.from_item(i) for i in ddb.get_many(TABLE, keys, ("webhookId", "status", "cancelledAt"))]
-            logs = [log for log in logs if "cancelledAt" not in log]  # cancelled already: kept until its TTL
-        active = {log["webhookId"] for log in logs if cancel_reason and log["status"] in ACTIVE_STATUSES}
-        finished = [{"webhookId": log["webhookId"]} for log in logs if log["webhookId"] not in active]
+        if cancel_reason:  # only the keys were read: the status is read from the table
+            keys = [ddb.to_item({"instanceKey": e["instanceKey"], "createdKey": e["createdKey"]}) for e in entries]
+            found = ddb.get_many(TABLE, keys, ("instanceKey", "createdKey", "status", "cancelledAt"))
+            logs = [log for log in map(ddb.from_item, found) if "cancelledAt" not in log]  # kept until its TTL
+        keys_of = [{"instanceKey": log["instanceKey"], "createdKey": log["createdKey"]} for log in logs]
+        active = [k for k, log in zip(keys_of, logs, strict=True) if cancel_reason and log["status"] in ACTIVE_STATUSES]
+        finished = [k for k in keys_of if k not in active]
         ddb.delete_keys(TABLE, finished)
         done.deleted += len(finished)
-        done.cancelled += sum(cancel(webhook_id, cancel_reason, now) for webhook_id in active if cancel_reason)
+        done.cancelled += sum(cancel(key, cancel_reason, now) for key in active if cancel_reason)
 
-    done.complete = ddb.query_until(params, until, clear, index)
+    done.complete = ddb.query_until(params, until, clear, None if instance_id else catalog.DELIVERIES_BY_TENANT)
     return done

@@ -151,6 +151,9 @@ def process(body: str, receipt_handle: str, receive_count: int = 1) -> Outcome:
     except ValidationError as error:
         _give_up(body, None, _webhook_id_in(body), f"unreadable queue message: {error.errors()[0]['msg']}")
         return Outcome.PARKED
+    if message.first is None and delivery_store.key_of_id(message.webhookId) is None:
+        _give_up(body, message, None, f"{message.webhookId!r} names no log of the Deliveries table (docs/migration.md)")
+        return Outcome.PARKED
     try:
         return _deliver(message, receipt_handle, receive_count)
     except RetryLater:

@@ -229,17 +229,16 @@ COUNTERS = Table(
     sort_key=Key("sk"),
     ttl_attribute="expiresAt",  # the aggregator's applied-record markers (hub.counters.store); counters never expire
 )
-DELIVERIES_BY_TENANT = Index("byTenantKeys", Key("tenantId"), Key("createdKey"), replaces="byTenant")
-DELIVERIES_BY_INSTANCE = Index("byInstanceKeys", Key("instanceKey"), Key("createdKey"), replaces="byInstance")
-"""The delivery-log listings' indexes (keys only: a page is completed from the table)."""
+DELIVERIES_BY_TENANT = Index("byTenantKeys", Key("tenantId"), Key("createdKey"))
+"""The tenant-wide log listing (keys only: a page is completed from the table)."""
 DELIVERIES = Table(
     id="Deliveries",
     env_var="DELIVERIES_TABLE",
-    partition_key=Key("webhookId"),
-    indexes=(
-        DELIVERIES_BY_TENANT,
-        DELIVERIES_BY_INSTANCE,
-    ),
+    # `<tenant>#<instance>`, `<createdAt>#<digest>`: an instance's logs, newest first, are a partition of the
+    # table; the webhook id carries this key (hub.delivery.outbound.locate).
+    partition_key=Key("instanceKey"),
+    sort_key=Key("createdKey"),
+    indexes=(DELIVERIES_BY_TENANT,),
     ttl_attribute="expiresAt",
     stream="NEW_AND_OLD_IMAGES",
 )
