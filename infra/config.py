@@ -100,7 +100,8 @@ class HubConfig:
     layers_root: Path
     lock_file: Path
     keep_replaced_indexes: frozenset[str] = frozenset()
-    """`<Table>.<index>` names of replaced indexes (catalog.Index.replaces) the tables keep (docs/migration.md)."""
+    """`<Table>.<index>` names of replaced (catalog.Index.replaces) or retired (catalog.Table.retired) indexes the
+    tables keep (docs/migration.md)."""
     defer_indexes: frozenset[str] = frozenset()
     """`<Table>.<index>` names of declared indexes the tables do not have yet (docs/migration.md)."""
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
@@ -235,7 +236,7 @@ def _index_names(ctx: Mapping[str, Any], key: str, replaced: bool) -> frozenset[
         for t in catalog.TABLES
         for i in t.indexes
         if i.replaces or not replaced
-    }
+    } | ({f"{t.id}.{r.name}" for t in catalog.TABLES for r in t.retired} if replaced else set())
     unknown = sorted(set(names) - known)
     if unknown:
         raise ConfigError(f"context {key!r} names no such index: {unknown} (known: {sorted(known)})")
@@ -273,7 +274,7 @@ def load(ctx_get) -> HubConfig:
 
     keep = _index_names(ctx, "keepReplacedIndexes", replaced=True)
     defer = _index_names(ctx, "deferIndexes", replaced=False)
-    replaced_of = {f"{t.id}.{i.name}": f"{t.id}.{i.replaces}" for t in catalog.TABLES for i in t.indexes}
+    replaced_of = {f"{t.id}.{i.name}": f"{t.id}.{i.replaces or i.fallback}" for t in catalog.TABLES for i in t.indexes}
     orphaned = sorted(name for name in defer if replaced_of[name] not in keep)
     if orphaned:
         raise ConfigError(

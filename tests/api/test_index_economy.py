@@ -52,18 +52,16 @@ def test_loading_progress_touches_no_index_entry(api, session):
     assert status_of(api, session)["loadingPercent"] == 55
     assert capacity.write_units(_spec(), before, after) == {"table": 1}
     session_updates = [p for p in updates if p["TableName"] == ddb.name(catalog.SESSIONS)]
-    assert session_updates and not any(
-        k in p["ExpressionAttributeValues"] for p in session_updates for k in (":statusKey", ":bucketKey")
-    )
+    assert session_updates and not any(":listKey" in p["ExpressionAttributeValues"] for p in session_updates)
 
 
-def test_a_status_change_rewrites_only_the_status_and_bucket_entries(api, session):
+def test_a_status_change_moves_one_list_entry(api, session):
     post_event(api, session, _loading(10, 1))
     before = _item("wa-1")
     assert post_event(api, session, {"event": "ready", "data": {}, "timestamp": 1767225600000 + 5}).status == 200
     priced = capacity.write_units(_spec(), before, _item("wa-1"))
-    assert set(priced) == {"table", "byStatusKeys", "byBucketKeys"}
-    assert priced["byStatusKeys"] == priced["byBucketKeys"] == 2  # a key change: delete + put of a small entry
+    assert set(priced) == {"table", "byTenantList"}
+    assert priced["byTenantList"] == 2  # a key change: delete + put of a small entry
 
 
 def test_the_qr_image_is_drawn_on_read_not_stored(api, session):
@@ -89,13 +87,14 @@ def test_listing_reads_keys_from_the_index_and_the_sessions_from_the_table(api, 
     )
 
 
-def test_listing_falls_back_to_the_replaced_index_while_the_new_one_is_missing(api, tenant):
-    """Mid-migration (docs/migration.md) a table may still have only the replaced ALL-projection index."""
-    api.create_session(tenant["apiKey"], sessionId="s-0", userId="owner-1")
+def test_listing_falls_back_to_the_retired_tenant_index_while_the_list_index_is_missing(api, tenant):
+    """Mid-migration (docs/migration.md) a table may still have only the retired ALL-projection tenant index."""
+    for n, user in enumerate(("owner-1", "owner-2")):
+        api.create_session(tenant["apiKey"], sessionId=f"s-{n}", userId=user)
     client = boto3.client("dynamodb")
     table = ddb.name(catalog.SESSIONS)
-    old = catalog.SESSIONS_BY_TENANT
-    client.update_table(TableName=table, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": old.name}}])
+    [retired] = [r for r in catalog.SESSIONS.retired if r.name == catalog.SESSIONS_LIST.fallback]
+    client.update_table(TableName=table, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "byTenantList"}}])
     client.update_table(
         TableName=table,
         AttributeDefinitions=[
@@ -105,18 +104,22 @@ def test_listing_falls_back_to_the_replaced_index_while_the_new_one_is_missing(a
         GlobalSecondaryIndexUpdates=[
             {
                 "Create": {
-                    "IndexName": old.replaces,
+                    "IndexName": retired.name,
                     "Projection": {"ProjectionType": "ALL"},
                     "KeySchema": [
-                        {"AttributeName": "tenantId", "KeyType": "HASH"},
-                        {"AttributeName": "sessionId", "KeyType": "RANGE"},
+                        {"AttributeName": retired.partition_key.name, "KeyType": "HASH"},
+                        {"AttributeName": retired.sort_key.name, "KeyType": "RANGE"},
                     ],
                 }
             }
         ],
     )
     records, _ = session_store.query_page(tenant["tenantId"], user_id=None, status=None, limit=10, cursor=None)
-    assert [r.sessionId for r in records] == ["s-0"]
+    assert sorted(r.sessionId for r in records) == ["s-0", "s-1"]
+    loading, _ = session_store.query_page(tenant["tenantId"], user_id=None, status="loading", limit=10, cursor=None)
+    assert len(loading) == 2
+    none, _ = session_store.query_page(tenant["tenantId"], user_id=None, status="connected", limit=10, cursor=None)
+    assert none == []
 
 
 def test_get_many_keeps_the_keys_order_over_several_requests(aws):
@@ -128,3 +131,39 @@ def test_get_many_keeps_the_keys_order_over_several_requests(aws):
     keys = [ddb.to_item({"instanceKey": "t#i", "createdKey": w}) for w in reversed(ids + ["missing"])]
     got = ddb.get_many(catalog.DELIVERIES, keys)
     assert [i["createdKey"]["S"] for i in got] == list(reversed(ids))
+
+
+def test_a_status_in_two_buckets_is_listed_from_both_ranges_page_by_page(aws):
+    """A status filter reads one begins_with range per bucket the status can count in, the cursor says which."""
+    placed = {"d-0": "disconnected", "d-1": "disconnected", "d-2": "needsQR", "d-3": "needsQR", "d-4": "disconnected"}
+    records = [(sid, "session_not_connected", bucket) for sid, bucket in placed.items()]
+    records += [("c-0", "session_connected", "connected"), ("l-0", "loading", "loading")]
+    for session_id, status, bucket in records:
+        record = session_store.SessionRecord(
+            sessionId=session_id,
+            tenantId="t-1",
+            userId="u",
+            createdAt="2026-01-01T00:00:00.000Z",
+            updatedAt="2026-01-01T00:00:00.000Z",
+            inboundSecret="x",
+            status=status,
+            bucket=bucket,
+        )
+        ddb.client().put_item(TableName=ddb.name(catalog.SESSIONS), Item=session_store.to_item(record))
+
+    def pages(status):
+        seen, cursor, count = [], None, 0
+        while True:
+            page, cursor = session_store.query_page("t-1", user_id=None, status=status, limit=2, cursor=cursor)
+            seen += [r.sessionId for r in page]
+            count += 1
+            if cursor is None:
+                return seen, count
+            cursor = ddb.decode_cursor(ddb.encode_cursor(cursor))  # as the API hands it out and back
+
+    seen, count = pages("session_not_connected")
+    assert sorted(seen) == sorted(placed) and len(seen) == len(set(seen)) and count >= 3
+    assert pages("needsQR")[0] == ["d-2", "d-3"]
+    assert sorted(pages(None)[0]) == sorted(sid for sid, _, _ in records)
+    with pytest.raises(ValueError):
+        session_store.query_page("t-1", user_id=None, status="needsQR", limit=2, cursor={"range": {"N": "5"}})

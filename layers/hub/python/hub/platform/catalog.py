@@ -38,6 +38,9 @@ class Index:
     projection: Projection = "KEYS_ONLY"
     non_key_attributes: tuple[str, ...] = ()
     replaces: str | None = None
+    fallback: str | None = None
+    """A retired index (`Table.retired`) of other keys that the store lists through while this one is missing
+    or backfilling, in a migration's steps (docs/migration.md)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ class Table:
     ttl_attribute: str | None = None
     stream: StreamView | None = None
     """The table's DynamoDB stream, read by the functions that have a StreamTrigger on it."""
+    retired: tuple[Index, ...] = ()
+    """Indexes of an earlier release that no declared index replaces with the same keys: a deployed table keeps
+    them while a migration needs them (docs/migration.md), never otherwise."""
 
 
 MAX_RETRY_ATTEMPTS = 10
@@ -197,22 +203,22 @@ TENANTS = Table(
     partition_key=Key("pk"),
     sort_key=Key("sk"),
 )
-SESSIONS_BY_TENANT = Index("byTenantKeys", Key("tenantId"), Key("sessionId"), replaces="byTenant")
 SESSIONS_BY_OWNER = Index("byOwnerKeys", Key("ownerKey"), Key("sessionId"), replaces="byOwner")
-SESSIONS_BY_STATUS = Index("byStatusKeys", Key("statusKey"), Key("sessionId"), replaces="byStatus")
-SESSIONS_BY_BUCKET = Index("byBucketKeys", Key("bucketKey"), Key("sessionId"), replaces="byBucket")
-"""The session listings' indexes (keys only: a page is completed from the table)."""
+SESSIONS_LIST = Index("byTenantList", Key("tenantId"), Key("listKey"), fallback="byTenant")
+"""The session listings' indexes (keys only: a page is completed from the table). `listKey` is
+`<bucket>#<status>#<sessionId>`: the tenant's list, and with begins_with its bucket and status filters, from one
+index, whose entry a status change moves once (hub.sessions.store)."""
 SESSIONS = Table(
     id="Sessions",
     env_var="SESSIONS_TABLE",
     partition_key=Key("sessionId"),
-    indexes=(
-        SESSIONS_BY_TENANT,
-        SESSIONS_BY_OWNER,
-        SESSIONS_BY_STATUS,
-        SESSIONS_BY_BUCKET,
-    ),
+    indexes=(SESSIONS_BY_OWNER, SESSIONS_LIST),
     stream="NEW_AND_OLD_IMAGES",
+    retired=(
+        Index("byTenant", Key("tenantId"), Key("sessionId"), projection="ALL"),
+        Index("byStatus", Key("statusKey"), Key("sessionId"), projection="ALL"),
+        Index("byBucket", Key("bucketKey"), Key("sessionId"), projection="ALL"),
+    ),
 )
 EVENTS = Table(
     id="Events",
