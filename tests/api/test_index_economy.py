@@ -3,6 +3,8 @@ the QR image drawn on read, and listings completed from the table, also through 
 
 from __future__ import annotations
 
+import time
+
 import boto3
 import pytest
 
@@ -167,3 +169,26 @@ def test_a_status_in_two_buckets_is_listed_from_both_ranges_page_by_page(aws):
     assert sorted(pages(None)[0]) == sorted(sid for sid, _, _ in records)
     with pytest.raises(ValueError):
         session_store.query_page("t-1", user_id=None, status="needsQR", limit=2, cursor={"range": {"N": "5"}})
+
+
+def test_sessions_of_an_earlier_release_get_their_list_key_once(api, tenant):
+    """Migration: a session stored without `listKey` is not in the list index until the step adds it."""
+    for n in range(3):
+        api.create_session(tenant["apiKey"], sessionId=f"s-{n}")
+    table = ddb.name(catalog.SESSIONS)
+    for n in (0, 1):  # as the previous release stored them
+        ddb.client().update_item(
+            TableName=table,
+            Key=ddb.to_item({"sessionId": f"s-{n}"}),
+            UpdateExpression="SET statusKey = :s REMOVE listKey",
+            ExpressionAttributeValues=ddb.values(s=f"{tenant['tenantId']}#initializing"),
+        )
+
+    def listed():
+        records, _ = session_store.query_page(tenant["tenantId"], user_id=None, status=None, limit=10, cursor=None)
+        return sorted(r.sessionId for r in records)
+
+    assert listed() == ["s-2"]
+    assert session_store.add_list_keys(until=time.monotonic() + 10) == (2, True)
+    assert listed() == ["s-0", "s-1", "s-2"] and "statusKey" not in _item("s-0")
+    assert session_store.add_list_keys(until=time.monotonic() + 10) == (0, True)

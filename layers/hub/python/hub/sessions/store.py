@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -204,6 +205,40 @@ def save_subscriptions(record: SessionRecord, subscriptions: list[Subscription])
             next=record.subscriptionsVersion + 1,
         ),
     )
+
+
+def add_list_keys(until: float) -> tuple[int, bool]:
+    """Gives each session an earlier release stored its `listKey` (and drops its statusKey and bucketKey), until
+    `until` (monotonic); returns (sessions updated, complete). A migration step (docs/migration.md): a session
+    that changes status meanwhile gets its key from that change, which this never overwrites."""
+    params: dict[str, Any] = {
+        "TableName": ddb.name(TABLE),
+        "FilterExpression": "attribute_not_exists(listKey)",
+        "ProjectionExpression": "sessionId, #status, #bucket",
+        "ExpressionAttributeNames": {"#status": "status", "#bucket": "bucket"},
+    }
+    updated = 0
+    while time.monotonic() < until:
+        page = ddb.client().scan(**params)
+        for values in map(ddb.from_item, page["Items"]):
+            try:
+                ddb.client().update_item(
+                    TableName=ddb.name(TABLE),
+                    Key=ddb.to_item({"sessionId": values["sessionId"]}),
+                    UpdateExpression="SET listKey = :key REMOVE statusKey, bucketKey",
+                    ConditionExpression="attribute_exists(sessionId) AND attribute_not_exists(listKey)",
+                    ExpressionAttributeValues=ddb.values(
+                        key=list_key(values["bucket"], values["status"], values["sessionId"])
+                    ),
+                )
+                updated += 1
+            except ClientError as error:
+                if not ddb.is_conditional_failure(error):
+                    raise
+        if "LastEvaluatedKey" not in page:
+            return updated, True
+        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return updated, False
 
 
 def _prefixes(status: str | None) -> list[str]:
