@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from hub.delivery import outbound
 from hub.delivery import store as delivery_store
 from hub.delivery import worker as delivery_worker
-from hub.delivery.models import DeliveryMessage
+from hub.delivery.models import DeliveryLog, DeliveryMessage
+from hub.delivery.subscriptions import Target
 from hub.platform import ddb
 from tests.delivery.conftest import accept, dead_letters, message_event
 from tests.delivery.test_delivery import logs, subscribe
@@ -65,7 +66,7 @@ def test_an_instance_listing_reads_the_table_and_a_log_is_found_by_id_alone(
     assert [log["instanceId"] for log in listed] == ["s1"] * 3
     assert [log["createdAt"] for log in listed] == sorted((log["createdAt"] for log in listed), reverse=True)
     assert index_queries == []  # the instance's partition of the table
-    assert len(logs(api, key)) == 4 and index_queries == ["byTenantKeys"]
+    assert len(logs(api, key)) == 4 and index_queries == ["byTenantKeys"] * delivery_store.TENANT_SHARDS
 
     webhook_id = listed[0]["webhookId"]
     detail = api.call("GET", f"/api/webhook/logs/{webhook_id}", api_key=key)
@@ -81,3 +82,35 @@ def test_a_queued_id_of_an_earlier_release_is_parked_not_dropped(aws):
     assert delivery_worker.process(body, "receipt") is delivery_worker.Outcome.PARKED
     assert [json.loads(b) for b in dead_letters()] == [json.loads(body)]
     assert DeliveryMessage.model_validate_json(body).first is None
+
+
+def test_the_tenant_listing_merges_its_shards_newest_first_page_by_page(aws):
+    target = Target(subscriptionId="sub", url="https://example.com/hook")
+    created = [f"2026-01-01T00:00:{n:02d}.000Z" for n in range(23)]
+    for n, at in enumerate(created):
+        log = DeliveryLog(
+            webhookId=outbound.webhook_id(f"evt_{n}", "sub", "t-1", f"wa-{n % 7}", at),
+            tenantId="t-1",
+            instanceId=f"wa-{n % 7}",
+            eventId=f"evt_{n}",
+            event="message.received",
+            target=target,
+            createdAt=at,
+            updatedAt=at,
+            expiresAt=2_000_000_000,
+        )
+        delivery_store.create(log)
+    assert len({delivery_store.tenant_shard("t-1", f"wa-{n}") for n in range(7)}) > 1  # spread over shards
+
+    seen, cursor, pages = [], None, 0
+    while True:
+        page, cursor = delivery_store.query_page(
+            "t-1", instance_id=None, status=None, event=None, limit=5, cursor=cursor
+        )
+        seen += [log.createdAt for log in page]
+        pages += 1
+        if cursor is None:
+            break
+        cursor = ddb.decode_cursor(ddb.encode_cursor(cursor))
+    assert seen == sorted(created, reverse=True) and pages == 5
+    assert delivery_store.get(outbound.webhook_id("evt_3", "sub", "t-1", "wa-3", created[3])).eventId == "evt_3"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,8 +25,20 @@ from hub.platform.clock import iso
 TABLE = catalog.DELIVERIES
 
 
+TENANT_SHARDS = 8
+"""Partitions of a tenant in the tenant index (catalog.DELIVERIES_BY_TENANT), by hash of the instance: a tenant
+takes up to 8 x 1,000 deliveries per second before one reaches DynamoDB's per-partition write limit (one
+instance's deliveries share a shard, as they share the instance's partition of the table). A tenant-wide page
+reads the 8 shards (a few hundred small keys-only entries at most) and merges them. Changing it re-shards: logs
+written under another count are not listed."""
+
+
 def instance_key(tenant_id: str, instance_id: str) -> str:
     return f"{tenant_id}#{instance_id}"
+
+
+def tenant_shard(tenant_id: str, instance_id: str) -> str:
+    return f"{tenant_id}#{zlib.crc32(instance_id.encode('utf-8')) % TENANT_SHARDS}"
 
 
 def _key(where: LogLocation) -> dict[str, str]:
@@ -54,7 +67,7 @@ def to_item(log: DeliveryLog, with_payload: bool = False) -> dict[str, Any]:
     )
     values["target"] = log.target.model_dump_json(exclude_none=True)
     values["attemptLog"] = json.dumps([a.model_dump(exclude_none=True) for a in log.attemptLog])
-    values.update(key_of(log))
+    values.update(key_of(log), tenantShard=tenant_shard(log.tenantId, log.instanceId))
     return ddb.to_item(values)
 
 
@@ -63,6 +76,7 @@ def from_item(item: dict[str, Any]) -> DeliveryLog:
     values = ddb.from_item(item)
     digest = values.pop("createdKey").split("#", 1)[1]
     values.pop("instanceKey")
+    values.pop("tenantShard", None)
     where = LogLocation(values["tenantId"], values["instanceId"], values["createdAt"], digest)
     values["webhookId"] = outbound.located_webhook_id(where)
     values["target"] = json.loads(values["target"])
@@ -171,35 +185,60 @@ def query_page(
     cursor: dict[str, Any] | None,
 ) -> tuple[list[DeliveryLog], dict[str, Any] | None]:
     """One page of the tenant's logs, newest first, then filtered by status and event (as a FilterExpression
-    would: after the limit): an instance's from its partition of the table; the whole tenant's as `limit` keys
-    from the tenant index (keys only), completed from the table."""
-    params = _listing(tenant_id, instance_id)
-    if cursor:
-        params["ExclusiveStartKey"] = cursor
-    params.update(Limit=limit, ScanIndexForward=False)
+    would: after the limit): an instance's from its partition of the table; the whole tenant's as the newest
+    `limit` keys of its shards of the tenant index (keys only), completed from the table."""
+    if not instance_id:
+        keys, last = _tenant_keys(tenant_id, limit, cursor)
+        logs = [from_item(item) for item in ddb.get_many(TABLE, keys)]
+    else:
+        params = {**_listing(tenant_id, instance_id), "Limit": limit, "ScanIndexForward": False}
+        if cursor:
+            params["ExclusiveStartKey"] = cursor
+        response = _query(params, None, cursor)
+        logs, last = [from_item(item) for item in response["Items"]], response.get("LastEvaluatedKey")
+    return [log for log in logs if (not status or log.status == status) and (not event or log.event == event)], last
+
+
+def _query(params: dict[str, Any], index: catalog.Index | None, cursor: dict[str, Any] | None) -> dict[str, Any]:
     try:
-        response = (
-            ddb.client().query(**params) if instance_id else ddb.query_index(catalog.DELIVERIES_BY_TENANT, params)
-        )
+        return ddb.query_index(index, params) if index else ddb.client().query(**params)
     except ClientError as error:
         if cursor and ddb.error_code(error) == "ValidationException":
             raise ValueError("cursor is not valid") from error
         raise
-    items = response["Items"]
-    if not instance_id:
-        items = ddb.get_many(TABLE, [ddb.key_of(TABLE, e) for e in items])
-    logs = [from_item(item) for item in items]
-    return [
-        log for log in logs if (not status or log.status == status) and (not event or log.event == event)
-    ], response.get("LastEvaluatedKey")
 
 
-def _listing(tenant_id: str, instance_id: str | None) -> dict[str, Any]:
-    """The Query parameters that list the tenant's logs: of one instance (the table), or all (the tenant index)."""
+def _tenant_keys(
+    tenant_id: str, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The table keys of the tenant's newest `limit` logs older than the cursor's `createdKey`, merged from its
+    shards, and the cursor after them (None when none is left)."""
+    before = ddb.from_item(cursor).get("createdKey") if cursor else None
+    if cursor and not isinstance(before, str):
+        raise ValueError("cursor is not valid")
+    entries: list[dict[str, Any]] = []
+    more = False
+    for shard in range(TENANT_SHARDS):
+        params = _listing(tenant_id, None, shard)
+        if before:
+            params["KeyConditionExpression"] += " AND createdKey < :before"
+            params["ExpressionAttributeValues"].update(ddb.values(before=before))
+        response = _query({**params, "Limit": limit, "ScanIndexForward": False}, catalog.DELIVERIES_BY_TENANT, None)
+        entries += response["Items"]
+        more = more or "LastEvaluatedKey" in response
+    entries.sort(key=lambda e: e["createdKey"]["S"], reverse=True)
+    page = entries[:limit]
+    last = {"createdKey": page[-1]["createdKey"]} if page and (more or len(entries) > limit) else None
+    return [ddb.key_of(TABLE, e) for e in page], last
+
+
+def _listing(tenant_id: str, instance_id: str | None, shard: int = 0) -> dict[str, Any]:
+    """The Query parameters that list the tenant's logs: of one instance (the table), or of one of the tenant's
+    shards of the tenant index."""
     if instance_id:
         condition, pk = "instanceKey = :pk", instance_key(tenant_id, instance_id)
     else:
-        condition, pk = "tenantId = :pk", tenant_id
+        condition, pk = "tenantShard = :pk", f"{tenant_id}#{shard}"
     return {
         "TableName": ddb.name(TABLE),
         "KeyConditionExpression": condition,
@@ -260,11 +299,6 @@ def sweep(
     deleted is not found again and what is cancelled is skipped (only keys are read: a page's statuses are
     read from the table, one BatchGetItem per page, only when cancelling).
     """
-    params = _listing(tenant_id, instance_id)
-    params.update(ProjectionExpression="instanceKey, createdKey", Limit=QUERY_PAGE)
-    if cutoff:
-        params["KeyConditionExpression"] += " AND createdKey < :cutoff"
-        params["ExpressionAttributeValues"].update(ddb.values(cutoff=cutoff))
     done = Sweep()
     now = iso(datetime.now(UTC))
 
@@ -281,5 +315,14 @@ def sweep(
         done.deleted += len(finished)
         done.cancelled += sum(cancel(key, cancel_reason, now) for key in active if cancel_reason)
 
-    done.complete = ddb.query_until(params, until, clear, None if instance_id else catalog.DELIVERIES_BY_TENANT)
+    index = None if instance_id else catalog.DELIVERIES_BY_TENANT
+    for shard in range(1 if instance_id else TENANT_SHARDS):
+        params = _listing(tenant_id, instance_id, shard)
+        params.update(ProjectionExpression="instanceKey, createdKey", Limit=QUERY_PAGE)
+        if cutoff:
+            params["KeyConditionExpression"] += " AND createdKey < :cutoff"
+            params["ExpressionAttributeValues"].update(ddb.values(cutoff=cutoff))
+        if not ddb.query_until(params, until, clear, index):
+            return done
+    done.complete = True
     return done

@@ -235,8 +235,11 @@ COUNTERS = Table(
     sort_key=Key("sk"),
     ttl_attribute="expiresAt",  # the aggregator's applied-record markers (hub.counters.store); counters never expire
 )
-DELIVERIES_BY_TENANT = Index("byTenantKeys", Key("tenantId"), Key("createdKey"))
-"""The tenant-wide log listing (keys only: a page is completed from the table)."""
+DELIVERIES_BY_TENANT = Index("byTenantKeys", Key("tenantShard"), Key("createdKey"))
+"""The tenant-wide log listing (keys only: a page is completed from the table). `tenantShard` is
+`<tenant>#<shard of the instance>`: every delivery writes an entry, so one partition per tenant would cap a tenant
+at DynamoDB's 1,000 write units per second per partition; the store spreads a tenant over its shards
+(hub.delivery.store.TENANT_SHARDS) and merges them newest first."""
 DELIVERIES = Table(
     id="Deliveries",
     env_var="DELIVERIES_TABLE",
