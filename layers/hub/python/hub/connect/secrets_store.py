@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import boto3
-
-
-@lru_cache(maxsize=1)
-def client():
-    return boto3.client("secretsmanager")
 
 
 def versions(secret_arn: str) -> list[str]:
     """[previous, current] values of the secret (previous only after a rotation), as Secrets Manager holds them."""
-    secrets = client()
+    secrets = boto3.client("secretsmanager")  # read once per SECRET_MAX_AGE_S (hub.connect.links caches the values)
     current = secrets.get_secret_value(SecretId=secret_arn)["SecretString"]
     try:
         previous = secrets.get_secret_value(SecretId=secret_arn, VersionStage="AWSPREVIOUS")["SecretString"]

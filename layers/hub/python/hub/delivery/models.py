@@ -89,3 +89,12 @@ class Breaker:
 
 
 CLOSED = Breaker()
+
+
+@dataclass
+class Sweep:
+    """What one pass over a tenant's (or one instance's) delivery logs deleted or cancelled (hub.delivery.store.sweep)."""
+
+    deleted: int = 0
+    cancelled: int = 0
+    complete: bool = False

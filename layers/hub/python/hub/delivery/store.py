@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from hub.delivery.models import DeliveryLog
+from hub.delivery.models import DeliveryLog, Sweep
 from hub.platform import catalog, ddb
 from hub.platform.clock import iso
 from hub.platform.exceptions import AlreadyExists, ChangedMeanwhile, HubError
@@ -171,13 +170,6 @@ def _listing(tenant_id: str, instance_id: str | None) -> tuple[catalog.Index, di
 
 ACTIVE_STATUSES = ("pending", "retrying")
 QUERY_PAGE = 100
-
-
-@dataclass
-class Sweep:
-    deleted: int = 0
-    cancelled: int = 0
-    complete: bool = False
 
 
 def cancel(webhook_id: str, reason: str, now: str) -> bool:
