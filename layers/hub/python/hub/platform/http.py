@@ -24,7 +24,7 @@ def ok(data: Any, status: int = 200, **extra: Any) -> Response:
     return json_response(status, {"success": True, "data": data, **extra})
 
 
-def error_response(error: errors.ApiError) -> Response:
+def _error_response(error: errors.ApiError) -> Response:
     response = json_response(error.status, error.body())
     response.headers.update(error.headers())
     return response
@@ -43,13 +43,13 @@ def make_resolver(enable_validation: bool = True) -> APIGatewayRestResolver:
 
     @app.exception_handler(errors.ApiError)
     def _api_error(error: errors.ApiError) -> Response:
-        return error_response(error)
+        return _error_response(error)
 
     @app.exception_handler(exceptions.HubError)
     def _domain_error(error: exceptions.HubError) -> Response:
         if isinstance(error, exceptions.Busy):
             logger.warning("AWS is throttling or failing; answering 503", extra={"error": error.message})
-        return error_response(errors.from_exception(error))
+        return _error_response(errors.from_exception(error))
 
     @app.exception_handler(RequestValidationError)
     def _request_validation(error: RequestValidationError) -> Response:
