@@ -10,6 +10,7 @@ import pytest
 
 from bench import capacity
 from hub.platform import catalog, ddb
+from hub.platform.exceptions import InvalidCursor
 from hub.sessions import qr
 from hub.sessions import store as session_store
 
@@ -167,8 +168,9 @@ def test_a_status_in_two_buckets_is_listed_from_both_ranges_page_by_page(aws):
     assert sorted(seen) == sorted(placed) and len(seen) == len(set(seen)) and count >= 3
     assert pages("needsQR")[0] == ["d-2", "d-3"]
     assert sorted(pages(None)[0]) == sorted(sid for sid, _, _ in records)
-    with pytest.raises(ValueError):
-        session_store.query_page("t-1", user_id=None, status="needsQR", limit=2, cursor={"range": {"N": "5"}})
+    for wrong in ({"N": "5"}, {"N": "0.5"}, {"S": "0"}):
+        with pytest.raises(InvalidCursor):
+            session_store.query_page("t-1", user_id=None, status="needsQR", limit=2, cursor={"range": wrong})
 
 
 def test_sessions_of_an_earlier_release_get_their_list_key_once(api, tenant):

@@ -10,17 +10,17 @@ from __future__ import annotations
 import contextlib
 import json
 import zlib
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from hub.delivery import outbound
-from hub.delivery.models import DeliveryLog
+from hub.delivery.models import DeliveryLog, Sweep
 from hub.delivery.outbound import LogLocation
 from hub.platform import catalog, ddb
 from hub.platform.clock import iso
+from hub.platform.exceptions import AlreadyExists, ChangedMeanwhile, HubError
 
 TABLE = catalog.DELIVERIES
 
@@ -85,18 +85,20 @@ def from_item(item: dict[str, Any]) -> DeliveryLog:
 
 
 def create(log: DeliveryLog, with_payload: bool = False) -> None:
-    """Stores a new log; ConditionalCheckFailed when it exists already. `with_payload` stores the payload in the
-    log too: for a delivery replayed from a set-aside record, whose event's record may be gone."""
-    ddb.client().put_item(
-        TableName=ddb.name(TABLE),
-        Item=to_item(log, with_payload),
-        ConditionExpression="attribute_not_exists(instanceKey)",
-    )
+    """Stores a new log; AlreadyExists when it exists already. `with_payload` stores the payload in the log too:
+    for a delivery replayed from a set-aside record, whose event's record may be gone."""
+    with ddb.condition_failure_raises(AlreadyExists(f"Webhook log {log.webhookId!r} already exists")):
+        ddb.client().put_item(
+            TableName=ddb.name(TABLE),
+            Item=to_item(log, with_payload),
+            ConditionExpression="attribute_not_exists(instanceKey)",
+        )
 
 
-def get(webhook_id: str) -> DeliveryLog | None:
-    """The log of a webhook id, or None (no such log, or not an id of this table)."""
-    key = key_of_id(webhook_id)
+def get(webhook_id: str, queued: DeliveryLog | None = None) -> DeliveryLog | None:
+    """The log of a webhook id, or None (no such log, or not an id of this table). `queued`, the delivery as its
+    queue message carries it, gives the key itself (an id an earlier release made does not carry it)."""
+    key = key_of(queued) if queued is not None else key_of_id(webhook_id)
     if key is None:
         return None
     item = ddb.client().get_item(TableName=ddb.name(TABLE), Key=ddb.to_item(key), ConsistentRead=True).get("Item")
@@ -129,6 +131,8 @@ def record_attempt(before: DeliveryLog, after: DeliveryLog, stored: bool) -> boo
             ExpressionAttributeNames={f"#{k}": k for k in fields},
             ExpressionAttributeValues=ddb.values(expected=before.attempts, **fields),
         )
+    except AlreadyExists:
+        return False
     except ClientError as error:
         if ddb.is_conditional_failure(error):
             return False
@@ -157,21 +161,23 @@ def mark_failed(webhook_id: str, error: str, now: str, unrecorded: DeliveryLog |
     except ClientError as failure:
         never_recorded = ddb.is_conditional_failure(failure) and "Item" not in failure.response
         if unrecorded is not None and never_recorded:
-            with contextlib.suppress(ClientError):
+            with contextlib.suppress(ClientError, HubError):
                 create(unrecorded.model_copy(update={"status": "failed", "updatedAt": now, "lastError": error}))
 
 
 def requeue(log: DeliveryLog, now: str) -> DeliveryLog:
-    """Marks a delivery pending again for a manual retry; returns the updated log."""
-    response = ddb.client().update_item(
-        TableName=ddb.name(TABLE),
-        Key=ddb.to_item(key_of(log)),
-        UpdateExpression="SET #status = :pending, updatedAt = :now, retryFrom = attempts REMOVE nextAttemptAt",
-        ConditionExpression="attribute_exists(instanceKey)",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues=ddb.values(pending="pending", now=now),
-        ReturnValues="ALL_NEW",
-    )
+    """Marks a delivery pending again for a manual retry; returns the updated log. ChangedMeanwhile when the log
+    went meanwhile."""
+    with ddb.condition_failure_raises(ChangedMeanwhile(f"Webhook log {log.webhookId!r} was deleted meanwhile")):
+        response = ddb.client().update_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item(key_of(log)),
+            UpdateExpression="SET #status = :pending, updatedAt = :now, retryFrom = attempts REMOVE nextAttemptAt",
+            ConditionExpression="attribute_exists(instanceKey)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=ddb.values(pending="pending", now=now),
+            ReturnValues="ALL_NEW",
+        )
     return from_item(response["Attributes"])
 
 
@@ -204,7 +210,7 @@ def _query(params: dict[str, Any], index: catalog.Index | None, cursor: dict[str
         return ddb.query_index(index, params) if index else ddb.client().query(**params)
     except ClientError as error:
         if cursor and ddb.error_code(error) == "ValidationException":
-            raise ValueError("cursor is not valid") from error
+            raise ddb.invalid_cursor() from error
         raise
 
 
@@ -215,7 +221,7 @@ def _tenant_keys(
     shards, and the cursor after them (None when none is left)."""
     before = ddb.from_item(cursor).get("createdKey") if cursor else None
     if cursor and not isinstance(before, str):
-        raise ValueError("cursor is not valid")
+        raise ddb.invalid_cursor()
     entries: list[dict[str, Any]] = []
     more = False
     for shard in range(TENANT_SHARDS):
@@ -248,13 +254,6 @@ def _listing(tenant_id: str, instance_id: str | None, shard: int = 0) -> dict[st
 
 ACTIVE_STATUSES = ("pending", "retrying")
 QUERY_PAGE = 100
-
-
-@dataclass
-class Sweep:
-    deleted: int = 0
-    cancelled: int = 0
-    complete: bool = False
 
 
 def cancel(key: dict[str, str], reason: str, now: str) -> bool:

@@ -8,35 +8,15 @@ import time
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field
 
 from hub.delivery.subscriptions import Subscription
 from hub.ingest import state
 from hub.ingest.state import SessionState
 from hub.platform import catalog, ddb
+from hub.platform.exceptions import AlreadyExists, ChangedMeanwhile
+from hub.sessions.models import ID_PATTERN, SessionRecord, SubscriptionSecrets
 
 TABLE = catalog.SESSIONS
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
-"""What a session id may be (checked at registration): never longer than DynamoDB's 2048-byte key limit."""
-STATUS_FILTERS = frozenset(s.value for s in state.SessionStatus) | frozenset(state.BUCKETS)
-
-
-class SessionRecord(BaseModel):
-    sessionId: str
-    tenantId: str
-    userId: str
-    createdAt: str
-    updatedAt: str
-    inboundSecret: str
-    status: str = state.SessionStatus.INITIALIZING.value
-    bucket: str = "loading"
-    version: int = 0
-    subscriptionsVersion: int = 0
-    lastEventAt: str | None = None
-    linksRevokedAt: int | None = None
-    """Epoch ms: connect links for this session issued up to then are refused (hub.connect.links)."""
-    subscriptions: list[Subscription] = Field(default_factory=list)
-    state: SessionState = Field(default_factory=SessionState)
 
 
 def list_key(bucket: str, status: str, session_id: str) -> str:
@@ -82,15 +62,6 @@ def get(session_id: str) -> SessionRecord | None:
     return _from_item(item) if item else None
 
 
-class SubscriptionSecrets(BaseModel):
-    """What the delivery worker reads of a session to sign with: its incarnation and its subscriptions' secrets."""
-
-    tenantId: str
-    createdAt: str
-    secrets: dict[str, str]
-    """Subscription id -> its current secret."""
-
-
 def subscription_secrets(session_id: str) -> SubscriptionSecrets | None:
     """The session's subscription secrets (a projection of its item: not its state), or None when it is gone."""
     if not re.fullmatch(ID_PATTERN, session_id):
@@ -116,20 +87,22 @@ def subscription_secrets(session_id: str) -> SubscriptionSecrets | None:
 
 
 def create(record: SessionRecord) -> None:
-    """Stores a new session; ConditionalCheckFailed when its id is taken."""
-    ddb.client().put_item(
-        TableName=ddb.name(TABLE), Item=to_item(record), ConditionExpression="attribute_not_exists(sessionId)"
-    )
+    """Stores a new session; AlreadyExists when its id is taken."""
+    with ddb.condition_failure_raises(AlreadyExists(f"Session {record.sessionId!r} already exists")):
+        ddb.client().put_item(
+            TableName=ddb.name(TABLE), Item=to_item(record), ConditionExpression="attribute_not_exists(sessionId)"
+        )
 
 
 def delete(record: SessionRecord) -> None:
-    """Deletes the session; ConditionalCheckFailed when it changed since `record` was read."""
-    ddb.client().delete_item(
-        TableName=ddb.name(TABLE),
-        Key=ddb.to_item({"sessionId": record.sessionId}),
-        ConditionExpression="version = :version",
-        ExpressionAttributeValues=ddb.values(version=record.version),
-    )
+    """Deletes the session; ChangedMeanwhile when it changed since `record` was read."""
+    with ddb.condition_failure_raises(ChangedMeanwhile("Session changed while being deleted; retry")):
+        ddb.client().delete_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"sessionId": record.sessionId}),
+            ConditionExpression="version = :version",
+            ExpressionAttributeValues=ddb.values(version=record.version),
+        )
 
 
 def remove(session_id: str, tenant_id: str) -> None:
@@ -178,33 +151,35 @@ def save_state(before: SessionRecord, after: SessionRecord) -> bool:
 
 
 def revoke_links(session_id: str, at_ms: int) -> None:
-    """Refuses the session's connect links issued up to `at_ms`; ConditionalCheckFailed when the session is gone."""
-    ddb.client().update_item(
-        TableName=ddb.name(TABLE),
-        Key=ddb.to_item({"sessionId": session_id}),
-        UpdateExpression="SET linksRevokedAt = :at",
-        ConditionExpression="attribute_exists(sessionId)",
-        ExpressionAttributeValues=ddb.values(at=at_ms),
-    )
+    """Refuses the session's connect links issued up to `at_ms`; ChangedMeanwhile when the session is gone."""
+    with ddb.condition_failure_raises(ChangedMeanwhile("Session was deleted meanwhile")):
+        ddb.client().update_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"sessionId": session_id}),
+            UpdateExpression="SET linksRevokedAt = :at",
+            ConditionExpression="attribute_exists(sessionId)",
+            ExpressionAttributeValues=ddb.values(at=at_ms),
+        )
 
 
 def save_subscriptions(record: SessionRecord, subscriptions: list[Subscription]) -> None:
-    """Replaces the session's subscriptions; ConditionalCheckFailed when they (not its state) changed meanwhile.
+    """Replaces the session's subscriptions; ChangedMeanwhile when they (not its state) changed meanwhile.
 
     Subscriptions carry their own version, so a session busy with status events can still be reconfigured.
     """
-    ddb.client().update_item(
-        TableName=ddb.name(TABLE),
-        Key=ddb.to_item({"sessionId": record.sessionId}),
-        UpdateExpression="SET subscriptions = :subs, subscriptionsVersion = :next",
-        ConditionExpression="attribute_exists(sessionId) AND "
-        "(attribute_not_exists(subscriptionsVersion) OR subscriptionsVersion = :current)",
-        ExpressionAttributeValues=ddb.values(
-            subs=[s.model_dump(exclude_none=True) for s in subscriptions],
-            current=record.subscriptionsVersion,
-            next=record.subscriptionsVersion + 1,
-        ),
-    )
+    with ddb.condition_failure_raises(ChangedMeanwhile("Subscriptions changed meanwhile; retry")):
+        ddb.client().update_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"sessionId": record.sessionId}),
+            UpdateExpression="SET subscriptions = :subs, subscriptionsVersion = :next",
+            ConditionExpression="attribute_exists(sessionId) AND "
+            "(attribute_not_exists(subscriptionsVersion) OR subscriptionsVersion = :current)",
+            ExpressionAttributeValues=ddb.values(
+                subs=[s.model_dump(exclude_none=True) for s in subscriptions],
+                current=record.subscriptionsVersion,
+                next=record.subscriptionsVersion + 1,
+            ),
+        )
 
 
 def add_list_keys(until: float) -> tuple[int, bool]:
@@ -279,9 +254,10 @@ def query_page(
         return records, response.get("LastEvaluatedKey")
     prefixes = _prefixes(status)
     start = dict(cursor or {})
-    position = int(ddb.from_item({RANGE: start.pop(RANGE)})[RANGE]) if RANGE in start else 0
-    if not 0 <= position < len(prefixes):
-        raise ValueError("cursor is not valid")
+    value = ddb.from_item({RANGE: start.pop(RANGE)})[RANGE] if RANGE in start else 0
+    if isinstance(value, str) or value not in range(len(prefixes)):
+        raise ddb.invalid_cursor()
+    position = int(value)
     entries: list[dict[str, Any]] = []
     last: dict[str, Any] | None = start or None
     while position < len(prefixes) and len(entries) < limit:
@@ -325,7 +301,7 @@ def _query(index: catalog.Index, params: dict[str, Any], cursor: dict[str, Any] 
         if index.fallback and ddb.index_unavailable(error):
             raise IndexUnavailable(index.name) from error
         if cursor and ddb.error_code(error) == "ValidationException":
-            raise ValueError("cursor is not valid") from error
+            raise ddb.invalid_cursor() from error
         raise
 
 
@@ -343,7 +319,7 @@ def _fallback_page(
         response = ddb.client().query(IndexName=catalog.SESSIONS_LIST.fallback, **params)
     except ClientError as error:
         if cursor and ddb.error_code(error) == "ValidationException":
-            raise ValueError("cursor is not valid") from error
+            raise ddb.invalid_cursor() from error
         raise
     records = [_from_item(item) for item in response["Items"]]  # an ALL-projection index: whole items
     if status is not None:
