@@ -61,9 +61,11 @@ def key_of_id(webhook_id: str) -> dict[str, str] | None:
 
 
 def to_item(log: DeliveryLog, with_payload: bool = False) -> dict[str, Any]:
-    """The log's item, without the payload (the event's record stores it, hub.ingest.store) unless asked."""
+    """The log's item, without the payload (the event's record stores it, hub.ingest.store) unless asked, or
+    unless the log names no event record (a delivery an earlier release queued: its record may expire first)."""
+    keep_payload = with_payload or log.eventKey is None
     values = log.model_dump(
-        exclude={"attemptLog", "target", "webhookId", *(() if with_payload else ("payload",))}, exclude_none=True
+        exclude={"attemptLog", "target", "webhookId", *(() if keep_payload else ("payload",))}, exclude_none=True
     )
     values["target"] = log.target.model_dump_json(exclude_none=True)
     values["attemptLog"] = json.dumps([a.model_dump(exclude_none=True) for a in log.attemptLog])
