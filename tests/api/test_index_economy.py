@@ -15,6 +15,7 @@ from hub.sessions import qr
 from hub.sessions import store as session_store
 
 from .test_receiver import post_event, status_of
+from .test_store_exceptions import session as stored_session
 
 
 @pytest.fixture
@@ -142,16 +143,7 @@ def test_a_status_in_two_buckets_is_listed_from_both_ranges_page_by_page(aws):
     records = [(sid, "session_not_connected", bucket) for sid, bucket in placed.items()]
     records += [("c-0", "session_connected", "connected"), ("l-0", "loading", "loading")]
     for session_id, status, bucket in records:
-        record = session_store.SessionRecord(
-            sessionId=session_id,
-            tenantId="t-1",
-            userId="u",
-            createdAt="2026-01-01T00:00:00.000Z",
-            updatedAt="2026-01-01T00:00:00.000Z",
-            inboundSecret="x",
-            status=status,
-            bucket=bucket,
-        )
+        record = stored_session(session_id).model_copy(update={"status": status, "bucket": bucket})
         ddb.client().put_item(TableName=ddb.name(catalog.SESSIONS), Item=session_store.to_item(record))
 
     def pages(status):

@@ -10,11 +10,10 @@ from werkzeug import Response
 
 from hub.delivery import store as delivery_store
 from hub.delivery import worker as delivery_worker
-from hub.delivery.models import DeliveryLog
-from hub.delivery.subscriptions import Target
 from hub.ingest import store as event_store
 from hub.ingest.records import EventRecord
 from hub.platform import catalog, ddb, settings
+from tests.api.test_store_exceptions import delivery_log
 from tests.delivery.conftest import accept, message_event
 from tests.delivery.test_delivery import logs, subscribe
 
@@ -105,18 +104,8 @@ def test_a_key_recorded_again_after_the_dedupe_window_no_longer_serves_the_first
 
 def test_a_delivery_an_earlier_release_queued_keeps_its_payload_in_its_log(aws):
     """Its event's record names no log and expires with the dedupe window: the log is all that keeps the payload."""
-    log = DeliveryLog(
-        webhookId="wh_1d7a2aec5702c6221c23e7387f",
-        tenantId="t",
-        instanceId="s",
-        eventId="evt_1",
-        event="message.received",
-        payload='{"id": "evt_1"}',
-        target=Target(subscriptionId="sub", url="https://example.com/hook"),
-        createdAt="2026-01-01T00:00:00.000Z",
-        updatedAt="2026-01-01T00:00:00.000Z",
-        expiresAt=2_000_000_000,
-    )
+    log = delivery_log("wh_1d7a2aec5702c6221c23e7387f").model_copy(update={"payload": '{"id": "evt_1"}'})
+    assert log.eventKey is None
     delivery_store.create(log)
     stored = delivery_store.get("", queued=log)
     assert stored is not None and stored.payload == log.payload
