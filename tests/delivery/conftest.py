@@ -30,7 +30,9 @@ class Subscriber:
 
     def handle(self, request: Request) -> Response:
         with self.lock:
-            self.received.append({"headers": dict(request.headers), "body": request.get_data()})
+            self.received.append(
+                {"headers": dict(request.headers), "body": request.get_data(), "query": request.query_string.decode()}
+            )
             number = len(self.received)
         response = self.behaviour(number, request)
         with self.lock:

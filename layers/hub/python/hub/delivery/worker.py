@@ -117,13 +117,13 @@ def first_copies(bodies: dict[str, str]) -> set[str]:
 
 
 def send_attempt(
-    log: DeliveryLog, secret: str, moment: datetime, timeout_ms: int | None = None
+    log: DeliveryLog, secrets: list[str], moment: datetime, timeout_ms: int | None = None
 ) -> sender.AttemptResult:
-    """Signs the log's payload with `secret` (its subscription's current one) and sends it once."""
+    """Signs the log's payload with `secrets` (its subscription's current ones, newest first) and sends it once."""
     body = log.payload.encode("utf-8")
     headers = signing.headers(
         body,
-        secret,
+        secrets,
         message_id=log.eventId,
         webhook_id=log.webhookId,
         event=log.event,
@@ -233,7 +233,7 @@ def _deliver(message: DeliveryMessage, receipt_handle: str, receive_count: int) 
         queue.reschedule(receipt_handle, backoff.hide_seconds(wait))
         raise NotDueYet(f"{log.webhookId}: retry due in {wait:.0f} s; hidden again")
     try:
-        secret = subscription_secrets.current(log, cached=not stored)
+        secrets = subscription_secrets.subscription(log, cached=not stored).signing_secrets(moment)
     except subscription_secrets.SubscriptionGone as gone:
         result = sender.AttemptResult(False, None, 0, str(gone), None, permanent=True)
     else:
@@ -241,7 +241,7 @@ def _deliver(message: DeliveryMessage, receipt_handle: str, receive_count: int) 
         if gate.defer_s is not None:
             queue.reschedule(receipt_handle, gate.defer_s)
             raise Deferred(f"{log.webhookId}: endpoint breaker open, not sent; back in {gate.defer_s} s")
-        result = fairness.attempt(log, gate, lambda timeout_ms: send_attempt(log, secret, moment, timeout_ms))
+        result = fairness.attempt(log, gate, lambda timeout_ms: send_attempt(log, secrets, moment, timeout_ms))
     after, delay = _next_state(log, result, moment)
     if not delivery_store.record_attempt(log, after, stored):
         return Outcome.SKIPPED

@@ -78,12 +78,12 @@ def get(session_id: str) -> SessionRecord | None:
 
 
 class SubscriptionSecrets(BaseModel):
-    """What the delivery worker reads of a session to sign with: its incarnation and its subscriptions' secrets."""
+    """What the delivery worker reads of a session to sign with: its incarnation and its subscriptions."""
 
     tenantId: str
     createdAt: str
-    secrets: dict[str, str]
-    """Subscription id -> its current secret."""
+    subscriptions: dict[str, Subscription]
+    """Subscription id -> the subscription (its current secrets, its state)."""
 
 
 def subscription_secrets(session_id: str) -> SubscriptionSecrets | None:
@@ -106,7 +106,7 @@ def subscription_secrets(session_id: str) -> SubscriptionSecrets | None:
     return SubscriptionSecrets(
         tenantId=values["tenantId"],
         createdAt=values["createdAt"],
-        secrets={s.id: s.secret for s in map(Subscription.model_validate, values.get("subscriptions") or [])},
+        subscriptions={s.id: s for s in map(Subscription.model_validate, values.get("subscriptions") or [])},
     )
 
 
@@ -184,23 +184,29 @@ def revoke_links(session_id: str, at_ms: int) -> None:
     )
 
 
-def save_subscriptions(record: SessionRecord, subscriptions: list[Subscription]) -> None:
-    """Replaces the session's subscriptions; ConditionalCheckFailed when they (not its state) changed meanwhile.
+def save_subscriptions(record: SessionRecord, subscriptions: list[Subscription]) -> bool:
+    """Replaces the session's subscriptions; False when they (not its state) changed meanwhile, or the session is gone.
 
     Subscriptions carry their own version, so a session busy with status events can still be reconfigured.
     """
-    ddb.client().update_item(
-        TableName=ddb.name(TABLE),
-        Key=ddb.to_item({"sessionId": record.sessionId}),
-        UpdateExpression="SET subscriptions = :subs, subscriptionsVersion = :next",
-        ConditionExpression="attribute_exists(sessionId) AND "
-        "(attribute_not_exists(subscriptionsVersion) OR subscriptionsVersion = :current)",
-        ExpressionAttributeValues=ddb.values(
-            subs=[s.model_dump(exclude_none=True) for s in subscriptions],
-            current=record.subscriptionsVersion,
-            next=record.subscriptionsVersion + 1,
-        ),
-    )
+    try:
+        ddb.client().update_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"sessionId": record.sessionId}),
+            UpdateExpression="SET subscriptions = :subs, subscriptionsVersion = :next",
+            ConditionExpression="attribute_exists(sessionId) AND "
+            "(attribute_not_exists(subscriptionsVersion) OR subscriptionsVersion = :current)",
+            ExpressionAttributeValues=ddb.values(
+                subs=[s.model_dump(exclude_none=True) for s in subscriptions],
+                current=record.subscriptionsVersion,
+                next=record.subscriptionsVersion + 1,
+            ),
+        )
+    except ClientError as error:
+        if ddb.is_conditional_failure(error):
+            return False
+        raise
+    return True
 
 
 def query_page(
