@@ -86,7 +86,9 @@ def _security(route: catalog.Route) -> list[dict[str, list[str]]]:
 
 def _operation_responses(route: catalog.Route) -> dict[str, Any]:
     success = (
-        "201"
+        "202"
+        if route.accepted
+        else "201"
         if route.created
         or (route.method, route.path) == ("POST", "/api/whatsapp/session")
         or (route.method, route.path) == ("POST", "/api/admin/tenants")

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from hub.delivery import logs as webhook_logs
+from hub.delivery import recovery
 from hub.delivery import subscription_registry as subscriptions
 from hub.delivery.subscription_registry import Scope
 from hub.platform import http as api
@@ -70,6 +71,13 @@ def handle_rotate_session_subscription_secret(
     )
 
 
+@app.post("/api/instance/<instanceId>/subscriptions/<subscriptionId>/recoveries")
+def handle_recover_session_subscription(
+    instanceId: str, subscriptionId: str, request: Annotated[recovery.StartRecovery, Body()]
+):
+    return api.ok(recovery.start(_scope(instanceId), subscriptionId, request), status=202)
+
+
 @app.get("/api/subscriptions")
 def handle_list_tenant_subscriptions():
     return api.ok(subscriptions.list_subscriptions(_scope()))
@@ -107,6 +115,16 @@ def handle_rotate_tenant_subscription_secret(
     subscriptionId: str, request: Annotated[subscriptions.RotateSecret | None, Body()] = None
 ):
     return api.ok(subscriptions.rotate_secret(_scope(), subscriptionId, request or subscriptions.RotateSecret()))
+
+
+@app.post("/api/subscriptions/<subscriptionId>/recoveries")
+def handle_recover_tenant_subscription(subscriptionId: str, request: Annotated[recovery.StartRecovery, Body()]):
+    return api.ok(recovery.start(_scope(), subscriptionId, request), status=202)
+
+
+@app.get("/api/recoveries/<recoveryId>")
+def handle_get_recovery(recoveryId: str):
+    return api.ok(recovery.get(api.tenant(app), recoveryId))
 
 
 @app.post("/api/webhook/test")

@@ -162,11 +162,16 @@ class Worker:
             if not received:
                 attributes = queue.client().get_queue_attributes(
                     QueueUrl=queue.queue_url(),
-                    AttributeNames=["ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessages"],
+                    AttributeNames=[
+                        "ApproximateNumberOfMessagesNotVisible",
+                        "ApproximateNumberOfMessages",
+                        "ApproximateNumberOfMessagesDelayed",
+                    ],
                 )["Attributes"]
                 if (
                     attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
                     and attributes["ApproximateNumberOfMessages"] == "0"
+                    and attributes.get("ApproximateNumberOfMessagesDelayed", "0") == "0"
                 ):
                     return
                 self.clock.skip_to_next_visible()

@@ -65,6 +65,14 @@ class DeliveryLog(BaseModel):
         return shown
 
 
+class RecoveryPage(BaseModel):
+    """One page of a recovery to work on (its number: a redelivered copy of a page already done does nothing)."""
+
+    tenantId: str
+    recoveryId: str
+    page: int
+
+
 class DeliveryMessage(BaseModel):
     """What the delivery queue carries: the delivery to work on.
 
@@ -75,3 +83,5 @@ class DeliveryMessage(BaseModel):
 
     webhookId: str
     first: DeliveryLog | None = None
+    recovery: RecoveryPage | None = None
+    """Set on a recovery's page message (hub.delivery.recovery): no delivery, a page of re-sends to queue."""

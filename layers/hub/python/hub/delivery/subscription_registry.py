@@ -140,13 +140,16 @@ def load(scope: Scope) -> Listing:
     return Listing(record.subscriptions, record.subscriptionsVersion, record)
 
 
+def _stored(scope: Scope, listing: Listing, subscriptions: list[Subscription]) -> bool:
+    """Writes the scope's subscriptions; False when somebody changed them since `listing` was read."""
+    if listing.session is None:
+        return tenant_store.save_subscriptions(scope.tenant_id, subscriptions, listing.version)
+    return session_store.save_subscriptions(listing.session, subscriptions)
+
+
 def save(scope: Scope, listing: Listing, subscriptions: list[Subscription]) -> None:
     """Writes the scope's subscriptions if nobody changed them since `listing` was read; else 409."""
-    if listing.session is None:
-        saved = tenant_store.save_subscriptions(scope.tenant_id, subscriptions, listing.version)
-    else:
-        saved = session_store.save_subscriptions(listing.session, subscriptions)
-    if not saved:
+    if not _stored(scope, listing, subscriptions):
         raise errors.conflict("Subscriptions changed meanwhile; retry")
 
 
@@ -264,3 +267,20 @@ def rotate_secret(scope: Scope, subscription_id: str, request: RotateSecret) -> 
     )
     save(scope, listing, _replaced(listing, rotated))
     return {**public(scope, rotated), "secret": new_secret}
+
+
+def disable(scope: Scope, subscription_id: str, reason: str, at: str) -> Subscription | None:
+    """Disables a subscription for the hub's health rule (hub.delivery.health); None when it is gone or was
+    disabled already (then nobody is told twice)."""
+    for _ in range(3):  # the list may change between the read and the write; read it again
+        try:
+            listing = load(scope)
+        except errors.ApiError:
+            return None
+        current = next((s for s in listing.subscriptions if s.id == subscription_id), None)
+        if current is None or not current.enabled:
+            return None
+        disabled = current.model_copy(update={"enabled": False, "disabledReason": reason, "disabledAt": at})
+        if _stored(scope, listing, _replaced(listing, disabled)):
+            return disabled
+    return None

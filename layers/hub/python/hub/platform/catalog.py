@@ -189,6 +189,8 @@ class Route:
     """Media types of the success response (the connect page serves HTML, script, style, an icon)."""
     created: bool = False
     """Answers 201 Created."""
+    accepted: bool = False
+    """Answers 202 Accepted: the work goes on after the answer (its progress has a route of its own)."""
 
 
 TENANTS = Table(
@@ -258,8 +260,9 @@ ENDPOINTS = Table(
     partition_key=Key("endpointKey"),
     ttl_attribute="expiresAt",
 )
-"""Per-endpoint circuit breakers of the delivery worker (hub.delivery.fairness): one item per (tenant, subscriber
-origin) that timed out recently, shared by every worker instance."""
+"""The delivery side's operational state, one item type per key prefix: the worker's per-endpoint circuit breakers
+(hub.delivery.fairness, one item per (tenant, subscriber origin) that timed out recently), the health of failing
+subscriptions (`health#…`) and recoveries' progress (`recovery#…`, hub.delivery.endpoints_store)."""
 TABLES: tuple[Table, ...] = (TENANTS, SESSIONS, EVENTS, COUNTERS, DELIVERIES, CONNECTIONS, ENDPOINTS)
 
 DELIVERY_QUEUE = Queue(
@@ -327,7 +330,8 @@ FUNCTIONS: tuple[Function, ...] = (
         memory_mb=256,
         timeout_s=30,
         # Sessions: POST /api/webhook/test with an instanceId and no secret reads that session's subscription.
-        tables=(TENANTS.id, SESSIONS.id, DELIVERIES.id, COUNTERS.id),
+        # Endpoints: recoveries' records (hub.delivery.endpoints_store).
+        tables=(TENANTS.id, SESSIONS.id, DELIVERIES.id, COUNTERS.id, ENDPOINTS.id),
         queues=(DELIVERY_QUEUE.id,),
     ),
     Function(
@@ -458,6 +462,15 @@ ROUTES: tuple[Route, ...] = (
             Route("DELETE", f"{base}/{{subscriptionId}}", "webhooks", "tenant", f"Delete a {whose} subscription"),
             Route(
                 "POST",
+                f"{base}/{{subscriptionId}}/recoveries",
+                "webhooks",
+                "tenant",
+                f"Re-send a {whose} subscription's failed deliveries since a time, in the background",
+                body=True,
+                accepted=True,
+            ),
+            Route(
+                "POST",
                 f"{base}/{{subscriptionId}}/rotate-secret",
                 "webhooks",
                 "tenant",
@@ -466,6 +479,7 @@ ROUTES: tuple[Route, ...] = (
             ),
         )
     ),
+    Route("GET", "/api/recoveries/{recoveryId}", "webhooks", "tenant", "A recovery's progress"),
     Route("POST", "/api/webhook/test", "webhooks", "tenant", "Send a signed webhook.test now", body=True),
     Route("GET", "/api/webhook/logs", "webhooks", "tenant", "List delivery logs"),
     Route("GET", "/api/webhook/logs/{webhookId}", "webhooks", "tenant", "One delivery log with its attempts"),
