@@ -9,19 +9,11 @@ from datetime import datetime, timedelta
 
 import pytest
 from standardwebhooks import webhooks
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.delivery.conftest import accept, message_event
 from tests.delivery.test_delivery import subscribe
+from tests.delivery.test_secret_references import verifies
 from tests.delivery.test_subscriptions import SESSION_ROUTES, TENANT_ROUTES, create
-
-
-def verifies(secret: str, request: dict) -> bool:
-    try:
-        Webhook(secret).verify(request["body"], {k.lower(): v for k, v in request["headers"].items()})
-    except WebhookVerificationError:
-        return False
-    return True
 
 
 def live_with_the_hub(clock, monkeypatch) -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from standardwebhooks.webhooks import Webhook
-
 from tests.delivery.conftest import accept, message_event, status_event
 from tests.delivery.test_delivery import logs, subscribe
+from tests.delivery.test_secret_references import verifies
 
 SESSION_ROUTES = "/api/instance/{}/subscriptions"
 TENANT_ROUTES = "/api/subscriptions"
@@ -17,11 +16,6 @@ def create(api, key, base, **fields):
     reply = api.call("POST", base, body=fields, api_key=key)
     assert reply.status == 201, reply.raw
     return reply.data
-
-
-def verifies(secret, request) -> bool:
-    Webhook(secret).verify(request["body"], {k.lower(): v for k, v in request["headers"].items()})
-    return True
 
 
 def test_session_subscriptions_are_created_listed_read_replaced_patched_and_deleted(api, tenant, subscriber):
