@@ -22,8 +22,9 @@ from hub.delivery import queue
 from hub.delivery import store as delivery_store
 from hub.delivery.models import DeliveryLog, DeliveryMessage, RecoveryPage
 from hub.delivery.subscription_registry import Scope, load
-from hub.platform import ddb, errors, settings
+from hub.platform import ddb, settings
 from hub.platform.clock import iso
+from hub.platform.exceptions import Conflict, Invalid, NotFound, Unavailable
 
 MAX_SPAN_DAYS = 14
 MAX_DELIVERIES = 5000
@@ -50,15 +51,15 @@ def start(scope: Scope, subscription_id: str, request: StartRecovery) -> dict[st
     listing = load(scope)
     subscription = next((s for s in listing.subscriptions if s.id == subscription_id), None)
     if subscription is None:
-        raise errors.not_found("Subscription")
+        raise NotFound.of("Subscription")
     if not subscription.enabled:
-        raise errors.conflict("The subscription is disabled: re-enable it (PATCH enabled: true) before recovering")
+        raise Conflict("The subscription is disabled: re-enable it (PATCH enabled: true) before recovering")
     now = datetime.now(UTC)
     oldest = now - timedelta(days=min(MAX_SPAN_DAYS, settings.load().log_retention_days))
     since = request.since.astimezone(UTC)
     if not oldest <= since <= now:
         message = f"since must be between {iso(oldest)} and now (at most {MAX_SPAN_DAYS} days back)"
-        raise errors.validation_error(message, [{"field": "since", "message": message}])
+        raise Invalid.field("since", message)
     recovery = store.Recovery(
         recoveryId="rcv_" + secrets.token_hex(10),
         tenantId=scope.tenant_id,
@@ -73,14 +74,14 @@ def start(scope: Scope, subscription_id: str, request: StartRecovery) -> dict[st
     )
     store.put_recovery(recovery)
     if queue.enqueue([_page_message(recovery)]):
-        raise errors.unavailable("The recovery could not be queued; retry")
+        raise Unavailable("The recovery could not be queued; retry")
     return {**public(recovery), "limits": {"maxDeliveries": MAX_DELIVERIES, "maxSpanDays": MAX_SPAN_DAYS}}
 
 
 def get(tenant_id: str, recovery_id: str) -> dict[str, Any]:
     found = store.get_recovery(tenant_id, recovery_id)
     if found is None:
-        raise errors.not_found("Recovery")
+        raise NotFound.of("Recovery")
     return public(found)
 
 

@@ -25,8 +25,9 @@ from hub.delivery.subscriptions import (
     Subscription,
     validate_event_filter,
 )
-from hub.platform import errors, security, settings
+from hub.platform import security, settings
 from hub.platform.clock import iso
+from hub.platform.exceptions import ChangedMeanwhile, Conflict, HubError, Invalid, NotFound, Unauthenticated
 from hub.sessions import store as session_store
 from hub.tenants import store as tenant_store
 
@@ -93,14 +94,14 @@ def checked_url(url: str, field: str = "url") -> str:
     try:
         return urls.check_subscriber_url(url, local=settings.load().local)
     except urls.UnsafeUrl as error:
-        raise errors.validation_error(str(error), [{"field": field, "message": str(error)}]) from error
+        raise Invalid.field(field, str(error)) from error
 
 
 def checked_events(events: list[str] | None) -> list[str]:
     try:
         return validate_event_filter(events or [])
     except ValueError as error:
-        raise errors.validation_error(str(error), [{"field": "events", "message": str(error)}]) from error
+        raise Invalid.field("events", str(error)) from error
 
 
 def public(scope: Scope, subscription: Subscription) -> dict[str, Any]:
@@ -132,31 +133,27 @@ def load(scope: Scope) -> Listing:
     if scope.session_id is None:
         standing = tenant_store.standing(scope.tenant_id, consistent=True)
         if not standing.active:
-            raise errors.unauthorized()
+            raise Unauthenticated("Missing or invalid API key")
         return Listing(standing.subscriptions, standing.subscriptionsVersion)
     record = session_store.get(scope.session_id)
     if record is None or record.tenantId != scope.tenant_id:
-        raise errors.not_found("Session")
+        raise NotFound.of("Session")
     return Listing(record.subscriptions, record.subscriptionsVersion, record)
 
 
-def _stored(scope: Scope, listing: Listing, subscriptions: list[Subscription]) -> bool:
-    """Writes the scope's subscriptions; False when somebody changed them since `listing` was read."""
-    if listing.session is None:
-        return tenant_store.save_subscriptions(scope.tenant_id, subscriptions, listing.version)
-    return session_store.save_subscriptions(listing.session, subscriptions)
-
-
 def save(scope: Scope, listing: Listing, subscriptions: list[Subscription]) -> None:
-    """Writes the scope's subscriptions if nobody changed them since `listing` was read; else 409."""
-    if not _stored(scope, listing, subscriptions):
-        raise errors.conflict("Subscriptions changed meanwhile; retry")
+    """Writes the scope's subscriptions if nobody changed them since `listing` was read; else ChangedMeanwhile
+    (409 CONFLICT: the caller sends the change again)."""
+    if listing.session is None:
+        tenant_store.save_subscriptions(scope.tenant_id, subscriptions, listing.version)
+    else:
+        session_store.save_subscriptions(listing.session, subscriptions)
 
 
 def _find(listing: Listing, subscription_id: str) -> Subscription:
     found = next((s for s in listing.subscriptions if s.id == subscription_id), None)
     if found is None:
-        raise errors.not_found("Subscription")
+        raise NotFound.of("Subscription")
     return found
 
 
@@ -181,9 +178,7 @@ def create(scope: Scope, request: CreateSubscription) -> dict[str, Any]:
     listing = load(scope)
     limit = MAX_TENANT_SUBSCRIPTIONS if scope.session_id is None else MAX_SESSION_SUBSCRIPTIONS
     if len(listing.subscriptions) >= limit:
-        raise errors.ApiError(
-            409, "LIMIT_REACHED", f"At most {limit} subscriptions here; delete one before adding another"
-        )
+        raise Conflict(f"At most {limit} subscriptions here; delete one before adding another", code="LIMIT_REACHED")
     now = _now()
     subscription = Subscription(
         id=ID_PREFIX + secrets.token_hex(8),
@@ -230,7 +225,7 @@ def patch(scope: Scope, subscription_id: str, request: PatchSubscription) -> dic
     given = request.model_dump(include=request.model_fields_set)
     for field in ("url", "events", "retry", "enabled"):
         if field in given and given[field] is None:
-            raise errors.validation_error(f"{field} cannot be null", [{"field": field, "message": "not nullable"}])
+            raise Invalid.field(field, "not nullable", f"{field} cannot be null")
     updated = _updated(_find(listing, subscription_id), given)
     save(scope, listing, _replaced(listing, updated))
     return public(scope, updated)
@@ -252,9 +247,7 @@ def rotate_secret(scope: Scope, subscription_id: str, request: RotateSecret) -> 
     current = _find(listing, subscription_id)
     new_secret = request.secret or security.new_signing_secret()
     if new_secret == current.secret:
-        raise errors.validation_error(
-            "The new secret is the current one", [{"field": "secret", "message": "give a different secret"}]
-        )
+        raise Invalid.field("secret", "give a different secret", "The new secret is the current one")
     now = datetime.now(UTC)
     overlap = request.overlapSeconds > 0
     rotated = current.model_copy(
@@ -275,12 +268,15 @@ def disable(scope: Scope, subscription_id: str, reason: str, at: str) -> Subscri
     for _ in range(3):  # the list may change between the read and the write; read it again
         try:
             listing = load(scope)
-        except errors.ApiError:
+        except HubError:  # the session or the tenant is gone
             return None
         current = next((s for s in listing.subscriptions if s.id == subscription_id), None)
         if current is None or not current.enabled:
             return None
         disabled = current.model_copy(update={"enabled": False, "disabledReason": reason, "disabledAt": at})
-        if _stored(scope, listing, _replaced(listing, disabled)):
-            return disabled
+        try:
+            save(scope, listing, _replaced(listing, disabled))
+        except ChangedMeanwhile:
+            continue
+        return disabled
     return None

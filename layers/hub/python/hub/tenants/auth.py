@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import time
 
-from hub.platform import errors, security, settings
+from hub.platform import security, settings
+from hub.platform.exceptions import Unauthenticated
 from hub.sessions import store as sessions
+from hub.sessions.models import SessionRecord
 from hub.tenants import store as tenants
+from hub.tenants.models import Standing
+
+MISSING_API_KEY = "Missing or invalid API key"
 
 
 def tenant_id(api_key: str | None) -> str:
     """The caller's tenant; 401 for a missing, unknown or revoked key."""
     if not api_key:
-        raise errors.unauthorized()
+        raise Unauthenticated(MISSING_API_KEY)
     found = tenants.tenant_id_for_key(security.hash_key(api_key))
     if found is None:
-        raise errors.unauthorized()
+        raise Unauthenticated(MISSING_API_KEY)
     return found
 
 
@@ -34,14 +39,14 @@ def admin_key() -> str:
 def require_admin(presented: str | None) -> None:
     expected = admin_key()
     if not expected or not security.keys_match(presented, expected):
-        raise errors.unauthorized("Missing or invalid admin key")
+        raise Unauthenticated("Missing or invalid admin key")
 
 
-_tenant_standing: dict[str, tuple[float, tenants.Standing]] = {}
+_tenant_standing: dict[str, tuple[float, Standing]] = {}
 """Tenant id -> (when read, standing): what this instance last read of the tenant (TENANT_STATUS_CACHE_S)."""
 
 
-def standing(tenant_id: str) -> tenants.Standing:
+def standing(tenant_id: str) -> Standing:
     """The tenant's standing (active, tenant-wide subscriptions), read at most once per TENANT_STATUS_CACHE_S per
     instance: a gateway event costs no Tenants read in the steady state, and a revocation or a change of the
     tenant-wide subscriptions reaches every instance within that time."""
@@ -63,7 +68,7 @@ def clear_cache() -> None:
     _tenant_standing.clear()
 
 
-def gateway_session(session_id: str) -> sessions.SessionRecord | None:
+def gateway_session(session_id: str) -> SessionRecord | None:
     """The session a gateway posts to; None when unknown or when its tenant is revoked (answered alike)."""
     record = sessions.get(session_id)
     if record is None or not _tenant_active(record.tenantId):

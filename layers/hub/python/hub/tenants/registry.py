@@ -18,14 +18,15 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.platform import ddb, errors, security, settings
+from hub.platform import security, settings
 from hub.platform.clock import iso
+from hub.platform.exceptions import AlreadyExists, Conflict, Invalid, NotConfigured, NotFound, Unauthenticated
 from hub.sessions import purging
 from hub.tenants import api_keys_store as api_keys
 from hub.tenants import store as tenant_store
+from hub.tenants.models import MAX_KEYS, Tenant, TenantKey, key_id_of
 
 DEFAULT_PLAN = "default"
 
@@ -42,10 +43,8 @@ def _usage_plans() -> dict[str, str]:
     return json.loads(settings.env("USAGE_PLAN_IDS") or "{}")
 
 
-def _not_configured() -> errors.ApiError:
-    return errors.ApiError(
-        500,
-        "NOT_CONFIGURED",
+def _not_configured() -> NotConfigured:
+    return NotConfigured(
         "USAGE_PLAN_IDS is not set: tenant keys could not pass API Gateway, so no tenant is created "
         "(the stack sets it on the admin function; HUB_LOCAL=true runs without API Gateway)",
     )
@@ -57,17 +56,13 @@ def create(request: CreateTenant) -> dict[str, Any]:
     if not plans and not local:
         raise _not_configured()
     if plans and request.plan not in plans:
-        raise errors.validation_error(
-            f"Unknown plan {request.plan!r}", [{"field": "plan", "message": f"one of {sorted(plans)}"}]
-        )
+        raise Invalid.field("plan", f"one of {sorted(plans)}", f"Unknown plan {request.plan!r}")
     if request.apiKey and not local:
-        raise errors.validation_error(
-            "apiKey may be chosen only on the local hub", [{"field": "apiKey", "message": "not allowed"}]
-        )
+        raise Invalid.field("apiKey", "not allowed", "apiKey may be chosen only on the local hub")
     api_key = request.apiKey or security.new_api_key()
     tenant_id = "ten_" + secrets.token_hex(8)
     key_id = api_keys.create_disabled(tenant_id, api_key, plans[request.plan]) if plans else None
-    tenant = tenant_store.Tenant(
+    tenant = Tenant(
         tenantId=tenant_id,
         name=request.name,
         plan=request.plan,
@@ -79,8 +74,8 @@ def create(request: CreateTenant) -> dict[str, Any]:
     except Exception as error:
         if key_id:
             api_keys.discard(key_id)
-        if isinstance(error, ClientError) and ddb.cancellation_codes(error):
-            raise errors.conflict("That API key is already in use") from error
+        if isinstance(error, AlreadyExists):
+            raise Conflict(error.message) from error
         raise
     if key_id:
         try:
@@ -99,14 +94,14 @@ def list_tenants() -> list[dict[str, Any]]:
     ]
 
 
-def _public_key(key: tenant_store.TenantKey, used: str | None) -> dict[str, Any]:
+def _public_key(key: TenantKey, used: str | None) -> dict[str, Any]:
     return {"keyId": key.keyId, "createdAt": key.createdAt, "usedByThisRequest": key.keyHash == used}
 
 
-def _active(tenant_id: str) -> tenant_store.Tenant:
+def _active(tenant_id: str) -> Tenant:
     tenant = tenant_store.get(tenant_id)
     if tenant is None or tenant.revokedAt:
-        raise errors.unauthorized()
+        raise Unauthenticated("Missing or invalid API key")
     return tenant
 
 
@@ -123,32 +118,26 @@ def add_key(tenant_id: str) -> dict[str, Any]:
     as at tenant creation); the plan's throttle and quota are per key, so two keys double what the tenant may use.
     """
     tenant = _active(tenant_id)
-    if len(tenant.keys) >= tenant_store.MAX_KEYS:
-        raise errors.ApiError(
-            409, "LIMIT_REACHED", f"A tenant holds at most {tenant_store.MAX_KEYS} keys; revoke one first"
-        )
+    if len(tenant.keys) >= MAX_KEYS:
+        raise Conflict(f"A tenant holds at most {MAX_KEYS} keys; revoke one first", code="LIMIT_REACHED")
     plans = _usage_plans()
     if not plans and not settings.load().local:
         raise _not_configured()
     api_key = security.new_api_key()
     key_hash = security.hash_key(api_key)
     gateway_key_id = api_keys.create_disabled(tenant_id, api_key, plans[tenant.plan]) if plans else None
-    key = tenant_store.TenantKey(
-        keyId=tenant_store.key_id_of(key_hash),
+    key = TenantKey(
+        keyId=key_id_of(key_hash),
         keyHash=key_hash,
         apiGatewayKeyId=gateway_key_id,
         createdAt=iso(datetime.now(UTC)),
     )
     try:
-        added = tenant_store.add_key(tenant, key)
+        tenant_store.add_key(tenant, key)
     except Exception:
         if gateway_key_id:
             api_keys.discard(gateway_key_id)
         raise
-    if not added:
-        if gateway_key_id:
-            api_keys.discard(gateway_key_id)
-        raise errors.conflict("The tenant's keys changed meanwhile; retry")
     if gateway_key_id:
         api_keys.enable(gateway_key_id)
     return {**_public_key(key, None), "apiKey": api_key}
@@ -159,13 +148,12 @@ def revoke_key(tenant_id: str, key_id: str) -> dict[str, Any]:
     tenant = _active(tenant_id)
     key = next((k for k in tenant.keys if k.keyId == key_id), None)
     if key is None:
-        raise errors.not_found("API key")
+        raise NotFound.of("API key")
     if len(tenant.keys) == 1:
-        raise errors.conflict("This is the tenant's only key: create a second one before revoking it")
+        raise Conflict("This is the tenant's only key: create a second one before revoking it")
     if key.apiGatewayKeyId:
         api_keys.delete(key.apiGatewayKeyId)
-    if not tenant_store.remove_key(tenant, key):
-        raise errors.conflict("The tenant's keys changed meanwhile; retry")
+    tenant_store.remove_key(tenant, key)
     return {"keyId": key_id, "revoked": True}
 
 

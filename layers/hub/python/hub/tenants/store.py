@@ -5,44 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
 
 from hub.delivery.subscriptions import Subscription
 from hub.platform import catalog, ddb
+from hub.platform.exceptions import AlreadyExists, Busy, ChangedMeanwhile
+from hub.tenants.models import Standing, Tenant, TenantKey, key_id_of
 
 TABLE = catalog.TENANTS
 TENANT_PK = "TENANT"
-
-
-MAX_KEYS = 2
-"""Active API keys one tenant may hold: enough to switch to a new key, then revoke the old one."""
-
-
-class TenantKey(BaseModel):
-    """One of the tenant's API keys: never its value, only its hash and (in the cloud) its API Gateway key."""
-
-    keyId: str
-    keyHash: str
-    apiGatewayKeyId: str | None = None
-    createdAt: str
-
-
-def key_id_of(key_hash: str) -> str:
-    """A key's public id: a prefix of its hash (the key cannot be recovered from it)."""
-    return "key_" + key_hash[:12]
-
-
-class Tenant(BaseModel):
-    tenantId: str
-    name: str
-    plan: str
-    createdAt: str
-    apiGatewayKeyId: str | None = None
-    """The first key's API Gateway key (tenants created before several keys were possible hold only this)."""
-    revokedAt: str | None = None
-    """Set when the tenant is revoked: its key is gone, and its data is being purged (hub.sessions.purging)."""
-    keys: list[TenantKey] = []
-    keysVersion: int = 0
 
 
 def _keys_of(record: dict[str, Any]) -> list[TenantKey]:
@@ -68,9 +38,22 @@ def _key_pk(key_hash: str) -> str:
 
 
 def create(tenant: Tenant, key_hash: str) -> None:
-    """Writes the tenant and its (first) key lookup together; the record holds that key as `keyHash` and
-    `apiGatewayKeyId` until a second key is added (then its `keys` list takes over)."""
+    """Writes the tenant and its (first) key lookup together; AlreadyExists when the key (or the id) is taken, Busy
+    when a concurrent transaction got in the way. The record holds that key as `keyHash` and `apiGatewayKeyId`
+    until a second key is added (then its `keys` list takes over)."""
     record = tenant.model_dump(exclude_none=True, exclude={"keys", "keysVersion"})
+    try:
+        _write_new(tenant, key_hash, record)
+    except ClientError as error:
+        reasons = ddb.cancellation_codes(error)
+        if "ConditionalCheckFailed" in reasons:
+            raise AlreadyExists("That API key is already in use") from error
+        if reasons:
+            raise Busy("The tenant was not stored (a concurrent transaction); retry") from error
+        raise
+
+
+def _write_new(tenant: Tenant, key_hash: str, record: dict[str, Any]) -> None:
     ddb.client().transact_write_items(
         TransactItems=[
             {
@@ -146,9 +129,18 @@ def _set_keys(tenant: Tenant, keys: list[TenantKey]) -> dict[str, Any]:
     }
 
 
-def add_key(tenant: Tenant, key: TenantKey) -> bool:
-    """Adds an active key (its lookup and the tenant's list, together); False when the tenant's keys changed since
-    `tenant` was read, or the key is taken."""
+def _keys_changed(error: ClientError) -> None:
+    reasons = ddb.cancellation_codes(error)
+    if "ConditionalCheckFailed" in reasons:
+        raise ChangedMeanwhile("The tenant's keys changed meanwhile; retry") from error
+    if reasons:
+        raise Busy("The tenant's keys were not changed (a concurrent transaction); retry") from error
+    raise error
+
+
+def add_key(tenant: Tenant, key: TenantKey) -> None:
+    """Adds an active key (its lookup and the tenant's list, together); ChangedMeanwhile when the tenant's keys
+    changed since `tenant` was read (or the key is taken), Busy when a concurrent transaction got in the way."""
     try:
         ddb.client().transact_write_items(
             TransactItems=[
@@ -163,14 +155,12 @@ def add_key(tenant: Tenant, key: TenantKey) -> bool:
             ]
         )
     except ClientError as error:
-        if "ConditionalCheckFailed" in ddb.cancellation_codes(error):
-            return False
-        raise
-    return True
+        _keys_changed(error)
 
 
-def remove_key(tenant: Tenant, key: TenantKey) -> bool:
-    """Revokes one key (its lookup goes: it stops authenticating at once); False when the keys changed meanwhile."""
+def remove_key(tenant: Tenant, key: TenantKey) -> None:
+    """Revokes one key (its lookup goes: it stops authenticating at once); ChangedMeanwhile when the keys changed
+    meanwhile."""
     try:
         ddb.client().transact_write_items(
             TransactItems=[
@@ -179,24 +169,12 @@ def remove_key(tenant: Tenant, key: TenantKey) -> bool:
             ]
         )
     except ClientError as error:
-        if "ConditionalCheckFailed" in ddb.cancellation_codes(error):
-            return False
-        raise
-    return True
+        _keys_changed(error)
 
 
 def is_active(tenant_id: str) -> bool:
     """True for a tenant that exists and is not revoked (an eventually consistent read)."""
     return standing(tenant_id).active
-
-
-class Standing(BaseModel):
-    """What the per-event path reads of a tenant, in one read: whether it is active and its tenant-wide
-    subscriptions (they take every session's events)."""
-
-    active: bool
-    subscriptions: list[Subscription] = []
-    subscriptionsVersion: int = 0
 
 
 def standing(tenant_id: str, consistent: bool = False) -> Standing:
@@ -211,10 +189,10 @@ def standing(tenant_id: str, consistent: bool = False) -> Standing:
     )
 
 
-def save_subscriptions(tenant_id: str, subscriptions: list[Subscription], version: int) -> bool:
-    """Replaces the tenant-wide subscriptions; False when they changed since `version` was read (or the tenant is
-    gone or revoked)."""
-    try:
+def save_subscriptions(tenant_id: str, subscriptions: list[Subscription], version: int) -> None:
+    """Replaces the tenant-wide subscriptions; ChangedMeanwhile when they changed since `version` was read (or the
+    tenant is gone or revoked)."""
+    with ddb.condition_failure_raises(ChangedMeanwhile("Subscriptions changed meanwhile; retry")):
         ddb.client().update_item(
             TableName=ddb.name(TABLE),
             Key=ddb.to_item({"pk": TENANT_PK, "sk": tenant_id}),
@@ -225,11 +203,6 @@ def save_subscriptions(tenant_id: str, subscriptions: list[Subscription], versio
                 subs=[s.model_dump(exclude_none=True) for s in subscriptions], current=version, next=version + 1
             ),
         )
-    except ClientError as error:
-        if ddb.is_conditional_failure(error):
-            return False
-        raise
-    return True
 
 
 def list_all() -> list[Tenant]:
