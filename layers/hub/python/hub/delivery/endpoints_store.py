@@ -14,9 +14,8 @@
 from __future__ import annotations
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
 
-from hub.delivery.models import CLOSED, Breaker
+from hub.delivery.models import CLOSED, Breaker, Recovery
 from hub.platform import catalog, ddb
 
 TABLE = catalog.ENDPOINTS
@@ -118,27 +117,6 @@ def start_failing(key: str, at: str, expires_at: int) -> str:
 def recovered(key: str) -> None:
     """Forgets the subscription's failures (a success, a disabling, a re-enabling)."""
     ddb.client().delete_item(TableName=ddb.name(TABLE), Key=_key(key))
-
-
-class Recovery(BaseModel):
-    recoveryId: str
-    tenantId: str
-    sessionId: str | None
-    sessionCreatedAt: str | None = None
-    subscriptionId: str
-    since: str
-    until: str
-    status: str = "queued"
-    """queued, running, done (every failed delivery found was re-queued) or stopped (the count limit was reached)."""
-    scanned: int = 0
-    resent: int = 0
-    cursor: str | None = None
-    """Where the next page starts (the listing's cursor)."""
-    page: int = 0
-    """Pages done: a page message carries the number it works on, so a redelivered copy does nothing."""
-    createdAt: str
-    updatedAt: str
-    expiresAt: int
 
 
 def _recovery_key(tenant_id: str, recovery_id: str) -> str:

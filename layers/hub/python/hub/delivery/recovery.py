@@ -20,7 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from hub.delivery import endpoints_store as store
 from hub.delivery import queue
 from hub.delivery import store as delivery_store
-from hub.delivery.models import DeliveryLog, DeliveryMessage, RecoveryPage
+from hub.delivery.models import DeliveryLog, DeliveryMessage, Recovery, RecoveryPage
 from hub.delivery.subscription_registry import Scope, load
 from hub.platform import ddb, settings
 from hub.platform.clock import iso
@@ -42,7 +42,7 @@ class StartRecovery(BaseModel):
     )
 
 
-def public(recovery: store.Recovery) -> dict[str, Any]:
+def public(recovery: Recovery) -> dict[str, Any]:
     return recovery.model_dump(exclude={"tenantId", "sessionCreatedAt", "cursor", "page", "expiresAt"})
 
 
@@ -60,7 +60,7 @@ def start(scope: Scope, subscription_id: str, request: StartRecovery) -> dict[st
     if not oldest <= since <= now:
         message = f"since must be between {iso(oldest)} and now (at most {MAX_SPAN_DAYS} days back)"
         raise Invalid.field("since", message)
-    recovery = store.Recovery(
+    recovery = Recovery(
         recoveryId="rcv_" + secrets.token_hex(10),
         tenantId=scope.tenant_id,
         sessionId=scope.session_id,
@@ -85,14 +85,14 @@ def get(tenant_id: str, recovery_id: str) -> dict[str, Any]:
     return public(found)
 
 
-def _page_message(recovery: store.Recovery) -> DeliveryMessage:
+def _page_message(recovery: Recovery) -> DeliveryMessage:
     return DeliveryMessage(
         webhookId=recovery.recoveryId,
         recovery=RecoveryPage(tenantId=recovery.tenantId, recoveryId=recovery.recoveryId, page=recovery.page),
     )
 
 
-def _wanted(recovery: store.Recovery, log: DeliveryLog) -> bool:
+def _wanted(recovery: Recovery, log: DeliveryLog) -> bool:
     """A failed delivery of the recovery's subscription (of the same session incarnation for a session's)."""
     target = log.target
     if log.status != "failed" or target.subscriptionId != recovery.subscriptionId:
