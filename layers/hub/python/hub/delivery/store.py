@@ -219,25 +219,64 @@ def _query(params: dict[str, Any], index: catalog.Index | None, cursor: dict[str
 def _tenant_keys(
     tenant_id: str, limit: int, cursor: dict[str, Any] | None
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """The table keys of the tenant's newest `limit` logs older than the cursor's `createdKey`, merged from its
-    shards, and the cursor after them (None when none is left)."""
-    before = ddb.from_item(cursor).get("createdKey") if cursor else None
-    if cursor and not isinstance(before, str):
+    """The table keys of the tenant's newest `limit` logs older than the cursor's `createdKey`, and the cursor
+    after them (None when none is left)."""
+    before = _cursor_created_key(cursor)
+    condition, values = (" AND createdKey < :before", {"before": before}) if before else ("", {})
+    return _merged_keys(tenant_id, limit, condition, values, newest_first=True)
+
+
+def _cursor_created_key(cursor: dict[str, Any] | None) -> str | None:
+    created_key = ddb.from_item(cursor).get("createdKey") if cursor else None
+    if cursor and not isinstance(created_key, str):
         raise ddb.invalid_cursor()
+    return created_key
+
+
+def _merged_keys(
+    tenant_id: str, limit: int, condition: str, values: dict[str, str], newest_first: bool
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The first `limit` keys (by creation) of the tenant's shards of the tenant index under a key condition on
+    `createdKey`, merged, and a cursor naming the last one when more are left."""
     entries: list[dict[str, Any]] = []
     more = False
     for shard in range(TENANT_SHARDS):
         params = _listing(tenant_id, None, shard)
-        if before:
-            params["KeyConditionExpression"] += " AND createdKey < :before"
-            params["ExpressionAttributeValues"].update(ddb.values(before=before))
-        response = _query({**params, "Limit": limit, "ScanIndexForward": False}, catalog.DELIVERIES_BY_TENANT, None)
+        params["KeyConditionExpression"] += condition
+        params["ExpressionAttributeValues"].update(ddb.values(**values))
+        response = _query(
+            {**params, "Limit": limit, "ScanIndexForward": not newest_first}, catalog.DELIVERIES_BY_TENANT, None
+        )
         entries += response["Items"]
         more = more or "LastEvaluatedKey" in response
-    entries.sort(key=lambda e: e["createdKey"]["S"], reverse=True)
+    entries.sort(key=lambda e: e["createdKey"]["S"], reverse=newest_first)
     page = entries[:limit]
     last = {"createdKey": page[-1]["createdKey"]} if page and (more or len(entries) > limit) else None
     return [ddb.key_of(TABLE, e) for e in page], last
+
+
+def created_between(
+    tenant_id: str, instance_id: str | None, since: str, until: str, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[DeliveryLog], dict[str, Any] | None]:
+    """One page of the tenant's (or the instance's) logs created from `since` to `until`, oldest first: an
+    instance's partition of the table, or the tenant's shards of the tenant index merged, by a key condition on the
+    creation time (never a scan), completed from the table."""
+    if instance_id:
+        params = _listing(tenant_id, instance_id)
+        params["KeyConditionExpression"] += " AND createdKey BETWEEN :since AND :until"
+        params["ExpressionAttributeValues"].update(ddb.values(since=since, until=until + "#~"))
+        if cursor:
+            params["ExclusiveStartKey"] = cursor
+        response = _query({**params, "Limit": limit, "ScanIndexForward": True}, None, cursor)
+        logs, last = [from_item(item) for item in response["Items"]], response.get("LastEvaluatedKey")
+    else:
+        after = _cursor_created_key(cursor)
+        # Every createdKey has the same length (a time, `#`, a digest): the keys past `after` start at `after + " "`.
+        low = f"{after} " if after else since
+        condition = " AND createdKey BETWEEN :low AND :until"
+        keys, last = _merged_keys(tenant_id, limit, condition, {"low": low, "until": until + "#~"}, newest_first=False)
+        logs = [from_item(item) for item in ddb.get_many(TABLE, keys)]
+    return sorted(logs, key=lambda log: (log.createdAt, log.webhookId)), last
 
 
 def _listing(tenant_id: str, instance_id: str | None, shard: int = 0) -> dict[str, Any]:
