@@ -186,3 +186,14 @@ def test_sessions_of_an_earlier_release_get_their_list_key_once(api, tenant):
     assert session_store.add_list_keys(until=time.monotonic() + 10) == (2, True)
     assert listed() == ["s-0", "s-1", "s-2"] and "statusKey" not in _item("s-0")
     assert session_store.add_list_keys(until=time.monotonic() + 10) == (0, True)
+
+
+def test_a_stored_state_abbreviates_order_keys_equal_to_its_base_and_reads_back_whole(api, session):
+    assert post_event(api, session, {"event": "ready", "data": {}, "timestamp": 1767225600000 + 5}).status == 200
+    stored = _item("wa-1")["state"]["S"]
+    record = session_store.get("wa-1")
+    assert record is not None and record.state.base_key and record.state.last_key == record.state.base_key
+    assert record.state.base_key not in stored.replace(record.state.base_key, "", 1)  # written once
+    assert session_store.state_json(record.state) == stored
+    legacy = record.state.model_dump_json(exclude_defaults=True)  # as an earlier release stored it
+    assert session_store.from_values({**ddb.from_item(_item("wa-1")), "state": legacy}).state == record.state

@@ -79,7 +79,7 @@ def messages_of(change: Change) -> list[DeliveryMessage]:
     """The delivery messages of a stream record: none unless it newly records an event."""
     if not event_store.newly_recorded(change.old, change.new):
         return []
-    event = StoredEvent.model_validate(change.new)
+    event = event_store.from_values(change.new)
     return [message_for(log) for log in deliveries_of(event, settings.load().log_retention_days)]
 
 
@@ -194,7 +194,7 @@ def replay(change: Change, webhook_ids: list[str] | None = None) -> int:
     """
     if not event_store.newly_recorded(change.old, change.new):
         return 0
-    event = StoredEvent.model_validate(change.new)
+    event = event_store.from_values(change.new)
     wanted = set(webhook_ids) if webhook_ids is not None else None
     messages = [
         DeliveryMessage(webhookId=log.webhookId)

@@ -10,6 +10,7 @@ for an event with subscribers), while it counts as a duplicate only within the d
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,7 +28,8 @@ def record(
     """Records the event unless the same one was recorded at or after `dedupe_since` (the start of the dedupe
     window, an ISO time as `receivedAt`); returns that one (a duplicate), else None. The record is kept until
     `expires_at` (its TTL): as long as its delivery logs, which send and show its payload."""
-    values = event.model_dump(exclude={"targets"}, exclude_none=True)
+    # The id and type are in the payload (its `id` and `event`): not stored twice (hub.ingest.store.from_values).
+    values = event.model_dump(exclude={"targets", "eventId", "event"}, exclude_none=True)
     values["targets"] = [t.model_dump(exclude_none=True) for t in event.targets]
     try:
         ddb.client().put_item(
@@ -52,13 +54,13 @@ def payload_of(session_id: str, event_key: str, event_id: str) -> str | None:
         .get_item(
             TableName=ddb.name(TABLE),
             Key=ddb.to_item({"sessionId": session_id, "eventKey": event_key}),
-            ProjectionExpression="eventId, payload",
+            ProjectionExpression="payload",
             ConsistentRead=True,
         )
         .get("Item")
     )
-    values = ddb.from_item(item) if item else {}
-    return values["payload"] if values.get("eventId") == event_id else None
+    payload = ddb.from_item(item).get("payload") if item else None
+    return payload if payload is not None and json.loads(payload).get("id") == event_id else None
 
 
 def newly_recorded(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
@@ -70,8 +72,17 @@ def newly_recorded(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None)
 
 
 def from_item(item: dict[str, Any]) -> StoredEvent:
-    """An event record from its item, as read from the table or from a stream image."""
-    return StoredEvent.model_validate(ddb.from_item(item))
+    """An event record from its item, as read from the table."""
+    return from_values(ddb.from_item(item))
+
+
+def from_values(values: Mapping[str, Any]) -> StoredEvent:
+    """An event record from an item's plain values (a stream image, or a deserialized item): its id and type are
+    read from its payload (a record of an earlier release also stores them apart)."""
+    if "eventId" not in values or "event" not in values:
+        envelope = json.loads(values["payload"])
+        values = {**values, "eventId": envelope["id"], "event": envelope["event"]}
+    return StoredEvent.model_validate(values)
 
 
 def delete_of_session(session_id: str, tenant_id: str, until: float) -> tuple[int, bool]:

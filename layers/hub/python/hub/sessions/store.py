@@ -33,7 +33,7 @@ def _index_keys(record: SessionRecord) -> dict[str, str]:
 
 def to_item(record: SessionRecord) -> dict[str, Any]:
     values = record.model_dump(exclude={"state", "subscriptions"}, exclude_none=True)
-    values["state"] = record.state.model_dump_json(exclude_defaults=True)
+    values["state"] = state_json(record.state)
     values["subscriptions"] = [s.model_dump(exclude_none=True) for s in record.subscriptions]
     values.update(_index_keys(record))
     return ddb.to_item(values)
@@ -43,10 +43,31 @@ def _from_item(item: dict[str, Any]) -> SessionRecord:
     return from_values(ddb.from_item(item))
 
 
+SAME_AS_BASE = "="
+"""Stored in place of an order key equal to the state's `base_key` (they mostly are): the item stays under 1 KB."""
+SHARED_KEYS = ("cycle_key", "last_key")
+
+
+def state_json(session_state: SessionState) -> str:
+    """The state as the item stores it: its non-default fields, order keys equal to `base_key` abbreviated."""
+    values = session_state.model_dump(mode="json", exclude_defaults=True)
+    for name in SHARED_KEYS:
+        if name in values and values[name] == values.get("base_key"):
+            values[name] = SAME_AS_BASE
+    return json.dumps(values, separators=(",", ":"))
+
+
+def _state_of(text: str | None) -> SessionState:
+    values = json.loads(text or "{}")
+    for name in SHARED_KEYS:
+        if values.get(name) == SAME_AS_BASE:
+            values[name] = values["base_key"]
+    return SessionState.model_validate(values)
+
+
 def from_values(values: dict[str, Any]) -> SessionRecord:
     """A record from an item's plain values (a stream image, or a deserialized item)."""
-    values = {**values, "state": SessionState.model_validate(json.loads(values.get("state") or "{}"))}
-    return SessionRecord.model_validate(values)
+    return SessionRecord.model_validate({**values, "state": _state_of(values.get("state"))})
 
 
 def get(session_id: str) -> SessionRecord | None:
@@ -126,7 +147,7 @@ def save_state(before: SessionRecord, after: SessionRecord) -> bool:
     were (loading progress, a repeated status) touches no index entry, and a change moves one entry."""
     before_keys, after_keys = _index_keys(before), _index_keys(after)
     fields = {
-        "state": after.state.model_dump_json(exclude_defaults=True),
+        "state": state_json(after.state),
         "status": after.status,
         "bucket": after.bucket,
         "updatedAt": after.updatedAt,
