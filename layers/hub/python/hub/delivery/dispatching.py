@@ -77,7 +77,7 @@ def message_for(log: DeliveryLog) -> DeliveryMessage:
 
 def messages_of(change: Change) -> list[DeliveryMessage]:
     """The delivery messages of a stream record: none unless it newly records an event."""
-    if not event_store.newly_recorded(change.old, change.new):
+    if change.new is None or not event_store.newly_recorded(change.old, change.new):
         return []
     event = event_store.from_values(change.new)
     return [message_for(log) for log in deliveries_of(event, settings.load().log_retention_days)]
@@ -192,7 +192,7 @@ def replay(change: Change, webhook_ids: list[str] | None = None) -> int:
     earlier replay's message is still queued, never sends an event twice (the worker works on a pending
     log once).
     """
-    if not event_store.newly_recorded(change.old, change.new):
+    if change.new is None or not event_store.newly_recorded(change.old, change.new):
         return 0
     event = event_store.from_values(change.new)
     wanted = set(webhook_ids) if webhook_ids is not None else None
