@@ -46,7 +46,7 @@ def _tenant_active(tenant_id: str) -> bool:
     costs no Tenants read in the steady state, and a revocation reaches every instance within that time."""
     now = time.monotonic()
     cached = _tenant_standing.get(tenant_id)
-    if cached and now - cached[0] < int(settings.env("TENANT_STATUS_CACHE_S")):
+    if cached and now - cached[0] < settings.load().tenant_status_cache_s:
         return cached[1]
     active = tenants.is_active(tenant_id)
     _tenant_standing[tenant_id] = (now, active)
