@@ -24,7 +24,7 @@ app = api.make_resolver()
 
 @app.post("/api/admin/tenants")
 def handle_create_tenant(request: Annotated[tenancy.CreateTenant, Body()]):
-    return api.ok(tenancy.create(request), status=201)
+    return api.success(app, tenancy.create(request))
 
 
 @app.get("/api/admin/tenants")
