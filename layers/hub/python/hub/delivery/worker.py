@@ -123,7 +123,7 @@ def send_attempt(
     body = log.payload.encode("utf-8")
     headers = signing.headers(
         body,
-        secret,
+        [secret],
         message_id=log.eventId,
         webhook_id=log.webhookId,
         event=log.event,
