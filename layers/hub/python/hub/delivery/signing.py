@@ -39,9 +39,13 @@ def check_secret(secret: str) -> str:
 
 
 def _standard_webhook(secret: str) -> Webhook:
-    """The Standard Webhooks signer of a secret: `whsec_` + base64 key as the library reads it; a secret
-    without the prefix (stored before secrets were checked) keys with its UTF-8 bytes, as it always did."""
-    return Webhook(secret if secret.startswith(STANDARD_PREFIX) else secret.encode("utf-8"))
+    """The Standard Webhooks signer of a secret. Its key is the base64 after `whsec_`, decoded here rather than
+    by the library, which pads and skips what is not base64: a stored secret that is not base64 fails its
+    delivery (binascii.Error) instead of signing with some other key. A secret without the prefix (stored
+    before secrets were checked) keys with its UTF-8 bytes, as it always did."""
+    if secret.startswith(STANDARD_PREFIX):
+        return Webhook(base64.b64decode(secret[len(STANDARD_PREFIX) :]))
+    return Webhook(secret.encode("utf-8"))
 
 
 def standard_signatures(body: bytes, secrets: Sequence[str], *, message_id: str, timestamp: int) -> str:
