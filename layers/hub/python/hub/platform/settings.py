@@ -63,8 +63,8 @@ HUB_FUNCTION = "HUB_FUNCTION"
 """Every function's own catalog name: the cold-start check finds the function's declaration by it."""
 
 
-def _stack_set(env_var: str, description: str) -> Any:
-    """A string setting the stack sets (or the local hub stands in for): empty by default."""
+def _unset(env_var: str, description: str) -> Any:
+    """A text setting empty by default (most are set by the stack, or stood in for by the local hub)."""
     return Field("", alias=env_var, description=description)
 
 
@@ -132,28 +132,22 @@ class Settings(BaseModel):
         alias="HUB_LOCAL",
         description="true when running as the local hub: allows http:// subscribers on loopback",
     )
-    public_base_url: str = Field(
-        "",
-        alias="PUBLIC_BASE_URL",
-        description="Base URL the hub is reached at, used for receiverUrl (defaults to the request's host)",
+    public_base_url: str = _unset(
+        "PUBLIC_BASE_URL", "Base URL the hub is reached at, used for receiverUrl (defaults to the request's host)"
     )
-    admin_api_key: str = Field(
-        "",
-        alias="ADMIN_API_KEY",
-        description="Operator key for /api/admin (locally; in the cloud read from ADMIN_KEY_SECRET_ARN)",
+    admin_api_key: str = _unset(
+        "ADMIN_API_KEY", "Operator key for /api/admin (locally; in the cloud read from ADMIN_KEY_SECRET_ARN)"
     )
-    admin_key_secret_arn: str = _stack_set(
+    admin_key_secret_arn: str = _unset(
         "ADMIN_KEY_SECRET_ARN", "Secrets Manager secret holding the operator key (set by the stack)"
     )
-    rest_api_id: str = _stack_set(
-        "REST_API_ID", "The REST API whose keys the tenant manager creates (set by the stack)"
-    )
-    usage_plan_ids: str = _stack_set(
+    rest_api_id: str = _unset("REST_API_ID", "The REST API whose keys the tenant manager creates (set by the stack)")
+    usage_plan_ids: str = _unset(
         "USAGE_PLAN_IDS",
         "JSON map of plan name to API Gateway usage plan id (set by the stack on the admin "
         "function); without it, outside HUB_LOCAL, tenants are refused",
     )
-    hub_function: str = _stack_set(HUB_FUNCTION, "The function's catalog name (set by the stack and the local invoker)")
+    hub_function: str = _unset(HUB_FUNCTION, "The function's catalog name (set by the stack and the local invoker)")
     service_name: str = Field(
         "wa-webhook-hub", alias="POWERTOOLS_SERVICE_NAME", description="Service name in logs, traces and metrics"
     )
@@ -171,20 +165,18 @@ class Settings(BaseModel):
         alias="CONNECT_LINK_TTL_S",
         description="Default lifetime of a connect link, in seconds (at most CONNECT_LINK_MAX_TTL_S)",
     )
-    connect_link_secret: str = Field(
-        "",
-        alias="CONNECT_LINK_SECRET",
-        description="Key that signs connect links (locally; in the cloud read from CONNECT_LINK_SECRET_ARN)",
+    connect_link_secret: str = _unset(
+        "CONNECT_LINK_SECRET", "Key that signs connect links (locally; in the cloud read from CONNECT_LINK_SECRET_ARN)"
     )
-    connect_link_secret_arn: str = _stack_set(
+    connect_link_secret_arn: str = _unset(
         "CONNECT_LINK_SECRET_ARN",
         "Secrets Manager secret holding the connect-link signing key (set by the stack; "
         "its AWSPREVIOUS version still verifies after a rotation)",
     )
-    connect_websocket_url: str = _stack_set(
+    connect_websocket_url: str = _unset(
         "CONNECT_WEBSOCKET_URL", "wss:// URL of the WebSocket API the connect page listens on (set by the stack)"
     )
-    connections_api_endpoint: str = _stack_set(
+    connections_api_endpoint: str = _unset(
         "CONNECTIONS_API_ENDPOINT",
         "https:// endpoint of the WebSocket API's @connections management API (set by the stack)",
     )
