@@ -13,10 +13,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from hub.ingest import dialects, receiving
 from hub.ingest import limits as ingest_limits
-from hub.platform import catalog, errors, security, settings
+from hub.platform import catalog, security, settings
 from hub.platform import http as api
+from hub.platform.exceptions import Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
 from hub.platform.observability import logger, metrics
-from hub.sessions import store as sessions
+from hub.sessions.models import SessionRecord
 from hub.tenants import auth
 
 app = api.make_resolver(enable_validation=False)
@@ -26,20 +27,20 @@ def _decoded(raw: bytes):
     try:
         return dialects.decode_body(raw, api.header(app, "content-type"), settings.load().max_json_depth)
     except ValueError as error:
-        raise errors.invalid_json(f"Request body could not be decoded: {error}") from error
+        raise Invalid(f"Request body could not be decoded: {error}", code="INVALID_JSON") from error
 
 
-def _admitted_session(session_id: str, raw: bytes) -> sessions.SessionRecord:
+def _admitted_session(session_id: str, raw: bytes) -> SessionRecord:
     """The authenticated gateway's session, once its event is within the session's ingest limit (else 429)."""
     record = auth.gateway_session(session_id)
     if record is None:
-        raise errors.not_found("Session")
+        raise NotFound.of("Session")
     query = app.current_event.query_string_parameters or {}
     if not security.gateway_request_is_authentic(record.inboundSecret, raw, app.current_event.headers, query):
-        raise errors.invalid_signature()
+        raise Unauthenticated("Missing or invalid webhook signature", code="INVALID_SIGNATURE")
     try:
         ingest_limits.admit(record.tenantId, record.sessionId)
-    except errors.ApiError:
+    except RateLimited:
         metrics.add_metric(name=catalog.Metric.EVENTS_RATE_LIMITED, unit=MetricUnit.Count, value=1)
         logger.warning("event refused: session over its ingest limit", extra={"sessionId": record.sessionId})
         raise
@@ -50,12 +51,10 @@ def _normalized(body, session_id: str):
     try:
         return dialects.normalize(body, session_id=session_id)
     except dialects.NoDialectMatched as error:
-        raise errors.validation_error(
-            f"Body matches no gateway dialect; expected {error.expected}", error.details
-        ) from error
+        raise Invalid(f"Body matches no gateway dialect; expected {error.expected}", details=error.details) from error
 
 
-def _accept(record: sessions.SessionRecord, body, raw: bytes):
+def _accept(record: SessionRecord, body, raw: bytes):
     event = _normalized(body, record.sessionId)
     receipt = receiving.receive(record, event, raw, datetime.now(UTC))
     metric = catalog.Metric.DUPLICATE_EVENTS if receipt.duplicate else catalog.Metric.EVENTS_RECEIVED
@@ -77,9 +76,10 @@ def handle_receive_event_with_session_in_body():
     body = _decoded(raw)
     session_id = dialects.session_id_from_body(body)
     if not session_id:
-        raise errors.validation_error(
+        raise Invalid.field(
+            "session",
+            "no session/instance/deviceHash/sessionId field in the body",
             "Body carries no session id; post to /api/whatsapp/webhook/{sessionId} instead",
-            [{"field": "session", "message": "no session/instance/deviceHash/sessionId field in the body"}],
         )
     record = _admitted_session(session_id, raw)
     return _accept(record, body, raw)
@@ -90,9 +90,9 @@ def handle_verify_webhook(sessionId: str):
     query = app.current_event.query_string_parameters or {}
     record = auth.gateway_session(sessionId)
     if record is None:
-        raise errors.not_found("Session")
+        raise NotFound.of("Session")
     if not security.keys_match(query.get("hub.verify_token"), record.inboundSecret):
-        raise errors.forbidden("Verify token does not match")
+        raise Forbidden("Verify token does not match")
     return Response(status_code=200, content_type="text/plain", body=query.get("hub.challenge", ""))
 
 

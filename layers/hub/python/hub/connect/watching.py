@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from hub.connect import links
-from hub.platform import settings
+from hub.connect import store as connections
+from hub.platform import ddb, settings
 from hub.sessions import store as session_store
 from hub.sessions import views
-from hub.sessions.store import SessionRecord
+from hub.sessions.models import SessionRecord
 from hub.tenants import store as tenants
 
 MAX_USER_SESSIONS = 100
@@ -31,6 +32,16 @@ def sessions(link: links.Link) -> list[SessionRecord]:
         link.tenant_id, user_id=link.user_id, status=None, limit=MAX_USER_SESSIONS, cursor=None
     )
     return records
+
+
+def watch(connection_id: str, session_ids: list[str], until: int, link_kind: str) -> None:
+    """Records that the connection (opened with a link of `link_kind`) watches these sessions until `until`."""
+    connections.add(connection_id, session_ids, until, link_kind)
+
+
+def forget(connection_id: str) -> None:
+    """The connection closed: it watches nothing any more."""
+    connections.remove(connection_id)
 
 
 def revoked(record: SessionRecord, issued_at_ms: int) -> bool:
@@ -58,6 +69,13 @@ def page_view(record: SessionRecord) -> dict[str, Any]:
 
 
 PUSHED_FIELDS = ("status", "message", "qrImage", "qrAttempts", "loadingPercent", "phoneNumber", "displayName", "reason")
+
+
+def session_of_image(image: dict[str, Any] | None) -> SessionRecord | None:
+    """The session a Sessions stream image holds (as Powertools deserializes it), or None for no image; pydantic's
+    ValidationError when it is not a session the hub wrote."""
+    values = ddb.plain_image(image) if image else None
+    return session_store.from_values(values) if values else None
 
 
 def change_message(old: SessionRecord | None, new: SessionRecord | None) -> dict[str, Any] | None:

@@ -7,35 +7,15 @@ import re
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field
 
 from hub.delivery.subscriptions import Subscription
 from hub.ingest import state
 from hub.ingest.state import SessionState
 from hub.platform import catalog, ddb
+from hub.platform.exceptions import AlreadyExists, ChangedMeanwhile
+from hub.sessions.models import ID_PATTERN, SessionRecord, SubscriptionSecrets
 
 TABLE = catalog.SESSIONS
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
-"""What a session id may be (checked at registration): never longer than DynamoDB's 2048-byte key limit."""
-STATUS_FILTERS = frozenset(s.value for s in state.SessionStatus) | frozenset(state.BUCKETS)
-
-
-class SessionRecord(BaseModel):
-    sessionId: str
-    tenantId: str
-    userId: str
-    createdAt: str
-    updatedAt: str
-    inboundSecret: str
-    status: str = state.SessionStatus.INITIALIZING.value
-    bucket: str = "loading"
-    version: int = 0
-    subscriptionsVersion: int = 0
-    lastEventAt: str | None = None
-    linksRevokedAt: int | None = None
-    """Epoch ms: connect links for this session issued up to then are refused (hub.connect.links)."""
-    subscriptions: list[Subscription] = Field(default_factory=list)
-    state: SessionState = Field(default_factory=SessionState)
 
 
 def _index_keys(tenant_id: str, user_id: str, status: str, bucket: str) -> dict[str, str]:
@@ -77,15 +57,6 @@ def get(session_id: str) -> SessionRecord | None:
     return _from_item(item) if item else None
 
 
-class SubscriptionSecrets(BaseModel):
-    """What the delivery worker reads of a session to sign with: its incarnation and its subscriptions' secrets."""
-
-    tenantId: str
-    createdAt: str
-    secrets: dict[str, str]
-    """Subscription id -> its current secret."""
-
-
 def subscription_secrets(session_id: str) -> SubscriptionSecrets | None:
     """The session's subscription secrets (a projection of its item: not its state), or None when it is gone."""
     if not re.fullmatch(ID_PATTERN, session_id):
@@ -111,20 +82,22 @@ def subscription_secrets(session_id: str) -> SubscriptionSecrets | None:
 
 
 def create(record: SessionRecord) -> None:
-    """Stores a new session; ConditionalCheckFailed when its id is taken."""
-    ddb.client().put_item(
-        TableName=ddb.name(TABLE), Item=to_item(record), ConditionExpression="attribute_not_exists(sessionId)"
-    )
+    """Stores a new session; AlreadyExists when its id is taken."""
+    with ddb.condition_failure_raises(AlreadyExists(f"Session {record.sessionId!r} already exists")):
+        ddb.client().put_item(
+            TableName=ddb.name(TABLE), Item=to_item(record), ConditionExpression="attribute_not_exists(sessionId)"
+        )
 
 
 def delete(record: SessionRecord) -> None:
-    """Deletes the session; ConditionalCheckFailed when it changed since `record` was read."""
-    ddb.client().delete_item(
-        TableName=ddb.name(TABLE),
-        Key=ddb.to_item({"sessionId": record.sessionId}),
-        ConditionExpression="version = :version",
-        ExpressionAttributeValues=ddb.values(version=record.version),
-    )
+    """Deletes the session; ChangedMeanwhile when it changed since `record` was read."""
+    with ddb.condition_failure_raises(ChangedMeanwhile("Session changed while being deleted; retry")):
+        ddb.client().delete_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"sessionId": record.sessionId}),
+            ConditionExpression="version = :version",
+            ExpressionAttributeValues=ddb.values(version=record.version),
+        )
 
 
 def remove(session_id: str, tenant_id: str) -> None:
@@ -174,33 +147,35 @@ def save_state(before: SessionRecord, after: SessionRecord) -> bool:
 
 
 def revoke_links(session_id: str, at_ms: int) -> None:
-    """Refuses the session's connect links issued up to `at_ms`; ConditionalCheckFailed when the session is gone."""
-    ddb.client().update_item(
-        TableName=ddb.name(TABLE),
-        Key=ddb.to_item({"sessionId": session_id}),
-        UpdateExpression="SET linksRevokedAt = :at",
-        ConditionExpression="attribute_exists(sessionId)",
-        ExpressionAttributeValues=ddb.values(at=at_ms),
-    )
+    """Refuses the session's connect links issued up to `at_ms`; ChangedMeanwhile when the session is gone."""
+    with ddb.condition_failure_raises(ChangedMeanwhile("Session was deleted meanwhile")):
+        ddb.client().update_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"sessionId": session_id}),
+            UpdateExpression="SET linksRevokedAt = :at",
+            ConditionExpression="attribute_exists(sessionId)",
+            ExpressionAttributeValues=ddb.values(at=at_ms),
+        )
 
 
 def save_subscriptions(record: SessionRecord, subscriptions: list[Subscription]) -> None:
-    """Replaces the session's subscriptions; ConditionalCheckFailed when they (not its state) changed meanwhile.
+    """Replaces the session's subscriptions; ChangedMeanwhile when they (not its state) changed meanwhile.
 
     Subscriptions carry their own version, so a session busy with status events can still be reconfigured.
     """
-    ddb.client().update_item(
-        TableName=ddb.name(TABLE),
-        Key=ddb.to_item({"sessionId": record.sessionId}),
-        UpdateExpression="SET subscriptions = :subs, subscriptionsVersion = :next",
-        ConditionExpression="attribute_exists(sessionId) AND "
-        "(attribute_not_exists(subscriptionsVersion) OR subscriptionsVersion = :current)",
-        ExpressionAttributeValues=ddb.values(
-            subs=[s.model_dump(exclude_none=True) for s in subscriptions],
-            current=record.subscriptionsVersion,
-            next=record.subscriptionsVersion + 1,
-        ),
-    )
+    with ddb.condition_failure_raises(ChangedMeanwhile("Subscriptions changed meanwhile; retry")):
+        ddb.client().update_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"sessionId": record.sessionId}),
+            UpdateExpression="SET subscriptions = :subs, subscriptionsVersion = :next",
+            ConditionExpression="attribute_exists(sessionId) AND "
+            "(attribute_not_exists(subscriptionsVersion) OR subscriptionsVersion = :current)",
+            ExpressionAttributeValues=ddb.values(
+                subs=[s.model_dump(exclude_none=True) for s in subscriptions],
+                current=record.subscriptionsVersion,
+                next=record.subscriptionsVersion + 1,
+            ),
+        )
 
 
 def query_page(
@@ -240,7 +215,7 @@ def query_page(
         response = ddb.query_index(index, params)
     except ClientError as error:
         if cursor and ddb.error_code(error) == "ValidationException":
-            raise ValueError("cursor is not valid") from error
+            raise ddb.invalid_cursor() from error
         raise
     records = [_from_item(item) for item in ddb.get_many(TABLE, [ddb.key_of(TABLE, e) for e in response["Items"]])]
     if user_id is not None and status is not None:

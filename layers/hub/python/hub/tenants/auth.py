@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import time
 
-from hub.platform import errors, security, settings
+from hub.platform import security, settings
+from hub.platform.exceptions import Unauthenticated
 from hub.sessions import store as sessions
+from hub.sessions.models import SessionRecord
 from hub.tenants import store as tenants
+
+MISSING_API_KEY = "Missing or invalid API key"
 
 
 def tenant_id(api_key: str | None) -> str:
     """The caller's tenant; 401 for a missing, unknown or revoked key."""
     if not api_key:
-        raise errors.unauthorized()
+        raise Unauthenticated(MISSING_API_KEY)
     found = tenants.tenant_id_for_key(security.hash_key(api_key))
     if found is None:
-        raise errors.unauthorized()
+        raise Unauthenticated(MISSING_API_KEY)
     return found
 
 
@@ -34,7 +38,7 @@ def admin_key() -> str:
 def require_admin(presented: str | None) -> None:
     expected = admin_key()
     if not expected or not security.keys_match(presented, expected):
-        raise errors.unauthorized("Missing or invalid admin key")
+        raise Unauthenticated("Missing or invalid admin key")
 
 
 _tenant_standing: dict[str, tuple[float, bool]] = {}
@@ -58,7 +62,7 @@ def clear_cache() -> None:
     _tenant_standing.clear()
 
 
-def gateway_session(session_id: str) -> sessions.SessionRecord | None:
+def gateway_session(session_id: str) -> SessionRecord | None:
     """The session a gateway posts to; None when unknown or when its tenant is revoked (answered alike)."""
     record = sessions.get(session_id)
     if record is None or not _tenant_active(record.tenantId):

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from botocore.exceptions import ClientError
 
 from hub.platform import catalog, ddb
+from hub.platform.exceptions import AlreadyExists, Busy
+from hub.tenants.models import Tenant
 
 TABLE = catalog.TENANTS
 TENANT_PK = "TENANT"
-
-
-class Tenant(BaseModel):
-    tenantId: str
-    name: str
-    plan: str
-    createdAt: str
-    apiGatewayKeyId: str | None = None
-    revokedAt: str | None = None
-    """Set when the tenant is revoked: its key is gone, and its data is being purged (hub.sessions.purging)."""
 
 
 def _key_pk(key_hash: str) -> str:
@@ -27,8 +19,21 @@ def _key_pk(key_hash: str) -> str:
 
 
 def create(tenant: Tenant, key_hash: str) -> None:
-    """Writes the tenant and its key lookup together."""
+    """Writes the tenant and its key lookup together; AlreadyExists when the key (or the id) is taken, Busy when
+    a concurrent transaction got in the way."""
     record = tenant.model_dump(exclude_none=True)
+    try:
+        _write_new(tenant, key_hash, record)
+    except ClientError as error:
+        reasons = ddb.cancellation_codes(error)
+        if "ConditionalCheckFailed" in reasons:
+            raise AlreadyExists("That API key is already in use") from error
+        if reasons:
+            raise Busy("The tenant was not stored (a concurrent transaction); retry") from error
+        raise
+
+
+def _write_new(tenant: Tenant, key_hash: str, record: dict[str, Any]) -> None:
     ddb.client().transact_write_items(
         TransactItems=[
             {

@@ -1,0 +1,15 @@
+"""Tenants' records: what the Tenants table holds of a tenant."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class Tenant(BaseModel):
+    tenantId: str
+    name: str
+    plan: str
+    createdAt: str
+    apiGatewayKeyId: str | None = None
+    revokedAt: str | None = None
+    """Set when the tenant is revoked: its key is gone, and its data is being purged (hub.sessions.purging)."""
