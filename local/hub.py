@@ -22,6 +22,7 @@ from moto.server import ThreadedMotoServer
 from pydantic import ValidationError
 
 from hub.connect import push_store
+from hub.delivery import health as subscription_health
 from hub.delivery import secrets as subscription_secrets
 from hub.ingest import limits as ingest_limits
 from hub.platform import catalog, settings
@@ -149,6 +150,7 @@ class LocalHub:
         subscription_secrets.clear_cache()  # secrets, ingest windows and tenant standings of the embedded AWS just emptied
         auth.clear_cache()
         ingest_limits.clear_cache()
+        subscription_health.clear_cache()
         settings.load.cache_clear()
 
         consumers = [f for f in catalog.FUNCTIONS if f.sqs_trigger]

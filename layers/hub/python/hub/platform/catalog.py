@@ -264,8 +264,9 @@ ENDPOINTS = Table(
     partition_key=Key("endpointKey"),
     ttl_attribute="expiresAt",
 )
-"""Per-endpoint circuit breakers of the delivery worker (hub.delivery.fairness): one item per (tenant, subscriber
-origin) that timed out recently, shared by every worker instance."""
+"""The delivery side's operational state, one item type per key prefix: the worker's per-endpoint circuit breakers
+(hub.delivery.fairness, one item per (tenant, subscriber origin) that timed out recently), the health of failing
+subscriptions (`health#…`) and recoveries' progress (`recovery#…`, hub.delivery.endpoints_store)."""
 TABLES: tuple[Table, ...] = (TENANTS, SESSIONS, EVENTS, COUNTERS, DELIVERIES, CONNECTIONS, ENDPOINTS)
 
 DELIVERY_QUEUE = Queue(
@@ -320,7 +321,8 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         name="admin",
-        description="Operator routes: create, list and revoke tenants (revocation purges the tenant's data)",
+        description="Operator routes: create, list and revoke tenants (revocation purges the tenant's data); "
+        "a tenant's own API keys",
         memory_mb=256,
         timeout_s=10,
         tables=(TENANTS.id, SESSIONS.id, EVENTS.id, DELIVERIES.id),
@@ -328,11 +330,12 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         name="webhooks",
-        description="Webhook management routes: test, logs, retry, stats, clear",
+        description="Webhook management routes: subscriptions, test, logs, retry, stats, clear",
         memory_mb=256,
         timeout_s=30,
         # Sessions: POST /api/webhook/test with an instanceId and no secret reads that session's subscription.
-        tables=(TENANTS.id, SESSIONS.id, DELIVERIES.id, COUNTERS.id),
+        # Endpoints: recoveries' records (hub.delivery.endpoints_store).
+        tables=(TENANTS.id, SESSIONS.id, DELIVERIES.id, COUNTERS.id, ENDPOINTS.id),
         queues=(DELIVERY_QUEUE.id,),
     ),
     Function(
@@ -351,8 +354,9 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Delivers queued events to subscribers, signed, with SQS-carried backoff",
         memory_mb=512,
         timeout_s=60,
-        # Sessions: the subscription's current secret is read at send time (hub.delivery.secrets).
-        tables=(SESSIONS.id, DELIVERIES.id, ENDPOINTS.id),
+        # Sessions, Tenants: the subscription's current secret is read at send time (hub.delivery.secrets), from
+        # its session or, for a tenant-wide subscription, its tenant record.
+        tables=(TENANTS.id, SESSIONS.id, DELIVERIES.id, ENDPOINTS.id),
         queues=(DELIVERY_QUEUE.id,),
         sqs_trigger=DELIVERY_QUEUE.id,
         batch_size=10,
@@ -430,12 +434,65 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/whatsapp/session/list-realtime", "sessions", "tenant", "List sessions with summary"),
     Route("PUT", "/api/instance/{instanceId}", "sessions", "tenant", "Set the default webhook subscription", body=True),
     Route("GET", "/api/usage", "sessions", "tenant", "Per-day usage counts"),
+    *(
+        route
+        for base, whose in (
+            ("/api/instance/{instanceId}/subscriptions", "session"),
+            ("/api/subscriptions", "tenant-wide"),
+        )
+        for route in (
+            Route("GET", base, "webhooks", "tenant", f"List {whose} subscriptions"),
+            Route(
+                "POST",
+                base,
+                "webhooks",
+                "tenant",
+                f"Create a {whose} subscription (secret shown once)",
+                True,
+                success_status=201,
+            ),
+            Route("GET", f"{base}/{{subscriptionId}}", "webhooks", "tenant", f"One {whose} subscription"),
+            Route(
+                "PUT", f"{base}/{{subscriptionId}}", "webhooks", "tenant", f"Replace a {whose} subscription", body=True
+            ),
+            Route(
+                "PATCH",
+                f"{base}/{{subscriptionId}}",
+                "webhooks",
+                "tenant",
+                f"Change fields of a {whose} subscription",
+                body=True,
+            ),
+            Route("DELETE", f"{base}/{{subscriptionId}}", "webhooks", "tenant", f"Delete a {whose} subscription"),
+            Route(
+                "POST",
+                f"{base}/{{subscriptionId}}/recoveries",
+                "webhooks",
+                "tenant",
+                f"Re-send a {whose} subscription's failed deliveries since a time, in the background",
+                body=True,
+                success_status=202,
+            ),
+            Route(
+                "POST",
+                f"{base}/{{subscriptionId}}/rotate-secret",
+                "webhooks",
+                "tenant",
+                f"Rotate a {whose} subscription's secret, the old one signing too for an overlap",
+                body=True,
+            ),
+        )
+    ),
+    Route("GET", "/api/recoveries/{recoveryId}", "webhooks", "tenant", "A recovery's progress"),
     Route("POST", "/api/webhook/test", "webhooks", "tenant", "Send a signed webhook.test now", body=True),
     Route("GET", "/api/webhook/logs", "webhooks", "tenant", "List delivery logs"),
     Route("GET", "/api/webhook/logs/{webhookId}", "webhooks", "tenant", "One delivery log with its attempts"),
     Route("POST", "/api/webhook/retry/{webhookId}", "webhooks", "tenant", "Re-queue a delivery now"),
     Route("GET", "/api/webhook/stats", "webhooks", "tenant", "Delivery statistics"),
     Route("DELETE", "/api/webhook/logs", "webhooks", "tenant", "Clear delivery logs", body=True),
+    Route("GET", "/api/keys", "admin", "tenant", "The tenant's API keys (never their values)"),
+    Route("POST", "/api/keys", "admin", "tenant", "A second API key for the tenant (shown once)", success_status=201),
+    Route("DELETE", "/api/keys/{keyId}", "admin", "tenant", "Revoke one of the tenant's API keys"),
     Route("POST", "/api/admin/tenants", "admin", "admin", "Create a tenant", body=True, success_status=201),
     Route("GET", "/api/admin/tenants", "admin", "admin", "List tenants"),
     Route("DELETE", "/api/admin/tenants/{tenantId}", "admin", "admin", "Revoke a tenant"),

@@ -90,6 +90,12 @@ class Settings(BaseModel):
     log_retention_days: Annotated[int, Bounds(1)] = Field(
         30, alias="WEBHOOK_LOG_RETENTION_DAYS", description="Days a delivery log is kept (DynamoDB TTL)"
     )
+    disable_after_hours: Annotated[int, Bounds(1, 720)] = Field(
+        120,
+        alias="SUBSCRIPTION_DISABLE_AFTER_HOURS",
+        description="A subscription whose every attempt has failed for this many hours is disabled (1..720; "
+        "default 5 days)",
+    )
     max_qr_attempts: Annotated[int, Bounds(1)] = Field(
         3,
         alias="MAX_QR_ATTEMPTS",

@@ -77,7 +77,7 @@ def subscription_secrets(session_id: str) -> SubscriptionSecrets | None:
     return SubscriptionSecrets(
         tenantId=values["tenantId"],
         createdAt=values["createdAt"],
-        secrets={s.id: s.secret for s in map(Subscription.model_validate, values.get("subscriptions") or [])},
+        subscriptions={s.id: s for s in map(Subscription.model_validate, values.get("subscriptions") or [])},
     )
 
 
