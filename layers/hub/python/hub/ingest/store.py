@@ -60,7 +60,7 @@ def payload_of(session_id: str, event_key: str, event_id: str) -> str | None:
         .get("Item")
     )
     payload = ddb.from_item(item).get("payload") if item else None
-    return payload if payload is not None and json.loads(payload).get("id") == event_id else None
+    return payload if _envelope(payload).get("id") == event_id else None
 
 
 def newly_recorded(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
@@ -80,9 +80,18 @@ def from_values(values: Mapping[str, Any]) -> StoredEvent:
     """An event record from an item's plain values (a stream image, or a deserialized item): its id and type are
     read from its payload (a record of an earlier release also stores them apart)."""
     if "eventId" not in values or "event" not in values:
-        envelope = json.loads(values["payload"])
-        values = {**values, "eventId": envelope["id"], "event": envelope["event"]}
-    return StoredEvent.model_validate(values)
+        envelope = _envelope(values.get("payload"))
+        found = {"eventId": envelope.get("id"), "event": envelope.get("event")}
+        values = {**{k: v for k, v in found.items() if isinstance(v, str)}, **values}
+    return StoredEvent.model_validate(values)  # a ValidationError for a record that is no event
+
+
+def _envelope(payload: Any) -> dict[str, Any]:
+    try:
+        envelope = json.loads(payload) if isinstance(payload, str) else {}
+    except ValueError:
+        return {}
+    return envelope if isinstance(envelope, dict) else {}
 
 
 def delete_of_session(session_id: str, tenant_id: str, until: float) -> tuple[int, bool]:
