@@ -13,9 +13,9 @@ from hub.delivery import worker as delivery_worker
 from hub.ingest import store as event_store
 from hub.ingest.records import EventRecord
 from hub.platform import catalog, ddb, settings
-from tests.api.test_store_exceptions import delivery_log
 from tests.delivery.conftest import accept, message_event
 from tests.delivery.test_delivery import logs, subscribe
+from tests.platform.test_store_exceptions import delivery_log
 
 
 def items(table: catalog.Table) -> list[dict]:

@@ -13,9 +13,8 @@ from hub.platform import catalog, ddb
 from hub.platform.exceptions import InvalidCursor
 from hub.sessions import qr
 from hub.sessions import store as session_store
-
-from .test_receiver import post_event, status_of
-from .test_store_exceptions import session as stored_session
+from tests.ingest.test_receiver import post_event, status_of
+from tests.platform.test_store_exceptions import session as stored_session
 
 
 @pytest.fixture
