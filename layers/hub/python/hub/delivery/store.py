@@ -351,7 +351,7 @@ def sweep(
         keys_of = [{"instanceKey": log["instanceKey"], "createdKey": log["createdKey"]} for log in logs]
         active = [k for k, log in zip(keys_of, logs, strict=True) if cancel_reason and log["status"] in ACTIVE_STATUSES]
         finished = [k for k in keys_of if k not in active]
-        ddb.delete_keys(TABLE, finished)
+        ddb.write_batch(TABLE, deletes=finished)
         done.deleted += len(finished)
         done.cancelled += sum(cancel(key, cancel_reason, now) for key in active if cancel_reason)
 

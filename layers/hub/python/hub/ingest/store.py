@@ -111,7 +111,7 @@ def delete_of_session(session_id: str, tenant_id: str, until: float) -> tuple[in
 
     def delete(keys: list[dict[str, Any]]) -> None:
         nonlocal deleted
-        ddb.delete_keys(TABLE, keys)
+        ddb.write_batch(TABLE, deletes=keys)
         deleted += len(keys)
 
     complete = ddb.query_until(params, until, delete)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
@@ -192,20 +192,21 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return to_item(decoded)
 
 
-BATCH_WRITE_MAX = 25
+@cache
+def _resource():
+    return boto3.resource("dynamodb", config=CLIENT_CONFIG)
 
 
-def delete_keys(table: catalog.Table, keys: list[dict[str, Any]]) -> None:
-    """Deletes items by key (plain values), 25 per BatchWriteItem, retrying what DynamoDB leaves unprocessed."""
-    for start in range(0, len(keys), BATCH_WRITE_MAX):
-        pending = {name(table): [{"DeleteRequest": {"Key": to_item(k)}} for k in keys[start : start + BATCH_WRITE_MAX]]}
-        for pause in (0, 0.05, 0.1, 0.2, 0.4, 0.8):
-            time.sleep(pause)
-            pending = client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-            if not pending:
-                break
-        else:
-            raise Busy("DynamoDB left items of a BatchWriteItem unprocessed; retry")
+def write_batch(
+    table: catalog.Table, puts: Iterable[dict[str, Any]] = (), deletes: Iterable[dict[str, Any]] = ()
+) -> None:
+    """Puts whole items and deletes by key (plain values) through boto3's batch writer, which sends 25 per
+    BatchWriteItem and resends what DynamoDB leaves unprocessed."""
+    with _resource().Table(name(table)).batch_writer() as batch:
+        for item in puts:
+            batch.put_item(Item={k: v for k, v in item.items() if v is not None})
+        for key in deletes:
+            batch.delete_item(Key=key)
 
 
 def query_until(
