@@ -57,11 +57,13 @@ def reset_cached_clients() -> None:
     """Clients, settings, tenant standings, endpoint breakers, subscription secrets and ingest windows are cached per process, as in Lambda; tests start each fresh."""
     from hub.delivery import fairness, queue
     from hub.delivery import secrets as subscription_secrets
+    from hub.ingest import access
     from hub.ingest import limits as ingest_limits
     from hub.platform import ddb, settings
     from hub.tenants import auth
 
     auth.clear_cache()
+    access.clear_cache()
     fairness.clear_cache()
     ingest_limits.clear_cache()
     subscription_secrets.clear_cache()

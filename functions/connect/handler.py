@@ -68,10 +68,11 @@ def handle_create_session_link(sessionId: str, request: Annotated[LinkRequest | 
 @app.delete("/api/whatsapp/session/<sessionId>/connect-link")
 def handle_revoke_session_links(sessionId: str):
     """Links issued so far stop working; pages open with them are told so (a `link.revoked` push)."""
-    registry.owned_session(api.tenant(app), sessionId)
+    tenant_id = api.tenant(app)
+    registry.owned_session(tenant_id, sessionId)
     revoked_at = int(time.time() * 1000)
     try:
-        session_store.revoke_links(sessionId, revoked_at)
+        session_store.revoke_links(tenant_id, sessionId, revoked_at)
     except ClientError as error:
         if ddb.is_conditional_failure(error):
             raise errors.not_found("Session") from error

@@ -41,7 +41,8 @@ def handler(event: DynamoDBStreamEvent, context):
         if not record.dynamodb:
             continue
         try:
-            message = watching.change_message(_record(record.dynamodb.old_image), _record(record.dynamodb.new_image))
+            old, new = _record(record.dynamodb.old_image), _record(record.dynamodb.new_image)
+            message = watching.change_message(old, new)
         except ValidationError as error:  # not a session the hub wrote: nothing a page could show
             logger.warning(
                 "session image not understood; nothing pushed",
@@ -49,11 +50,12 @@ def handler(event: DynamoDBStreamEvent, context):
             )
             continue
         if message is not None:
-            session_id = message.get("sessionId") or message["session"]["sessionId"]
-            latest[(session_id, message["type"] == "link.revoked")] = message
+            changed = new or old
+            assert changed is not None  # a message comes of an image
+            latest[(watching.watch_key(changed), message["type"] == "link.revoked")] = message
     sent = gone = 0
-    for (session_id, revocation), message in latest.items():
-        watchers = connections.watching(session_id)
+    for (watch_key, revocation), message in latest.items():
+        watchers = connections.watching(watch_key)
         if revocation:  # only connections opened with this session's links, issued before the revocation
             watchers = [w for w in watchers if w.link_kind == "session" and w.connected_at_ms <= message["revokedAt"]]
         if not watchers:

@@ -11,13 +11,12 @@ from datetime import UTC, datetime
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from hub.ingest import dialects, receiving
+from hub.ingest import access, dialects, receiving
 from hub.ingest import limits as ingest_limits
 from hub.platform import catalog, errors, security, settings
 from hub.platform import http as api
 from hub.platform.observability import logger, metrics
-from hub.sessions import store as sessions
-from hub.tenants import auth
+from hub.sessions.store import SessionRecord
 
 app = api.make_resolver(enable_validation=False)
 
@@ -29,13 +28,15 @@ def _decoded(raw: bytes):
         raise errors.invalid_json(f"Request body could not be decoded: {error}") from error
 
 
-def _admitted_session(session_id: str, raw: bytes) -> sessions.SessionRecord:
+def _query() -> dict[str, str]:
+    return app.current_event.query_string_parameters or {}
+
+
+def _admitted(record: SessionRecord | None, raw: bytes) -> SessionRecord:
     """The authenticated gateway's session, once its event is within the session's ingest limit (else 429)."""
-    record = auth.gateway_session(session_id)
     if record is None:
         raise errors.not_found("Session")
-    query = app.current_event.query_string_parameters or {}
-    if not security.gateway_request_is_authentic(record.inboundSecret, raw, app.current_event.headers, query):
+    if not access.authentic(record, raw, app.current_event.headers, _query()):
         raise errors.invalid_signature()
     try:
         ingest_limits.admit(record.tenantId, record.sessionId)
@@ -55,7 +56,7 @@ def _normalized(body, session_id: str):
         ) from error
 
 
-def _accept(record: sessions.SessionRecord, body, raw: bytes):
+def _accept(record: SessionRecord, body, raw: bytes):
     event = _normalized(body, record.sessionId)
     receipt = receiving.receive(record, event, raw, datetime.now(UTC))
     metric = catalog.Metric.DUPLICATE_EVENTS if receipt.duplicate else catalog.Metric.EVENTS_RECEIVED
@@ -64,10 +65,10 @@ def _accept(record: sessions.SessionRecord, body, raw: bytes):
     return api.ok(receipt.model_dump())
 
 
-@app.post("/api/whatsapp/webhook/<sessionId>")
-def handle_receive_event(sessionId: str):
+@app.post("/api/whatsapp/webhook/<handle>")
+def handle_receive_event(handle: str):
     raw = api.raw_body(app)
-    record = _admitted_session(sessionId, raw)
+    record = _admitted(access.session_by_handle(handle), raw)
     return _accept(record, _decoded(raw), raw)
 
 
@@ -78,17 +79,21 @@ def handle_receive_event_with_session_in_body():
     session_id = dialects.session_id_from_body(body)
     if not session_id:
         raise errors.validation_error(
-            "Body carries no session id; post to /api/whatsapp/webhook/{sessionId} instead",
+            "Body carries no session id; post to the session's receiver URL (/api/whatsapp/webhook/{handle}) instead",
             [{"field": "session", "message": "no session/instance/deviceHash/sessionId field in the body"}],
         )
-    record = _admitted_session(session_id, raw)
+    named = access.named_handle(app.current_event.headers, _query())
+    record = access.session_by_handle(named or session_id)
+    if record is not None and record.sessionId != session_id:
+        record = None  # the credential's session is not the one the body names
+    record = _admitted(record, raw)
     return _accept(record, body, raw)
 
 
-@app.get("/api/whatsapp/webhook/<sessionId>")
-def handle_verify_webhook(sessionId: str):
-    query = app.current_event.query_string_parameters or {}
-    record = auth.gateway_session(sessionId)
+@app.get("/api/whatsapp/webhook/<handle>")
+def handle_verify_webhook(handle: str):
+    query = _query()
+    record = access.session_by_handle(handle)
     if record is None:
         raise errors.not_found("Session")
     if not security.keys_match(query.get("hub.verify_token"), record.inboundSecret):

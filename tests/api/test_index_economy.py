@@ -21,9 +21,13 @@ def session(api, tenant):
 
 
 def _item(session_id: str) -> dict:
-    return ddb.client().get_item(
-        TableName=ddb.name(catalog.SESSIONS), Key=ddb.to_item({"sessionId": session_id}), ConsistentRead=True
-    )["Item"]
+    [item] = ddb.client().scan(
+        TableName=ddb.name(catalog.SESSIONS),
+        FilterExpression="sessionId = :s",
+        ExpressionAttributeValues=ddb.values(s=session_id),
+        ConsistentRead=True,
+    )["Items"]
+    return item
 
 
 def _spec() -> capacity.TableSpec:

@@ -42,12 +42,16 @@ def test_a_revoked_tenants_sessions_answer_like_unknown_sessions(api, tenant, su
     assert post_signed(api, session, READY).status == 200
     revoked = api.call("DELETE", f"/api/admin/tenants/{tenant['tenantId']}", admin=True)
     assert revoked.status == 200 and revoked.data["purge"]["complete"] is False
-    assert ddb.client().get_item(TableName=ddb.name(catalog.SESSIONS), Key={"sessionId": {"S": "wa-1"}}).get("Item")
+    wa_1 = {"sessionKey": {"S": f"{tenant['tenantId']}#wa-1"}}
+    assert ddb.client().get_item(TableName=ddb.name(catalog.SESSIONS), Key=wa_1).get("Item")
 
     unknown = post_signed(api, {**session, "sessionId": "never-registered"}, READY)
     refused = post_signed(api, session, {**READY, "timestamp": 1735732900})
     assert (refused.status, refused.json) == (unknown.status, unknown.json) == (404, unknown.json)
-    verify = api.call("GET", f"/api/whatsapp/webhook/wa-1?hub.verify_token={session['inboundSecret']}&hub.challenge=c")
+    verify = api.call(
+        "GET",
+        f"/api/whatsapp/webhook/{session['receiverHandle']}?hub.verify_token={session['inboundSecret']}&hub.challenge=c",
+    )
     assert verify.status == 404
 
     monkeypatch.undo()

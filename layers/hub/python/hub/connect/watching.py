@@ -23,14 +23,19 @@ def sessions(link: links.Link) -> list[SessionRecord]:
     if not tenants.is_active(link.tenant_id):
         raise links.link_revoked()
     if link.session_id is not None:
-        record = session_store.get(link.session_id)
-        if record is None or record.tenantId != link.tenant_id or revoked(record, link.issued_at_ms):
+        record = session_store.get(link.tenant_id, link.session_id)
+        if record is None or revoked(record, link.issued_at_ms):
             raise links.link_revoked()
         return [record]
     records, _ = session_store.query_page(
         link.tenant_id, user_id=link.user_id, status=None, limit=MAX_USER_SESSIONS, cursor=None
     )
     return records
+
+
+def watch_key(record: SessionRecord) -> str:
+    """What the Connections table knows a watched session by (sessions of two tenants may share an id)."""
+    return session_store.session_key(record.tenantId, record.sessionId)
 
 
 def revoked(record: SessionRecord, issued_at_ms: int) -> bool:

@@ -60,8 +60,8 @@ def send_test(tenant_id: str, request: TestRequest) -> dict[str, Any]:
         raise errors.validation_error(str(error), [{"field": "url", "message": str(error)}]) from error
     secret, shown_secret = request.secret, None
     if secret is None and request.instanceId:
-        record = session_store.get(request.instanceId)
-        if record is None or record.tenantId != tenant_id:
+        record = session_store.get(tenant_id, request.instanceId)
+        if record is None:
             raise errors.not_found("Session")
         secret = next((s.secret for s in record.subscriptions), None)
     if secret is None:

@@ -22,9 +22,9 @@ from hub.sessions.store import SubscriptionSecrets
 
 CACHE_S = 60.0
 
-_cache: dict[tuple[str, str], tuple[float, SubscriptionSecrets | None]] = {}
+_cache: dict[tuple[str, str, str], tuple[float, SubscriptionSecrets | None]] = {}
 _cache_lock = threading.Lock()
-_key_locks: dict[tuple[str, str], threading.Lock] = {}
+_key_locks: dict[tuple[str, str, str], threading.Lock] = {}
 
 
 class SubscriptionGone(Exception):
@@ -37,10 +37,10 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _read(session_id: str, fresh: bool) -> SubscriptionSecrets | None:
+def _read(tenant_id: str, session_id: str, fresh: bool) -> SubscriptionSecrets | None:
     """The session's secrets, from the cache unless `fresh`; one read at a time per session, so the concurrent
     first attempts of a burst (the worker runs a batch on a thread pool) share one read."""
-    key = (ddb.name(session_store.TABLE), session_id)
+    key = (ddb.name(session_store.TABLE), tenant_id, session_id)
     with _cache_lock:
         key_lock = _key_locks.setdefault(key, threading.Lock())
     with key_lock:
@@ -49,7 +49,7 @@ def _read(session_id: str, fresh: bool) -> SubscriptionSecrets | None:
             cached = None if fresh else _cache.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        found = session_store.subscription_secrets(session_id)
+        found = session_store.subscription_secrets(tenant_id, session_id)
         with _cache_lock:
             _cache[key] = (now + CACHE_S, found)
         return found
@@ -69,9 +69,9 @@ def current(log: DeliveryLog, *, cached: bool) -> str:
 
     With `cached`, a cached read that does not show the subscription is read again before giving up.
     """
-    found = _read(log.instanceId, fresh=not cached)
+    found = _read(log.tenantId, log.instanceId, fresh=not cached)
     if cached and not _matches(found, log):
-        found = _read(log.instanceId, fresh=True)
+        found = _read(log.tenantId, log.instanceId, fresh=True)
     if not _matches(found, log):
         raise SubscriptionGone(
             f"subscription {log.target.subscriptionId!r} of session {log.instanceId!r} no longer "

@@ -1,4 +1,4 @@
-"""Events table: every accepted event, keyed for dedupe within the session (TTL = dedupe window).
+"""Events table: every accepted event, keyed for dedupe within the tenant's session (TTL = dedupe window).
 
 A new record is the hub's commit point for an event: the table's stream feeds the dispatcher
 (one delivery per target) and the aggregator (usage counts).
@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from hub.delivery.subscriptions import Target
 from hub.platform import catalog, ddb
+from hub.sessions.store import session_key
 
 TABLE = catalog.EVENTS
 
@@ -37,14 +38,22 @@ class StoredEvent(EventRecord):
 
 
 def record(session_id: str, event_key: str, event: EventRecord, now_epoch: int, expires_at: int) -> StoredEvent | None:
-    """Records the event unless the same one is already held (and unexpired); returns that one (a duplicate), else None."""
+    """Records the event of the tenant's (`event.tenantId`) session unless the same one is already held (and
+    unexpired); returns that one (a duplicate), else None."""
     values = event.model_dump(exclude={"targets"}, exclude_none=True)
     values["targets"] = [t.model_dump(exclude_none=True) for t in event.targets]
+    item = {
+        "sessionKey": session_key(event.tenantId, session_id),
+        "sessionId": session_id,
+        "eventKey": event_key,
+        "expiresAt": expires_at,
+        **values,
+    }
     try:
         ddb.client().put_item(
             TableName=ddb.name(TABLE),
-            Item=ddb.to_item({"sessionId": session_id, "eventKey": event_key, "expiresAt": expires_at, **values}),
-            ConditionExpression="attribute_not_exists(sessionId) OR expiresAt < :now",
+            Item=ddb.to_item(item),
+            ConditionExpression="attribute_not_exists(sessionKey) OR expiresAt < :now",
             ExpressionAttributeValues=ddb.values(now=now_epoch),
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
@@ -69,16 +78,12 @@ def from_item(item: dict[str, Any]) -> StoredEvent:
 
 
 def delete_of_session(session_id: str, tenant_id: str, until: float) -> tuple[int, bool]:
-    """Deletes the events the tenant's session recorded, until `until` (monotonic); returns (count, complete).
-
-    Only records of `tenant_id` go: a session id another tenant registered later keeps its events.
-    """
+    """Deletes the events the tenant's session recorded, until `until` (monotonic); returns (count, complete)."""
     params: dict[str, Any] = {
         "TableName": ddb.name(TABLE),
-        "KeyConditionExpression": "sessionId = :sid",
-        "FilterExpression": "tenantId = :tid",
-        "ExpressionAttributeValues": ddb.values(sid=session_id, tid=tenant_id),
-        "ProjectionExpression": "sessionId, eventKey",
+        "KeyConditionExpression": "sessionKey = :key",
+        "ExpressionAttributeValues": ddb.values(key=session_key(tenant_id, session_id)),
+        "ProjectionExpression": "sessionKey, eventKey",
         "Limit": 100,
     }
     deleted = 0

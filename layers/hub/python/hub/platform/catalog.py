@@ -197,6 +197,8 @@ TENANTS = Table(
     partition_key=Key("pk"),
     sort_key=Key("sk"),
 )
+"""Tenant records and the lookups a caller's credential or URL is resolved by: API-key hashes, receiver handles
+(hub.sessions.store), gateway-credential hashes (hub.tenants.store)."""
 SESSIONS_BY_TENANT = Index("byTenantKeys", Key("tenantId"), Key("sessionId"), replaces="byTenant")
 SESSIONS_BY_OWNER = Index("byOwnerKeys", Key("ownerKey"), Key("sessionId"), replaces="byOwner")
 SESSIONS_BY_STATUS = Index("byStatusKeys", Key("statusKey"), Key("sessionId"), replaces="byStatus")
@@ -205,7 +207,9 @@ SESSIONS_BY_BUCKET = Index("byBucketKeys", Key("bucketKey"), Key("sessionId"), r
 SESSIONS = Table(
     id="Sessions",
     env_var="SESSIONS_TABLE",
-    partition_key=Key("sessionId"),
+    # `<tenantId>#<sessionId>`: a session id is the tenant's own (two tenants may each have `default`); one
+    # partition per session, so no tenant's traffic shares one partition key (docs/migration.md).
+    partition_key=Key("sessionKey"),
     indexes=(
         SESSIONS_BY_TENANT,
         SESSIONS_BY_OWNER,
@@ -217,7 +221,7 @@ SESSIONS = Table(
 EVENTS = Table(
     id="Events",
     env_var="EVENTS_TABLE",
-    partition_key=Key("sessionId"),
+    partition_key=Key("sessionKey"),  # the session's `<tenantId>#<sessionId>`, as in Sessions
     sort_key=Key("eventKey"),
     ttl_attribute="expiresAt",
     stream="NEW_AND_OLD_IMAGES",
@@ -246,12 +250,13 @@ DELIVERIES = Table(
 CONNECTIONS = Table(
     id="Connections",
     env_var="CONNECTIONS_TABLE",
-    partition_key=Key("sessionId"),
+    partition_key=Key("sessionKey"),
     sort_key=Key("connectionId"),
-    indexes=(Index("byConnection", Key("connectionId"), Key("sessionId"), projection="ALL"),),
+    indexes=(Index("byConnection", Key("connectionId"), Key("sessionKey"), projection="ALL"),),
     ttl_attribute="expiresAt",
 )
-"""Who watches which session over the WebSocket API: one item per (session, connection), gone at TTL."""
+"""Who watches which session (its `<tenantId>#<sessionId>`) over the WebSocket API: one item per (session,
+connection), gone at TTL."""
 ENDPOINTS = Table(
     id="Endpoints",
     env_var="ENDPOINTS_TABLE",
@@ -413,11 +418,18 @@ MAX_STREAM_READERS = 2
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/health", "sessions", "public", "Liveness and version"),
-    Route("POST", "/api/whatsapp/webhook/{sessionId}", "receiver", "gateway", "Receive one gateway event", body=True),
+    Route(
+        "POST",
+        "/api/whatsapp/webhook/{handle}",
+        "receiver",
+        "gateway",
+        "Receive one gateway event (receiver URL)",
+        body=True,
+    ),
     Route(
         "POST", "/api/whatsapp/webhook", "receiver", "gateway", "Receive one gateway event (session in body)", body=True
     ),
-    Route("GET", "/api/whatsapp/webhook/{sessionId}", "receiver", "gateway", "Verification challenge"),
+    Route("GET", "/api/whatsapp/webhook/{handle}", "receiver", "gateway", "Verification challenge"),
     Route("POST", "/api/whatsapp/session", "sessions", "tenant", "Register a session", body=True),
     Route("DELETE", "/api/whatsapp/session/{sessionId}", "sessions", "tenant", "Delete a session"),
     Route("GET", "/api/whatsapp/session/status/{sessionId}", "sessions", "tenant", "Session status"),

@@ -13,8 +13,14 @@ def new_api_key() -> str:
     return "wak_" + secrets.token_urlsafe(32)
 
 
-def new_inbound_secret() -> str:
-    return "whin_" + secrets.token_urlsafe(32)
+def new_receiver_handle() -> str:
+    """An opaque, globally unique name of a session in its receiver URL."""
+    return "rcv_" + secrets.token_hex(16)
+
+
+def new_inbound_secret(handle: str) -> str:
+    """A session's inbound secret; it carries the session's handle, so presented in clear it names its session."""
+    return f"whin_{handle}." + secrets.token_urlsafe(32)
 
 
 def new_signing_secret() -> str:
@@ -63,7 +69,15 @@ def gateway_request_is_authentic(
         hex_signature = headers.get(name)
         if hex_signature:
             checks.append((_strip_prefix(hex_signature.strip(), "sha256=").lower(), hmac_hex(secret, body)))
-    for presented in (query.get("token"), headers.get("x-api-key")):
-        if presented:
-            checks.append((presented, secret))
+    for presented in clear_credentials(headers, query):
+        checks.append((presented, secret))
     return any(keys_match(presented, expected) for presented, expected in checks)
+
+
+CLEAR_CREDENTIAL_HEADERS = ("x-api-key",)
+"""Headers a gateway can send a key in."""
+
+
+def clear_credentials(headers: Mapping[str, str], query: Mapping[str, str]) -> list[str]:
+    """The credentials the request presents in clear: `?token=`, then the key headers."""
+    return [v for v in (query.get("token"), *(headers.get(h) for h in CLEAR_CREDENTIAL_HEADERS)) if v]

@@ -49,8 +49,8 @@ class RegisterSession(BaseModel):
 
 def owned_session(tenant_id: str, session_id: str) -> SessionRecord:
     """The tenant's session; another tenant's session is 404, never 403."""
-    record = session_store.get(session_id)
-    if record is None or record.tenantId != tenant_id:
+    record = session_store.get(tenant_id, session_id)
+    if record is None:
         raise errors.not_found("Session")
     return record
 
@@ -69,6 +69,14 @@ def _checked_events(events: list[str] | None) -> list[str]:
         raise errors.validation_error(str(error), [{"field": "events", "message": str(error)}]) from error
 
 
+HANDLE_ATTEMPTS = 3
+"""Handles are 128 random bits: a taken one is drawn again (a session of an earlier release may hold any id)."""
+
+
+def receiver_url(base_url: str, handle: str) -> str:
+    return f"{base_url}/api/whatsapp/webhook/{handle}"
+
+
 def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[str, Any]:
     now = iso(datetime.now(UTC))
     session_id = request.sessionId or "ses_" + secrets.token_hex(10)
@@ -81,28 +89,35 @@ def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[st
                 events=_checked_events(request.events),
             )
         )
-    record = SessionRecord(
-        sessionId=session_id,
-        tenantId=tenant_id,
-        userId=request.userId,
-        createdAt=now,
-        updatedAt=now,
-        inboundSecret=security.new_inbound_secret(),
-        subscriptions=subscriptions,
-        status=SessionStatus.INITIALIZING.value,
-        bucket="loading",
-    )
-    try:
-        session_store.create(record)
-    except ClientError as error:
-        if ddb.is_conditional_failure(error):
+    for _ in range(HANDLE_ATTEMPTS):
+        handle = security.new_receiver_handle()
+        record = SessionRecord(
+            sessionId=session_id,
+            tenantId=tenant_id,
+            receiverHandle=handle,
+            userId=request.userId,
+            createdAt=now,
+            updatedAt=now,
+            inboundSecret=security.new_inbound_secret(handle),
+            subscriptions=subscriptions,
+            status=SessionStatus.INITIALIZING.value,
+            bucket="loading",
+        )
+        try:
+            session_store.create(record)
+            break
+        except session_store.SessionExists as error:
             raise errors.conflict(f"Session {session_id!r} already exists") from error
-        raise
+        except session_store.HandleTaken:
+            continue
+    else:
+        raise errors.unavailable("Could not draw a free receiver handle; retry")
     created: dict[str, Any] = {
         "sessionId": session_id,
         "userId": request.userId,
         "status": record.status,
-        "receiverUrl": f"{base_url}/api/whatsapp/webhook/{session_id}",
+        "receiverHandle": record.receiverHandle,
+        "receiverUrl": receiver_url(base_url, record.receiverHandle),
         "inboundSecret": record.inboundSecret,
         "createdAt": now,
     }
@@ -120,10 +135,8 @@ def delete(tenant_id: str, session_id: str) -> dict[str, Any]:
     record = owned_session(tenant_id, session_id)
     try:
         session_store.delete(record)
-    except ClientError as error:
-        if ddb.is_conditional_failure(error):
-            raise errors.conflict("Session changed while being deleted; retry") from error
-        raise
+    except session_store.SessionChanged as error:
+        raise errors.conflict("Session changed while being deleted; retry") from error
     return {
         "sessionId": session_id,
         "deleted": True,

@@ -1,11 +1,10 @@
-"""Who is calling: tenants by X-API-Key, operators by X-Admin-Key, gateways by their session."""
+"""Who is calling: tenants by X-API-Key, operators by X-Admin-Key; whether a gateway's tenant is active."""
 
 from __future__ import annotations
 
 import time
 
 from hub.platform import errors, security, settings
-from hub.sessions import store as sessions
 from hub.tenants import store as tenants
 
 
@@ -41,7 +40,7 @@ _tenant_standing: dict[str, tuple[float, bool]] = {}
 """Tenant id -> (when read, active): what this instance last read of the tenant (TENANT_STATUS_CACHE_S)."""
 
 
-def _tenant_active(tenant_id: str) -> bool:
+def tenant_active(tenant_id: str) -> bool:
     """Whether the tenant is active, read at most once per TENANT_STATUS_CACHE_S per instance: a gateway event
     costs no Tenants read in the steady state, and a revocation reaches every instance within that time."""
     now = time.monotonic()
@@ -56,11 +55,3 @@ def _tenant_active(tenant_id: str) -> bool:
 def clear_cache() -> None:
     """Drops what this instance knows of tenants (a fresh execution environment)."""
     _tenant_standing.clear()
-
-
-def gateway_session(session_id: str) -> sessions.SessionRecord | None:
-    """The session a gateway posts to; None when unknown or when its tenant is revoked (answered alike)."""
-    record = sessions.get(session_id)
-    if record is None or not _tenant_active(record.tenantId):
-        return None
-    return record
