@@ -32,12 +32,27 @@ def _query() -> dict[str, str]:
     return app.current_event.query_string_parameters or {}
 
 
-def _admitted(record: SessionRecord | None, raw: bytes) -> SessionRecord:
-    """The authenticated gateway's session, once its event is within the session's ingest limit (else 429)."""
+def _request(raw: bytes) -> access.GatewayRequest:
+    return access.GatewayRequest.of(raw, app.current_event.headers, _query())
+
+
+def _check_suffixes(body, request: access.GatewayRequest, path_suffix: str | None) -> None:
+    """An event appended to the URL (path or `?token=`) must be the body's own (Evolution API's webhookByEvents)."""
+    expected = dialects.event_url_suffix(body)
+    for appended in (path_suffix, request.token_suffix()):
+        if appended is not None and appended != expected:
+            raise errors.validation_error(
+                "The event appended to the URL is not the body's event",
+                [{"field": "url", "message": f"expected /{expected}" if expected else "no event suffix expected"}],
+            )
+
+
+def _admitted(record: SessionRecord | None) -> SessionRecord:
+    """The authenticated gateway's session, once its event is within the session's ingest limit (else 429).
+    No session (unknown, another tenant's, a revoked tenant's) and a credential that does not open it are
+    answered alike (docs/gateways.md)."""
     if record is None:
-        raise errors.not_found("Session")
-    if not access.authentic(record, raw, app.current_event.headers, _query()):
-        raise errors.invalid_signature()
+        raise errors.invalid_signature(access.REFUSED)
     try:
         ingest_limits.admit(record.tenantId, record.sessionId)
     except errors.ApiError:
@@ -65,39 +80,61 @@ def _accept(record: SessionRecord, body, raw: bytes):
     return api.ok(receipt.model_dump())
 
 
+def _receive_at(handle: str, suffix: str | None):
+    """The receiver URL; authenticated before the body is decoded. A last segment that is the body's event on
+    the shared route (`/api/whatsapp/webhook/messages-upsert`, Evolution API's webhookByEvents) is not a handle."""
+    raw = api.raw_body(app)
+    request = _request(raw)
+    record = access.by_path(handle, request)
+    if record is None and suffix is None:
+        try:
+            body = _decoded(raw)
+        except errors.ApiError:
+            body = None  # refused below, as any request that opens no session
+        if body is not None and handle == dialects.event_url_suffix(body):
+            return _receive_with_session_in_body(raw, body, handle)
+    record = _admitted(record)
+    body = _decoded(raw)
+    _check_suffixes(body, request, suffix)
+    return _accept(record, body, raw)
+
+
 @app.post("/api/whatsapp/webhook/<handle>")
 def handle_receive_event(handle: str):
-    raw = api.raw_body(app)
-    record = _admitted(access.session_by_handle(handle), raw)
-    return _accept(record, _decoded(raw), raw)
+    return _receive_at(handle, None)
 
 
-@app.post("/api/whatsapp/webhook")
-def handle_receive_event_with_session_in_body():
-    raw = api.raw_body(app)
-    body = _decoded(raw)
+@app.post("/api/whatsapp/webhook/<handle>/<event>")
+def handle_receive_event_with_event_suffix(handle: str, event: str):
+    return _receive_at(handle, event)
+
+
+def _receive_with_session_in_body(raw: bytes, body, path_suffix: str | None = None):
     session_id = dialects.session_id_from_body(body)
     if not session_id:
         raise errors.validation_error(
             "Body carries no session id; post to the session's receiver URL (/api/whatsapp/webhook/{handle}) instead",
             [{"field": "session", "message": "no session/instance/deviceHash/sessionId field in the body"}],
         )
-    named = access.named_handle(app.current_event.headers, _query())
-    record = access.session_by_handle(named or session_id)
-    if record is not None and record.sessionId != session_id:
-        record = None  # the credential's session is not the one the body names
-    record = _admitted(record, raw)
+    request = _request(raw)
+    record = _admitted(access.by_body(session_id, request))
+    _check_suffixes(body, request, path_suffix)
     return _accept(record, body, raw)
+
+
+@app.post("/api/whatsapp/webhook")
+def handle_receive_event_with_session_in_body():
+    raw = api.raw_body(app)
+    return _receive_with_session_in_body(raw, _decoded(raw))
 
 
 @app.get("/api/whatsapp/webhook/<handle>")
 def handle_verify_webhook(handle: str):
     query = _query()
     record = access.session_by_handle(handle)
-    if record is None:
-        raise errors.not_found("Session")
-    if not security.keys_match(query.get("hub.verify_token"), record.inboundSecret):
-        raise errors.forbidden("Verify token does not match")
+    secret = record.inboundSecret if record is not None else access.STAND_IN_SECRET
+    if not security.keys_match(query.get("hub.verify_token"), secret) or record is None:
+        raise errors.forbidden("Unknown receiver URL, or the verify token does not match")
     return Response(status_code=200, content_type="text/plain", body=query.get("hub.challenge", ""))
 
 

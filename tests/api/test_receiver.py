@@ -191,9 +191,9 @@ def test_bad_or_missing_credentials_are_401_and_write_nothing(api, session, head
     assert recorded_events(session) == []
 
 
-def test_unknown_session_is_404(api, session):
+def test_an_unknown_session_is_refused_like_a_bad_credential(api, session):
     reply = api.call("POST", "/api/whatsapp/webhook/nobody", body={"event": "ready", "data": {}})
-    assert (reply.status, reply.error_code) == (404, "NOT_FOUND")
+    assert (reply.status, reply.error_code) == (401, "INVALID_SIGNATURE")
 
 
 def test_body_of_no_dialect_is_400_naming_what_was_expected(api, session):
@@ -234,7 +234,7 @@ def test_session_carried_in_the_body(api, session):
     }
     # a signature alone cannot say whose `wa-1` this is: the session's inbound secret in clear names it
     unnamed = post_event(api, session, body, path_session=False)
-    assert (unnamed.status, unnamed.error_code) == (404, "NOT_FOUND")
+    assert (unnamed.status, unnamed.error_code) == (401, "INVALID_SIGNATURE")
     named = {"X-Api-Key": session["inboundSecret"]}
     reply = post_event(api, session, body, path_session=False, headers=named)
     assert reply.status == 200, reply.raw
@@ -242,7 +242,7 @@ def test_session_carried_in_the_body(api, session):
     missing = post_event(api, session, {"event": "ready", "data": {}}, path_session=False, headers=named)
     assert (missing.status, missing.error_code) == (400, "VALIDATION_ERROR")
     other = post_event(api, session, {**body, "session": "wa-2"}, path_session=False, headers=named)
-    assert (other.status, other.error_code) == (404, "NOT_FOUND")  # the secret names wa-1, not wa-2
+    assert (other.status, other.error_code) == (401, "INVALID_SIGNATURE")  # the secret names wa-1, not wa-2
 
 
 def test_verification_echoes_the_challenge(api, session):
@@ -257,4 +257,4 @@ def test_verification_echoes_the_challenge(api, session):
         ).status
         == 403
     )
-    assert api.call("GET", "/api/whatsapp/webhook/nobody?hub.verify_token=x&hub.challenge=1").status == 404
+    assert api.call("GET", "/api/whatsapp/webhook/nobody?hub.verify_token=x&hub.challenge=1").status == 403

@@ -55,7 +55,7 @@ def test_two_tenants_each_have_their_own_default(api):
     assert deleted.status == 200 and deleted.data["purge"]["deleted"]["events"] == 1
     assert status(api, acme["apiKey"], "default").status == 404
     assert status(api, globex["apiKey"], "default").data["status"] == "qr_generated"
-    assert post(api, "/api/whatsapp/webhook/" + a["receiverHandle"], a["inboundSecret"], READY).status == 404
+    assert post(api, "/api/whatsapp/webhook/" + a["receiverHandle"], a["inboundSecret"], READY).status == 401
     assert post(api, "/api/whatsapp/webhook/" + g["receiverHandle"], g["inboundSecret"], READY).status == 200
     assert recorded_tenants() == {globex["tenantId"]}
 
@@ -67,7 +67,7 @@ def test_a_tenant_cannot_register_its_own_id_twice_and_a_session_id_is_not_a_rec
     )
     assert (again.status, again.error_code) == (409, "CONFLICT")
     # the session id names nothing on the receiver: only the handle does
-    assert post(api, "/api/whatsapp/webhook/default", created["inboundSecret"], READY).status == 404
+    assert post(api, "/api/whatsapp/webhook/default", created["inboundSecret"], READY).status == 401
     assert (
         post(api, "/api/whatsapp/webhook/" + created["receiverHandle"], created["inboundSecret"], READY).status == 200
     )
@@ -79,7 +79,7 @@ def test_registered_again_after_a_deletion_the_old_handle_is_gone(api, tenant):
     second = api.create_session(tenant["apiKey"], sessionId="default")
     assert second["receiverHandle"] != first["receiverHandle"]
     # the old handle (possibly cached by a receiver instance) does not reach the new incarnation
-    assert post(api, "/api/whatsapp/webhook/" + first["receiverHandle"], second["inboundSecret"], READY).status == 404
+    assert post(api, "/api/whatsapp/webhook/" + first["receiverHandle"], second["inboundSecret"], READY).status == 401
     assert post(api, "/api/whatsapp/webhook/" + second["receiverHandle"], second["inboundSecret"], READY).status == 200
 
 

@@ -429,6 +429,14 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "POST", "/api/whatsapp/webhook", "receiver", "gateway", "Receive one gateway event (session in body)", body=True
     ),
+    Route(
+        "POST",
+        "/api/whatsapp/webhook/{handle}/{event}",
+        "receiver",
+        "gateway",
+        "Receive one gateway event (receiver URL with the event appended, Evolution API's webhookByEvents)",
+        body=True,
+    ),
     Route("GET", "/api/whatsapp/webhook/{handle}", "receiver", "gateway", "Verification challenge"),
     Route("POST", "/api/whatsapp/session", "sessions", "tenant", "Register a session", body=True),
     Route("DELETE", "/api/whatsapp/session/{sessionId}", "sessions", "tenant", "Delete a session"),
@@ -436,6 +444,17 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/whatsapp/session/list-realtime", "sessions", "tenant", "List sessions with summary"),
     Route("PUT", "/api/instance/{instanceId}", "sessions", "tenant", "Set the default webhook subscription", body=True),
     Route("GET", "/api/usage", "sessions", "tenant", "Per-day usage counts"),
+    Route(
+        "POST",
+        "/api/gateway-credentials",
+        "sessions",
+        "tenant",
+        "Register a gateway credential (authenticates every session of the tenant on one gateway)",
+        body=True,
+        created=True,
+    ),
+    Route("GET", "/api/gateway-credentials", "sessions", "tenant", "List gateway credentials (never their keys)"),
+    Route("DELETE", "/api/gateway-credentials/{credentialId}", "sessions", "tenant", "Revoke a gateway credential"),
     Route("POST", "/api/webhook/test", "webhooks", "tenant", "Send a signed webhook.test now", body=True),
     Route("GET", "/api/webhook/logs", "webhooks", "tenant", "List delivery logs"),
     Route("GET", "/api/webhook/logs/{webhookId}", "webhooks", "tenant", "One delivery log with its attempts"),

@@ -54,7 +54,7 @@ def gateway_request_is_authentic(
 
     Accepted: `X-Webhook-Signature` (hex HMAC-SHA256), `X-Webhook-Hmac` (hex HMAC-SHA512,
     or the algorithm `X-Webhook-Hmac-Algorithm` names), `X-Hub-Signature-256: sha256=<hex>` (GOWA), `x-hmac-signature` (wuzapi, hex HMAC-SHA256),
-    `?token=<secret>`, `X-Api-Key: <secret>`. Each comparison is constant-time.
+    `?token=<secret>`, `X-Api-Key: <secret>`, `apikey: <secret>`. Each comparison is constant-time.
     """
     checks: list[tuple[str | None, str]] = []
     signature = headers.get("x-webhook-signature")
@@ -74,8 +74,9 @@ def gateway_request_is_authentic(
     return any(keys_match(presented, expected) for presented, expected in checks)
 
 
-CLEAR_CREDENTIAL_HEADERS = ("x-api-key",)
-"""Headers a gateway can send a key in."""
+CLEAR_CREDENTIAL_HEADERS = ("x-api-key", "apikey")
+"""Headers a gateway can send a key in: `X-Api-Key` (wwebjs-api, WAHA custom headers), `apikey` (Evolution API's
+custom webhook headers)."""
 
 
 def clear_credentials(headers: Mapping[str, str], query: Mapping[str, str]) -> list[str]:

@@ -25,6 +25,7 @@ from hub.platform.clock import iso
 from hub.sessions import purging
 from hub.sessions import store as session_store
 from hub.sessions.store import SessionRecord
+from hub.tenants import gateway_credentials
 
 SESSION_ID_PATTERN = session_store.ID_PATTERN
 
@@ -43,6 +44,13 @@ class RegisterSession(BaseModel):
 
     sessionId: str | None = Field(default=None, pattern=SESSION_ID_PATTERN)
     userId: str = Field(min_length=1, max_length=256)
+    inboundSecret: str | None = Field(
+        default=None,
+        max_length=gateway_credentials.MAX_SECRET_LENGTH,
+        pattern=gateway_credentials.OWN_SECRET_PATTERN,
+        description="The gateway's own secret (e.g. WAHA Plus's hmac.key), at least "
+        f"{gateway_credentials.MIN_SECRET_LENGTH} characters; generated when absent",
+    )
     webhookUrl: str | None = Field(default=None, max_length=2048)
     events: list[str] | None = Field(default=None, max_length=32)
 
@@ -80,6 +88,7 @@ def receiver_url(base_url: str, handle: str) -> str:
 def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[str, Any]:
     now = iso(datetime.now(UTC))
     session_id = request.sessionId or "ses_" + secrets.token_hex(10)
+    own_secret = request.inboundSecret and gateway_credentials.check_own_secret(request.inboundSecret, "inboundSecret")
     subscriptions: list[Subscription] = []
     if request.webhookUrl:
         subscriptions.append(
@@ -98,7 +107,7 @@ def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[st
             userId=request.userId,
             createdAt=now,
             updatedAt=now,
-            inboundSecret=security.new_inbound_secret(handle),
+            inboundSecret=own_secret or security.new_inbound_secret(handle),
             subscriptions=subscriptions,
             status=SessionStatus.INITIALIZING.value,
             bucket="loading",
@@ -118,9 +127,10 @@ def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[st
         "status": record.status,
         "receiverHandle": record.receiverHandle,
         "receiverUrl": receiver_url(base_url, record.receiverHandle),
-        "inboundSecret": record.inboundSecret,
         "createdAt": now,
     }
+    if not own_secret:  # shown once; a secret of the caller's own is never echoed
+        created["inboundSecret"] = record.inboundSecret
     if subscriptions:
         created["webhook"] = {**subscriptions[0].public(), "secret": subscriptions[0].secret}
     return created

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from hub.platform import catalog, ddb
@@ -145,3 +146,154 @@ def forget(tenant_id: str) -> None:
             },
         ]
     )
+
+
+# -- gateway credentials: a secret that authenticates every session of its tenant on one gateway ----------------
+# A record per credential (pk GWCS#<tenantId>, sk <credentialId>) and a lookup per accepted key hash
+# (pk GWC#<hash>, sk GWC); a rotated-out key's lookup carries `expiresAt` (epoch s; the table's TTL attribute):
+# read past it, it is refused.
+
+MAX_GATEWAY_CREDENTIALS = 25
+"""Credentials one tenant may hold."""
+
+
+class GatewayCredential(BaseModel):
+    credentialId: str
+    tenantId: str
+    name: str
+    gateway: str | None = None
+    createdAt: str
+    keyHash: str
+    rotatedAt: str | None = None
+    previousKeyHash: str | None = None
+    previousExpiresAt: int | None = None
+    """Epoch seconds: until then the key before the last rotation is accepted too."""
+
+
+class CredentialTaken(Exception):
+    """That key is already a gateway credential (of this tenant or another)."""
+
+
+class CredentialChanged(Exception):
+    """The credential was rotated or revoked since it was read."""
+
+
+def _credentials_pk(tenant_id: str) -> str:
+    return f"GWCS#{tenant_id}"
+
+
+def _lookup_key(key_hash: str) -> dict[str, Any]:
+    return ddb.to_item({"pk": f"GWC#{key_hash}", "sk": "GWC"})
+
+
+def _lookup_put(credential: GatewayCredential, key_hash: str) -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": ddb.name(TABLE),
+            "Item": {
+                **_lookup_key(key_hash),
+                **ddb.to_item({"tenantId": credential.tenantId, "credentialId": credential.credentialId}),
+            },
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def _lookup_delete(key_hash: str) -> dict[str, Any]:
+    return {"Delete": {"TableName": ddb.name(TABLE), "Key": _lookup_key(key_hash)}}
+
+
+def _credential_put(credential: GatewayCredential, condition: str, **values: Any) -> dict[str, Any]:
+    put: dict[str, Any] = {
+        "TableName": ddb.name(TABLE),
+        "Item": ddb.to_item(
+            {"pk": _credentials_pk(credential.tenantId), "sk": credential.credentialId, **credential.model_dump()}
+        ),
+        "ConditionExpression": condition,
+    }
+    if values:
+        put["ExpressionAttributeValues"] = ddb.values(**values)
+    return {"Put": put}
+
+
+def _transact(items: list[dict[str, Any]], *, taken_at: int | None = None) -> None:
+    """Writes `items` together: CredentialTaken when the lookup at `taken_at` exists, CredentialChanged when any
+    other condition failed."""
+    try:
+        ddb.client().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        codes = ddb.cancellation_codes(error)
+        if "ConditionalCheckFailed" not in codes:
+            raise
+        if taken_at is not None and codes[taken_at] == "ConditionalCheckFailed":
+            raise CredentialTaken() from error
+        raise CredentialChanged() from error
+
+
+def create_credential(credential: GatewayCredential) -> None:
+    """Stores the credential and its key's lookup; CredentialTaken when the key is already one."""
+    _transact(
+        [_credential_put(credential, "attribute_not_exists(pk)"), _lookup_put(credential, credential.keyHash)],
+        taken_at=1,
+    )
+
+
+def credentials(tenant_id: str) -> list[GatewayCredential]:
+    pages = (
+        ddb.client()
+        .get_paginator("query")
+        .paginate(
+            TableName=ddb.name(TABLE),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=ddb.values(pk=_credentials_pk(tenant_id)),
+            ConsistentRead=True,
+        )
+    )
+    return [GatewayCredential.model_validate(ddb.from_item(item)) for page in pages for item in page["Items"]]
+
+
+def credential(tenant_id: str, credential_id: str) -> GatewayCredential | None:
+    item = (
+        ddb.client()
+        .get_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"pk": _credentials_pk(tenant_id), "sk": credential_id}),
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+    return GatewayCredential.model_validate(ddb.from_item(item)) if item else None
+
+
+def delete_credential(credential: GatewayCredential) -> None:
+    """Deletes the credential and every lookup of it; CredentialChanged when it was rotated meanwhile."""
+    items: list[dict[str, Any]] = [
+        {
+            "Delete": {
+                "TableName": ddb.name(TABLE),
+                "Key": ddb.to_item({"pk": _credentials_pk(credential.tenantId), "sk": credential.credentialId}),
+                "ConditionExpression": "keyHash = :current",
+                "ExpressionAttributeValues": ddb.values(current=credential.keyHash),
+            }
+        },
+        _lookup_delete(credential.keyHash),
+    ]
+    if credential.previousKeyHash:
+        items.append(_lookup_delete(credential.previousKeyHash))
+    _transact(items)
+
+
+class CredentialLookup(BaseModel):
+    tenantId: str
+    credentialId: str
+
+
+def credential_for_key(key_hash: str, now_epoch: int) -> CredentialLookup | None:
+    """The credential a key is (its lookup), unless that key was rotated out and its overlap has ended."""
+    item = ddb.client().get_item(TableName=ddb.name(TABLE), Key=_lookup_key(key_hash), ConsistentRead=True).get("Item")
+    if not item:
+        return None
+    values = ddb.from_item(item)
+    if values.get("expiresAt") is not None and values["expiresAt"] <= now_epoch:
+        return None
+    return CredentialLookup(tenantId=values["tenantId"], credentialId=values["credentialId"])

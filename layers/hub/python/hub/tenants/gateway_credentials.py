@@ -1,0 +1,128 @@
+"""Gateway credentials: a secret of the tenant that authenticates every session of that tenant on one gateway
+(docs/gateways.md). For gateways that hold one key or one webhook URL for all their sessions (wwebjs-api's
+`API_KEY`, Evolution API's global webhook, a GOWA or wuzapi server's global webhook): the gateway presents it in
+clear (`?token=`, `X-Api-Key`, `apikey`) and the session comes from the body (or the path).
+
+Only the key's SHA-256 is stored. A generated key is shown once; a key of the tenant's own (the gateway's existing
+one) is accepted when it has at least MIN_SECRET_LENGTH characters.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.platform import errors, security
+from hub.platform.clock import iso
+from hub.tenants import store as tenant_store
+from hub.tenants.store import GatewayCredential
+
+MIN_SECRET_LENGTH = 24
+"""Shortest secret of a caller's own the hub accepts (a gateway credential, an inbound secret): 24 characters."""
+MAX_SECRET_LENGTH = 256
+OWN_SECRET_PATTERN = r"^[\x21-\x2e\x30-\x7e]+$"
+"""Visible ASCII without spaces and without `/`: what a header or a `?token=` carries unchanged (a `/` in a
+`?token=` is where Evolution API appends its event, hub.ingest.access)."""
+Gateway = Literal["evolution", "waha", "wwebjs-api", "gowa", "wuzapi", "baileys-api", "device", "other"]
+
+
+def check_own_secret(secret: str, field: str) -> str:
+    """A caller's own secret, long enough; 400 SECRET_TOO_SHORT otherwise."""
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise errors.ApiError(
+            400,
+            "SECRET_TOO_SHORT",
+            f"{field} must have at least {MIN_SECRET_LENGTH} characters",
+            [{"field": field, "message": f"at least {MIN_SECRET_LENGTH} characters (visible ASCII, no spaces, no /)"}],
+        )
+    return secret
+
+
+class CreateCredential(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=128, description="What the credential is for, e.g. the gateway's host")
+    gateway: Gateway | None = None
+    secret: str | None = Field(
+        default=None,
+        max_length=MAX_SECRET_LENGTH,
+        pattern=OWN_SECRET_PATTERN,
+        description=f"The gateway's own key (at least {MIN_SECRET_LENGTH} characters); generated when absent",
+    )
+
+
+def new_secret() -> str:
+    return "whgw_" + secrets.token_urlsafe(32)
+
+
+def _public(credential: GatewayCredential) -> dict[str, Any]:
+    shown = credential.model_dump(include={"credentialId", "name", "gateway", "createdAt", "rotatedAt"})
+    if credential.previousExpiresAt and credential.previousExpiresAt > time.time():
+        shown["previousSecretExpiresAt"] = iso(datetime.fromtimestamp(credential.previousExpiresAt, UTC))
+    return {k: v for k, v in shown.items() if v is not None}
+
+
+def create(tenant_id: str, request: CreateCredential) -> dict[str, Any]:
+    if len(tenant_store.credentials(tenant_id)) >= tenant_store.MAX_GATEWAY_CREDENTIALS:
+        raise errors.conflict(f"A tenant holds at most {tenant_store.MAX_GATEWAY_CREDENTIALS} gateway credentials")
+    secret = check_own_secret(request.secret, "secret") if request.secret else new_secret()
+    credential = GatewayCredential(
+        credentialId="gwc_" + secrets.token_hex(8),
+        tenantId=tenant_id,
+        name=request.name,
+        gateway=request.gateway,
+        createdAt=iso(datetime.now(UTC)),
+        keyHash=security.hash_key(secret),
+    )
+    try:
+        tenant_store.create_credential(credential)
+    except tenant_store.CredentialTaken as error:
+        raise errors.conflict("That key is already registered as a gateway credential") from error
+    shown = _public(credential)
+    if request.secret is None:
+        shown["secret"] = secret
+    return shown
+
+
+def list_for(tenant_id: str) -> list[dict[str, Any]]:
+    return [_public(c) for c in sorted(tenant_store.credentials(tenant_id), key=lambda c: c.createdAt)]
+
+
+def _owned(tenant_id: str, credential_id: str) -> GatewayCredential:
+    found = tenant_store.credential(tenant_id, credential_id)
+    if found is None:
+        raise errors.not_found("Gateway credential")
+    return found
+
+
+def revoke(tenant_id: str, credential_id: str) -> dict[str, Any]:
+    """Deletes the credential: its keys (also one in its rotation overlap) stop working at once."""
+    try:
+        tenant_store.delete_credential(_owned(tenant_id, credential_id))
+    except tenant_store.CredentialChanged as error:
+        raise errors.conflict("Gateway credential changed meanwhile; retry") from error
+    return {"credentialId": credential_id, "revoked": True}
+
+
+def revoke_all(tenant_id: str) -> None:
+    """Deletes every credential of a tenant (its revocation)."""
+    for credential in tenant_store.credentials(tenant_id):
+        try:
+            tenant_store.delete_credential(credential)
+        except tenant_store.CredentialChanged:
+            continue  # rotated meanwhile: the repeated revocation deletes it
+
+
+def tenant_of(presented: Iterable[str]) -> str | None:
+    """The tenant whose gateway credential is among the keys presented in clear, or None."""
+    now = int(time.time())
+    for key in presented:
+        found = tenant_store.credential_for_key(security.hash_key(key), now)
+        if found is not None:
+            return found.tenantId
+    return None
