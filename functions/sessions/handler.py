@@ -102,6 +102,20 @@ def handle_revoke_gateway_credential(credentialId: str):
     return api.ok(gateway_credentials.revoke(_tenant(), credentialId))
 
 
+@app.post("/api/gateway-credentials/<credentialId>/rotate")
+def handle_rotate_gateway_credential(
+    credentialId: str, request: Annotated[gateway_credentials.RotateSecret | None, Body()] = None
+):
+    return api.ok(gateway_credentials.rotate(_tenant(), credentialId, request or gateway_credentials.RotateSecret()))
+
+
+@app.post("/api/whatsapp/session/<sessionId>/inbound-secret/rotate")
+def handle_rotate_inbound_secret(
+    sessionId: str, request: Annotated[gateway_credentials.RotateSecret | None, Body()] = None
+):
+    return api.ok(registry.rotate_inbound_secret(_tenant(), sessionId, request or gateway_credentials.RotateSecret()))
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event, context):

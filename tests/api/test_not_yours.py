@@ -4,7 +4,6 @@ body, and nothing is recorded."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from urllib.parse import quote
@@ -38,8 +37,14 @@ CREDENTIALS = {
 
 def _waha(session: str) -> bytes:
     return json.dumps(
-        {"event": "session.status", "session": session, "payload": {"name": session, "status": "WORKING"},
-         "id": f"evt_{session}", "timestamp": 1735732790123, "engine": "NOWEB"}
+        {
+            "event": "session.status",
+            "session": session,
+            "payload": {"name": session, "status": "WORKING"},
+            "id": f"evt_{session}",
+            "timestamp": 1735732790123,
+            "engine": "NOWEB",
+        }
     ).encode()
 
 
@@ -50,7 +55,10 @@ def _evolution(instance: str) -> bytes:
 
 ROUTES = {
     # route -> (path, raw body) for a target (its handle and its session id)
-    "path": lambda handle, sid: (f"/api/whatsapp/webhook/{handle}", json.dumps({"event": "ready", "data": {}}).encode()),
+    "path": lambda handle, sid: (
+        f"/api/whatsapp/webhook/{handle}",
+        json.dumps({"event": "ready", "data": {}}).encode(),
+    ),
     "path+event": lambda handle, sid: (f"/api/whatsapp/webhook/{handle}/connection-update", _evolution(sid)),
     "body": lambda handle, sid: ("/api/whatsapp/webhook", _waha(sid)),
     "body+event": lambda handle, sid: ("/api/whatsapp/webhook/connection-update", _evolution(sid)),
@@ -114,9 +122,16 @@ def test_verification_of_another_tenants_session_answers_as_one_that_does_not_ex
     a, b = world["a"], world["b"]
     challenge = "&hub.challenge=42"
     not_yours = api.call(
-        "GET", f"/api/whatsapp/webhook/{a['session']['receiverHandle']}?hub.verify_token={quote(b['session']['inboundSecret'])}{challenge}"
+        "GET",
+        f"/api/whatsapp/webhook/{a['session']['receiverHandle']}?hub.verify_token={quote(b['session']['inboundSecret'])}{challenge}",
     )
-    missing = api.call("GET", f"/api/whatsapp/webhook/{UNKNOWN_HANDLE}?hub.verify_token={quote(b['session']['inboundSecret'])}{challenge}")
+    missing = api.call(
+        "GET",
+        f"/api/whatsapp/webhook/{UNKNOWN_HANDLE}?hub.verify_token={quote(b['session']['inboundSecret'])}{challenge}",
+    )
     assert (not_yours.status, not_yours.json) == (missing.status, missing.json) and not_yours.status == 403
-    mine = api.call("GET", f"/api/whatsapp/webhook/{a['session']['receiverHandle']}?hub.verify_token={quote(a['session']['inboundSecret'])}{challenge}")
+    mine = api.call(
+        "GET",
+        f"/api/whatsapp/webhook/{a['session']['receiverHandle']}?hub.verify_token={quote(a['session']['inboundSecret'])}{challenge}",
+    )
     assert mine.status == 200 and mine.raw == b"42"

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict
 
-from hub.platform import security
+from hub.platform import clock, security
 from hub.sessions import store as session_store
 from hub.sessions.store import SessionRecord
 from hub.tenants import auth, gateway_credentials
@@ -68,14 +68,27 @@ class GatewayRequest(BaseModel):
         return gateway_credentials.tenant_of(self.clear_credentials())
 
     def authenticates(self, record: SessionRecord | None) -> bool:
-        """True when the request carries one of the session's own credentials. Without a session the same checks
-        run against a stand-in secret, so an unknown session costs the time a known one does."""
-        secret = record.inboundSecret if record is not None else STAND_IN_SECRET
-        query = {**self.query, "token": self.clear_credentials()[-1]} if self.token_suffix() else self.query
-        return (
-            security.gateway_request_is_authentic(secret, self.raw, self.headers, self.query)
-            or security.gateway_request_is_authentic(secret, self.raw, self.headers, query)
-        ) and record is not None
+        """True when the request carries one of the session's own credentials: its inbound secret, or the one
+        before the last rotation until its overlap ends. Whatever the session (none, no rotation), the same two
+        secrets' checks run (stand-ins where there is none), so timing tells nothing of it."""
+        secrets = (
+            (record.inboundSecret, previous_secret(record) or STAND_IN_SECRET)
+            if record is not None
+            else (STAND_IN_SECRET, STAND_IN_SECRET)
+        )
+        query = {**self.query, "token": self.clear_credentials()[-1]} if self.token_suffix() else None
+        matched = False
+        for secret in secrets:
+            matched |= security.gateway_request_is_authentic(secret, self.raw, self.headers, self.query)
+            if query is not None:
+                matched |= security.gateway_request_is_authentic(secret, self.raw, self.headers, query)
+        return matched and record is not None
+
+
+def previous_secret(record: SessionRecord) -> str | None:
+    """The session's inbound secret before its last rotation, while its overlap lasts."""
+    expires = record.previousInboundSecretExpiresAt
+    return record.previousInboundSecret if expires is not None and clock.now_epoch() < expires else None
 
 
 STAND_IN_SECRET = security.new_inbound_secret("rcv_none")

@@ -196,6 +196,7 @@ TENANTS = Table(
     env_var="TENANTS_TABLE",
     partition_key=Key("pk"),
     sort_key=Key("sk"),
+    ttl_attribute="expiresAt",  # a rotated-out gateway-credential key's lookup, after its overlap
 )
 """Tenant records and the lookups a caller's credential or URL is resolved by: API-key hashes, receiver handles
 (hub.sessions.store), gateway-credential hashes (hub.tenants.store)."""
@@ -455,6 +456,22 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("GET", "/api/gateway-credentials", "sessions", "tenant", "List gateway credentials (never their keys)"),
     Route("DELETE", "/api/gateway-credentials/{credentialId}", "sessions", "tenant", "Revoke a gateway credential"),
+    Route(
+        "POST",
+        "/api/gateway-credentials/{credentialId}/rotate",
+        "sessions",
+        "tenant",
+        "Rotate a gateway credential's key (the current one stays accepted for the overlap)",
+        body=True,
+    ),
+    Route(
+        "POST",
+        "/api/whatsapp/session/{sessionId}/inbound-secret/rotate",
+        "sessions",
+        "tenant",
+        "Rotate a session's inbound secret (the current one stays accepted for the overlap)",
+        body=True,
+    ),
     Route("POST", "/api/webhook/test", "webhooks", "tenant", "Send a signed webhook.test now", body=True),
     Route("GET", "/api/webhook/logs", "webhooks", "tenant", "List delivery logs"),
     Route("GET", "/api/webhook/logs/{webhookId}", "webhooks", "tenant", "One delivery log with its attempts"),

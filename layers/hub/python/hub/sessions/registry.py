@@ -20,7 +20,7 @@ from hub.delivery.subscriptions import (
     validate_event_filter,
 )
 from hub.ingest.models import SessionStatus
-from hub.platform import ddb, errors, security, settings
+from hub.platform import clock, ddb, errors, security, settings
 from hub.platform.clock import iso
 from hub.sessions import purging
 from hub.sessions import store as session_store
@@ -152,6 +152,30 @@ def delete(tenant_id: str, session_id: str) -> dict[str, Any]:
         "deleted": True,
         **purging.purge_session(tenant_id, session_id, purging.deadline()).public(),
     }
+
+
+def rotate_inbound_secret(tenant_id: str, session_id: str, request: gateway_credentials.RotateSecret) -> dict[str, Any]:
+    """A new inbound secret (shown once when generated; it keeps naming the session); the current one is
+    accepted for the overlap, then refused."""
+    record = owned_session(tenant_id, session_id)
+    secret = (
+        gateway_credentials.check_own_secret(request.secret, "secret")
+        if request.secret
+        else security.new_inbound_secret(record.receiverHandle)
+    )
+    if secret == record.inboundSecret:
+        raise errors.validation_error(
+            "The new secret is the current one", [{"field": "secret", "message": "unchanged"}]
+        )
+    expires_at = clock.now_epoch() + gateway_credentials.overlap_s(request.overlapSeconds)
+    try:
+        session_store.rotate_inbound_secret(record, secret, expires_at)
+    except session_store.SessionChanged as error:
+        raise errors.conflict("The inbound secret changed meanwhile; retry") from error
+    rotated: dict[str, Any] = {"sessionId": session_id, "previousSecretExpiresAt": clock.iso_of_epoch(expires_at)}
+    if not request.secret:
+        rotated["inboundSecret"] = secret
+    return rotated
 
 
 def set_default_subscription(tenant_id: str, instance_id: str, request: SubscriptionInput) -> dict[str, Any]:

@@ -55,6 +55,9 @@ class SessionRecord(BaseModel):
     createdAt: str
     updatedAt: str
     inboundSecret: str
+    previousInboundSecret: str | None = None
+    """The secret before the last rotation, accepted until `previousInboundSecretExpiresAt` (epoch s)."""
+    previousInboundSecretExpiresAt: int | None = None
     status: str = state.SessionStatus.INITIALIZING.value
     bucket: str = "loading"
     version: int = 0
@@ -305,6 +308,24 @@ def save_state(before: SessionRecord, after: SessionRecord) -> bool:
             return False
         raise
     return True
+
+
+def rotate_inbound_secret(record: SessionRecord, secret: str, previous_expires_at: int) -> None:
+    """Makes `secret` the session's inbound secret, the current one accepted until `previous_expires_at`;
+    SessionChanged when the secret was rotated (or the session deleted) since `record` was read."""
+    try:
+        ddb.client().update_item(
+            TableName=ddb.name(TABLE),
+            Key=_key(record.tenantId, record.sessionId),
+            UpdateExpression="SET inboundSecret = :new, previousInboundSecret = :current, "
+            "previousInboundSecretExpiresAt = :expires",
+            ConditionExpression="inboundSecret = :current",
+            ExpressionAttributeValues=ddb.values(new=secret, current=record.inboundSecret, expires=previous_expires_at),
+        )
+    except ClientError as error:
+        if ddb.is_conditional_failure(error):
+            raise SessionChanged(record.sessionId) from error
+        raise
 
 
 def revoke_links(tenant_id: str, session_id: str, at_ms: int) -> None:

@@ -10,14 +10,13 @@ one) is accepted when it has at least MIN_SECRET_LENGTH characters.
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.platform import errors, security
+from hub.platform import clock, errors, security, settings
 from hub.platform.clock import iso
 from hub.tenants import store as tenant_store
 from hub.tenants.store import GatewayCredential
@@ -28,6 +27,9 @@ MAX_SECRET_LENGTH = 256
 OWN_SECRET_PATTERN = r"^[\x21-\x2e\x30-\x7e]+$"
 """Visible ASCII without spaces and without `/`: what a header or a `?token=` carries unchanged (a `/` in a
 `?token=` is where Evolution API appends its event, hub.ingest.access)."""
+MAX_OVERLAP_S = 7 * 24 * 3600
+"""Longest overlap a rotation may ask for (7 days)."""
+
 Gateway = Literal["evolution", "waha", "wwebjs-api", "gowa", "wuzapi", "baileys-api", "device", "other"]
 
 
@@ -56,14 +58,35 @@ class CreateCredential(BaseModel):
     )
 
 
+class RotateSecret(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    secret: str | None = Field(
+        default=None,
+        max_length=MAX_SECRET_LENGTH,
+        pattern=OWN_SECRET_PATTERN,
+        description=f"The new key of the caller's own (at least {MIN_SECRET_LENGTH} characters); generated when absent",
+    )
+    overlapSeconds: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_OVERLAP_S,
+        description="How long the current key is still accepted (default SECRET_ROTATION_OVERLAP_S)",
+    )
+
+
+def overlap_s(requested: int | None) -> int:
+    return requested if requested is not None else int(settings.env("SECRET_ROTATION_OVERLAP_S"))
+
+
 def new_secret() -> str:
     return "whgw_" + secrets.token_urlsafe(32)
 
 
 def _public(credential: GatewayCredential) -> dict[str, Any]:
     shown = credential.model_dump(include={"credentialId", "name", "gateway", "createdAt", "rotatedAt"})
-    if credential.previousExpiresAt and credential.previousExpiresAt > time.time():
-        shown["previousSecretExpiresAt"] = iso(datetime.fromtimestamp(credential.previousExpiresAt, UTC))
+    if credential.previousExpiresAt and credential.previousExpiresAt > clock.now_epoch():
+        shown["previousSecretExpiresAt"] = clock.iso_of_epoch(credential.previousExpiresAt)
     return {k: v for k, v in shown.items() if v is not None}
 
 
@@ -118,9 +141,37 @@ def revoke_all(tenant_id: str) -> None:
             continue  # rotated meanwhile: the repeated revocation deletes it
 
 
+def rotate(tenant_id: str, credential_id: str, request: RotateSecret) -> dict[str, Any]:
+    """A new key, shown once when generated; the current key is accepted for the overlap, then refused."""
+    before = _owned(tenant_id, credential_id)
+    secret = check_own_secret(request.secret, "secret") if request.secret else new_secret()
+    now = clock.now_epoch()
+    after = before.model_copy(
+        update={
+            "keyHash": security.hash_key(secret),
+            "rotatedAt": clock.iso_of_epoch(now),
+            "previousKeyHash": before.keyHash,
+            "previousExpiresAt": now + overlap_s(request.overlapSeconds),
+        }
+    )
+    if after.keyHash == before.keyHash:
+        raise errors.validation_error("The new key is the current one", [{"field": "secret", "message": "unchanged"}])
+    try:
+        tenant_store.rotate_credential(before, after)
+    except tenant_store.CredentialTaken as error:
+        raise errors.conflict("That key is already registered as a gateway credential") from error
+    except tenant_store.CredentialChanged as error:
+        raise errors.conflict("Gateway credential changed meanwhile; retry") from error
+    shown = _public(after)
+    shown["previousSecretExpiresAt"] = clock.iso_of_epoch(after.previousExpiresAt or now)
+    if request.secret is None:
+        shown["secret"] = secret
+    return shown
+
+
 def tenant_of(presented: Iterable[str]) -> str | None:
     """The tenant whose gateway credential is among the keys presented in clear, or None."""
-    now = int(time.time())
+    now = clock.now_epoch()
     for key in presented:
         found = tenant_store.credential_for_key(security.hash_key(key), now)
         if found is not None:

@@ -283,6 +283,29 @@ def delete_credential(credential: GatewayCredential) -> None:
     _transact(items)
 
 
+def rotate_credential(before: GatewayCredential, after: GatewayCredential) -> None:
+    """Stores `after` (a new key; the key of `before` accepted until `after.previousExpiresAt`): the new key's
+    lookup, the old key's lookup given its expiry, and the key before that forgotten. CredentialTaken when the
+    new key is already a credential, CredentialChanged when `before` is no longer current."""
+    assert after.previousKeyHash == before.keyHash and after.previousExpiresAt is not None
+    items: list[dict[str, Any]] = [
+        _credential_put(after, "keyHash = :current", current=before.keyHash),
+        _lookup_put(after, after.keyHash),
+        {
+            "Update": {
+                "TableName": ddb.name(TABLE),
+                "Key": _lookup_key(before.keyHash),
+                "UpdateExpression": "SET expiresAt = :expires",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": ddb.values(expires=after.previousExpiresAt),
+            }
+        },
+    ]
+    if before.previousKeyHash and before.previousKeyHash != after.keyHash:
+        items.append(_lookup_delete(before.previousKeyHash))
+    _transact(items, taken_at=1)
+
+
 class CredentialLookup(BaseModel):
     tenantId: str
     credentialId: str
