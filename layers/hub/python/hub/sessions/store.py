@@ -39,8 +39,8 @@ def _key(tenant_id: str, session_id: str) -> dict[str, Any]:
     return ddb.to_item({"sessionKey": session_key(tenant_id, session_id)})
 
 
-def _handle_key(handle: str) -> dict[str, Any]:
-    return ddb.to_item({"pk": f"RCV#{handle}", "sk": HANDLE_SK})
+def _handle_key(handle: str) -> dict[str, str]:
+    return {"pk": f"RCV#{handle}", "sk": HANDLE_SK}
 
 
 STATUS_FILTERS = frozenset(s.value for s in state.SessionStatus) | frozenset(state.BUCKETS)
@@ -121,7 +121,11 @@ def resolve_handle(handle: str) -> HandleTarget | None:
     cached; the session itself must still be read, and carry this handle)."""
     if not re.fullmatch(ID_PATTERN, handle):
         return None
-    item = ddb.client().get_item(TableName=ddb.name(LOOKUPS), Key=_handle_key(handle), ConsistentRead=True).get("Item")
+    item = (
+        ddb.client()
+        .get_item(TableName=ddb.name(LOOKUPS), Key=ddb.to_item(_handle_key(handle)), ConsistentRead=True)
+        .get("Item")
+    )
     if not item:
         return None
     values = ddb.from_item(item)
@@ -174,16 +178,8 @@ class SessionChanged(Exception):
 
 
 def _handle_put(record: SessionRecord) -> dict[str, Any]:
-    return {
-        "Put": {
-            "TableName": ddb.name(LOOKUPS),
-            "Item": {
-                **_handle_key(record.receiverHandle),
-                **ddb.to_item({"tenantId": record.tenantId, "sessionId": record.sessionId}),
-            },
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
+    values = {"tenantId": record.tenantId, "sessionId": record.sessionId}
+    return ddb.put_new(LOOKUPS, {**_handle_key(record.receiverHandle), **values})
 
 
 def _handle_delete(record: SessionRecord) -> dict[str, Any]:
@@ -191,7 +187,7 @@ def _handle_delete(record: SessionRecord) -> dict[str, Any]:
     return {
         "Delete": {
             "TableName": ddb.name(LOOKUPS),
-            "Key": _handle_key(record.receiverHandle),
+            "Key": ddb.to_item(_handle_key(record.receiverHandle)),
             "ConditionExpression": "attribute_not_exists(pk) OR (tenantId = :tenant AND sessionId = :session)",
             "ExpressionAttributeValues": ddb.values(tenant=record.tenantId, session=record.sessionId),
         }

@@ -85,17 +85,23 @@ def is_active(tenant_id: str) -> bool:
     return record is not None and not record.get("revokedAt")
 
 
-def list_all() -> list[Tenant]:
+def _items_of(pk: str) -> list[dict[str, Any]]:
+    """Every item of one partition (plain values), strongly consistent."""
     pages = (
         ddb.client()
         .get_paginator("query")
         .paginate(
             TableName=ddb.name(TABLE),
             KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=ddb.values(pk=TENANT_PK),
+            ExpressionAttributeValues=ddb.values(pk=pk),
+            ConsistentRead=True,
         )
     )
-    return [Tenant.model_validate(ddb.from_item(item)) for page in pages for item in page["Items"]]
+    return [ddb.from_item(item) for page in pages for item in page["Items"]]
+
+
+def list_all() -> list[Tenant]:
+    return [Tenant.model_validate(values) for values in _items_of(TENANT_PK)]
 
 
 def mark_revoked(tenant_id: str, revoked_at: str) -> Tenant | None:
@@ -187,16 +193,8 @@ def _lookup_key(key_hash: str) -> dict[str, Any]:
 
 
 def _lookup_put(credential: GatewayCredential, key_hash: str) -> dict[str, Any]:
-    return {
-        "Put": {
-            "TableName": ddb.name(TABLE),
-            "Item": {
-                **_lookup_key(key_hash),
-                **ddb.to_item({"tenantId": credential.tenantId, "credentialId": credential.credentialId}),
-            },
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
+    values = {"tenantId": credential.tenantId, "credentialId": credential.credentialId}
+    return ddb.put_new(TABLE, {"pk": f"GWC#{key_hash}", "sk": "GWC", **values})
 
 
 def _lookup_delete(key_hash: str) -> dict[str, Any]:
@@ -239,17 +237,7 @@ def create_credential(credential: GatewayCredential) -> None:
 
 
 def credentials(tenant_id: str) -> list[GatewayCredential]:
-    pages = (
-        ddb.client()
-        .get_paginator("query")
-        .paginate(
-            TableName=ddb.name(TABLE),
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=ddb.values(pk=_credentials_pk(tenant_id)),
-            ConsistentRead=True,
-        )
-    )
-    return [GatewayCredential.model_validate(ddb.from_item(item)) for page in pages for item in page["Items"]]
+    return [GatewayCredential.model_validate(values) for values in _items_of(_credentials_pk(tenant_id))]
 
 
 def credential(tenant_id: str, credential_id: str) -> GatewayCredential | None:
