@@ -95,7 +95,7 @@ def _summary(calls: list[h.Call], events: int) -> dict[str, Any]:
 def measure_cost() -> dict[str, Any]:
     from websockets.sync.client import connect
 
-    from hub.connect import pushing
+    from hub.connect import push_store
     from local.sockets import LocalSocketApi
 
     os.environ.setdefault("CONNECT_LINK_SECRET", "bench-connect-link-signing-key-0123456789")
@@ -106,7 +106,7 @@ def measure_cost() -> dict[str, Any]:
         pump = h.StreamPump(api, "push")
         sockets = LocalSocketApi(api.invoker).start()
         os.environ["CONNECTIONS_API_ENDPOINT"] = sockets.management_endpoint
-        pushing.client.cache_clear()
+        push_store.client.cache_clear()
         meter = h.Meter(sizing=True).attach()
         try:
 
@@ -146,7 +146,7 @@ def measure_cost() -> dict[str, Any]:
             meter.detach()
             sockets.stop()
             os.environ.pop("CONNECTIONS_API_ENDPOINT", None)
-            pushing.client.cache_clear()
+            push_store.client.cache_clear()
     return {
         "per_status_event_no_watcher": _summary(unwatched, SAMPLES),
         "per_status_event_one_watcher": _summary(watched, SAMPLES),

@@ -21,7 +21,7 @@ import urllib.request
 from moto.server import ThreadedMotoServer
 from pydantic import ValidationError
 
-from hub.connect import pushing
+from hub.connect import push_store
 from hub.delivery import secrets as subscription_secrets
 from hub.ingest import access
 from hub.ingest import limits as ingest_limits
@@ -146,7 +146,7 @@ class LocalHub:
             CONNECT_WEBSOCKET_URL=self.sockets.websocket_url, CONNECTIONS_API_ENDPOINT=self.sockets.management_endpoint
         )
         os.environ.setdefault("CONNECT_LINK_SECRET", secrets.token_urlsafe(32))
-        pushing.client.cache_clear()  # bound to the management endpoint of the hub it first saw
+        push_store.client.cache_clear()  # bound to the management endpoint of the hub it first saw
         subscription_secrets.clear_cache()  # secrets, ingest windows and tenant standings of the embedded AWS just emptied
         auth.clear_cache()
         access.clear_cache()

@@ -196,3 +196,65 @@ def test_a_good_link_passes():
         "[state](docs/contract.md#5-session-state), [schemas](docs/openapi.json), [top](#routes)"
     )
     assert broken_links(ROOT / "README.md", text) == []
+
+
+# ---- The documents cite code and tests that exist: docs/architecture.md maps each behaviour to a module and a test.
+
+CODE_PATH = re.compile(r"(?<![\w./<>-])((?:[\w.-]+/)+[\w.-]+\.py)(?:::(\w+))?")
+"""A cited Python file, `dir/module.py`, optionally with a test in it: `tests/x/test_y.py::test_z`."""
+LAYER = ROOT / "layers" / "hub" / "python"
+"""Where `hub/...` paths (the layer's import paths) resolve."""
+CITING_DOCUMENTS = ("README.md", "bench/README.md", "infra/README.md", "docs/*.md")
+
+
+def missing_code(source: Path, text: str) -> list[str]:
+    """Every `path.py` (or `path.py::test_name`) in `text` that names no file, or no such function in the file.
+
+    A path resolves from the repository's root, from the citing document's folder, or (`hub/...`) from the layer."""
+    problems = []
+    for m in CODE_PATH.finditer(text):
+        path, function = m.group(1), m.group(2)
+        target = next((c for c in (ROOT / path, source.parent / path, LAYER / path) if c.is_file()), None)
+        if target is None:
+            problems.append(f"{m.group(0)}: no such file")
+        elif function and not re.search(rf"^\s*(?:async\s+)?def {function}\(", target.read_text(), re.MULTILINE):
+            problems.append(f"{m.group(0)}: no such function")
+    return problems
+
+
+def test_the_architecture_page_maps_behaviours_to_modules_and_tests():
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    cited = [m.group(1) for m in CODE_PATH.finditer(text)]
+    assert any(p.startswith("layers/hub/python/hub/") for p in cited)
+    assert any(p.startswith("tests/") for p in cited)
+
+
+def test_every_cited_module_and_test_exists():
+    documents = sorted({p for pattern in CITING_DOCUMENTS for p in ROOT.glob(pattern)})
+    found = {}
+    for path in documents:
+        problems = missing_code(path, path.read_text(encoding="utf-8"))
+        if problems:
+            found[str(path.relative_to(ROOT))] = problems
+    assert found == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "`layers/hub/python/hub/no_such_module.py`",
+        "logic in hub/ingest/gone.py",
+        "`tests/api/test_receiver.py::test_no_such_test`",
+        "`tests/no_such_folder/test_x.py`",
+    ],
+)
+def test_a_missing_module_or_test_is_caught(text):
+    assert missing_code(ROOT / "docs" / "architecture.md", text)
+
+
+def test_existing_modules_and_tests_pass():
+    text = (
+        "`layers/hub/python/hub/ingest/state.py`, hub/delivery/worker.py, `constructs/api.py` (from infra/README.md), "
+        "`tests/domain/test_state.py::test_any_arrival_order_gives_the_time_order_state`"
+    )
+    assert missing_code(ROOT / "infra" / "README.md", text) == []

@@ -6,16 +6,13 @@ from hub.platform import coldstart  # first: the handler loads with the garbage 
 
 # isort: split
 
-import json
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from hub.platform import errors
 from hub.platform import http as api
+from hub.platform.exceptions import NotFound
 from hub.platform.observability import logger, make_tracer
-from hub.tenants import api_keys_store as api_keys
 from hub.tenants import registry as tenancy
 
 tracer = make_tracer()
@@ -36,18 +33,8 @@ def handle_list_tenants():
 def handle_revoke_tenant(tenantId: str):
     revoked = tenancy.revoke(tenantId)
     if revoked is None:
-        raise errors.not_found("Tenant")
+        raise NotFound.of("Tenant")
     return api.ok(revoked)
-
-
-@app.exception_handler(api_keys.GatewayThrottled)
-def _gateway_throttled(error: api_keys.GatewayThrottled) -> Response:
-    return Response(
-        status_code=error.status,
-        content_type=api.JSON,
-        body=json.dumps(error.body()),
-        headers={"Retry-After": str(error.retry_after_s)},
-    )
 
 
 @logger.inject_lambda_context

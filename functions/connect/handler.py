@@ -16,15 +16,14 @@ from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.connect import links, watching
-from hub.platform import ddb, errors, settings
+from hub.platform import errors, settings
 from hub.platform import http as api
+from hub.platform.exceptions import HubError, Invalid, NotFound
 from hub.platform.observability import logger, make_tracer
 from hub.sessions import registry
-from hub.sessions import store as session_store
 
 tracer = make_tracer()
 app = api.make_resolver()
@@ -68,15 +67,8 @@ def handle_create_session_link(sessionId: str, request: Annotated[LinkRequest | 
 @app.delete("/api/whatsapp/session/<sessionId>/connect-link")
 def handle_revoke_session_links(sessionId: str):
     """Links issued so far stop working; pages open with them are told so (a `link.revoked` push)."""
-    tenant_id = api.tenant(app)
-    registry.owned_session(tenant_id, sessionId)
     revoked_at = int(time.time() * 1000)
-    try:
-        session_store.revoke_links(tenant_id, sessionId, revoked_at)
-    except ClientError as error:
-        if ddb.is_conditional_failure(error):
-            raise errors.not_found("Session") from error
-        raise
+    registry.revoke_links(api.tenant(app), sessionId, revoked_at)
     return api.ok({"sessionId": sessionId, "linksRevokedAt": revoked_at})
 
 
@@ -84,9 +76,7 @@ def handle_revoke_session_links(sessionId: str):
 def handle_create_user_link(userId: str, request: Annotated[LinkRequest | None, Body()] = None):
     tenant_id = api.tenant(app)
     if not 1 <= len(userId) <= 256:
-        raise errors.validation_error(
-            "userId is 1 to 256 characters", [{"field": "userId", "message": "1 to 256 characters"}]
-        )
+        raise Invalid.field("userId", "1 to 256 characters", "userId is 1 to 256 characters")
     token, expires_at = links.issue(
         tenant_id, user_id=userId, ttl_s=links.lifetime_s(request.ttlSeconds if request else None)
     )
@@ -127,11 +117,12 @@ def handle_get_page(token: str):
     """The page; a link that is forged, expired or revoked gets a page that says so (and the JSON error's status)."""
     try:
         watching.sessions(links.verify(token))
-    except errors.ApiError as error:
+    except HubError as error:
         if not error.code.startswith("LINK_"):
             raise
         return _html(
-            error.status, ERROR_PAGE.replace("{message}", html.escape(error.message)).replace("{code}", error.code)
+            errors.status_of(error),
+            ERROR_PAGE.replace("{message}", html.escape(error.message)).replace("{code}", error.code),
         )
     return _html(200, PAGE)
 
@@ -140,7 +131,7 @@ def handle_get_page(token: str):
 def handle_get_asset(asset: str):
     content_type = ASSETS.get(asset)
     if content_type is None:
-        raise errors.not_found("Asset")
+        raise NotFound.of("Asset")
     return Response(
         status_code=200,
         content_type=content_type,

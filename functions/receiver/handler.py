@@ -13,10 +13,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from hub.ingest import access, dialects, receiving
 from hub.ingest import limits as ingest_limits
-from hub.platform import catalog, errors, security, settings
+from hub.platform import catalog, security, settings
 from hub.platform import http as api
+from hub.platform.exceptions import Forbidden, Invalid, RateLimited, Unauthenticated
 from hub.platform.observability import logger, metrics
-from hub.sessions.store import SessionRecord
+from hub.sessions.models import SessionRecord
 
 app = api.make_resolver(enable_validation=False)
 
@@ -25,7 +26,7 @@ def _decoded(raw: bytes):
     try:
         return dialects.decode_body(raw, api.header(app, "content-type"), settings.load().max_json_depth)
     except ValueError as error:
-        raise errors.invalid_json(f"Request body could not be decoded: {error}") from error
+        raise Invalid(f"Request body could not be decoded: {error}", code="INVALID_JSON") from error
 
 
 def _query() -> dict[str, str]:
@@ -41,9 +42,10 @@ def _check_suffixes(body, request: access.GatewayRequest, path_suffix: str | Non
     expected = dialects.event_url_suffix(body)
     for appended in (path_suffix, request.token_suffix()):
         if appended is not None and appended != expected:
-            raise errors.validation_error(
+            raise Invalid.field(
+                "url",
+                f"expected /{expected}" if expected else "no event suffix expected",
                 "The event appended to the URL is not the body's event",
-                [{"field": "url", "message": f"expected /{expected}" if expected else "no event suffix expected"}],
             )
 
 
@@ -52,10 +54,10 @@ def _admitted(record: SessionRecord | None) -> SessionRecord:
     No session (unknown, another tenant's, a revoked tenant's) and a credential that does not open it are
     answered alike (docs/gateways.md)."""
     if record is None:
-        raise errors.invalid_signature(access.REFUSED)
+        raise Unauthenticated(access.REFUSED, code="INVALID_SIGNATURE")
     try:
         ingest_limits.admit(record.tenantId, record.sessionId)
-    except errors.ApiError:
+    except RateLimited:
         metrics.add_metric(name=catalog.Metric.EVENTS_RATE_LIMITED, unit=MetricUnit.Count, value=1)
         logger.warning("event refused: session over its ingest limit", extra={"sessionId": record.sessionId})
         raise
@@ -66,9 +68,7 @@ def _normalized(body, session_id: str):
     try:
         return dialects.normalize(body, session_id=session_id)
     except dialects.NoDialectMatched as error:
-        raise errors.validation_error(
-            f"Body matches no gateway dialect; expected {error.expected}", error.details
-        ) from error
+        raise Invalid(f"Body matches no gateway dialect; expected {error.expected}", details=error.details) from error
 
 
 def _accept(record: SessionRecord, body, raw: bytes):
@@ -89,7 +89,7 @@ def _receive_at(handle: str, suffix: str | None):
     if record is None and suffix is None:
         try:
             body = _decoded(raw)
-        except errors.ApiError:
+        except Invalid:
             body = None  # refused below, as any request that opens no session
         if body is not None and handle == dialects.event_url_suffix(body):
             return _receive_with_session_in_body(raw, body, handle)
@@ -112,9 +112,10 @@ def handle_receive_event_with_event_suffix(handle: str, event: str):
 def _receive_with_session_in_body(raw: bytes, body, path_suffix: str | None = None):
     session_id = dialects.session_id_from_body(body)
     if not session_id:
-        raise errors.validation_error(
+        raise Invalid.field(
+            "session",
+            "no session/instance/deviceHash/sessionId field in the body",
             "Body carries no session id; post to the session's receiver URL (/api/whatsapp/webhook/{handle}) instead",
-            [{"field": "session", "message": "no session/instance/deviceHash/sessionId field in the body"}],
         )
     request = _request(raw)
     record = _admitted(access.by_body(session_id, request))
@@ -139,7 +140,7 @@ def handle_verify_webhook(handle: str):
     )
     matched = [security.keys_match(query.get("hub.verify_token"), secret) for secret in secrets]
     if not any(matched) or record is None:
-        raise errors.forbidden("Unknown receiver URL, or the verify token does not match")
+        raise Forbidden("Unknown receiver URL, or the verify token does not match")
     return Response(status_code=200, content_type="text/plain", body=query.get("hub.challenge", ""))
 
 

@@ -11,12 +11,10 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from hub import PRODUCT, VERSION
-from hub.counters import store as counters
-from hub.platform import clock, ddb, errors
+from hub.platform import clock
 from hub.platform import http as api
 from hub.platform.observability import logger, make_tracer
 from hub.sessions import registry, views
-from hub.sessions import store as session_store
 from hub.tenants import gateway_credentials
 
 tracer = make_tracer()
@@ -55,26 +53,13 @@ def handle_list_sessions(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ):
-    tenant_id = _tenant()
-    if status is not None and status not in session_store.STATUS_FILTERS:
-        raise errors.validation_error(
-            f"Unknown status filter {status!r}",
-            [{"field": "status", "message": f"one of {sorted(session_store.STATUS_FILTERS)}"}],
-        )
-    try:
-        start = ddb.decode_cursor(cursor)
-        records, last_key = session_store.query_page(
-            tenant_id, user_id=userId, status=status, limit=limit, cursor=start
-        )
-    except ValueError as error:
-        raise errors.validation_error(
-            "cursor is not valid", [{"field": "cursor", "message": "not a cursor of this listing"}]
-        ) from error
-    extra: dict[str, Any] = {"summary": counters.read_summary(tenant_id, userId, status), "timestamp": clock.now_iso()}
-    next_cursor = ddb.encode_cursor(last_key)
+    sessions, summary, next_cursor = registry.list_sessions(
+        _tenant(), user_id=userId, status=status, limit=limit, cursor=cursor
+    )
+    extra: dict[str, Any] = {"summary": summary, "timestamp": clock.now_iso()}
     if next_cursor:
         extra["nextCursor"] = next_cursor
-    return api.ok([views.session_list_item(r) for r in records], **extra)
+    return api.ok(sessions, **extra)
 
 
 @app.put("/api/instance/<instanceId>")

@@ -12,16 +12,17 @@ import json
 import time
 
 from hub.connect import links, watching
-from hub.connect import store as connections
 from hub.platform import errors
+from hub.platform.exceptions import HubError
 from hub.platform.observability import logger
 
 MAX_CONNECTION_S = 2 * 60 * 60
 """API Gateway closes a WebSocket connection after 2 hours: a record never needs to outlive that."""
 
 
-def _refused(error: errors.ApiError) -> dict:
-    return {"statusCode": error.status, "body": json.dumps(error.body())}
+def _refused(error: HubError) -> dict:
+    answer = errors.from_exception(error)
+    return {"statusCode": answer.status, "body": json.dumps(answer.body())}
 
 
 def _connect(connection_id: str, event: dict) -> dict:
@@ -29,10 +30,10 @@ def _connect(connection_id: str, event: dict) -> dict:
     try:
         link = links.verify(token)
         session_keys = [watching.watch_key(r) for r in watching.sessions(link)]
-    except errors.ApiError as error:
+    except HubError as error:
         logger.info("connection refused", extra={"code": error.code})
         return _refused(error)
-    connections.add(connection_id, session_keys, min(link.expires_at, int(time.time()) + MAX_CONNECTION_S), link.kind)
+    watching.watch(connection_id, session_keys, min(link.expires_at, int(time.time()) + MAX_CONNECTION_S), link.kind)
     logger.info("connection watches", extra={"sessions": len(session_keys), "kind": link.kind})
     return {"statusCode": 200}
 
@@ -46,7 +47,7 @@ def handler(event, context):
     if route == "$connect":
         return _connect(connection_id, event)
     if route == "$disconnect":
-        connections.remove(connection_id)
+        watching.forget(connection_id)
         return {"statusCode": 200}
     return {"statusCode": 404}
 

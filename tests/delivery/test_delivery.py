@@ -344,6 +344,7 @@ def test_burst_through_a_flaky_subscriber_delivers_every_event(api, tenant, subs
 
 def test_subscriptions_can_change_while_the_session_receives_events(api, tenant, subscriber):
     from hub.delivery.subscriptions import Subscription
+    from hub.platform.exceptions import ChangedMeanwhile
     from hub.sessions import store as sessions
 
     key = tenant["apiKey"]
@@ -354,5 +355,5 @@ def test_subscriptions_can_change_while_the_session_receives_events(api, tenant,
     replacement = Subscription(url=subscriber.url, secret="whsec_" + "A" * 44, events=["message.*"])
     sessions.save_subscriptions(read_before_event, [replacement])
     assert [s.events for s in sessions.get(tenant["tenantId"], "s1").subscriptions] == [["message.*"]]
-    with pytest.raises(Exception, match="ConditionalCheckFailed"):
+    with pytest.raises(ChangedMeanwhile):  # the store's report of DynamoDB's ConditionalCheckFailed
         sessions.save_subscriptions(read_before_event, [replacement])

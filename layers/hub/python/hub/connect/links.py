@@ -16,7 +16,9 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from hub.platform import errors, settings
+from hub.connect import secrets_store
+from hub.platform import settings
+from hub.platform.exceptions import Expired, Unauthenticated, Unavailable
 
 SALT = "wa-hub.connect-link.v1"
 SECRET_MAX_AGE_S = 300
@@ -45,15 +47,7 @@ def _secret_versions(secret_arn: str) -> list[str]:
     cached = _secret_cache.get(secret_arn)
     if cached and time.monotonic() - cached[0] < SECRET_MAX_AGE_S:
         return cached[1]
-    import boto3
-
-    client = boto3.client("secretsmanager")
-    current = client.get_secret_value(SecretId=secret_arn)["SecretString"]
-    try:
-        previous = client.get_secret_value(SecretId=secret_arn, VersionStage="AWSPREVIOUS")["SecretString"]
-    except client.exceptions.ResourceNotFoundException:
-        previous = None  # never rotated
-    versions = [previous, current] if previous and previous != current else [current]
+    versions = secrets_store.versions(secret_arn)
     _secret_cache[secret_arn] = (time.monotonic(), versions)
     return versions
 
@@ -64,7 +58,7 @@ def signing_keys() -> list[str]:
     keys = _secret_versions(secret_arn) if secret_arn else [settings.env("CONNECT_LINK_SECRET")]
     keys = [k for k in keys if k]
     if not keys:
-        raise errors.unavailable("Connect links are not configured on this hub")
+        raise Unavailable("Connect links are not configured on this hub")
     return keys
 
 
@@ -91,16 +85,16 @@ def issue(
     return _serializer().dumps(payload), expires_at
 
 
-def link_invalid() -> errors.ApiError:
-    return errors.ApiError(401, "LINK_INVALID", "This link is not valid: ask for a new one")
+def link_invalid() -> Unauthenticated:
+    return Unauthenticated("This link is not valid: ask for a new one", code="LINK_INVALID")
 
 
-def link_expired() -> errors.ApiError:
-    return errors.ApiError(410, "LINK_EXPIRED", "This link has expired: ask for a new one")
+def link_expired() -> Expired:
+    return Expired("This link has expired: ask for a new one", code="LINK_EXPIRED")
 
 
-def link_revoked() -> errors.ApiError:
-    return errors.ApiError(410, "LINK_REVOKED", "This link was revoked: ask for a new one")
+def link_revoked() -> Expired:
+    return Expired("This link was revoked: ask for a new one", code="LINK_REVOKED")
 
 
 def verify(token: str | None, now: float | None = None) -> Link:

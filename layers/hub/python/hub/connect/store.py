@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
+from hub.connect.models import Watcher
 from hub.platform import catalog, ddb
 
 TABLE = catalog.CONNECTIONS
 BATCH_WRITE_MAX = 25
 """DynamoDB's limit on the requests of one BatchWriteItem."""
-
-
-@dataclass(frozen=True)
-class Watcher:
-    connection_id: str
-    connected_at_ms: int
-    link_kind: str
-    """`session` or `user`: the kind of connect link the connection was opened with."""
 
 
 def add(connection_id: str, session_keys: list[str], expires_at: int, link_kind: str, now: float | None = None) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from hub.connect import links
-from hub.platform import settings
+from hub.connect import store as connections
+from hub.platform import ddb, settings
 from hub.sessions import store as session_store
 from hub.sessions import views
-from hub.sessions.store import SessionRecord
+from hub.sessions.models import SessionRecord
 from hub.tenants import store as tenants
 
 MAX_USER_SESSIONS = 100
@@ -38,6 +39,17 @@ def watch_key(record: SessionRecord) -> str:
     return session_store.session_key(record.tenantId, record.sessionId)
 
 
+def watch(connection_id: str, session_keys: list[str], until: int, link_kind: str) -> None:
+    """Records that the connection (opened with a link of `link_kind`) watches these sessions (their watch keys)
+    until `until`."""
+    connections.add(connection_id, session_keys, until, link_kind)
+
+
+def forget(connection_id: str) -> None:
+    """The connection closed: it watches nothing any more."""
+    connections.remove(connection_id)
+
+
 def revoked(record: SessionRecord, issued_at_ms: int) -> bool:
     """True when the session's links were revoked at or after this moment (a link's issue, a connection's start)."""
     return record.linksRevokedAt is not None and issued_at_ms <= record.linksRevokedAt
@@ -63,6 +75,13 @@ def page_view(record: SessionRecord) -> dict[str, Any]:
 
 
 PUSHED_FIELDS = ("status", "message", "qrImage", "qrAttempts", "loadingPercent", "phoneNumber", "displayName", "reason")
+
+
+def session_of_image(image: dict[str, Any] | None) -> SessionRecord | None:
+    """The session a Sessions stream image holds (as Powertools deserializes it), or None for no image; pydantic's
+    ValidationError when it is not a session the hub wrote."""
+    values = ddb.plain_image(image) if image else None
+    return session_store.from_values(values) if values else None
 
 
 def change_message(old: SessionRecord | None, new: SessionRecord | None) -> dict[str, Any] | None:

@@ -16,18 +16,18 @@ targets), so the dispatcher makes about one SQS request per event.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-from botocore.exceptions import ClientError
 
 from hub.delivery import outbound, queue
 from hub.delivery import store as delivery_store
 from hub.delivery.models import DeliveryLog, DeliveryMessage
 from hub.ingest import store as event_store
-from hub.ingest.store import StoredEvent
+from hub.ingest.records import StoredEvent
 from hub.platform import ddb, settings, stream_failures
 from hub.platform.catalog import FailureQueue
+from hub.platform.exceptions import AlreadyExists
 from hub.platform.stream_failures import Change, Logging, Transient, is_transient
 
 INLINE_PAYLOAD_LIMIT_BYTES = 48 * 1024
@@ -67,11 +67,8 @@ def message_for(log: DeliveryLog) -> DeliveryMessage:
     """The whole delivery when it fits inline; else its pending log is stored and the message names it."""
     if len(log.payload.encode("utf-8")) <= INLINE_PAYLOAD_LIMIT_BYTES:
         return DeliveryMessage(webhookId=log.webhookId, first=log)
-    try:
+    with contextlib.suppress(AlreadyExists):
         delivery_store.create(log)
-    except ClientError as error:
-        if not ddb.is_conditional_failure(error):
-            raise
     return DeliveryMessage(webhookId=log.webhookId)
 
 
@@ -209,8 +206,7 @@ def _pending(log: DeliveryLog) -> bool:
     try:
         delivery_store.create(log)
         return True
-    except ClientError as error:
-        if not ddb.is_conditional_failure(error):
-            raise
+    except AlreadyExists:
+        pass
     stored = delivery_store.get(log.webhookId)
     return stored is not None and stored.status == "pending" and stored.attempts == 0

@@ -7,25 +7,13 @@ cost no write; the item expires (TTL) a day after its last change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from botocore.exceptions import ClientError
 
+from hub.delivery.models import CLOSED, Breaker
 from hub.platform import catalog, ddb
 
 TABLE = catalog.ENDPOINTS
 KEEP_S = 24 * 3600
-
-
-@dataclass(frozen=True)
-class Breaker:
-    strikes: int = 0
-    window_start: int = 0
-    open_until: int | None = None
-    """Epoch seconds; set when the breaker has tripped (open before it, half-open after)."""
-
-
-CLOSED = Breaker()
 
 
 def _key(endpoint: str) -> dict:

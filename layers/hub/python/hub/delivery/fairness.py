@@ -27,17 +27,16 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from hub.delivery import backoff
 from hub.delivery import endpoints_store as endpoints
-from hub.delivery.models import DeliveryLog
-from hub.platform import catalog, settings
+from hub.delivery.models import CLOSED, Breaker, DeliveryLog
+from hub.platform import catalog, ddb, settings
 from hub.platform.observability import logger
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ CACHE_S = 2.0
 class Gate:
     """What to do with one delivery now."""
 
-    breaker: endpoints.Breaker = endpoints.CLOSED
+    breaker: Breaker = CLOSED
     defer_s: int | None = None
     """Do not send: hand the message back to the queue for this many seconds."""
     timeout_ms: int | None = None
@@ -65,7 +64,7 @@ class Gate:
     probe: bool = False
 
 
-_cache: dict[str, tuple[float, endpoints.Breaker]] = {}
+_cache: dict[str, tuple[float, Breaker]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -82,13 +81,13 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _remember(key: str, breaker: endpoints.Breaker) -> endpoints.Breaker:
+def _remember(key: str, breaker: Breaker) -> Breaker:
     with _cache_lock:
         _cache[key] = (time.monotonic() + CACHE_S, breaker)
     return breaker
 
 
-def _breaker(key: str) -> endpoints.Breaker:
+def _breaker(key: str) -> Breaker:
     with _cache_lock:
         cached = _cache.get(key)
     if cached and cached[0] > time.monotonic():
@@ -103,16 +102,28 @@ def receives_to_spare(log: DeliveryLog, receive_count: int) -> int:
     return catalog.DELIVERY_QUEUE.max_receive_count - receive_count - max(attempts_left, 1)
 
 
-def _while_open(log: DeliveryLog, receive_count: int, breaker: endpoints.Breaker, now: int) -> Gate:
+def _while_open(log: DeliveryLog, receive_count: int, breaker: Breaker, now: int) -> Gate:
     if receives_to_spare(log, receive_count) > 0:
         return Gate(breaker, defer_s=min(max((breaker.open_until or now) - now, 1), OPEN_S))
     return Gate(breaker, timeout_ms=OPEN_TIMEOUT_MS)
 
 
+@contextmanager
+def _tolerating_aws(note: str) -> Iterator[None]:
+    """Inside, an AWS failure (hub.platform.ddb.is_aws_failure) is logged with `note` and swallowed: the breaker
+    spares the pool, and a delivery goes out as if it were closed when its table cannot be reached."""
+    try:
+        yield
+    except Exception as error:
+        if not ddb.is_aws_failure(error):
+            raise
+        logger.warning(note, extra={"error": str(error)})
+
+
 def admit(log: DeliveryLog, receive_count: int, now: int) -> Gate:
     """How to handle a delivery to `log`'s endpoint at `now` (epoch seconds)."""
     key = endpoint_key(log)
-    try:
+    with _tolerating_aws("endpoint breaker unavailable; sending as if closed"):
         breaker = _breaker(key)
         if breaker.open_until is None:
             return Gate(breaker)
@@ -125,9 +136,7 @@ def admit(log: DeliveryLog, receive_count: int, now: int) -> Gate:
         if breaker.open_until is None:
             return Gate(breaker)
         return _while_open(log, receive_count, breaker, now)
-    except (BotoCoreError, ClientError) as error:
-        logger.warning("endpoint breaker unavailable; sending as if closed", extra={"error": str(error)})
-        return Gate()
+    return Gate()
 
 
 def attempt(log: DeliveryLog, gate: Gate, send: Callable[[int | None], AttemptResult]) -> AttemptResult:
@@ -153,17 +162,13 @@ def attempt(log: DeliveryLog, gate: Gate, send: Callable[[int | None], AttemptRe
     if timer is not None and result.timed_out and not struck.is_set():
         _strike(key, struck)
     elif gate.breaker.open_until is not None and result.status_code is not None:
-        try:
+        with _tolerating_aws("endpoint breaker not closed"):
             endpoints.close(key)
-            _remember(key, endpoints.CLOSED)
-        except (BotoCoreError, ClientError) as error:
-            logger.warning("endpoint breaker not closed", extra={"error": str(error)})
+            _remember(key, CLOSED)
     return result
 
 
 def _strike(key: str, struck: threading.Event) -> None:
     struck.set()
-    try:
+    with _tolerating_aws("endpoint breaker not updated"):
         _remember(key, endpoints.record_strike(key, int(time.time()), WINDOW_S, TRIP_AFTER, OPEN_S))
-    except (BotoCoreError, ClientError) as error:
-        logger.warning("endpoint breaker not updated", extra={"error": str(error)})

@@ -7,7 +7,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.counters import store as counters
@@ -15,8 +14,9 @@ from hub.delivery import outbound, queue, sender, signing, urls
 from hub.delivery import store as delivery_store
 from hub.delivery.models import DeliveryLog, DeliveryMessage
 from hub.delivery.subscriptions import SigningSecret
-from hub.platform import catalog, ddb, errors, security, settings
+from hub.platform import catalog, ddb, security, settings
 from hub.platform.clock import iso
+from hub.platform.exceptions import ChangedMeanwhile, Invalid, NotFound, Unavailable
 from hub.sessions import purging
 from hub.sessions import store as session_store
 
@@ -39,7 +39,7 @@ class ClearRequest(BaseModel):
 def owned_log(tenant_id: str, webhook_id: str) -> DeliveryLog:
     log = delivery_store.get(webhook_id)
     if log is None or log.tenantId != tenant_id:
-        raise errors.not_found("Webhook log")
+        raise NotFound.of("Webhook log")
     return log
 
 
@@ -57,12 +57,12 @@ def send_test(tenant_id: str, request: TestRequest) -> dict[str, Any]:
     try:
         urls.check_subscriber_url(request.url, local=settings.load().local)
     except urls.UnsafeUrl as error:
-        raise errors.validation_error(str(error), [{"field": "url", "message": str(error)}]) from error
+        raise Invalid.field("url", str(error)) from error
     secret, shown_secret = request.secret, None
     if secret is None and request.instanceId:
         record = session_store.get(tenant_id, request.instanceId)
         if record is None:
-            raise errors.not_found("Session")
+            raise NotFound.of("Session")
         secret = next((s.secret for s in record.subscriptions), None)
     if secret is None:
         secret = shown_secret = security.new_signing_secret()
@@ -107,19 +107,14 @@ def send_test(tenant_id: str, request: TestRequest) -> dict[str, Any]:
 def list_logs(
     tenant_id: str, *, instance_id: str | None, status: str | None, event: str | None, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    try:
-        logs, last_key = delivery_store.query_page(
-            tenant_id,
-            instance_id=instance_id,
-            status=status,
-            event=event,
-            limit=limit,
-            cursor=ddb.decode_cursor(cursor),
-        )
-    except ValueError as error:
-        raise errors.validation_error(
-            "cursor is not valid", [{"field": "cursor", "message": "not a cursor of this listing"}]
-        ) from error
+    logs, last_key = delivery_store.query_page(
+        tenant_id,
+        instance_id=instance_id,
+        status=status,
+        event=event,
+        limit=limit,
+        cursor=ddb.decode_cursor(cursor),
+    )
     return [log.public(with_attempts=False) for log in logs], ddb.encode_cursor(last_key)
 
 
@@ -129,12 +124,10 @@ def retry(tenant_id: str, webhook_id: str) -> dict[str, Any]:
     now = datetime.now(UTC)
     try:
         updated = delivery_store.requeue(log, iso(now))
-    except ClientError as error:
-        if ddb.is_conditional_failure(error):
-            raise errors.not_found("Webhook log") from error
-        raise
+    except ChangedMeanwhile as error:
+        raise NotFound.of("Webhook log") from error
     if queue.enqueue([DeliveryMessage(webhookId=webhook_id)]):
-        raise errors.unavailable("Delivery could not be queued; retry")
+        raise Unavailable("Delivery could not be queued; retry")
     return updated.public()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -75,3 +76,25 @@ class DeliveryMessage(BaseModel):
 
     webhookId: str
     first: DeliveryLog | None = None
+
+
+@dataclass(frozen=True)
+class Breaker:
+    """An endpoint's circuit breaker as the Endpoints table holds it (hub.delivery.fairness)."""
+
+    strikes: int = 0
+    window_start: int = 0
+    open_until: int | None = None
+    """Epoch seconds; set when the breaker has tripped (open before it, half-open after)."""
+
+
+CLOSED = Breaker()
+
+
+@dataclass
+class Sweep:
+    """What one pass over a tenant's (or one instance's) delivery logs deleted or cancelled (hub.delivery.store.sweep)."""
+
+    deleted: int = 0
+    cancelled: int = 0
+    complete: bool = False

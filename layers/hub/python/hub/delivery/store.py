@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from hub.delivery.models import DeliveryLog
+from hub.delivery.models import DeliveryLog, Sweep
 from hub.platform import catalog, ddb
 from hub.platform.clock import iso
+from hub.platform.exceptions import AlreadyExists, ChangedMeanwhile, HubError
 
 TABLE = catalog.DELIVERIES
 
@@ -40,10 +40,11 @@ def from_item(item: dict[str, Any]) -> DeliveryLog:
 
 
 def create(log: DeliveryLog) -> None:
-    """Stores a new log; ConditionalCheckFailed when it exists already."""
-    ddb.client().put_item(
-        TableName=ddb.name(TABLE), Item=to_item(log), ConditionExpression="attribute_not_exists(webhookId)"
-    )
+    """Stores a new log; AlreadyExists when it exists already."""
+    with ddb.condition_failure_raises(AlreadyExists(f"Webhook log {log.webhookId!r} already exists")):
+        ddb.client().put_item(
+            TableName=ddb.name(TABLE), Item=to_item(log), ConditionExpression="attribute_not_exists(webhookId)"
+        )
 
 
 def get(webhook_id: str) -> DeliveryLog | None:
@@ -81,6 +82,8 @@ def record_attempt(before: DeliveryLog, after: DeliveryLog, stored: bool) -> boo
             ExpressionAttributeNames={f"#{k}": k for k in fields},
             ExpressionAttributeValues=ddb.values(expected=before.attempts, **fields),
         )
+    except AlreadyExists:
+        return False
     except ClientError as error:
         if ddb.is_conditional_failure(error):
             return False
@@ -106,21 +109,23 @@ def mark_failed(webhook_id: str, error: str, now: str, unrecorded: DeliveryLog |
     except ClientError as failure:
         never_recorded = ddb.is_conditional_failure(failure) and "Item" not in failure.response
         if unrecorded is not None and never_recorded:
-            with contextlib.suppress(ClientError):
+            with contextlib.suppress(ClientError, HubError):
                 create(unrecorded.model_copy(update={"status": "failed", "updatedAt": now, "lastError": error}))
 
 
 def requeue(log: DeliveryLog, now: str) -> DeliveryLog:
-    """Marks a delivery pending again for a manual retry; returns the updated log."""
-    response = ddb.client().update_item(
-        TableName=ddb.name(TABLE),
-        Key=ddb.to_item({"webhookId": log.webhookId}),
-        UpdateExpression="SET #status = :pending, updatedAt = :now, retryFrom = attempts REMOVE nextAttemptAt",
-        ConditionExpression="attribute_exists(webhookId)",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues=ddb.values(pending="pending", now=now),
-        ReturnValues="ALL_NEW",
-    )
+    """Marks a delivery pending again for a manual retry; returns the updated log. ChangedMeanwhile when the log
+    went meanwhile."""
+    with ddb.condition_failure_raises(ChangedMeanwhile(f"Webhook log {log.webhookId!r} was deleted meanwhile")):
+        response = ddb.client().update_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"webhookId": log.webhookId}),
+            UpdateExpression="SET #status = :pending, updatedAt = :now, retryFrom = attempts REMOVE nextAttemptAt",
+            ConditionExpression="attribute_exists(webhookId)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=ddb.values(pending="pending", now=now),
+            ReturnValues="ALL_NEW",
+        )
     return from_item(response["Attributes"])
 
 
@@ -142,7 +147,7 @@ def query_page(
         response = ddb.query_index(index, {**params, "Limit": limit, "ScanIndexForward": False})
     except ClientError as error:
         if cursor and ddb.error_code(error) == "ValidationException":
-            raise ValueError("cursor is not valid") from error
+            raise ddb.invalid_cursor() from error
         raise
     logs = [from_item(item) for item in ddb.get_many(TABLE, [ddb.key_of(TABLE, e) for e in response["Items"]])]
     return [
@@ -165,13 +170,6 @@ def _listing(tenant_id: str, instance_id: str | None) -> tuple[catalog.Index, di
 
 ACTIVE_STATUSES = ("pending", "retrying")
 QUERY_PAGE = 100
-
-
-@dataclass
-class Sweep:
-    deleted: int = 0
-    cancelled: int = 0
-    complete: bool = False
 
 
 def cancel(webhook_id: str, reason: str, now: str) -> bool:

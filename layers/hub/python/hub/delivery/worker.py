@@ -25,7 +25,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from hub.delivery import backoff, fairness, queue, sender, signing
@@ -34,11 +33,14 @@ from hub.delivery import store as delivery_store
 from hub.delivery.models import Attempt, DeliveryLog, DeliveryMessage
 from hub.platform import ddb
 from hub.platform.clock import iso
+from hub.platform.exceptions import AlreadyExists
 from hub.platform.observability import logger
 
-TRANSIENT_ERRORS = (ClientError, BotoCoreError)
-"""Errors from AWS (throttling, outages): the message comes back and is tried again. Any other
-error is the message's own (bad data, a bad secret) and would recur on every receive."""
+
+def is_transient(error: BaseException) -> bool:
+    """Errors from AWS (throttling, outages: hub.platform.ddb.is_aws_failure): the message comes back and is
+    tried again. Any other error is the message's own (bad data, a bad secret) and would recur on every receive."""
+    return ddb.is_aws_failure(error)
 
 
 class Outcome(str, Enum):
@@ -151,16 +153,16 @@ def process(body: str, receipt_handle: str, receive_count: int = 1) -> Outcome:
         return _deliver(message, receipt_handle, receive_count)
     except RetryLater:
         raise
-    except TRANSIENT_ERRORS as error:
-        if receive_count >= queue.QUEUE.max_receive_count:
-            delivery_store.mark_failed(
-                message.webhookId,
-                f"worker error on the last receive: {type(error).__name__}",
-                iso(now()),
-                unrecorded=message.first,
-            )
-        raise
-    except Exception as error:  # noqa: BLE001 - anything else is the message's own: given up, with its reason
+    except Exception as error:
+        if is_transient(error):
+            if receive_count >= queue.QUEUE.max_receive_count:
+                delivery_store.mark_failed(
+                    message.webhookId,
+                    f"worker error on the last receive: {type(error).__name__}",
+                    iso(now()),
+                    unrecorded=message.first,
+                )
+            raise
         _give_up(body, message, message.webhookId, f"worker error: {type(error).__name__}: {str(error)[:200]}")
         return Outcome.FAILED
 
@@ -215,9 +217,7 @@ def _current(message: DeliveryMessage, receive_count: int) -> tuple[DeliveryLog 
     if log is None and message.first is not None:
         try:
             delivery_store.create(message.first)
-        except ClientError as error:
-            if not ddb.is_conditional_failure(error):
-                raise
+        except AlreadyExists:
             return delivery_store.get(message.webhookId), True
         return message.first, True
     return log, log is not None

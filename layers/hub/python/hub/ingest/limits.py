@@ -21,7 +21,8 @@ import time
 from dataclasses import dataclass
 
 from hub.ingest import limits_store as rate_limits
-from hub.platform import ddb, errors, settings
+from hub.platform import ddb, settings
+from hub.platform.exceptions import RateLimited
 
 FLUSH_FRACTION = 20
 """An instance adds its admitted events to the shared count every allowance / FLUSH_FRACTION events."""
@@ -84,8 +85,8 @@ def admit(tenant_id: str, session_id: str) -> None:
         raise _refusal(allowance, window_s, start + window_s - now)
 
 
-def _refusal(allowance: int, window_s: int, retry_after_s: int) -> errors.ApiError:
-    return errors.rate_limited(
+def _refusal(allowance: int, window_s: int, retry_after_s: int) -> RateLimited:
+    return RateLimited(
         f"This session's gateway posted its {allowance} events per {window_s} s; retry after {max(retry_after_s, 1)} s",
-        max(retry_after_s, 1),
+        retry_after_s=max(retry_after_s, 1),
     )

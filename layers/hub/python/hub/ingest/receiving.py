@@ -18,12 +18,13 @@ from hub.delivery import outbound
 from hub.ingest import state
 from hub.ingest import store as event_store
 from hub.ingest.models import NormalizedEvent, SessionStatus
-from hub.ingest.store import EventRecord
-from hub.platform import errors, settings
+from hub.ingest.records import EventRecord
+from hub.platform import settings
 from hub.platform.clock import iso
+from hub.platform.exceptions import Unavailable
 from hub.sessions import qr
 from hub.sessions import store as session_store
-from hub.sessions.store import SessionRecord
+from hub.sessions.models import SessionRecord
 
 MAX_CONFLICT_RETRIES = 5
 
@@ -130,7 +131,7 @@ def _apply_to_session(
             return
         record = fresh
         outcome = _lifecycle(record, event, order_key, occurrence, occurred_at, now)
-    raise errors.unavailable("Session is being updated concurrently; retry the request")
+    raise Unavailable("Session is being updated concurrently; retry the request")
 
 
 def trusted_time(event: NormalizedEvent, now: datetime) -> NormalizedEvent:

@@ -10,31 +10,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field
 
-from hub.delivery.subscriptions import Target
+from hub.ingest.records import EventRecord, StoredEvent
 from hub.platform import catalog, ddb
 from hub.sessions.store import session_key
 
 TABLE = catalog.EVENTS
-
-
-class EventRecord(BaseModel):
-    """What is kept of an accepted event: its outbound payload and the subscriptions it goes to."""
-
-    eventId: str
-    event: str
-    tenantId: str
-    receivedAt: str
-    orderKey: str | None = None
-    """A lifecycle event's place in the session's event order (hub.ingest.state.order_key), as first received."""
-    payload: str
-    targets: list[Target] = Field(default_factory=list)
-
-
-class StoredEvent(EventRecord):
-    sessionId: str
-    eventKey: str
 
 
 def record(session_id: str, event_key: str, event: EventRecord, now_epoch: int, expires_at: int) -> StoredEvent | None:

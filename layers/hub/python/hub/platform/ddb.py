@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -13,9 +14,10 @@ from typing import Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from hub.platform import catalog, settings
+from hub.platform.exceptions import Busy, HubError, InvalidCursor, StoreError
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -99,8 +101,74 @@ def is_retryable(error: Exception) -> bool:
     return error_code(error) in RETRYABLE_CODES
 
 
+def is_aws_failure(error: BaseException) -> bool:
+    """Whether `error` comes from AWS: what a store reports (StoreError), or an AWS SDK error no store translated
+    (a service's refusal, or a failure to reach it). How code that must not import the SDK tells an AWS failure
+    from its own."""
+    return isinstance(error, (StoreError, ClientError, BotoCoreError))
+
+
+TRANSIENT_CODES = frozenset(
+    {
+        # throttling and in-flight conflicts (botocore's standard retry mode lists the same)
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "TransactionConflictException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        # the service failing (also answered as HTTP 5xx)
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+"""Error codes of AWS services no request is to blame for (a stream record is retried, never set aside). A
+TransactionCanceled counts too when every reason it gives is one of these."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """A failure of AWS no request is to blame for (throttling, conflicts in flight, outages): Busy, or an SDK
+    error that says so (TRANSIENT_CODES, an HTTP 5xx or 429, a failure to reach the service)."""
+    if isinstance(error, Busy):
+        return True
+    if isinstance(error, ClientError):
+        response = error.response
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        code = response.get("Error", {}).get("Code", "")
+        if code == "TransactionCanceledException":
+            reasons = {r.get("Code", "None") for r in response.get("CancellationReasons", [])} - {"None"}
+            return bool(reasons) and reasons <= TRANSIENT_CODES | {"TransactionConflict"}
+        return code in TRANSIENT_CODES or status >= 500 or status == 429
+    return isinstance(error, BotoCoreError) and not isinstance(error, ParamValidationError)
+
+
 def is_conditional_failure(error: Exception) -> bool:
     return error_code(error) == "ConditionalCheckFailedException"
+
+
+@contextmanager
+def condition_failure_raises(failure: HubError) -> Iterator[None]:
+    """Inside, a write whose condition fails (ConditionalCheckFailed) raises `failure` instead."""
+    try:
+        yield
+    except ClientError as error:
+        if is_conditional_failure(error):
+            raise failure from error
+        raise
+
+
+def invalid_cursor() -> InvalidCursor:
+    return InvalidCursor(
+        "cursor is not valid", details=[{"field": "cursor", "message": "not a cursor of this listing"}]
+    )
 
 
 def encode_cursor(key: dict[str, Any] | None) -> str | None:
@@ -111,16 +179,16 @@ def encode_cursor(key: dict[str, Any] | None) -> str | None:
 
 
 def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    """The ExclusiveStartKey for a cursor; ValueError when it was not made by encode_cursor."""
+    """The ExclusiveStartKey for a cursor; InvalidCursor when it was not made by encode_cursor."""
     if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except Exception as error:
-        raise ValueError("cursor is not valid") from error
+        raise invalid_cursor() from error
     if not isinstance(decoded, dict) or not all(isinstance(v, (str, int)) for v in decoded.values()):
-        raise ValueError("cursor is not valid")
+        raise invalid_cursor()
     return to_item(decoded)
 
 
@@ -137,9 +205,7 @@ def delete_keys(table: catalog.Table, keys: list[dict[str, Any]]) -> None:
             if not pending:
                 break
         else:
-            raise ClientError(
-                {"Error": {"Code": "ThrottlingException", "Message": "items still unprocessed"}}, "BatchWriteItem"
-            )
+            raise Busy("DynamoDB left items of a BatchWriteItem unprocessed; retry")
 
 
 def query_until(
@@ -190,9 +256,7 @@ def get_many(
             if not pending:
                 break
         else:
-            raise ClientError(
-                {"Error": {"Code": "ThrottlingException", "Message": "keys still unprocessed"}}, "BatchGetItem"
-            )
+            raise Busy("DynamoDB left keys of a BatchGetItem unprocessed; retry")
     return [found[identity(k)] for k in keys if identity(k) in found]
 
 

@@ -1,9 +1,16 @@
-"""The error envelope of docs/contract.md §3: every failure a client sees is an ApiError."""
+"""The error envelope of docs/contract.md §3: every failure a client sees is an ApiError.
+
+This is the one module that turns the domain exceptions (hub.platform.exceptions) into an HTTP status and
+the envelope (`from_exception`, table STATUS; docs/errors.md); the HTTP plumbing (hub.platform.http) also
+builds its own refusals (body too large, not JSON, unknown route) here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from hub.platform import exceptions
 
 
 class ApiError(Exception):
@@ -35,6 +42,34 @@ class ApiError(Exception):
         return {"success": False, "error": error}
 
 
+STATUS: dict[type[exceptions.HubError], int] = {
+    exceptions.Invalid: 400,
+    exceptions.InvalidCursor: 400,
+    exceptions.Unauthenticated: 401,
+    exceptions.Forbidden: 403,
+    exceptions.NotFound: 404,
+    exceptions.AlreadyExists: 409,
+    exceptions.ChangedMeanwhile: 409,
+    exceptions.Conflict: 409,
+    exceptions.Expired: 410,
+    exceptions.NoLongerHeld: 410,
+    exceptions.RateLimited: 429,
+    exceptions.NotConfigured: 500,
+    exceptions.Busy: 503,
+    exceptions.Unavailable: 503,
+}
+"""The HTTP status of each domain exception (a subclass answers as its nearest listed ancestor)."""
+
+
+def status_of(error: exceptions.HubError) -> int:
+    return next((STATUS[kind] for kind in type(error).__mro__ if kind in STATUS), 500)
+
+
+def from_exception(error: exceptions.HubError) -> ApiError:
+    """The envelope and status a caller gets for a domain exception."""
+    return ApiError(status_of(error), error.code, error.message, error.details, error.retry_after_s)
+
+
 def validation_error(message: str, details: list[dict[str, Any]] | None = None) -> ApiError:
     return ApiError(400, "VALIDATION_ERROR", message, details)
 
@@ -43,24 +78,8 @@ def invalid_json(message: str = "Request body is not valid JSON") -> ApiError:
     return ApiError(400, "INVALID_JSON", message)
 
 
-def unauthorized(message: str = "Missing or invalid API key") -> ApiError:
-    return ApiError(401, "UNAUTHORIZED", message)
-
-
-def invalid_signature(message: str = "Missing or invalid webhook signature") -> ApiError:
-    return ApiError(401, "INVALID_SIGNATURE", message)
-
-
-def forbidden(message: str) -> ApiError:
-    return ApiError(403, "FORBIDDEN", message)
-
-
 def not_found(what: str) -> ApiError:
     return ApiError(404, "NOT_FOUND", f"{what} not found")
-
-
-def conflict(message: str) -> ApiError:
-    return ApiError(409, "CONFLICT", message)
 
 
 def payload_too_large(limit: int) -> ApiError:
@@ -69,10 +88,6 @@ def payload_too_large(limit: int) -> ApiError:
 
 def unsupported_media_type() -> ApiError:
     return ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json")
-
-
-def rate_limited(message: str, retry_after_s: int) -> ApiError:
-    return ApiError(429, "RATE_LIMITED", message, retry_after_s=retry_after_s)
 
 
 def unavailable(message: str = "Temporarily unavailable, retry later") -> ApiError:

@@ -9,9 +9,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
-from botocore.exceptions import ClientError
 
-from hub.platform import bodies, catalog, ddb, errors, settings
+from hub.platform import bodies, catalog, ddb, errors, exceptions, settings
 from hub.platform.observability import logger
 
 JSON = "application/json"
@@ -23,6 +22,12 @@ def json_response(status: int, body: dict[str, Any]) -> Response:
 
 def ok(data: Any, status: int = 200, **extra: Any) -> Response:
     return json_response(status, {"success": True, "data": data, **extra})
+
+
+def _error_response(error: errors.ApiError) -> Response:
+    response = json_response(error.status, error.body())
+    response.headers.update(error.headers())
+    return response
 
 
 def _validation_response(error: RequestValidationError) -> Response:
@@ -38,9 +43,13 @@ def make_resolver(enable_validation: bool = True) -> APIGatewayRestResolver:
 
     @app.exception_handler(errors.ApiError)
     def _api_error(error: errors.ApiError) -> Response:
-        response = json_response(error.status, error.body())
-        response.headers.update(error.headers())
-        return response
+        return _error_response(error)
+
+    @app.exception_handler(exceptions.HubError)
+    def _domain_error(error: exceptions.HubError) -> Response:
+        if isinstance(error, exceptions.Busy):
+            logger.warning("AWS is throttling or failing; answering 503", extra={"error": error.message})
+        return _error_response(errors.from_exception(error))
 
     @app.exception_handler(RequestValidationError)
     def _request_validation(error: RequestValidationError) -> Response:
@@ -54,16 +63,11 @@ def make_resolver(enable_validation: bool = True) -> APIGatewayRestResolver:
     def _not_found(_: Exception) -> Response:
         return json_response(404, errors.not_found("Route").body())
 
-    @app.exception_handler(ClientError)
-    def _aws_error(error: ClientError) -> Response:
-        if ddb.is_retryable(error):
-            logger.warning("AWS is throttling or failing; answering 503", extra={"code": ddb.error_code(error)})
-            return json_response(503, errors.unavailable().body())
-        logger.exception("AWS call failed")
-        return json_response(500, errors.ApiError(500, "INTERNAL", "Internal error").body())
-
     @app.exception_handler(Exception)
     def _internal(error: Exception) -> Response:
+        if ddb.is_retryable(error):  # an AWS call no store expected to fail (throttling, outages): as Busy
+            logger.warning("AWS is throttling or failing; answering 503", extra={"code": ddb.error_code(error)})
+            return json_response(503, errors.unavailable().body())
         logger.exception("unhandled error")
         return json_response(500, errors.ApiError(500, "INTERNAL", "Internal error").body())
 
@@ -137,7 +141,8 @@ def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) ->
     """Admits the request (size, auth per the catalog) before routing and validation, then resolves it."""
     try:
         app.append_context(tenant_id=_admit(APIGatewayProxyEvent(event)))
-    except errors.ApiError as error:
+    except (errors.ApiError, exceptions.HubError) as caught:
+        error = errors.from_exception(caught) if isinstance(caught, exceptions.HubError) else caught
         return {
             "statusCode": error.status,
             "headers": {"Content-Type": JSON, **error.headers()},
@@ -150,7 +155,7 @@ def tenant(app: APIGatewayRestResolver) -> str:
     """The authenticated caller's tenant id (set by resolve)."""
     tenant_id = app.context.get("tenant_id")
     if not tenant_id:
-        raise errors.unauthorized()
+        raise exceptions.Unauthenticated("Missing or invalid API key")
     return tenant_id
 
 

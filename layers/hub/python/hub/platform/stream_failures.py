@@ -20,42 +20,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from pydantic import BaseModel
 
 from hub.delivery import queue
 from hub.platform import catalog, clock, ddb, settings
 from hub.platform import stream_reader as streams
+from hub.platform.exceptions import NoLongerHeld
 
 RecordHandler = Callable[["Change"], Any]
 """Processes one record, raising on failure."""
 Logging = Callable[[str, "Change", BaseException], None]
 """Logs what happened to a record: (message, record, error)."""
-
-TRANSIENT_CODES = frozenset(
-    {
-        # throttling and in-flight conflicts (botocore's standard retry mode lists the same)
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "RequestThrottled",
-        "TransactionConflictException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        # the service failing (also answered as HTTP 5xx)
-        "InternalError",
-        "InternalFailure",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
-)
-"""Error codes no record is to blame for: the record is retried, never set aside. A TransactionCanceled
-of the aggregator's transaction counts too when every reason it gives is one of these."""
 
 MAX_BODY_BYTES = 256 * 1024
 """SQS's largest message body."""
@@ -66,17 +41,8 @@ class Transient(Exception):
 
 
 def is_transient(error: BaseException) -> bool:
-    if isinstance(error, Transient):
-        return True
-    if isinstance(error, ClientError):
-        response = error.response
-        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        code = response.get("Error", {}).get("Code", "")
-        if code == "TransactionCanceledException":
-            reasons = {r.get("Code", "None") for r in response.get("CancellationReasons", [])} - {"None"}
-            return bool(reasons) and reasons <= TRANSIENT_CODES | {"TransactionConflict"}
-        return code in TRANSIENT_CODES or status >= 500 or status == 429
-    return isinstance(error, BotoCoreError) and not isinstance(error, ParamValidationError)
+    """A failure no record is to blame for (hub.platform.ddb.is_transient): the record is retried, never set aside."""
+    return isinstance(error, Transient) or ddb.is_transient(error)
 
 
 @dataclass(frozen=True)
@@ -248,8 +214,8 @@ def _replay_one(
             records = streams.read_range(
                 info["streamArn"], info["shardId"], info["startSequenceNumber"], info["endSequenceNumber"]
             )
-        except ClientError as error:  # TrimmedDataAccessException, ResourceNotFoundException, ...
-            records, cause = [], reason_of(error)
+        except NoLongerHeld as error:  # TrimmedDataAccessException, ResourceNotFoundException, ...
+            records, cause = [], error.message
         else:
             cause = "not found"
         if not records or records[0]["dynamodb"]["SequenceNumber"] != info["startSequenceNumber"]:

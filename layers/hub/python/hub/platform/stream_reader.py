@@ -7,8 +7,10 @@ from functools import cache
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from hub.platform.ddb import CLIENT_CONFIG
+from hub.platform.exceptions import NoLongerHeld
 
 MAX_READS = 100
 """GetRecords calls a range may take (a batch Lambda gives up on holds at most 10,000 records)."""
@@ -29,8 +31,15 @@ def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
 
 
 def read_range(stream_arn: str, shard_id: str, first: str, last: str) -> list[dict[str, Any]]:
-    """The shard's records from sequence number `first` to `last`, as Lambda delivers them; raises if the stream
-    no longer holds `first` (TrimmedDataAccessException, ResourceNotFoundException)."""
+    """The shard's records from sequence number `first` to `last`, as Lambda delivers them; NoLongerHeld when the
+    stream cannot give them (TrimmedDataAccessException, ResourceNotFoundException, ...)."""
+    try:
+        return _read_range(stream_arn, shard_id, first, last)
+    except ClientError as error:
+        raise NoLongerHeld(f"{type(error).__name__}: {error}") from error
+
+
+def _read_range(stream_arn: str, shard_id: str, first: str, last: str) -> list[dict[str, Any]]:
     iterator = client().get_shard_iterator(
         StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=first
     )["ShardIterator"]

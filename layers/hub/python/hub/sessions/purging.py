@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 from hub.delivery import store as delivery_store
+from hub.delivery.models import Sweep
 from hub.ingest import store as event_store
 from hub.platform import catalog
 from hub.sessions import store as session_store
@@ -39,7 +40,7 @@ class Purge:
     cancelled_deliveries: int = 0
     complete: bool = False
 
-    def add_logs(self, sweep: delivery_store.Sweep) -> bool:
+    def add_logs(self, sweep: Sweep) -> bool:
         self.logs += sweep.deleted
         self.cancelled_deliveries += sweep.cancelled
         return sweep.complete

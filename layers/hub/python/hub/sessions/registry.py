@@ -6,7 +6,6 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.counters import store as counters
@@ -20,14 +19,15 @@ from hub.delivery.subscriptions import (
     validate_event_filter,
 )
 from hub.ingest.models import SessionStatus
-from hub.platform import clock, ddb, errors, security, settings
+from hub.platform import clock, ddb, security, settings
 from hub.platform.clock import iso
-from hub.sessions import purging
+from hub.platform.exceptions import AlreadyExists, ChangedMeanwhile, Conflict, Invalid, NotFound, Unavailable
+from hub.sessions import purging, views
 from hub.sessions import store as session_store
-from hub.sessions.store import SessionRecord
+from hub.sessions.models import ID_PATTERN, STATUS_FILTERS, SessionRecord
 from hub.tenants import gateway_credentials
 
-SESSION_ID_PATTERN = session_store.ID_PATTERN
+SESSION_ID_PATTERN = ID_PATTERN
 
 
 class SubscriptionInput(BaseModel):
@@ -59,7 +59,7 @@ def owned_session(tenant_id: str, session_id: str) -> SessionRecord:
     """The tenant's session; another tenant's session is 404, never 403."""
     record = session_store.get(tenant_id, session_id)
     if record is None:
-        raise errors.not_found("Session")
+        raise NotFound.of("Session")
     return record
 
 
@@ -67,14 +67,14 @@ def _checked_url(url: str) -> str:
     try:
         return urls.check_subscriber_url(url, local=settings.load().local)
     except urls.UnsafeUrl as error:
-        raise errors.validation_error(str(error), [{"field": "webhookUrl", "message": str(error)}]) from error
+        raise Invalid.field("webhookUrl", str(error)) from error
 
 
 def _checked_events(events: list[str] | None) -> list[str]:
     try:
         return validate_event_filter(events or [])
     except ValueError as error:
-        raise errors.validation_error(str(error), [{"field": "events", "message": str(error)}]) from error
+        raise Invalid.field("events", str(error)) from error
 
 
 HANDLE_ATTEMPTS = 3
@@ -115,12 +115,12 @@ def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[st
         try:
             session_store.create(record)
             break
-        except session_store.SessionExists as error:
-            raise errors.conflict(f"Session {session_id!r} already exists") from error
         except session_store.HandleTaken:
             continue
+        except AlreadyExists as error:
+            raise Conflict(error.message) from error
     else:
-        raise errors.unavailable("Could not draw a free receiver handle; retry")
+        raise Unavailable("Could not draw a free receiver handle; retry")
     created: dict[str, Any] = {
         "sessionId": session_id,
         "userId": request.userId,
@@ -145,8 +145,8 @@ def delete(tenant_id: str, session_id: str) -> dict[str, Any]:
     record = owned_session(tenant_id, session_id)
     try:
         session_store.delete(record)
-    except session_store.SessionChanged as error:
-        raise errors.conflict("Session changed while being deleted; retry") from error
+    except ChangedMeanwhile as error:
+        raise Conflict(error.message) from error
     return {
         "sessionId": session_id,
         "deleted": True,
@@ -164,14 +164,12 @@ def rotate_inbound_secret(tenant_id: str, session_id: str, request: gateway_cred
         else security.new_inbound_secret(record.receiverHandle)
     )
     if secret == record.inboundSecret:
-        raise errors.validation_error(
-            "The new secret is the current one", [{"field": "secret", "message": "unchanged"}]
-        )
+        raise Invalid.field("secret", "unchanged", "The new secret is the current one")
     expires_at = clock.now_epoch() + gateway_credentials.overlap_s(request.overlapSeconds)
     try:
         session_store.rotate_inbound_secret(record, secret, expires_at)
-    except session_store.SessionChanged as error:
-        raise errors.conflict("The inbound secret changed meanwhile; retry") from error
+    except ChangedMeanwhile as error:
+        raise Conflict(error.message) from error
     rotated: dict[str, Any] = {"sessionId": session_id, "previousSecretExpiresAt": clock.iso_of_epoch(expires_at)}
     if not request.secret:
         rotated["inboundSecret"] = secret
@@ -194,10 +192,8 @@ def set_default_subscription(tenant_id: str, instance_id: str, request: Subscrip
     others = [s for s in record.subscriptions if s.id != DEFAULT_SUBSCRIPTION_ID]
     try:
         session_store.save_subscriptions(record, [subscription, *others])
-    except ClientError as error:
-        if ddb.is_conditional_failure(error):
-            raise errors.conflict("Subscriptions changed meanwhile; retry") from error
-        raise
+    except ChangedMeanwhile as error:
+        raise Conflict(error.message) from error
     shown: dict[str, Any] = {
         "instanceId": instance_id,
         "webhookUrl": subscription.url,
@@ -206,6 +202,28 @@ def set_default_subscription(tenant_id: str, instance_id: str, request: Subscrip
     if made_secret:
         shown["webhook"]["secret"] = secret
     return shown
+
+
+def list_sessions(
+    tenant_id: str, *, user_id: str | None, status: str | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], dict[str, Any], str | None]:
+    """One page of the tenant's sessions as listed, the tenant's summary counts, and the next page's cursor."""
+    if status is not None and status not in STATUS_FILTERS:
+        raise Invalid.field("status", f"one of {sorted(STATUS_FILTERS)}", f"Unknown status filter {status!r}")
+    records, last_key = session_store.query_page(
+        tenant_id, user_id=user_id, status=status, limit=limit, cursor=ddb.decode_cursor(cursor)
+    )
+    summary = counters.read_summary(tenant_id, user_id, status)
+    return [views.session_list_item(r) for r in records], summary, ddb.encode_cursor(last_key)
+
+
+def revoke_links(tenant_id: str, session_id: str, at_ms: int) -> None:
+    """Refuses the session's connect links issued up to `at_ms` (epoch ms)."""
+    owned_session(tenant_id, session_id)
+    try:
+        session_store.revoke_links(tenant_id, session_id, at_ms)
+    except ChangedMeanwhile as error:
+        raise NotFound.of("Session") from error
 
 
 def usage(tenant_id: str, days: int) -> dict[str, Any]:

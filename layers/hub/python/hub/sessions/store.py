@@ -15,18 +15,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field
 
 from hub.delivery.subscriptions import Subscription
 from hub.ingest import state
 from hub.ingest.state import SessionState
 from hub.platform import catalog, ddb
+from hub.platform.exceptions import AlreadyExists, ChangedMeanwhile
+from hub.sessions.models import ID_PATTERN, HandleTarget, SessionRecord, SubscriptionSecrets
 
 TABLE = catalog.SESSIONS
 LOOKUPS = catalog.TENANTS
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
-"""What a session id may be (checked at registration): never longer than DynamoDB's 2048-byte key limit.
-A receiver handle matches it too (a generated one, `rcv_…`, or a session id of a release with global ids)."""
 HANDLE_SK = "RCV"
 
 
@@ -43,30 +41,8 @@ def _handle_key(handle: str) -> dict[str, str]:
     return {"pk": f"RCV#{handle}", "sk": HANDLE_SK}
 
 
-STATUS_FILTERS = frozenset(s.value for s in state.SessionStatus) | frozenset(state.BUCKETS)
-
-
-class SessionRecord(BaseModel):
-    sessionId: str
-    tenantId: str
-    receiverHandle: str
-    """Opaque and globally unique: the receiver URL names the session by it."""
-    userId: str
-    createdAt: str
-    updatedAt: str
-    inboundSecret: str
-    previousInboundSecret: str | None = None
-    """The secret before the last rotation, accepted until `previousInboundSecretExpiresAt` (epoch s)."""
-    previousInboundSecretExpiresAt: int | None = None
-    status: str = state.SessionStatus.INITIALIZING.value
-    bucket: str = "loading"
-    version: int = 0
-    subscriptionsVersion: int = 0
-    lastEventAt: str | None = None
-    linksRevokedAt: int | None = None
-    """Epoch ms: connect links for this session issued up to then are refused (hub.connect.links)."""
-    subscriptions: list[Subscription] = Field(default_factory=list)
-    state: SessionState = Field(default_factory=SessionState)
+class HandleTaken(AlreadyExists):
+    """The receiver handle is taken (a generated one: draw another)."""
 
 
 def _index_keys(tenant_id: str, user_id: str, status: str, bucket: str) -> dict[str, str]:
@@ -109,13 +85,6 @@ def get(tenant_id: str, session_id: str) -> SessionRecord | None:
     return _from_item(item) if item else None
 
 
-class HandleTarget(BaseModel):
-    """What a receiver handle names."""
-
-    tenantId: str
-    sessionId: str
-
-
 def resolve_handle(handle: str) -> HandleTarget | None:
     """The tenant and session a receiver handle names, or None (a handle is never reused, so the answer may be
     cached; the session itself must still be read, and carry this handle)."""
@@ -130,15 +99,6 @@ def resolve_handle(handle: str) -> HandleTarget | None:
         return None
     values = ddb.from_item(item)
     return HandleTarget(tenantId=values["tenantId"], sessionId=values["sessionId"])
-
-
-class SubscriptionSecrets(BaseModel):
-    """What the delivery worker reads of a session to sign with: its incarnation and its subscriptions' secrets."""
-
-    tenantId: str
-    createdAt: str
-    secrets: dict[str, str]
-    """Subscription id -> its current secret."""
 
 
 def subscription_secrets(tenant_id: str, session_id: str) -> SubscriptionSecrets | None:
@@ -165,18 +125,6 @@ def subscription_secrets(tenant_id: str, session_id: str) -> SubscriptionSecrets
     )
 
 
-class SessionExists(Exception):
-    """The tenant already has a session with this id."""
-
-
-class HandleTaken(Exception):
-    """The receiver handle is taken (a generated one: draw another)."""
-
-
-class SessionChanged(Exception):
-    """The session changed since it was read."""
-
-
 def _handle_put(record: SessionRecord) -> dict[str, Any]:
     values = {"tenantId": record.tenantId, "sessionId": record.sessionId}
     return ddb.put_new(LOOKUPS, {**_handle_key(record.receiverHandle), **values})
@@ -195,7 +143,7 @@ def _handle_delete(record: SessionRecord) -> dict[str, Any]:
 
 
 def create(record: SessionRecord) -> None:
-    """Stores a new session and its handle's lookup together: SessionExists when the tenant has a session of that
+    """Stores a new session and its handle's lookup together: AlreadyExists when the tenant has a session of that
     id, HandleTaken when the handle is taken."""
     try:
         ddb.client().transact_write_items(
@@ -213,9 +161,9 @@ def create(record: SessionRecord) -> None:
     except ClientError as error:
         codes = ddb.cancellation_codes(error)
         if codes[:1] == ["ConditionalCheckFailed"]:
-            raise SessionExists(record.sessionId) from error
+            raise AlreadyExists(f"Session {record.sessionId!r} already exists") from error
         if codes[1:2] == ["ConditionalCheckFailed"]:
-            raise HandleTaken(record.receiverHandle) from error
+            raise HandleTaken(f"Receiver handle {record.receiverHandle!r} is taken") from error
         raise
 
 
@@ -232,36 +180,32 @@ def import_legacy(values: dict[str, Any]) -> bool:
     record = from_values({**values, "receiverHandle": values.get("receiverHandle") or values["sessionId"]})
     try:
         create(record)
-    except (SessionExists, HandleTaken):
+    except AlreadyExists:
         return False
     return True
 
 
 def delete(record: SessionRecord) -> None:
-    """Deletes the session and its handle's lookup; SessionChanged when the session changed since `record` was
+    """Deletes the session and its handle's lookup; ChangedMeanwhile when the session changed since `record` was
     read."""
     try:
-        _delete(record)
+        ddb.client().transact_write_items(
+            TransactItems=[
+                {
+                    "Delete": {
+                        "TableName": ddb.name(TABLE),
+                        "Key": _key(record.tenantId, record.sessionId),
+                        "ConditionExpression": "version = :version",
+                        "ExpressionAttributeValues": ddb.values(version=record.version),
+                    }
+                },
+                _handle_delete(record),
+            ]
+        )
     except ClientError as error:
         if ddb.cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
-            raise SessionChanged(record.sessionId) from error
+            raise ChangedMeanwhile("Session changed while being deleted; retry") from error
         raise
-
-
-def _delete(record: SessionRecord) -> None:
-    ddb.client().transact_write_items(
-        TransactItems=[
-            {
-                "Delete": {
-                    "TableName": ddb.name(TABLE),
-                    "Key": _key(record.tenantId, record.sessionId),
-                    "ConditionExpression": "version = :version",
-                    "ExpressionAttributeValues": ddb.values(version=record.version),
-                }
-            },
-            _handle_delete(record),
-        ]
-    )
 
 
 def remove(record: SessionRecord) -> None:
@@ -308,8 +252,8 @@ def save_state(before: SessionRecord, after: SessionRecord) -> bool:
 
 def rotate_inbound_secret(record: SessionRecord, secret: str, previous_expires_at: int) -> None:
     """Makes `secret` the session's inbound secret, the current one accepted until `previous_expires_at`;
-    SessionChanged when the secret was rotated (or the session deleted) since `record` was read."""
-    try:
+    ChangedMeanwhile when the secret was rotated (or the session deleted) since `record` was read."""
+    with ddb.condition_failure_raises(ChangedMeanwhile("The inbound secret changed meanwhile; retry")):
         ddb.client().update_item(
             TableName=ddb.name(TABLE),
             Key=_key(record.tenantId, record.sessionId),
@@ -318,40 +262,38 @@ def rotate_inbound_secret(record: SessionRecord, secret: str, previous_expires_a
             ConditionExpression="inboundSecret = :current",
             ExpressionAttributeValues=ddb.values(new=secret, current=record.inboundSecret, expires=previous_expires_at),
         )
-    except ClientError as error:
-        if ddb.is_conditional_failure(error):
-            raise SessionChanged(record.sessionId) from error
-        raise
 
 
 def revoke_links(tenant_id: str, session_id: str, at_ms: int) -> None:
-    """Refuses the session's connect links issued up to `at_ms`; ConditionalCheckFailed when the session is gone."""
-    ddb.client().update_item(
-        TableName=ddb.name(TABLE),
-        Key=_key(tenant_id, session_id),
-        UpdateExpression="SET linksRevokedAt = :at",
-        ConditionExpression="attribute_exists(sessionKey)",
-        ExpressionAttributeValues=ddb.values(at=at_ms),
-    )
+    """Refuses the session's connect links issued up to `at_ms`; ChangedMeanwhile when the session is gone."""
+    with ddb.condition_failure_raises(ChangedMeanwhile("Session was deleted meanwhile")):
+        ddb.client().update_item(
+            TableName=ddb.name(TABLE),
+            Key=_key(tenant_id, session_id),
+            UpdateExpression="SET linksRevokedAt = :at",
+            ConditionExpression="attribute_exists(sessionKey)",
+            ExpressionAttributeValues=ddb.values(at=at_ms),
+        )
 
 
 def save_subscriptions(record: SessionRecord, subscriptions: list[Subscription]) -> None:
-    """Replaces the session's subscriptions; ConditionalCheckFailed when they (not its state) changed meanwhile.
+    """Replaces the session's subscriptions; ChangedMeanwhile when they (not its state) changed meanwhile.
 
     Subscriptions carry their own version, so a session busy with status events can still be reconfigured.
     """
-    ddb.client().update_item(
-        TableName=ddb.name(TABLE),
-        Key=_key(record.tenantId, record.sessionId),
-        UpdateExpression="SET subscriptions = :subs, subscriptionsVersion = :next",
-        ConditionExpression="attribute_exists(sessionKey) AND "
-        "(attribute_not_exists(subscriptionsVersion) OR subscriptionsVersion = :current)",
-        ExpressionAttributeValues=ddb.values(
-            subs=[s.model_dump(exclude_none=True) for s in subscriptions],
-            current=record.subscriptionsVersion,
-            next=record.subscriptionsVersion + 1,
-        ),
-    )
+    with ddb.condition_failure_raises(ChangedMeanwhile("Subscriptions changed meanwhile; retry")):
+        ddb.client().update_item(
+            TableName=ddb.name(TABLE),
+            Key=_key(record.tenantId, record.sessionId),
+            UpdateExpression="SET subscriptions = :subs, subscriptionsVersion = :next",
+            ConditionExpression="attribute_exists(sessionKey) AND "
+            "(attribute_not_exists(subscriptionsVersion) OR subscriptionsVersion = :current)",
+            ExpressionAttributeValues=ddb.values(
+                subs=[s.model_dump(exclude_none=True) for s in subscriptions],
+                current=record.subscriptionsVersion,
+                next=record.subscriptionsVersion + 1,
+            ),
+        )
 
 
 def query_page(
@@ -391,7 +333,7 @@ def query_page(
         response = ddb.query_index(index, params)
     except ClientError as error:
         if cursor and ddb.error_code(error) == "ValidationException":
-            raise ValueError("cursor is not valid") from error
+            raise ddb.invalid_cursor() from error
         raise
     records = [_from_item(item) for item in ddb.get_many(TABLE, [ddb.key_of(TABLE, e) for e in response["Items"]])]
     if user_id is not None and status is not None:

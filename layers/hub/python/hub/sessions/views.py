@@ -7,7 +7,7 @@ from typing import Any
 from hub.ingest import state
 from hub.platform import settings
 from hub.sessions import qr
-from hub.sessions.store import SessionRecord
+from hub.sessions.models import SessionRecord
 
 
 def session_status(record: SessionRecord, *, with_image: bool = True) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from botocore.exceptions import ClientError
 
-from hub.platform import errors
+from hub.platform.exceptions import Busy
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +22,6 @@ LimitExceededException is also how API Gateway reports a rate limit on some mana
 RETRY_AFTER_S = 1
 
 
-class GatewayThrottled(errors.ApiError):
-    """API Gateway refused a key management call for its rate limit: 503 with Retry-After."""
-
-    def __init__(self) -> None:
-        super().__init__(503, "UNAVAILABLE", "API Gateway is throttling API key changes; retry in a second")
-        self.retry_after_s = RETRY_AFTER_S
-
-
 @lru_cache(maxsize=1)
 def client():
     import boto3
@@ -38,11 +30,14 @@ def client():
 
 
 def _call(operation: str, **params):
+    """The API Gateway call; Busy (retry after RETRY_AFTER_S) when API Gateway refuses it for its rate limit."""
     try:
         return getattr(client(), operation)(**params)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in THROTTLING_CODES:
-            raise GatewayThrottled() from error
+            raise Busy(
+                "API Gateway is throttling API key changes; retry in a second", retry_after_s=RETRY_AFTER_S
+            ) from error
         raise
 
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import time
 
-from hub.platform import errors, security, settings
+from hub.platform import security, settings
+from hub.platform.exceptions import Unauthenticated
 from hub.tenants import store as tenants
+
+MISSING_API_KEY = "Missing or invalid API key"
 
 
 def tenant_id(api_key: str | None) -> str:
     """The caller's tenant; 401 for a missing, unknown or revoked key."""
     if not api_key:
-        raise errors.unauthorized()
+        raise Unauthenticated(MISSING_API_KEY)
     found = tenants.tenant_id_for_key(security.hash_key(api_key))
     if found is None:
-        raise errors.unauthorized()
+        raise Unauthenticated(MISSING_API_KEY)
     return found
 
 
@@ -33,7 +36,7 @@ def admin_key() -> str:
 def require_admin(presented: str | None) -> None:
     expected = admin_key()
     if not expected or not security.keys_match(presented, expected):
-        raise errors.unauthorized("Missing or invalid admin key")
+        raise Unauthenticated("Missing or invalid admin key")
 
 
 _tenant_standing: dict[str, tuple[float, bool]] = {}

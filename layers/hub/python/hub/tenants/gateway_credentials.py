@@ -16,10 +16,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.platform import clock, errors, security, settings
+from hub.platform import clock, security, settings
 from hub.platform.clock import iso
+from hub.platform.exceptions import AlreadyExists, ChangedMeanwhile, Conflict, Invalid, NotFound
 from hub.tenants import store as tenant_store
-from hub.tenants.store import GatewayCredential
+from hub.tenants.models import GatewayCredential
 
 MIN_SECRET_LENGTH = 24
 """Shortest secret of a caller's own the hub accepts (a gateway credential, an inbound secret): 24 characters."""
@@ -36,11 +37,12 @@ Gateway = Literal["evolution", "waha", "wwebjs-api", "gowa", "wuzapi", "baileys-
 def check_own_secret(secret: str, field: str) -> str:
     """A caller's own secret, long enough; 400 SECRET_TOO_SHORT otherwise."""
     if len(secret) < MIN_SECRET_LENGTH:
-        raise errors.ApiError(
-            400,
-            "SECRET_TOO_SHORT",
+        raise Invalid(
             f"{field} must have at least {MIN_SECRET_LENGTH} characters",
-            [{"field": field, "message": f"at least {MIN_SECRET_LENGTH} characters (visible ASCII, no spaces, no /)"}],
+            code="SECRET_TOO_SHORT",
+            details=[
+                {"field": field, "message": f"at least {MIN_SECRET_LENGTH} characters (visible ASCII, no spaces, no /)"}
+            ],
         )
     return secret
 
@@ -92,7 +94,7 @@ def _public(credential: GatewayCredential) -> dict[str, Any]:
 
 def create(tenant_id: str, request: CreateCredential) -> dict[str, Any]:
     if len(tenant_store.credentials(tenant_id)) >= tenant_store.MAX_GATEWAY_CREDENTIALS:
-        raise errors.conflict(f"A tenant holds at most {tenant_store.MAX_GATEWAY_CREDENTIALS} gateway credentials")
+        raise Conflict(f"A tenant holds at most {tenant_store.MAX_GATEWAY_CREDENTIALS} gateway credentials")
     secret = check_own_secret(request.secret, "secret") if request.secret else new_secret()
     credential = GatewayCredential(
         credentialId="gwc_" + secrets.token_hex(8),
@@ -104,8 +106,8 @@ def create(tenant_id: str, request: CreateCredential) -> dict[str, Any]:
     )
     try:
         tenant_store.create_credential(credential)
-    except tenant_store.CredentialTaken as error:
-        raise errors.conflict("That key is already registered as a gateway credential") from error
+    except AlreadyExists as error:
+        raise Conflict(error.message) from error
     shown = _public(credential)
     if request.secret is None:
         shown["secret"] = secret
@@ -119,7 +121,7 @@ def list_for(tenant_id: str) -> list[dict[str, Any]]:
 def _owned(tenant_id: str, credential_id: str) -> GatewayCredential:
     found = tenant_store.credential(tenant_id, credential_id)
     if found is None:
-        raise errors.not_found("Gateway credential")
+        raise NotFound.of("Gateway credential")
     return found
 
 
@@ -127,8 +129,8 @@ def revoke(tenant_id: str, credential_id: str) -> dict[str, Any]:
     """Deletes the credential: its keys (also one in its rotation overlap) stop working at once."""
     try:
         tenant_store.delete_credential(_owned(tenant_id, credential_id))
-    except tenant_store.CredentialChanged as error:
-        raise errors.conflict("Gateway credential changed meanwhile; retry") from error
+    except ChangedMeanwhile as error:
+        raise Conflict(error.message) from error
     return {"credentialId": credential_id, "revoked": True}
 
 
@@ -137,7 +139,7 @@ def revoke_all(tenant_id: str) -> None:
     for credential in tenant_store.credentials(tenant_id):
         try:
             tenant_store.delete_credential(credential)
-        except tenant_store.CredentialChanged:
+        except ChangedMeanwhile:
             continue  # rotated meanwhile: the repeated revocation deletes it
 
 
@@ -155,13 +157,11 @@ def rotate(tenant_id: str, credential_id: str, request: RotateSecret) -> dict[st
         }
     )
     if after.keyHash == before.keyHash:
-        raise errors.validation_error("The new key is the current one", [{"field": "secret", "message": "unchanged"}])
+        raise Invalid.field("secret", "unchanged", "The new key is the current one")
     try:
         tenant_store.rotate_credential(before, after)
-    except tenant_store.CredentialTaken as error:
-        raise errors.conflict("That key is already registered as a gateway credential") from error
-    except tenant_store.CredentialChanged as error:
-        raise errors.conflict("Gateway credential changed meanwhile; retry") from error
+    except (AlreadyExists, ChangedMeanwhile) as error:
+        raise Conflict(error.message) from error
     shown = _public(after)
     shown["previousSecretExpiresAt"] = clock.iso_of_epoch(after.previousExpiresAt or now)
     if request.secret is None:

@@ -18,15 +18,16 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.platform import ddb, errors, security, settings
+from hub.platform import security, settings
 from hub.platform.clock import iso
+from hub.platform.exceptions import AlreadyExists, Conflict, Invalid, NotConfigured
 from hub.sessions import purging
 from hub.tenants import api_keys_store as api_keys
 from hub.tenants import gateway_credentials
 from hub.tenants import store as tenant_store
+from hub.tenants.models import Tenant
 
 DEFAULT_PLAN = "default"
 
@@ -43,10 +44,8 @@ def _usage_plans() -> dict[str, str]:
     return json.loads(settings.env("USAGE_PLAN_IDS") or "{}")
 
 
-def _not_configured() -> errors.ApiError:
-    return errors.ApiError(
-        500,
-        "NOT_CONFIGURED",
+def _not_configured() -> NotConfigured:
+    return NotConfigured(
         "USAGE_PLAN_IDS is not set: tenant keys could not pass API Gateway, so no tenant is created "
         "(the stack sets it on the admin function; HUB_LOCAL=true runs without API Gateway)",
     )
@@ -58,17 +57,13 @@ def create(request: CreateTenant) -> dict[str, Any]:
     if not plans and not local:
         raise _not_configured()
     if plans and request.plan not in plans:
-        raise errors.validation_error(
-            f"Unknown plan {request.plan!r}", [{"field": "plan", "message": f"one of {sorted(plans)}"}]
-        )
+        raise Invalid.field("plan", f"one of {sorted(plans)}", f"Unknown plan {request.plan!r}")
     if request.apiKey and not local:
-        raise errors.validation_error(
-            "apiKey may be chosen only on the local hub", [{"field": "apiKey", "message": "not allowed"}]
-        )
+        raise Invalid.field("apiKey", "not allowed", "apiKey may be chosen only on the local hub")
     api_key = request.apiKey or security.new_api_key()
     tenant_id = "ten_" + secrets.token_hex(8)
     key_id = api_keys.create_disabled(tenant_id, api_key, plans[request.plan]) if plans else None
-    tenant = tenant_store.Tenant(
+    tenant = Tenant(
         tenantId=tenant_id,
         name=request.name,
         plan=request.plan,
@@ -80,8 +75,8 @@ def create(request: CreateTenant) -> dict[str, Any]:
     except Exception as error:
         if key_id:
             api_keys.discard(key_id)
-        if isinstance(error, ClientError) and ddb.cancellation_codes(error):
-            raise errors.conflict("That API key is already in use") from error
+        if isinstance(error, AlreadyExists):
+            raise Conflict(error.message) from error
         raise
     if key_id:
         try:

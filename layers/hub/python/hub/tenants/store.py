@@ -5,22 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
 
 from hub.platform import catalog, ddb
+from hub.platform.exceptions import AlreadyExists, Busy, ChangedMeanwhile
+from hub.tenants.models import CredentialLookup, GatewayCredential, Tenant
 
 TABLE = catalog.TENANTS
 TENANT_PK = "TENANT"
-
-
-class Tenant(BaseModel):
-    tenantId: str
-    name: str
-    plan: str
-    createdAt: str
-    apiGatewayKeyId: str | None = None
-    revokedAt: str | None = None
-    """Set when the tenant is revoked: its key is gone, and its data is being purged (hub.sessions.purging)."""
 
 
 def _key_pk(key_hash: str) -> str:
@@ -28,8 +19,21 @@ def _key_pk(key_hash: str) -> str:
 
 
 def create(tenant: Tenant, key_hash: str) -> None:
-    """Writes the tenant and its key lookup together."""
+    """Writes the tenant and its key lookup together; AlreadyExists when the key (or the id) is taken, Busy when
+    a concurrent transaction got in the way."""
     record = tenant.model_dump(exclude_none=True)
+    try:
+        _write_new(tenant, key_hash, record)
+    except ClientError as error:
+        reasons = ddb.cancellation_codes(error)
+        if "ConditionalCheckFailed" in reasons:
+            raise AlreadyExists("That API key is already in use") from error
+        if reasons:
+            raise Busy("The tenant was not stored (a concurrent transaction); retry") from error
+        raise
+
+
+def _write_new(tenant: Tenant, key_hash: str, record: dict[str, Any]) -> None:
     ddb.client().transact_write_items(
         TransactItems=[
             {
@@ -163,27 +167,6 @@ MAX_GATEWAY_CREDENTIALS = 25
 """Credentials one tenant may hold."""
 
 
-class GatewayCredential(BaseModel):
-    credentialId: str
-    tenantId: str
-    name: str
-    gateway: str | None = None
-    createdAt: str
-    keyHash: str
-    rotatedAt: str | None = None
-    previousKeyHash: str | None = None
-    previousExpiresAt: int | None = None
-    """Epoch seconds: until then the key before the last rotation is accepted too."""
-
-
-class CredentialTaken(Exception):
-    """That key is already a gateway credential (of this tenant or another)."""
-
-
-class CredentialChanged(Exception):
-    """The credential was rotated or revoked since it was read."""
-
-
 def _credentials_pk(tenant_id: str) -> str:
     return f"GWCS#{tenant_id}"
 
@@ -215,7 +198,7 @@ def _credential_put(credential: GatewayCredential, condition: str, **values: Any
 
 
 def _transact(items: list[dict[str, Any]], *, taken_at: int | None = None) -> None:
-    """Writes `items` together: CredentialTaken when the lookup at `taken_at` exists, CredentialChanged when any
+    """Writes `items` together: AlreadyExists when the lookup at `taken_at` exists, ChangedMeanwhile when any
     other condition failed."""
     try:
         ddb.client().transact_write_items(TransactItems=items)
@@ -224,12 +207,12 @@ def _transact(items: list[dict[str, Any]], *, taken_at: int | None = None) -> No
         if "ConditionalCheckFailed" not in codes:
             raise
         if taken_at is not None and codes[taken_at] == "ConditionalCheckFailed":
-            raise CredentialTaken() from error
-        raise CredentialChanged() from error
+            raise AlreadyExists("That key is already registered as a gateway credential") from error
+        raise ChangedMeanwhile("Gateway credential changed meanwhile; retry") from error
 
 
 def create_credential(credential: GatewayCredential) -> None:
-    """Stores the credential and its key's lookup; CredentialTaken when the key is already one."""
+    """Stores the credential and its key's lookup; AlreadyExists when the key is already one."""
     _transact(
         [_credential_put(credential, "attribute_not_exists(pk)"), _lookup_put(credential, credential.keyHash)],
         taken_at=1,
@@ -254,7 +237,7 @@ def credential(tenant_id: str, credential_id: str) -> GatewayCredential | None:
 
 
 def delete_credential(credential: GatewayCredential) -> None:
-    """Deletes the credential and every lookup of it; CredentialChanged when it was rotated meanwhile."""
+    """Deletes the credential and every lookup of it; ChangedMeanwhile when it was rotated meanwhile."""
     items: list[dict[str, Any]] = [
         {
             "Delete": {
@@ -273,8 +256,8 @@ def delete_credential(credential: GatewayCredential) -> None:
 
 def rotate_credential(before: GatewayCredential, after: GatewayCredential) -> None:
     """Stores `after` (a new key; the key of `before` accepted until `after.previousExpiresAt`): the new key's
-    lookup, the old key's lookup given its expiry, and the key before that forgotten. CredentialTaken when the
-    new key is already a credential, CredentialChanged when `before` is no longer current."""
+    lookup, the old key's lookup given its expiry, and the key before that forgotten. AlreadyExists when the
+    new key is already a credential, ChangedMeanwhile when `before` is no longer current."""
     assert after.previousKeyHash == before.keyHash and after.previousExpiresAt is not None
     items: list[dict[str, Any]] = [
         _credential_put(after, "keyHash = :current", current=before.keyHash),
@@ -292,11 +275,6 @@ def rotate_credential(before: GatewayCredential, after: GatewayCredential) -> No
     if before.previousKeyHash and before.previousKeyHash != after.keyHash:
         items.append(_lookup_delete(before.previousKeyHash))
     _transact(items, taken_at=1)
-
-
-class CredentialLookup(BaseModel):
-    tenantId: str
-    credentialId: str
 
 
 def credential_for_key(key_hash: str, now_epoch: int) -> CredentialLookup | None:
