@@ -71,7 +71,9 @@ def test_the_default_overlap_is_the_setting_and_a_rotation_during_it_ends_the_ol
     session = api.create_session(tenant["apiKey"], sessionId="default")
     first = session["inboundSecret"]
     rotated = rotate_session(api, tenant)
-    assert rotated.data["previousSecretExpiresAt"] == clock.iso_of_epoch(now[0] + 86400)  # SECRET_ROTATION_OVERLAP_S
+    assert rotated.data["previousSecretExpiresAt"] == clock.iso_of_epoch(
+        now[0] + 86400
+    )  # CREDENTIAL_ROTATION_OVERLAP_S
     second = rotated.data["inboundSecret"]
     third = rotate_session(api, tenant).data["inboundSecret"]
     assert signed(api, session, first).status == 401

@@ -84,7 +84,7 @@ SETTINGS: tuple[Setting, ...] = (
             "How far past the receive time an event time is trusted; later ones are ordered by the receive time",
         ),
         Setting(
-            "SECRET_ROTATION_OVERLAP_S",
+            "CREDENTIAL_ROTATION_OVERLAP_S",
             "86400",
             "Seconds an inbound secret or a gateway credential's key stays accepted after a rotation, unless the "
             "rotation asks for another overlap (0 to 604800)",

@@ -73,12 +73,12 @@ class RotateSecret(BaseModel):
         default=None,
         ge=0,
         le=MAX_OVERLAP_S,
-        description="How long the current key is still accepted (default SECRET_ROTATION_OVERLAP_S)",
+        description="How long the current key is still accepted (default CREDENTIAL_ROTATION_OVERLAP_S)",
     )
 
 
 def overlap_s(requested: int | None) -> int:
-    return requested if requested is not None else int(settings.env("SECRET_ROTATION_OVERLAP_S"))
+    return requested if requested is not None else int(settings.env("CREDENTIAL_ROTATION_OVERLAP_S"))
 
 
 def new_secret() -> str:
