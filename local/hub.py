@@ -22,6 +22,7 @@ from moto.server import ThreadedMotoServer
 from pydantic import ValidationError
 
 from hub.connect import push_store
+from hub.delivery import health as subscription_health
 from hub.delivery import secrets as subscription_secrets
 from hub.ingest import access
 from hub.ingest import limits as ingest_limits
@@ -151,6 +152,7 @@ class LocalHub:
         auth.clear_cache()
         access.clear_cache()
         ingest_limits.clear_cache()
+        subscription_health.clear_cache()
         settings.load.cache_clear()
 
         consumers = [f for f in catalog.FUNCTIONS if f.sqs_trigger]

@@ -25,7 +25,7 @@ ERROR_RESPONSES = {
     "401": "UNAUTHORIZED or INVALID_SIGNATURE",
     "403": "FORBIDDEN (verification token)",
     "404": "NOT_FOUND (also another tenant's object)",
-    "409": "CONFLICT",
+    "409": "CONFLICT or LIMIT_REACHED",
     "413": "PAYLOAD_TOO_LARGE",
     "415": "UNSUPPORTED_MEDIA_TYPE",
     "500": "INTERNAL",
@@ -86,7 +86,9 @@ def _security(route: catalog.Route) -> list[dict[str, list[str]]]:
 
 def _operation_responses(route: catalog.Route) -> dict[str, Any]:
     success = (
-        "201"
+        "202"
+        if route.accepted
+        else "201"
         if route.created
         or (route.method, route.path) == ("POST", "/api/whatsapp/session")
         or (route.method, route.path) == ("POST", "/api/admin/tenants")

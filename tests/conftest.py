@@ -55,7 +55,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def reset_cached_clients() -> None:
     """Clients, settings, tenant standings, endpoint breakers, subscription secrets and ingest windows are cached per process, as in Lambda; tests start each fresh."""
-    from hub.delivery import fairness, queue
+    from hub.delivery import fairness, health, queue
     from hub.delivery import secrets as subscription_secrets
     from hub.ingest import access
     from hub.ingest import limits as ingest_limits
@@ -65,6 +65,7 @@ def reset_cached_clients() -> None:
     auth.clear_cache()
     access.clear_cache()
     fairness.clear_cache()
+    health.clear_cache()
     ingest_limits.clear_cache()
     subscription_secrets.clear_cache()
     ddb.client.cache_clear()

@@ -1,4 +1,4 @@
-"""Operator routes: create, list and revoke tenants (X-Admin-Key)."""
+"""Operator routes: create, list and revoke tenants (X-Admin-Key); a tenant's own API keys (X-API-Key)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,21 @@ def handle_create_tenant(request: Annotated[tenancy.CreateTenant, Body()]):
 @app.get("/api/admin/tenants")
 def handle_list_tenants():
     return api.ok(tenancy.list_tenants())
+
+
+@app.get("/api/keys")
+def handle_list_api_keys():
+    return api.ok(tenancy.list_keys(api.tenant(app), api.header(app, "x-api-key") or ""))
+
+
+@app.post("/api/keys")
+def handle_add_api_key():
+    return api.ok(tenancy.add_key(api.tenant(app)), status=201)
+
+
+@app.delete("/api/keys/<keyId>")
+def handle_revoke_api_key(keyId: str):
+    return api.ok(tenancy.revoke_key(api.tenant(app), keyId))
 
 
 @app.delete("/api/admin/tenants/<tenantId>")

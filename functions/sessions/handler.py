@@ -87,14 +87,14 @@ def handle_revoke_gateway_credential(credentialId: str):
     return api.ok(gateway_credentials.revoke(_tenant(), credentialId))
 
 
-@app.post("/api/gateway-credentials/<credentialId>/rotate")
+@app.post("/api/gateway-credentials/<credentialId>/rotate-secret")
 def handle_rotate_gateway_credential(
     credentialId: str, request: Annotated[gateway_credentials.RotateSecret | None, Body()] = None
 ):
     return api.ok(gateway_credentials.rotate(_tenant(), credentialId, request or gateway_credentials.RotateSecret()))
 
 
-@app.post("/api/whatsapp/session/<sessionId>/inbound-secret/rotate")
+@app.post("/api/whatsapp/session/<sessionId>/rotate-inbound-secret")
 def handle_rotate_inbound_secret(
     sessionId: str, request: Annotated[gateway_credentials.RotateSecret | None, Body()] = None
 ):

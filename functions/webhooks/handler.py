@@ -1,4 +1,5 @@
-"""Webhook management routes: test, logs, one log, retry, stats, clear (docs/contract.md §2)."""
+"""Webhook management routes: subscriptions (docs/subscriptions.md), test, logs, one log, retry, stats, clear
+(docs/contract.md §2)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from hub.delivery import logs as webhook_logs
+from hub.delivery import recovery
+from hub.delivery import subscription_registry as subscriptions
+from hub.delivery.subscription_registry import Scope
 from hub.platform import http as api
 from hub.platform.observability import logger, make_tracer
 
@@ -18,6 +22,109 @@ tracer = make_tracer()
 app = api.make_resolver()
 
 LogStatus = Literal["pending", "retrying", "success", "failed"]
+
+
+def _scope(session_id: str | None = None) -> Scope:
+    return Scope(api.tenant(app), session_id)
+
+
+@app.get("/api/instance/<instanceId>/subscriptions")
+def handle_list_session_subscriptions(instanceId: str):
+    return api.ok(subscriptions.list_subscriptions(_scope(instanceId)))
+
+
+@app.post("/api/instance/<instanceId>/subscriptions")
+def handle_create_session_subscription(instanceId: str, request: Annotated[subscriptions.CreateSubscription, Body()]):
+    return api.ok(subscriptions.create(_scope(instanceId), request), status=201)
+
+
+@app.get("/api/instance/<instanceId>/subscriptions/<subscriptionId>")
+def handle_get_session_subscription(instanceId: str, subscriptionId: str):
+    return api.ok(subscriptions.get(_scope(instanceId), subscriptionId))
+
+
+@app.put("/api/instance/<instanceId>/subscriptions/<subscriptionId>")
+def handle_replace_session_subscription(
+    instanceId: str, subscriptionId: str, request: Annotated[subscriptions.SubscriptionFields, Body()]
+):
+    return api.ok(subscriptions.replace(_scope(instanceId), subscriptionId, request))
+
+
+@app.patch("/api/instance/<instanceId>/subscriptions/<subscriptionId>")
+def handle_patch_session_subscription(
+    instanceId: str, subscriptionId: str, request: Annotated[subscriptions.PatchSubscription, Body()]
+):
+    return api.ok(subscriptions.patch(_scope(instanceId), subscriptionId, request))
+
+
+@app.delete("/api/instance/<instanceId>/subscriptions/<subscriptionId>")
+def handle_delete_session_subscription(instanceId: str, subscriptionId: str):
+    return api.ok(subscriptions.delete(_scope(instanceId), subscriptionId))
+
+
+@app.post("/api/instance/<instanceId>/subscriptions/<subscriptionId>/rotate-secret")
+def handle_rotate_session_subscription_secret(
+    instanceId: str, subscriptionId: str, request: Annotated[subscriptions.RotateSecret | None, Body()] = None
+):
+    return api.ok(
+        subscriptions.rotate_secret(_scope(instanceId), subscriptionId, request or subscriptions.RotateSecret())
+    )
+
+
+@app.post("/api/instance/<instanceId>/subscriptions/<subscriptionId>/recoveries")
+def handle_recover_session_subscription(
+    instanceId: str, subscriptionId: str, request: Annotated[recovery.StartRecovery, Body()]
+):
+    return api.ok(recovery.start(_scope(instanceId), subscriptionId, request), status=202)
+
+
+@app.get("/api/subscriptions")
+def handle_list_tenant_subscriptions():
+    return api.ok(subscriptions.list_subscriptions(_scope()))
+
+
+@app.post("/api/subscriptions")
+def handle_create_tenant_subscription(request: Annotated[subscriptions.CreateSubscription, Body()]):
+    return api.ok(subscriptions.create(_scope(), request), status=201)
+
+
+@app.get("/api/subscriptions/<subscriptionId>")
+def handle_get_tenant_subscription(subscriptionId: str):
+    return api.ok(subscriptions.get(_scope(), subscriptionId))
+
+
+@app.put("/api/subscriptions/<subscriptionId>")
+def handle_replace_tenant_subscription(
+    subscriptionId: str, request: Annotated[subscriptions.SubscriptionFields, Body()]
+):
+    return api.ok(subscriptions.replace(_scope(), subscriptionId, request))
+
+
+@app.patch("/api/subscriptions/<subscriptionId>")
+def handle_patch_tenant_subscription(subscriptionId: str, request: Annotated[subscriptions.PatchSubscription, Body()]):
+    return api.ok(subscriptions.patch(_scope(), subscriptionId, request))
+
+
+@app.delete("/api/subscriptions/<subscriptionId>")
+def handle_delete_tenant_subscription(subscriptionId: str):
+    return api.ok(subscriptions.delete(_scope(), subscriptionId))
+
+
+@app.post("/api/subscriptions/<subscriptionId>/rotate-secret")
+def handle_rotate_tenant_subscription_secret(
+    subscriptionId: str, request: Annotated[subscriptions.RotateSecret | None, Body()] = None
+):
+    return api.ok(subscriptions.rotate_secret(_scope(), subscriptionId, request or subscriptions.RotateSecret()))
+
+
+@app.post("/api/subscriptions/<subscriptionId>/recoveries")
+def handle_recover_tenant_subscription(subscriptionId: str, request: Annotated[recovery.StartRecovery, Body()]):
+    return api.ok(recovery.start(_scope(), subscriptionId, request), status=202)
+
+
+@app.get("/api/recoveries/<recoveryId>")
+def handle_get_recovery(recoveryId: str):
+    return api.ok(recovery.get(api.tenant(app), recoveryId))
 
 
 @app.post("/api/webhook/test")

@@ -70,8 +70,8 @@ def test_a_receiver_instance_reads_its_tenants_standing_at_most_once_per_cache_p
     clock = [1000.0]
     monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
     reads = []
-    is_active = auth.tenants.is_active
-    monkeypatch.setattr(auth.tenants, "is_active", lambda tenant_id: reads.append(tenant_id) or is_active(tenant_id))
+    standing = auth.tenants.standing
+    monkeypatch.setattr(auth.tenants, "standing", lambda tenant_id: reads.append(tenant_id) or standing(tenant_id))
     session = api.create_session(tenant["apiKey"], sessionId="wa-1")
     assert post_signed(api, session, READY).status == 200
     assert post_signed(api, session, {**READY, "timestamp": 1735732810}).status == 200

@@ -39,7 +39,7 @@ def verify(api, session: dict, secret: str):
 
 def rotate_session(api, tenant, body: dict | None = None):
     return api.call(
-        "POST", "/api/whatsapp/session/default/inbound-secret/rotate", body=body or {}, api_key=tenant["apiKey"]
+        "POST", "/api/whatsapp/session/default/rotate-inbound-secret", body=body or {}, api_key=tenant["apiKey"]
     )
 
 
@@ -110,7 +110,7 @@ def test_a_gateway_credential_rotates_with_an_overlap_that_ends_at_its_stated_ex
     api.create_session(tenant["apiKey"], sessionId="ABCD")
     made = api.call("POST", "/api/gateway-credentials", body={"name": "wwebjs-api"}, api_key=tenant["apiKey"]).data
     old = made["secret"]
-    path = f"/api/gateway-credentials/{made['credentialId']}/rotate"
+    path = f"/api/gateway-credentials/{made['credentialId']}/rotate-secret"
     rotated = api.call("POST", path, body={"overlapSeconds": 120}, api_key=tenant["apiKey"])
     assert rotated.status == 200, rotated.raw
     new = rotated.data["secret"]
@@ -136,6 +136,6 @@ def test_a_gateway_credential_of_another_tenant_cannot_be_rotated(api, tenant, n
     made = api.call("POST", "/api/gateway-credentials", body={"name": "x"}, api_key=tenant["apiKey"]).data
     other = api.create_tenant("other")
     reply = api.call(
-        "POST", f"/api/gateway-credentials/{made['credentialId']}/rotate", body={}, api_key=other["apiKey"]
+        "POST", f"/api/gateway-credentials/{made['credentialId']}/rotate-secret", body={}, api_key=other["apiKey"]
     )
     assert (reply.status, reply.error_code) == (404, "NOT_FOUND")

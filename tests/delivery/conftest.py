@@ -30,7 +30,9 @@ class Subscriber:
 
     def handle(self, request: Request) -> Response:
         with self.lock:
-            self.received.append({"headers": dict(request.headers), "body": request.get_data()})
+            self.received.append(
+                {"headers": dict(request.headers), "body": request.get_data(), "query": request.query_string.decode()}
+            )
             number = len(self.received)
         response = self.behaviour(number, request)
         with self.lock:
@@ -167,11 +169,16 @@ class Worker:
             if not received:
                 attributes = queue.client().get_queue_attributes(
                     QueueUrl=queue.queue_url(),
-                    AttributeNames=["ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessages"],
+                    AttributeNames=[
+                        "ApproximateNumberOfMessagesNotVisible",
+                        "ApproximateNumberOfMessages",
+                        "ApproximateNumberOfMessagesDelayed",
+                    ],
                 )["Attributes"]
                 if (
                     attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
                     and attributes["ApproximateNumberOfMessages"] == "0"
+                    and attributes.get("ApproximateNumberOfMessagesDelayed", "0") == "0"
                 ):
                     return
                 self.clock.skip_to_next_visible()

@@ -37,7 +37,7 @@ def post(server: ThreadingHTTPServer, body: bytes, headers: dict[str, str]) -> i
 def signed(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
     return signing.headers(
         body,
-        secret,
+        [secret],
         message_id="evt_1",
         webhook_id="wh_1",
         event="message.received",

@@ -1,15 +1,21 @@
-"""Endpoints table: the circuit breaker of each (tenant, subscriber origin) that timed out recently.
+"""Endpoints table: the delivery side's operational state, one item type per key prefix.
 
-An item exists only for an endpoint that was slow: `strikes` counts its slow attempts since
-`windowStart`, `openUntil` (epoch seconds) is set once the breaker has tripped. Healthy endpoints
-cost no write; the item expires (TTL) a day after its last change.
+- The circuit breaker of each (tenant, subscriber origin) that timed out recently: an item exists only for an
+  endpoint that was slow: `strikes` counts its slow attempts since `windowStart`, `openUntil` (epoch seconds) is
+  set once the breaker has tripped. Healthy endpoints cost no write; the item expires (TTL) a day after its last
+  change.
+- `health#<owner>#<subscriptionId>`: a subscription whose attempts have all failed since `failingSince`. Written
+  when that starts (its first failure after a success) and deleted at its next success or when it is disabled:
+  a healthy subscription has no item and a failing one one write, so delivering costs no health write.
+- `recovery#<tenantId>#<recoveryId>`: one recovery (re-sending a subscription's failed deliveries since a time),
+  its bounds and progress, until its TTL.
 """
 
 from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from hub.delivery.models import CLOSED, Breaker
+from hub.delivery.models import CLOSED, Breaker, Recovery
 from hub.platform import catalog, ddb
 
 TABLE = catalog.ENDPOINTS
@@ -85,3 +91,58 @@ def reopen(endpoint: str, seen: Breaker, open_until: int) -> Breaker | None:
 
 def close(endpoint: str) -> None:
     ddb.client().delete_item(TableName=ddb.name(TABLE), Key=_key(endpoint))
+
+
+def failing_since(key: str) -> str | None:
+    """When the subscription's failures began, or None while it is healthy (an eventually consistent read)."""
+    item = ddb.client().get_item(TableName=ddb.name(TABLE), Key=_key(key)).get("Item")
+    return ddb.from_item(item).get("failingSince") if item else None
+
+
+def start_failing(key: str, at: str, expires_at: int) -> str:
+    """Records that the subscription started failing at `at`, unless already recorded; returns the recorded time."""
+    try:
+        ddb.client().put_item(
+            TableName=ddb.name(TABLE),
+            Item=ddb.to_item({"endpointKey": key, "failingSince": at, "expiresAt": expires_at}),
+            ConditionExpression="attribute_not_exists(endpointKey)",
+        )
+    except ClientError as error:
+        if not ddb.is_conditional_failure(error):
+            raise
+        return failing_since(key) or at
+    return at
+
+
+def recovered(key: str) -> None:
+    """Forgets the subscription's failures (a success, a disabling, a re-enabling)."""
+    ddb.client().delete_item(TableName=ddb.name(TABLE), Key=_key(key))
+
+
+def _recovery_key(tenant_id: str, recovery_id: str) -> str:
+    return f"recovery#{tenant_id}#{recovery_id}"
+
+
+def put_recovery(recovery: Recovery) -> None:
+    ddb.client().put_item(
+        TableName=ddb.name(TABLE),
+        Item=ddb.to_item(
+            {
+                "endpointKey": _recovery_key(recovery.tenantId, recovery.recoveryId),
+                **recovery.model_dump(exclude_none=True),
+            }
+        ),
+    )
+
+
+def get_recovery(tenant_id: str, recovery_id: str) -> Recovery | None:
+    item = (
+        ddb.client()
+        .get_item(TableName=ddb.name(TABLE), Key=_key(_recovery_key(tenant_id, recovery_id)), ConsistentRead=True)
+        .get("Item")
+    )
+    if not item:
+        return None
+    values = ddb.from_item(item)
+    values.pop("endpointKey", None)
+    return Recovery.model_validate(values)

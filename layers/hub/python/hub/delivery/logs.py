@@ -82,7 +82,7 @@ def send_test(tenant_id: str, request: TestRequest) -> dict[str, Any]:
     )
     headers = signing.headers(
         body,
-        secret,
+        [secret],
         message_id=event_id,
         webhook_id=event_id,
         event="webhook.test",

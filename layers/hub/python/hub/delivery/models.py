@@ -66,6 +66,14 @@ class DeliveryLog(BaseModel):
         return shown
 
 
+class RecoveryPage(BaseModel):
+    """One page of a recovery to work on (its number: a redelivered copy of a page already done does nothing)."""
+
+    tenantId: str
+    recoveryId: str
+    page: int
+
+
 class DeliveryMessage(BaseModel):
     """What the delivery queue carries: the delivery to work on.
 
@@ -76,6 +84,8 @@ class DeliveryMessage(BaseModel):
 
     webhookId: str
     first: DeliveryLog | None = None
+    recovery: RecoveryPage | None = None
+    """Set on a recovery's page message (hub.delivery.recovery): no delivery, a page of re-sends to queue."""
 
 
 @dataclass(frozen=True)
@@ -98,3 +108,26 @@ class Sweep:
     deleted: int = 0
     cancelled: int = 0
     complete: bool = False
+
+
+class Recovery(BaseModel):
+    """A recovery (hub.delivery.recovery): a subscription's failed deliveries re-sent since a time, and how far it got."""
+
+    recoveryId: str
+    tenantId: str
+    sessionId: str | None
+    sessionCreatedAt: str | None = None
+    subscriptionId: str
+    since: str
+    until: str
+    status: str = "queued"
+    """queued, running, done (every failed delivery found was re-queued) or stopped (the count limit was reached)."""
+    scanned: int = 0
+    resent: int = 0
+    cursor: str | None = None
+    """Where the next page starts (the listing's cursor)."""
+    page: int = 0
+    """Pages done: a page message carries the number it works on, so a redelivered copy does nothing."""
+    createdAt: str
+    updatedAt: str
+    expiresAt: int

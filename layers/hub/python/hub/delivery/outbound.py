@@ -15,9 +15,15 @@ class Source(BaseModel):
     event: str
 
 
+SCHEMA_VERSION = "1"
+"""The envelope's schema version (docs/contract.md §7): a change a subscriber's parser could trip over
+(a field removed, renamed or retyped) comes with a new version; new fields and event types do not."""
+
+
 class OutboundEvent(BaseModel):
     id: str
     event: str
+    schemaVersion: str = SCHEMA_VERSION
     instanceId: str
     timestamp: str
     data: dict[str, Any]

@@ -41,16 +41,19 @@ def standard_webhooks_key(secret: str) -> bytes:
 
 
 def headers(
-    body: bytes, secret: str, *, message_id: str, webhook_id: str, event: str, attempt: int, timestamp: int
+    body: bytes, secrets: list[str], *, message_id: str, webhook_id: str, event: str, attempt: int, timestamp: int
 ) -> dict[str, str]:
-    """Every header of one delivery attempt.
+    """Every header of one delivery attempt, signed with `secrets` (newest first; more than one during a rotation).
 
-    `X-Webhook-Signature` is keyed with the secret string as configured (UTF-8, prefix
-    included, as the gateways' hex-HMAC verifiers do); `webhook-signature` follows Standard Webhooks.
+    `X-Webhook-Signature` is keyed with the newest secret string as configured (UTF-8, prefix
+    included, as the gateways' hex-HMAC verifiers do); `webhook-signature` follows Standard Webhooks: one
+    `v1,` signature per secret, space-separated, so a subscriber verifies with either secret.
     """
+    secret = secrets[0]
     signed = f"{message_id}.{timestamp}.".encode() + body
-    standard = base64.b64encode(hmac.new(standard_webhooks_key(secret), signed, hashlib.sha256).digest()).decode(
-        "ascii"
+    standard = " ".join(
+        "v1," + base64.b64encode(hmac.new(standard_webhooks_key(key), signed, hashlib.sha256).digest()).decode("ascii")
+        for key in secrets
     )
     return {
         "Content-Type": "application/json",
@@ -61,5 +64,5 @@ def headers(
         "X-Webhook-Attempt": str(attempt),
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": f"v1,{standard}",
+        "webhook-signature": standard,
     }

@@ -155,6 +155,21 @@ def query_page(
     ], response.get("LastEvaluatedKey")
 
 
+def created_between(
+    tenant_id: str, instance_id: str | None, since: str, until: str, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[DeliveryLog], dict[str, Any] | None]:
+    """One page of the tenant's (or the instance's) logs created from `since` to `until`, oldest first: `limit`
+    keys from the index (a key condition on the creation time, never a scan), completed from the table."""
+    index, params = _listing(tenant_id, instance_id)
+    params["KeyConditionExpression"] += " AND createdKey BETWEEN :since AND :until"
+    params["ExpressionAttributeValues"].update(ddb.values(since=since, until=until + "#~"))
+    if cursor:
+        params["ExclusiveStartKey"] = cursor
+    response = ddb.query_index(index, {**params, "Limit": limit, "ScanIndexForward": True})
+    logs = [from_item(item) for item in ddb.get_many(TABLE, [ddb.key_of(TABLE, e) for e in response["Items"]])]
+    return sorted(logs, key=lambda log: (log.createdAt, log.webhookId)), response.get("LastEvaluatedKey")
+
+
 def _listing(tenant_id: str, instance_id: str | None) -> tuple[catalog.Index, dict[str, Any]]:
     """The index and Query parameters that list the tenant's logs (of one instance when given)."""
     if instance_id:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -19,6 +20,12 @@ MAX_RETRY_DELAY_MS = 12 * 3600 * 1000
 
 SigningSecret = Annotated[str, Field(min_length=16, max_length=256), AfterValidator(signing.check_secret)]
 """A subscription secret given by a caller (hub.delivery.signing.check_secret)."""
+
+
+DEFAULT_ROTATION_OVERLAP_S = 24 * 3600
+"""How long a rotated-out secret still signs deliveries, unless the rotation asks otherwise."""
+MAX_ROTATION_OVERLAP_S = 7 * 24 * 3600
+"""Longest overlap a rotation may ask for (0: the old secret stops signing at once)."""
 
 
 class RetryPolicy(BaseModel):
@@ -60,11 +67,27 @@ def validate_event_filter(patterns: list[str]) -> list[str]:
 
 
 class Subscription(BaseModel):
+    """One endpoint: where events go, which ones, how they are retried, and the secret that signs them.
+
+    A session's subscriptions live on its item (hub.sessions.store), a tenant's tenant-wide ones on its tenant
+    record (hub.tenants.store): both are read on the per-event path already, so fan-out costs no extra read.
+    Items stored before this resource existed carry no description, dates or enabled flag (enabled then).
+    """
+
     id: str = DEFAULT_SUBSCRIPTION_ID
     url: str
     secret: str
     events: list[str] = Field(default_factory=list)
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    description: str | None = None
+    enabled: bool = True
+    disabledReason: str | None = None
+    disabledAt: str | None = None
+    createdAt: str | None = None
+    updatedAt: str | None = None
+    previousSecret: str | None = None
+    """The secret a rotation replaced: deliveries carry its signature too until `previousSecretExpiresAt`."""
+    previousSecretExpiresAt: str | None = None
 
     @field_validator("events")
     @classmethod
@@ -72,6 +95,8 @@ class Subscription(BaseModel):
         return validate_event_filter(patterns)
 
     def wants(self, event_type: str) -> bool:
+        if not self.enabled:
+            return False
         if not self.events:
             return True
         return any(
@@ -80,11 +105,28 @@ class Subscription(BaseModel):
         )
 
     def public(self) -> dict:
-        """The subscription as responses show it: never the secret."""
-        return self.model_dump(exclude={"secret"})
+        """The subscription as responses show it: never a secret."""
+        return self.model_dump(exclude={"secret", "previousSecret"})
 
-    def target(self, session_created_at: str) -> Target:
-        return Target(subscriptionId=self.id, url=self.url, sessionCreatedAt=session_created_at, retry=self.retry)
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The secrets a delivery made at `now` is signed with, newest first: the current one, and the one a
+        rotation replaced while its overlap lasts."""
+        if (
+            self.previousSecret
+            and self.previousSecretExpiresAt
+            and datetime.fromisoformat(self.previousSecretExpiresAt.replace("Z", "+00:00")) > now
+        ):
+            return [self.secret, self.previousSecret]
+        return [self.secret]
+
+    def target(self, session_created_at: str, tenant_wide: bool = False) -> Target:
+        return Target(
+            subscriptionId=self.id,
+            url=self.url,
+            sessionCreatedAt=session_created_at,
+            retry=self.retry,
+            tenantWide=True if tenant_wide else None,
+        )
 
 
 class Target(BaseModel):
@@ -101,3 +143,5 @@ class Target(BaseModel):
     sessionCreatedAt: str | None = None
     """None only on targets stored before secrets were looked up at send time (any incarnation matches)."""
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    tenantWide: bool | None = None
+    """True for a tenant-wide subscription (its secret is on the tenant record); absent for a session's."""

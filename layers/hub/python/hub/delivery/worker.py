@@ -27,7 +27,7 @@ from enum import Enum
 
 from pydantic import ValidationError
 
-from hub.delivery import backoff, fairness, queue, sender, signing
+from hub.delivery import backoff, fairness, health, queue, recovery, sender, signing
 from hub.delivery import secrets as subscription_secrets
 from hub.delivery import store as delivery_store
 from hub.delivery.models import Attempt, DeliveryLog, DeliveryMessage
@@ -48,6 +48,7 @@ class Outcome(str, Enum):
     FAILED = "failed"
     SKIPPED = "skipped"
     PARKED = "parked"
+    RECOVERY_PAGE = "recovery_page"
 
 
 class RetryLater(Exception):
@@ -119,13 +120,13 @@ def first_copies(bodies: dict[str, str]) -> set[str]:
 
 
 def send_attempt(
-    log: DeliveryLog, secret: str, moment: datetime, timeout_ms: int | None = None
+    log: DeliveryLog, secrets: list[str], moment: datetime, timeout_ms: int | None = None
 ) -> sender.AttemptResult:
-    """Signs the log's payload with `secret` (its subscription's current one) and sends it once."""
+    """Signs the log's payload with `secrets` (its subscription's current ones, newest first) and sends it once."""
     body = log.payload.encode("utf-8")
     headers = signing.headers(
         body,
-        secret,
+        secrets,
         message_id=log.eventId,
         webhook_id=log.webhookId,
         event=log.event,
@@ -150,6 +151,10 @@ def process(body: str, receipt_handle: str, receive_count: int = 1) -> Outcome:
         _give_up(body, None, _webhook_id_in(body), f"unreadable queue message: {error.errors()[0]['msg']}")
         return Outcome.PARKED
     try:
+        if message.recovery is not None:
+            if not recovery.run_page(message.recovery):
+                raise RetryLater(f"recovery {message.recovery.recoveryId}: next page not queued; this page again")
+            return Outcome.RECOVERY_PAGE
         return _deliver(message, receipt_handle, receive_count)
     except RetryLater:
         raise
@@ -223,6 +228,22 @@ def _current(message: DeliveryMessage, receive_count: int) -> tuple[DeliveryLog 
     return log, log is not None
 
 
+def _send(
+    log: DeliveryLog, secrets: list[str], receipt_handle: str, receive_count: int, moment: datetime
+) -> sender.AttemptResult:
+    """One attempt through the endpoint's breaker (Deferred when it is open), noted for the subscription's health."""
+    gate = fairness.admit(log, receive_count, int(moment.timestamp()))
+    if gate.defer_s is not None:
+        queue.reschedule(receipt_handle, gate.defer_s)
+        raise Deferred(f"{log.webhookId}: endpoint breaker open, not sent; back in {gate.defer_s} s")
+    result = fairness.attempt(log, gate, lambda timeout_ms: send_attempt(log, secrets, moment, timeout_ms))
+    try:
+        health.after_attempt(log, result.ok, moment)
+    except Exception:  # noqa: BLE001 - health bookkeeping never fails a delivery; the next attempt notes it again
+        logger.exception("could not note the subscription's health", extra={"webhookId": log.webhookId})
+    return result
+
+
 def _deliver(message: DeliveryMessage, receipt_handle: str, receive_count: int) -> Outcome:
     log, stored = _current(message, receive_count)
     moment = now()
@@ -233,15 +254,17 @@ def _deliver(message: DeliveryMessage, receipt_handle: str, receive_count: int) 
         queue.reschedule(receipt_handle, backoff.hide_seconds(wait))
         raise NotDueYet(f"{log.webhookId}: retry due in {wait:.0f} s; hidden again")
     try:
-        secret = subscription_secrets.current(log, cached=not stored)
+        subscription = subscription_secrets.subscription(log, cached=not stored)
+        if not subscription.enabled and not stored:  # a cached read may predate its re-enabling: read it again
+            subscription = subscription_secrets.subscription(log, cached=False)
     except subscription_secrets.SubscriptionGone as gone:
         result = sender.AttemptResult(False, None, 0, str(gone), None, permanent=True)
     else:
-        gate = fairness.admit(log, receive_count, int(moment.timestamp()))
-        if gate.defer_s is not None:
-            queue.reschedule(receipt_handle, gate.defer_s)
-            raise Deferred(f"{log.webhookId}: endpoint breaker open, not sent; back in {gate.defer_s} s")
-        result = fairness.attempt(log, gate, lambda timeout_ms: send_attempt(log, secret, moment, timeout_ms))
+        if not subscription.enabled:
+            reason = f"subscription disabled ({subscription.disabledReason}): not sent"
+            result = sender.AttemptResult(False, None, 0, reason, None, permanent=True)
+        else:
+            result = _send(log, subscription.signing_secrets(moment), receipt_handle, receive_count, moment)
     after, delay = _next_state(log, result, moment)
     if not delivery_store.record_attempt(log, after, stored):
         return Outcome.SKIPPED

@@ -42,6 +42,7 @@ EventType = Literal[
     "device.event",
     "gateway.unknown",
     "webhook.test",
+    "webhook.endpoint_disabled",
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 

@@ -25,6 +25,7 @@ from hub.platform.exceptions import Unavailable
 from hub.sessions import qr
 from hub.sessions import store as session_store
 from hub.sessions.models import SessionRecord
+from hub.tenants import auth
 
 MAX_CONFLICT_RETRIES = 5
 
@@ -168,7 +169,11 @@ def receive(record: SessionRecord, event: NormalizedEvent, raw_body: bytes, now:
     )
     event_type = lifecycle.event_type if lifecycle else event.type
     payload = _envelope(event, event_id, occurred_at, lifecycle.data if lifecycle else event.data, event_type)
-    targets = [sub.target(record.createdAt) for sub in record.subscriptions if sub.wants(event_type)]
+    targets = [sub.target(record.createdAt) for sub in record.subscriptions if sub.wants(event_type)] + [
+        sub.target(record.createdAt, tenant_wide=True)
+        for sub in auth.standing(record.tenantId).subscriptions
+        if sub.wants(event_type)
+    ]
     expires = int((now + timedelta(hours=config.dedupe_window_hours)).timestamp())
     original = event_store.record(
         record.sessionId,

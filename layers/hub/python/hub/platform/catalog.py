@@ -189,6 +189,8 @@ class Route:
     """Media types of the success response (the connect page serves HTML, script, style, an icon)."""
     created: bool = False
     """Answers 201 Created."""
+    accepted: bool = False
+    """Answers 202 Accepted: the work goes on after the answer (its progress has a route of its own)."""
 
 
 TENANTS = Table(
@@ -264,8 +266,9 @@ ENDPOINTS = Table(
     partition_key=Key("endpointKey"),
     ttl_attribute="expiresAt",
 )
-"""Per-endpoint circuit breakers of the delivery worker (hub.delivery.fairness): one item per (tenant, subscriber
-origin) that timed out recently, shared by every worker instance."""
+"""The delivery side's operational state, one item type per key prefix: the worker's per-endpoint circuit breakers
+(hub.delivery.fairness, one item per (tenant, subscriber origin) that timed out recently), the health of failing
+subscriptions (`health#…`) and recoveries' progress (`recovery#…`, hub.delivery.endpoints_store)."""
 TABLES: tuple[Table, ...] = (TENANTS, SESSIONS, EVENTS, COUNTERS, DELIVERIES, CONNECTIONS, ENDPOINTS)
 
 DELIVERY_QUEUE = Queue(
@@ -320,7 +323,8 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         name="admin",
-        description="Operator routes: create, list and revoke tenants (revocation purges the tenant's data)",
+        description="Operator routes: create, list and revoke tenants (revocation purges the tenant's data); "
+        "a tenant's own API keys",
         memory_mb=256,
         timeout_s=10,
         tables=(TENANTS.id, SESSIONS.id, EVENTS.id, DELIVERIES.id),
@@ -328,11 +332,12 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         name="webhooks",
-        description="Webhook management routes: test, logs, retry, stats, clear",
+        description="Webhook management routes: subscriptions, test, logs, retry, stats, clear",
         memory_mb=256,
         timeout_s=30,
         # Sessions: POST /api/webhook/test with an instanceId and no secret reads that session's subscription.
-        tables=(TENANTS.id, SESSIONS.id, DELIVERIES.id, COUNTERS.id),
+        # Endpoints: recoveries' records (hub.delivery.endpoints_store).
+        tables=(TENANTS.id, SESSIONS.id, DELIVERIES.id, COUNTERS.id, ENDPOINTS.id),
         queues=(DELIVERY_QUEUE.id,),
     ),
     Function(
@@ -351,8 +356,9 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Delivers queued events to subscribers, signed, with SQS-carried backoff",
         memory_mb=512,
         timeout_s=60,
-        # Sessions: the subscription's current secret is read at send time (hub.delivery.secrets).
-        tables=(SESSIONS.id, DELIVERIES.id, ENDPOINTS.id),
+        # Sessions, Tenants: the subscription's current secret is read at send time (hub.delivery.secrets), from
+        # its session or, for a tenant-wide subscription, its tenant record.
+        tables=(TENANTS.id, SESSIONS.id, DELIVERIES.id, ENDPOINTS.id),
         queues=(DELIVERY_QUEUE.id,),
         sqs_trigger=DELIVERY_QUEUE.id,
         batch_size=10,
@@ -458,7 +464,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/api/gateway-credentials/{credentialId}", "sessions", "tenant", "Revoke a gateway credential"),
     Route(
         "POST",
-        "/api/gateway-credentials/{credentialId}/rotate",
+        "/api/gateway-credentials/{credentialId}/rotate-secret",
         "sessions",
         "tenant",
         "Rotate a gateway credential's key (the current one stays accepted for the overlap)",
@@ -466,18 +472,71 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "POST",
-        "/api/whatsapp/session/{sessionId}/inbound-secret/rotate",
+        "/api/whatsapp/session/{sessionId}/rotate-inbound-secret",
         "sessions",
         "tenant",
         "Rotate a session's inbound secret (the current one stays accepted for the overlap)",
         body=True,
     ),
+    *(
+        route
+        for base, whose in (
+            ("/api/instance/{instanceId}/subscriptions", "session"),
+            ("/api/subscriptions", "tenant-wide"),
+        )
+        for route in (
+            Route("GET", base, "webhooks", "tenant", f"List {whose} subscriptions"),
+            Route(
+                "POST",
+                base,
+                "webhooks",
+                "tenant",
+                f"Create a {whose} subscription (secret shown once)",
+                True,
+                created=True,
+            ),
+            Route("GET", f"{base}/{{subscriptionId}}", "webhooks", "tenant", f"One {whose} subscription"),
+            Route(
+                "PUT", f"{base}/{{subscriptionId}}", "webhooks", "tenant", f"Replace a {whose} subscription", body=True
+            ),
+            Route(
+                "PATCH",
+                f"{base}/{{subscriptionId}}",
+                "webhooks",
+                "tenant",
+                f"Change fields of a {whose} subscription",
+                body=True,
+            ),
+            Route("DELETE", f"{base}/{{subscriptionId}}", "webhooks", "tenant", f"Delete a {whose} subscription"),
+            Route(
+                "POST",
+                f"{base}/{{subscriptionId}}/recoveries",
+                "webhooks",
+                "tenant",
+                f"Re-send a {whose} subscription's failed deliveries since a time, in the background",
+                body=True,
+                accepted=True,
+            ),
+            Route(
+                "POST",
+                f"{base}/{{subscriptionId}}/rotate-secret",
+                "webhooks",
+                "tenant",
+                f"Rotate a {whose} subscription's secret, the old one signing too for an overlap",
+                body=True,
+            ),
+        )
+    ),
+    Route("GET", "/api/recoveries/{recoveryId}", "webhooks", "tenant", "A recovery's progress"),
     Route("POST", "/api/webhook/test", "webhooks", "tenant", "Send a signed webhook.test now", body=True),
     Route("GET", "/api/webhook/logs", "webhooks", "tenant", "List delivery logs"),
     Route("GET", "/api/webhook/logs/{webhookId}", "webhooks", "tenant", "One delivery log with its attempts"),
     Route("POST", "/api/webhook/retry/{webhookId}", "webhooks", "tenant", "Re-queue a delivery now"),
     Route("GET", "/api/webhook/stats", "webhooks", "tenant", "Delivery statistics"),
     Route("DELETE", "/api/webhook/logs", "webhooks", "tenant", "Clear delivery logs", body=True),
+    Route("GET", "/api/keys", "admin", "tenant", "The tenant's API keys (never their values)"),
+    Route("POST", "/api/keys", "admin", "tenant", "A second API key for the tenant (shown once)", created=True),
+    Route("DELETE", "/api/keys/{keyId}", "admin", "tenant", "Revoke one of the tenant's API keys"),
     Route("POST", "/api/admin/tenants", "admin", "admin", "Create a tenant", body=True),
     Route("GET", "/api/admin/tenants", "admin", "admin", "List tenants"),
     Route("DELETE", "/api/admin/tenants/{tenantId}", "admin", "admin", "Revoke a tenant"),

@@ -75,6 +75,11 @@ SETTINGS: tuple[Setting, ...] = (
         Setting("WEBHOOK_RETRY_DELAY", "5000", "Base retry delay in ms; attempt n waits base * 2**(n-1)"),
         Setting("WEBHOOK_TIMEOUT_MS", "10000", "Subscriber request timeout in ms (max 30000)"),
         Setting("WEBHOOK_LOG_RETENTION_DAYS", "30", "Days a delivery log is kept (DynamoDB TTL)"),
+        Setting(
+            "SUBSCRIPTION_DISABLE_AFTER_HOURS",
+            "120",
+            "A subscription whose every attempt has failed for this many hours is disabled (1..720; default 5 days)",
+        ),
         Setting("MAX_QR_ATTEMPTS", "3", "QR codes per connection cycle before the session is auto-disconnected"),
         Setting("MAX_BODY_BYTES", "262144", "Largest accepted request body"),
         Setting("DEDUPE_WINDOW_HOURS", "24", "How long a received event is remembered for duplicate detection"),
@@ -319,6 +324,7 @@ class Settings:
     retry_delay_ms: int
     timeout_ms: int
     log_retention_days: int
+    disable_after_hours: int
     max_qr_attempts: int
     max_body_bytes: int
     dedupe_window_hours: int
@@ -337,6 +343,7 @@ _LOADED = (
     "WEBHOOK_RETRY_DELAY",
     "WEBHOOK_TIMEOUT_MS",
     "WEBHOOK_LOG_RETENTION_DAYS",
+    "SUBSCRIPTION_DISABLE_AFTER_HOURS",
     "MAX_QR_ATTEMPTS",
     "MAX_BODY_BYTES",
     "DEDUPE_WINDOW_HOURS",
@@ -365,6 +372,7 @@ def _parsed(values: tuple[str, ...]) -> Settings:
         retry_delay_ms=max(int(raw["WEBHOOK_RETRY_DELAY"]), 0),
         timeout_ms=min(max(int(raw["WEBHOOK_TIMEOUT_MS"]), 100), 30000),
         log_retention_days=max(int(raw["WEBHOOK_LOG_RETENTION_DAYS"]), 1),
+        disable_after_hours=min(max(int(raw["SUBSCRIPTION_DISABLE_AFTER_HOURS"]), 1), 720),
         max_qr_attempts=max(int(raw["MAX_QR_ATTEMPTS"]), 1),
         max_body_bytes=int(raw["MAX_BODY_BYTES"]),
         dedupe_window_hours=max(int(raw["DEDUPE_WINDOW_HOURS"]), 1),

@@ -38,12 +38,12 @@ class SessionRecord(BaseModel):
 
 
 class SubscriptionSecrets(BaseModel):
-    """What the delivery worker reads of a session to sign with: its incarnation and its subscriptions' secrets."""
+    """What the delivery worker reads of a session to sign with: its incarnation and its subscriptions."""
 
     tenantId: str
     createdAt: str
-    secrets: dict[str, str]
-    """Subscription id -> its current secret."""
+    subscriptions: dict[str, Subscription]
+    """Subscription id -> the subscription (its current secrets, its state)."""
 
 
 class HandleTarget(BaseModel):

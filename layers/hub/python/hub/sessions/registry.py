@@ -9,17 +9,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.counters import store as counters
-from hub.delivery import urls
+from hub.delivery import subscription_registry
 from hub.delivery.subscriptions import (
     DEFAULT_SUBSCRIPTION_ID,
     RetryPolicy,
     RetryPolicyInput,
     SigningSecret,
     Subscription,
-    validate_event_filter,
 )
 from hub.ingest.models import SessionStatus
-from hub.platform import clock, ddb, security, settings
+from hub.platform import clock, ddb, security
 from hub.platform.clock import iso
 from hub.platform.exceptions import AlreadyExists, ChangedMeanwhile, Conflict, Invalid, NotFound, Unavailable
 from hub.sessions import purging, views
@@ -63,20 +62,6 @@ def owned_session(tenant_id: str, session_id: str) -> SessionRecord:
     return record
 
 
-def _checked_url(url: str) -> str:
-    try:
-        return urls.check_subscriber_url(url, local=settings.load().local)
-    except urls.UnsafeUrl as error:
-        raise Invalid.field("webhookUrl", str(error)) from error
-
-
-def _checked_events(events: list[str] | None) -> list[str]:
-    try:
-        return validate_event_filter(events or [])
-    except ValueError as error:
-        raise Invalid.field("events", str(error)) from error
-
-
 HANDLE_ATTEMPTS = 3
 """Handles are 128 random bits: a taken one is drawn again (a session of an earlier release may hold any id)."""
 
@@ -93,9 +78,11 @@ def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[st
     if request.webhookUrl:
         subscriptions.append(
             Subscription(
-                url=_checked_url(request.webhookUrl),
+                url=subscription_registry.checked_url(request.webhookUrl, "webhookUrl"),
                 secret=security.new_signing_secret(),
-                events=_checked_events(request.events),
+                events=subscription_registry.checked_events(request.events),
+                createdAt=now,
+                updatedAt=now,
             )
         )
     for _ in range(HANDLE_ATTEMPTS):
@@ -177,17 +164,20 @@ def rotate_inbound_secret(tenant_id: str, session_id: str, request: gateway_cred
 
 
 def set_default_subscription(tenant_id: str, instance_id: str, request: SubscriptionInput) -> dict[str, Any]:
-    """Creates or replaces the default subscription; a new secret is shown in this answer only."""
+    """Creates or replaces the default subscription (PUT: what the request omits goes back to its default, not
+    to what an earlier PUT set); the secret stays unless given, and a new one is shown in this answer only."""
     record = owned_session(tenant_id, instance_id)
     current = next((s for s in record.subscriptions if s.id == DEFAULT_SUBSCRIPTION_ID), None)
     made_secret = request.secret is None and current is None
-    secret = request.secret or (current.secret if current else security.new_signing_secret())
+    now = iso(datetime.now(UTC))
     subscription = Subscription(
         id=DEFAULT_SUBSCRIPTION_ID,
-        url=_checked_url(request.webhookUrl),
-        secret=secret,
-        events=_checked_events(request.events if request.events is not None else (current.events if current else [])),
-        retry=request.retry or (current.retry if current else RetryPolicy()),
+        url=subscription_registry.checked_url(request.webhookUrl, "webhookUrl"),
+        secret=request.secret or (current.secret if current else security.new_signing_secret()),
+        events=subscription_registry.checked_events(request.events),
+        retry=RetryPolicy.model_validate(request.retry.model_dump()) if request.retry else RetryPolicy(),
+        createdAt=(current.createdAt if current else None) or now,
+        updatedAt=now,
     )
     others = [s for s in record.subscriptions if s.id != DEFAULT_SUBSCRIPTION_ID]
     try:
@@ -200,7 +190,7 @@ def set_default_subscription(tenant_id: str, instance_id: str, request: Subscrip
         "webhook": subscription.public(),
     }
     if made_secret:
-        shown["webhook"]["secret"] = secret
+        shown["webhook"]["secret"] = subscription.secret
     return shown
 
 

@@ -121,7 +121,7 @@ def subscription_secrets(tenant_id: str, session_id: str) -> SubscriptionSecrets
     return SubscriptionSecrets(
         tenantId=values["tenantId"],
         createdAt=values["createdAt"],
-        secrets={s.id: s.secret for s in map(Subscription.model_validate, values.get("subscriptions") or [])},
+        subscriptions={s.id: s for s in map(Subscription.model_validate, values.get("subscriptions") or [])},
     )
 
 

@@ -7,6 +7,7 @@ import time
 from hub.platform import security, settings
 from hub.platform.exceptions import Unauthenticated
 from hub.tenants import store as tenants
+from hub.tenants.models import Standing
 
 MISSING_API_KEY = "Missing or invalid API key"
 
@@ -39,20 +40,25 @@ def require_admin(presented: str | None) -> None:
         raise Unauthenticated("Missing or invalid admin key")
 
 
-_tenant_standing: dict[str, tuple[float, bool]] = {}
-"""Tenant id -> (when read, active): what this instance last read of the tenant (TENANT_STATUS_CACHE_S)."""
+_tenant_standing: dict[str, tuple[float, Standing]] = {}
+"""Tenant id -> (when read, standing): what this instance last read of the tenant (TENANT_STATUS_CACHE_S)."""
 
 
-def tenant_active(tenant_id: str) -> bool:
-    """Whether the tenant is active, read at most once per TENANT_STATUS_CACHE_S per instance: a gateway event
-    costs no Tenants read in the steady state, and a revocation reaches every instance within that time."""
+def standing(tenant_id: str) -> Standing:
+    """The tenant's standing (active, tenant-wide subscriptions), read at most once per TENANT_STATUS_CACHE_S per
+    instance: a gateway event costs no Tenants read in the steady state, and a revocation or a change of the
+    tenant-wide subscriptions reaches every instance within that time."""
     now = time.monotonic()
     cached = _tenant_standing.get(tenant_id)
     if cached and now - cached[0] < int(settings.env("TENANT_STATUS_CACHE_S")):
         return cached[1]
-    active = tenants.is_active(tenant_id)
-    _tenant_standing[tenant_id] = (now, active)
-    return active
+    found = tenants.standing(tenant_id)
+    _tenant_standing[tenant_id] = (now, found)
+    return found
+
+
+def tenant_active(tenant_id: str) -> bool:
+    return standing(tenant_id).active
 
 
 def clear_cache() -> None:

@@ -22,12 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.platform import security, settings
 from hub.platform.clock import iso
-from hub.platform.exceptions import AlreadyExists, Conflict, Invalid, NotConfigured
+from hub.platform.exceptions import AlreadyExists, Conflict, Invalid, NotConfigured, NotFound, Unauthenticated
 from hub.sessions import purging
 from hub.tenants import api_keys_store as api_keys
 from hub.tenants import gateway_credentials
 from hub.tenants import store as tenant_store
-from hub.tenants.models import Tenant
+from hub.tenants.models import MAX_KEYS, Tenant, TenantKey, key_id_of
 
 DEFAULT_PLAN = "default"
 
@@ -85,11 +85,77 @@ def create(request: CreateTenant) -> dict[str, Any]:
             tenant_store.forget(tenant_id)
             api_keys.discard(key_id)
             raise
-    return {**tenant.model_dump(exclude={"apiGatewayKeyId", "revokedAt"}), "apiKey": api_key}
+    return {**tenant.model_dump(exclude={"apiGatewayKeyId", "revokedAt", "keys", "keysVersion"}), "apiKey": api_key}
 
 
 def list_tenants() -> list[dict[str, Any]]:
-    return [t.model_dump(exclude={"apiGatewayKeyId"}, exclude_none=True) for t in tenant_store.list_all()]
+    return [
+        t.model_dump(exclude={"apiGatewayKeyId", "keys", "keysVersion"}, exclude_none=True)
+        for t in tenant_store.list_all()
+    ]
+
+
+def _public_key(key: TenantKey, used: str | None) -> dict[str, Any]:
+    return {"keyId": key.keyId, "createdAt": key.createdAt, "usedByThisRequest": key.keyHash == used}
+
+
+def _active(tenant_id: str) -> Tenant:
+    tenant = tenant_store.get(tenant_id)
+    if tenant is None or tenant.revokedAt:
+        raise Unauthenticated("Missing or invalid API key")
+    return tenant
+
+
+def list_keys(tenant_id: str, presented: str) -> list[dict[str, Any]]:
+    """The tenant's active keys (never their values); `usedByThisRequest` marks the one the caller presented."""
+    used = security.hash_key(presented)
+    return [_public_key(k, used) for k in _active(tenant_id).keys]
+
+
+def add_key(tenant_id: str) -> dict[str, Any]:
+    """A second key for the tenant, shown in this answer only: switch to it, then revoke the first.
+
+    In the cloud it is one more API Gateway key in the tenant's usage plan (created disabled, enabled once stored,
+    as at tenant creation); the plan's throttle and quota are per key, so two keys double what the tenant may use.
+    """
+    tenant = _active(tenant_id)
+    if len(tenant.keys) >= MAX_KEYS:
+        raise Conflict(f"A tenant holds at most {MAX_KEYS} keys; revoke one first", code="LIMIT_REACHED")
+    plans = _usage_plans()
+    if not plans and not settings.load().local:
+        raise _not_configured()
+    api_key = security.new_api_key()
+    key_hash = security.hash_key(api_key)
+    gateway_key_id = api_keys.create_disabled(tenant_id, api_key, plans[tenant.plan]) if plans else None
+    key = TenantKey(
+        keyId=key_id_of(key_hash),
+        keyHash=key_hash,
+        apiGatewayKeyId=gateway_key_id,
+        createdAt=iso(datetime.now(UTC)),
+    )
+    try:
+        tenant_store.add_key(tenant, key)
+    except Exception:
+        if gateway_key_id:
+            api_keys.discard(gateway_key_id)
+        raise
+    if gateway_key_id:
+        api_keys.enable(gateway_key_id)
+    return {**_public_key(key, None), "apiKey": api_key}
+
+
+def revoke_key(tenant_id: str, key_id: str) -> dict[str, Any]:
+    """Revokes one of the tenant's keys (its API Gateway key first, then its lookup); the last one cannot be."""
+    tenant = _active(tenant_id)
+    key = next((k for k in tenant.keys if k.keyId == key_id), None)
+    if key is None:
+        raise NotFound.of("API key")
+    if len(tenant.keys) == 1:
+        raise Conflict("This is the tenant's only key: create a second one before revoking it")
+    if key.apiGatewayKeyId:
+        api_keys.delete(key.apiGatewayKeyId)
+    tenant_store.remove_key(tenant, key)
+    return {"keyId": key_id, "revoked": True}
 
 
 def revoke(tenant_id: str) -> dict[str, Any] | None:
@@ -101,8 +167,10 @@ def revoke(tenant_id: str) -> dict[str, Any] | None:
     tenant = tenant_store.get(tenant_id)
     if tenant is None:
         return None
-    if tenant.apiGatewayKeyId and not tenant.revokedAt:
-        api_keys.delete(tenant.apiGatewayKeyId)
+    if not tenant.revokedAt:
+        for key in tenant.keys:
+            if key.apiGatewayKeyId:
+                api_keys.delete(key.apiGatewayKeyId)
     tenant = tenant_store.mark_revoked(tenant_id, iso(datetime.now(UTC))) or tenant
     gateway_credentials.revoke_all(tenant_id)
     purged = purging.purge_tenant(tenant_id, purging.deadline())
