@@ -16,9 +16,10 @@ $(INSTALLED): requirements.txt requirements.lock requirements-dev.txt
 
 install: $(INSTALLED)
 
-# `make local` needs only the runtime libraries, the embedded AWS (moto), the WebSocket server (websockets) and the
-# subscriber's verifier (standardwebhooks), versions from requirements-dev.txt; `make test` still installs everything.
-LOCAL_PACKAGES := $(shell grep -E '^(moto\[|websockets==|standardwebhooks==)' requirements-dev.txt)
+# `make local` needs only the runtime libraries (the subscriber's verifier, standardwebhooks, is one), the embedded
+# AWS (moto), the HTTP server (werkzeug) and the WebSocket server (websockets), versions from requirements-dev.txt;
+# `make test` still installs everything.
+LOCAL_PACKAGES := $(shell grep -E '^(moto\[|werkzeug==|websockets==)' requirements-dev.txt)
 $(LOCAL_INSTALLED): requirements.txt requirements.lock requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "make local: installing into $(VENV) the hub's runtime libraries (requirements.txt, pinned by requirements.lock)"

@@ -13,8 +13,12 @@ sys.path.insert(0, str(ROOT / "layers" / "hub" / "python"))
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
+from infra.config import ConfigError  # noqa: E402
 from infra.main import build_app  # noqa: E402
 
 if __name__ == "__main__":
-    app, _stack = build_app()
+    try:
+        app, _stack = build_app()
+    except ConfigError as error:  # a bad context value: say which, without a traceback
+        sys.exit(f"app.py: bad CDK context: {error}")
     app.synth()

@@ -22,11 +22,10 @@ import time
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from bench import capacity
-from local.resources import FAKE_AWS_ENV
+from local import harness
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAYER = os.path.join(ROOT, "layers", "hub", "python")
@@ -34,25 +33,14 @@ RESULTS_PATH = os.path.join(ROOT, "bench", "results.json")
 
 ADMIN_KEY = "adm_bench_operator_key_0123456789"
 
-# The in-process environment (as tests/conftest.py): fake credentials, moto, the local hub's rules
-# (HUB_LOCAL allows http:// loopback subscribers). LOG_LEVEL stays at the production default (INFO);
+# The in-process environment of the tests (local.harness). LOG_LEVEL stays at the production default (INFO);
 # the log lines go to a sink, not the terminal.
-ENV = {
-    **FAKE_AWS_ENV,
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_DEV": "false",
-    "LOG_LEVEL": "INFO",
-    "HUB_LOCAL": "true",
-    "ADMIN_API_KEY": ADMIN_KEY,
-    "PUBLIC_BASE_URL": "http://127.0.0.1:3000",
-}
+ENV = {**harness.BASE_ENVIRONMENT, "LOG_LEVEL": "INFO", "ADMIN_API_KEY": ADMIN_KEY}
 
 
 def configure_environment() -> None:
     """Must run before any hub module is imported (settings and Powertools read the environment)."""
-    os.environ.update(ENV)
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_PROFILE"):
-        os.environ.pop(name, None)
+    harness.configure_environment(ENV)
 
 
 def median(values: Iterable[float]) -> float:
@@ -109,32 +97,17 @@ def quiet():
 
 
 def reset_cached_clients() -> None:
-    """The hub caches its boto3 clients per process (as in Lambda); figures start each fresh."""
-    from hub.delivery import fairness, queue
-    from hub.platform import ddb, settings
+    """The hub caches its boto3 clients per process (as in Lambda): the meter's hooks reach the clients made
+    next (tenant standings, secrets and ingest windows stay, as in a warm instance)."""
+    from hub.delivery import fairness
 
     fairness.clear_cache()
-    ddb.client.cache_clear()
-    queue.client.cache_clear()
-    settings.load.cache_clear()
+    harness.reset_clients()
 
 
-@contextmanager
-def embedded_aws(visibility_timeout_s: int = 60):
+def embedded_aws(visibility_timeout_s: int = 60) -> contextlib.AbstractContextManager[None]:
     """moto with every catalog table and queue (fresh for each figure)."""
-    from moto import mock_aws
-
-    from local import resources, sqs_limits
-
-    resources.make_dynamodb_requests_atomic()
-    sqs_limits.enforce()
-    with mock_aws():
-        reset_cached_clients()
-        resources.create_all(visibility_timeout_s=visibility_timeout_s)
-        try:
-            yield
-        finally:
-            reset_cached_clients()
+    return harness.embedded_aws(visibility_timeout_s)
 
 
 def side_client(service: str):
@@ -405,32 +378,19 @@ def _sqs_requests(operation: str, params: dict[str, Any]) -> float:
 # --- API Gateway --------------------------------------------------------------------------------
 
 
-@dataclass
-class Reply:
-    status: int
-    body: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class Api:
+class Api(harness.ApiClient):
     """Real API Gateway (REST, v1 proxy) events to the real handlers, in process (local.gateway)."""
 
     def __init__(self) -> None:
         from hub.platform import catalog
-        from local.client import InProcessClient
         from local.gateway import compile_routes
 
-        self.client = InProcessClient(ADMIN_KEY)
-        self.invoker = self.client.invoker
+        super().__init__(ADMIN_KEY)
         self.resources = compile_routes(catalog.ROUTES)
 
-    def call(self, method: str, target: str, **request: Any) -> Reply:
+    def call(self, method: str, target: str, **request: Any) -> harness.Reply:
         with quiet():
-            response = self.client.request(method, target, **request)
-        return Reply(response.status, response.body)
+            return super().call(method, target, **request)
 
     def event(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[str, dict[str, Any]]:
         """(function name, the proxy event API Gateway would send it) for one request."""
@@ -447,11 +407,9 @@ class Api:
 
     # setup helpers (not measured) ---------------------------------------------------------
     def create_tenant(self, name: str = "bench") -> dict[str, Any]:
-        reply = self.call("POST", "/api/admin/tenants", body={"name": name}, admin=True)
-        assert reply.status == 201, reply.body
-        return reply.json["data"]
+        return super().create_tenant(name)
 
-    def create_session(
+    def create_session(  # type: ignore[override]  # a session id of the bench's choosing, optionally subscribed
         self,
         api_key: str,
         session_id: str,
@@ -459,14 +417,12 @@ class Api:
         events: list[str] | None = None,
         user_id: str = "user-1",
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"sessionId": session_id, "userId": user_id}
+        fields: dict[str, Any] = {"sessionId": session_id, "userId": user_id}
         if webhook_url:
-            body["webhookUrl"] = webhook_url
+            fields["webhookUrl"] = webhook_url
         if events is not None:
-            body["events"] = events
-        reply = self.call("POST", "/api/whatsapp/session", body=body, api_key=api_key)
-        assert reply.status == 201, reply.body
-        return reply.json["data"]
+            fields["events"] = events
+        return super().create_session(api_key, **fields)
 
 
 def signed_headers(secret: str, body: bytes) -> dict[str, str]:
@@ -575,7 +531,7 @@ def post_event(api: Api, session: dict[str, Any], body: bytes) -> dict[str, Any]
         headers=signed_headers(session["inboundSecret"], body),
     )
     if reply.status != 200:
-        raise RuntimeError(f"receiver answered {reply.status}: {reply.body[:300]!r}")
+        raise RuntimeError(f"receiver answered {reply.status}: {reply.raw[:300]!r}")
     return reply.json["data"]
 
 
@@ -695,63 +651,7 @@ class StreamPump:
 # --- a local HTTP subscriber --------------------------------------------------------------------
 
 
-@dataclass
-class Subscriber:
-    """A threaded HTTP/1.1 server on 127.0.0.1 that answers every POST with 200 after `delay_s`."""
-
-    delay_s: float = 0.0
-    received: int = 0
-    arrivals: list[tuple[float, bytes]] = field(default_factory=list)
-    """(perf_counter on arrival, body) of every request."""
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
-    _thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/hook"
-
-    def __enter__(self) -> Subscriber:
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with owner._lock:
-                    owner.arrivals.append((time.perf_counter(), body))
-                if owner.delay_s:
-                    time.sleep(owner.delay_s)
-                with owner._lock:
-                    owner.received += 1
-                answer = b"ok"
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                try:
-                    self.wfile.write(answer)
-                except OSError:  # the hub gave up waiting (timeout) and closed the connection
-                    return
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            request_queue_size = 64
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+Subscriber = harness.Subscriber
 
 
 # --- results ------------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def _request(api: h.Api, meter: h.Meter, key: str, query: str) -> tuple[dict[str
     reply = api.call("GET", f"/api/whatsapp/session/list-realtime?{query}", api_key=key)
     elapsed = (time.perf_counter() - started) * 1000
     if reply.status != 200:
-        raise RuntimeError(f"list-realtime answered {reply.status}: {reply.body[:300]!r}")
+        raise RuntimeError(f"list-realtime answered {reply.status}: {reply.raw[:300]!r}")
     calls = meter.snapshot()
     items = sum(c.items_read for c in calls)
     return reply.json, elapsed, items, Counter(c.name for c in calls)

@@ -43,13 +43,19 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.wrappers import Request, Response
 
 from hub.platform import catalog
 from local import logs, openapi
 from local.runtime import ACCOUNT_ID, Invoker
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger("local")
 
@@ -368,65 +374,67 @@ def payload_bytes(payload: Any) -> int:
     return len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "wa-hub-local"
-    server: GatewayServer
+class _RequestHandler(WSGIRequestHandler):
+    """werkzeug's request handler, logging through the hub's logger and passing the request's headers on as
+    the client sent them (names as spelled, a repeated header as its values), as API Gateway does."""
 
-    def _serve(self) -> None:
-        started = time.monotonic()
-        body = self._read_body()
-        if body is None:
-            self.close_connection = True
-            response = gateway_answer("REQUEST_TOO_LARGE")
-        else:
-            response = self.server.gateway.handle(
-                self.command, self.path, self.headers.items(), body, self.client_address[0]
-            )
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
-        log.info(
-            "%s %s %d %.1f ms",
-            self.command,
-            logs.redact(self.path),
-            response.status,
-            (time.monotonic() - started) * 1000,
-        )
+    def make_environ(self) -> WSGIEnvironment:
+        environ = super().make_environ()
+        environ[_SENT_HEADERS] = list(self.headers.items())
+        return environ
 
-    def _read_body(self) -> bytes | None:
-        """The request body, or None when it is over the limit (then left unread)."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks, total = [], 0
-            while (size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)) > 0:
-                total += size
-                if total > catalog.API_MAX_REQUEST_BYTES:
-                    return None
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            while self.rfile.readline().strip():  # trailers
-                pass
-            return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
-        return None if length > catalog.API_MAX_REQUEST_BYTES else self.rfile.read(length)
-
-    def __getattr__(self, name: str) -> Any:
-        """Every method (TRACE included) goes to the gateway, which answers 405 for undeclared ones."""
-        if name.startswith("do_"):
-            return self._serve
-        raise AttributeError(name)
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Each request is logged once, by the gateway's application (redacted)."""
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug(format, *args)
 
 
-class GatewayServer(ThreadingHTTPServer):
-    daemon_threads = True
+_SENT_HEADERS = "local.sent_headers"
+
+
+class _GatewayRequest(Request):
+    max_content_length = catalog.API_MAX_REQUEST_BYTES
+    """Reading a longer body (announced or chunked) raises RequestEntityTooLarge."""
+
+
+def wsgi_application(gateway: Gateway) -> WSGIApplication:
+    """The gateway as a WSGI application: werkzeug reads the request (chunked bodies included) and writes the
+    response; every method (TRACE included) goes to the gateway, which answers 405 for undeclared ones."""
+
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.monotonic()
+        request = _GatewayRequest(environ)
+        target = environ.get("RAW_URI") or request.full_path
+        try:
+            body = request.get_data(cache=False)
+        except RequestEntityTooLarge:  # left unread: werkzeug drains it and closes the connection
+            response = gateway_answer("REQUEST_TOO_LARGE")
+        else:
+            response = gateway.handle(
+                request.method, target, environ[_SENT_HEADERS], body, request.remote_addr or "127.0.0.1"
+            )
+        log.info(
+            "%s %s %d %.1f ms",
+            request.method,
+            logs.redact(target),
+            response.status,
+            (time.monotonic() - started) * 1000,
+        )
+        answer = Response(response.body, status=response.status)
+        answer.headers.clear()
+        for name, value in response.headers:
+            answer.headers.add(name, value)
+        return answer(environ, start_response)
+
+    return application
+
+
+class GatewayServer(ThreadedWSGIServer):
+    """The gateway served over HTTP by werkzeug (a thread per request; every connection closes after its
+    response)."""
 
     def __init__(self, host: str, port: int, gateway: Gateway) -> None:
         self.gateway = gateway
-        super().__init__((host, port), _RequestHandler)
+        super().__init__(host, port, wsgi_application(gateway), handler=_RequestHandler)
+        self._server_version = "wa-hub-local"

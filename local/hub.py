@@ -156,7 +156,7 @@ class LocalHub:
         settings.load.cache_clear()
 
         consumers = [f for f in catalog.FUNCTIONS if f.sqs_trigger]
-        resources.create_all(visibility_timeout_s=6 * max((f.timeout_s for f in consumers), default=10))
+        resources.create_all()
         queues = {q.id: q for q in catalog.QUEUES}
         for function in consumers:
             poller = SqsPoller(function, invoker, os.environ[queues[function.sqs_trigger].env_var])

@@ -85,15 +85,7 @@ def _security(route: catalog.Route) -> list[dict[str, list[str]]]:
 
 
 def _operation_responses(route: catalog.Route) -> dict[str, Any]:
-    success = (
-        "202"
-        if route.accepted
-        else "201"
-        if route.created
-        or (route.method, route.path) == ("POST", "/api/whatsapp/session")
-        or (route.method, route.path) == ("POST", "/api/admin/tenants")
-        else "200"
-    )
+    success = str(route.success_status)
     content_types = ("text/plain",) if route.auth == "gateway" and route.method == "GET" else route.content_types
     content = {
         t: {"schema": {"$ref": "#/components/schemas/Success"} if t == "application/json" else {"type": "string"}}

@@ -77,8 +77,9 @@ def local_queue_names(queue: catalog.Queue) -> tuple[str, str]:
     return f"wa-hub-{queue.id.lower()}", f"wa-hub-{queue.id.lower()}-dlq"
 
 
-def create_queue(client, queue: catalog.Queue, visibility_timeout_s: int) -> None:
-    """Creates the queue and its DLQ and exports their URLs into the environment."""
+def create_queue(client, queue: catalog.Queue, visibility_timeout_s: int | None = None) -> None:
+    """Creates the queue and its DLQ and exports their URLs into the environment. The visibility timeout is
+    the stack's (catalog.visibility_timeout_s) unless given."""
     name, dlq_name = local_queue_names(queue)
     dlq_url = client.create_queue(
         QueueName=dlq_name,
@@ -88,7 +89,7 @@ def create_queue(client, queue: catalog.Queue, visibility_timeout_s: int) -> Non
     url = client.create_queue(
         QueueName=name,
         Attributes={
-            "VisibilityTimeout": str(visibility_timeout_s),
+            "VisibilityTimeout": str(visibility_timeout_s or catalog.visibility_timeout_s(queue)),
             "MessageRetentionPeriod": str(queue.retention_days * 86400),
             "RedrivePolicy": json.dumps(
                 {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}
@@ -111,8 +112,9 @@ def create_failure_queue(client, queue: catalog.FailureQueue) -> None:
     )["QueueUrl"]
 
 
-def create_all(visibility_timeout_s: int = 60) -> None:
-    """Creates every table and queue of the catalog with the current credentials and endpoint."""
+def create_all(visibility_timeout_s: int | None = None) -> None:
+    """Creates every table and queue of the catalog with the current credentials and endpoint; the queues'
+    visibility timeout is the stack's unless given (the tests shorten it)."""
     dynamodb = boto3.client("dynamodb")
     for table in catalog.TABLES:
         create_table(dynamodb, table)

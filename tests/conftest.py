@@ -3,35 +3,29 @@ sends real API Gateway proxy events to the real handlers (through local.gateway)
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from local.resources import FAKE_AWS_ENV
+from local import harness
+from local.harness import Reply, reset_cached_clients
 
 pytest_plugins = ["tests.iam.plugin"]  # the IAM audit of every request the functions make
 
-TEST_ENV = {
-    **FAKE_AWS_ENV,
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_DEV": "false",
-    "LOG_LEVEL": "WARNING",
-    "HUB_LOCAL": "true",
-    "ADMIN_API_KEY": "adm_test_operator_key_0123456789",
-    "PUBLIC_BASE_URL": "http://127.0.0.1:3000",
-    "WEBHOOK_RETRY_DELAY": "1000",
-    "CONNECT_LINK_SECRET": "test-connect-link-signing-key-0123456789",
-    # the tests revoke and post within one instance: read the tenant on every event (its cache has a test of its own)
-    "TENANT_STATUS_CACHE_S": "0",
-}
-os.environ.update(TEST_ENV)
-os.environ.pop("AWS_ENDPOINT_URL", None)
-os.environ.pop("AWS_PROFILE", None)
+ADMIN_KEY = "adm_test_operator_key_0123456789"
 
-ADMIN_KEY = TEST_ENV["ADMIN_API_KEY"]
+harness.configure_environment(
+    {
+        "LOG_LEVEL": "WARNING",
+        "ADMIN_API_KEY": ADMIN_KEY,
+        "WEBHOOK_RETRY_DELAY": "1000",
+        "CONNECT_LINK_SECRET": "test-connect-link-signing-key-0123456789",
+        # the tests revoke and post within one instance: read the tenant on every event (its cache has a test of its own)
+        "TENANT_STATUS_CACHE_S": "0",
+    }
+)
+__all__ = ["ADMIN_KEY", "Reply", "reset_cached_clients"]  # what test modules import from here
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 _MARKED_DIRECTORIES = ("infra", "browser")
@@ -53,59 +47,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker("aws")
 
 
-def reset_cached_clients() -> None:
-    """Clients, settings, tenant standings, endpoint breakers, subscription secrets and ingest windows are cached per process, as in Lambda; tests start each fresh."""
-    from hub.delivery import fairness, health, queue
-    from hub.delivery import secrets as subscription_secrets
-    from hub.ingest import access
-    from hub.ingest import limits as ingest_limits
-    from hub.platform import ddb, settings
-    from hub.tenants import auth
-
-    auth.clear_cache()
-    access.clear_cache()
-    fairness.clear_cache()
-    health.clear_cache()
-    ingest_limits.clear_cache()
-    subscription_secrets.clear_cache()
-    ddb.client.cache_clear()
-    queue.client.cache_clear()
-    settings.load.cache_clear()
-
-
 @pytest.fixture
 def aws():
     """A fresh embedded AWS with every catalog table and queue."""
-    from moto import mock_aws
-
-    from local import resources, sqs_limits
-
-    resources.make_dynamodb_requests_atomic()
-    sqs_limits.enforce()
-    with mock_aws():
-        reset_cached_clients()
-        resources.create_all(visibility_timeout_s=30)
+    with harness.embedded_aws(visibility_timeout_s=30):
         yield
-    reset_cached_clients()
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    raw: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.raw)
-
-    @property
-    def data(self) -> Any:
-        return self.json["data"]
-
-    @property
-    def error_code(self) -> str:
-        return self.json["error"]["code"]
 
 
 class Streams:
@@ -129,7 +75,7 @@ def streams(aws) -> Streams:
     return Streams()
 
 
-class Api:
+class Api(harness.ApiClient):
     """Calls the catalog's routes with API Gateway proxy events, in process.
 
     The streams are pumped before and after each call, as if the dispatcher and the aggregator
@@ -137,26 +83,17 @@ class Api:
     """
 
     def __init__(self, streams: Streams) -> None:
-        from local.client import InProcessClient
-
-        self._client = InProcessClient(ADMIN_KEY)
+        super().__init__(ADMIN_KEY)
         self.streams = streams
 
     def call(self, method: str, target: str, **request: Any) -> Reply:
         self.streams.pump()
-        response = self._client.request(method, target, **request)
+        reply = super().call(method, target, **request)
         self.streams.pump()
-        return Reply(response.status, {k.lower(): v for k, v in response.headers}, response.body)
+        return reply
 
     def create_tenant(self, name: str = "acme") -> dict[str, Any]:
-        reply = self.call("POST", "/api/admin/tenants", body={"name": name}, admin=True)
-        assert reply.status == 201, reply.raw
-        return reply.data
-
-    def create_session(self, api_key: str, **fields: Any) -> dict[str, Any]:
-        reply = self.call("POST", "/api/whatsapp/session", body={"userId": "user-1", **fields}, api_key=api_key)
-        assert reply.status == 201, reply.raw
-        return reply.data
+        return super().create_tenant(name)
 
 
 @pytest.fixture

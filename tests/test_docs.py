@@ -22,6 +22,16 @@ def test_every_setting_is_documented(setting):
     assert f"`{setting.env_var}`" in README
 
 
+SETTINGS_ROW = re.compile(r"^\| `(?P<name>[A-Z_0-9]+)` \| (?P<default>[^|]*) \|", re.MULTILINE)
+
+
+@pytest.mark.parametrize("setting", [s for s in settings.SETTINGS if s.default], ids=lambda s: s.env_var)
+def test_settings_table_gives_the_models_default(setting):
+    """The README's settings table states each default the settings model declares (hub.platform.settings)."""
+    rows = {m["name"]: m["default"].strip().strip("`") for m in SETTINGS_ROW.finditer(README)}
+    assert rows.get(setting.env_var) == setting.default
+
+
 # ---- The repository carries its own documents: no citation of a document it does not hold, no dead link.
 
 ROOT = Path(__file__).resolve().parent.parent

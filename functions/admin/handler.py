@@ -21,7 +21,7 @@ app = api.make_resolver()
 
 @app.post("/api/admin/tenants")
 def handle_create_tenant(request: Annotated[tenancy.CreateTenant, Body()]):
-    return api.ok(tenancy.create(request), status=201)
+    return api.success(app, tenancy.create(request))
 
 
 @app.get("/api/admin/tenants")
@@ -36,7 +36,7 @@ def handle_list_api_keys():
 
 @app.post("/api/keys")
 def handle_add_api_key():
-    return api.ok(tenancy.add_key(api.tenant(app)), status=201)
+    return api.success(app, tenancy.add_key(api.tenant(app)))
 
 
 @app.delete("/api/keys/<keyId>")

@@ -51,7 +51,7 @@ class LinkRequest(BaseModel):
 
 
 def _link_answer(token: str, expires_at: int) -> Response:
-    return api.ok({"url": f"{api.base_url(app)}/connect/{token}", "expiresAt": expires_at}, status=201)
+    return api.success(app, {"url": f"{api.base_url(app)}/connect/{token}", "expiresAt": expires_at})
 
 
 @app.post("/api/whatsapp/session/<sessionId>/connect-link")

@@ -33,7 +33,7 @@ def handle_get_health():
 @app.post("/api/whatsapp/session")
 def handle_create_session(request: Annotated[registry.RegisterSession, Body()]):
     tenant_id = _tenant()
-    return api.ok(registry.register(tenant_id, request, api.base_url(app)), status=201)
+    return api.success(app, registry.register(tenant_id, request, api.base_url(app)))
 
 
 @app.delete("/api/whatsapp/session/<sessionId>")

@@ -35,7 +35,7 @@ def handle_list_session_subscriptions(instanceId: str):
 
 @app.post("/api/instance/<instanceId>/subscriptions")
 def handle_create_session_subscription(instanceId: str, request: Annotated[subscriptions.CreateSubscription, Body()]):
-    return api.ok(subscriptions.create(_scope(instanceId), request), status=201)
+    return api.success(app, subscriptions.create(_scope(instanceId), request))
 
 
 @app.get("/api/instance/<instanceId>/subscriptions/<subscriptionId>")
@@ -75,7 +75,7 @@ def handle_rotate_session_subscription_secret(
 def handle_recover_session_subscription(
     instanceId: str, subscriptionId: str, request: Annotated[recovery.StartRecovery, Body()]
 ):
-    return api.ok(recovery.start(_scope(instanceId), subscriptionId, request), status=202)
+    return api.success(app, recovery.start(_scope(instanceId), subscriptionId, request))
 
 
 @app.get("/api/subscriptions")
@@ -85,7 +85,7 @@ def handle_list_tenant_subscriptions():
 
 @app.post("/api/subscriptions")
 def handle_create_tenant_subscription(request: Annotated[subscriptions.CreateSubscription, Body()]):
-    return api.ok(subscriptions.create(_scope(), request), status=201)
+    return api.success(app, subscriptions.create(_scope(), request))
 
 
 @app.get("/api/subscriptions/<subscriptionId>")
@@ -119,7 +119,7 @@ def handle_rotate_tenant_subscription_secret(
 
 @app.post("/api/subscriptions/<subscriptionId>/recoveries")
 def handle_recover_tenant_subscription(subscriptionId: str, request: Annotated[recovery.StartRecovery, Body()]):
-    return api.ok(recovery.start(_scope(), subscriptionId, request), status=202)
+    return api.success(app, recovery.start(_scope(), subscriptionId, request))
 
 
 @app.get("/api/recoveries/<recoveryId>")

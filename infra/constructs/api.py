@@ -13,6 +13,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from hub.platform import catalog
+from infra.constructs.naming import pascal
 
 from ..config import HubConfig
 from .functions import HubFunctions
@@ -161,14 +162,14 @@ class HubApi(Construct):
         for plan in config.plans:
             usage_plan = apigw.UsagePlan(
                 self,
-                f"Plan{_pascal(plan.name)}",
+                f"Plan{pascal(plan.name)}",
                 name=f"wa-webhook-hub-{config.stage}-{plan.name}",
                 description=f"Tenant plan {plan.name!r}",
                 throttle=apigw.ThrottleSettings(rate_limit=plan.rate_limit, burst_limit=plan.burst_limit),
                 quota=apigw.QuotaSettings(limit=plan.quota_per_month, period=apigw.Period.MONTH),
             )
             self.usage_plans[plan.name] = usage_plan
-            self._attach_to_stage(f"Plan{_pascal(plan.name)}Stage", usage_plan)
+            self._attach_to_stage(f"Plan{pascal(plan.name)}Stage", usage_plan)
 
         self.usage_plan_ids_json = stack.to_json_string({name: p.usage_plan_id for name, p in self.usage_plans.items()})
 
@@ -233,10 +234,6 @@ class HubApi(Construct):
                 resources=[f"{base}/apikeys/*"],
             )
         )
-
-
-def _pascal(name: str) -> str:
-    return "".join(p.capitalize() for p in re.split(r"[^A-Za-z0-9]+", name) if p)
 
 
 def _operation_name(route: catalog.Route) -> str:

@@ -12,6 +12,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from hub.platform import catalog, settings
+from infra.constructs.naming import pascal
 
 from ..bundling import dependency_layer_code
 from ..config import HubConfig
@@ -99,7 +100,7 @@ class HubFunctions(Construct):
 
     def _function(self, spec: catalog.Function, tables: HubTables, queues: HubQueues) -> HubFunction:
         config = self.config
-        scope = Construct(self, _pascal(spec.name))
+        scope = Construct(self, pascal(spec.name))
         log_group = logs.LogGroup(
             scope,
             "Logs",
@@ -205,10 +206,6 @@ class HubFunctions(Construct):
             )
 
         return HubFunction(spec=spec, function=function, role=role, log_group=log_group)
-
-
-def _pascal(name: str) -> str:
-    return "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
 
 
 def _app_log_level(level: str) -> lambda_.ApplicationLogLevel:

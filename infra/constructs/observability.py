@@ -10,6 +10,7 @@ from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
 
 from hub.platform import catalog
+from infra.constructs.naming import pascal
 
 from ..config import HubConfig
 from .api import HubApi
@@ -98,7 +99,7 @@ class HubObservability(Construct):
 
         # -- functions ----------------------------------------------------------------------
         for name, f in functions.by_name.items():
-            label = _pascal(name)
+            label = pascal(name)
             self._alarm(
                 f"{label}Errors",
                 f.function.metric_errors(period=PERIOD, statistic="Sum"),
@@ -124,7 +125,7 @@ class HubObservability(Construct):
                 )
         for name in sorted(gateway_functions()):
             self._alarm(
-                f"{_pascal(name)}LatencyP99",
+                f"{pascal(name)}LatencyP99",
                 functions.by_name[name].function.metric_duration(period=PERIOD, statistic="p99"),
                 threshold=config.receiver_p99_latency_ms,
                 comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -302,7 +303,3 @@ def failure_queue_alarm_description(spec: catalog.FailureQueue) -> str:
         f'--payload \'{{"replay": {{"maxMessages": 100}}}}\' --cli-binary-format raw-in-base64-out out.json '
         f"(docs/stream-failures.md)"
     )
-
-
-def _pascal(name: str) -> str:
-    return "".join(part.capitalize() for part in name.replace("-", "_").split("_"))

@@ -11,24 +11,12 @@ from constructs import Construct
 
 from hub.platform import catalog
 
-VISIBILITY_FACTOR = 6
-"""AWS guidance: queue visibility timeout >= 6x the consuming function's timeout."""
-
 
 @dataclass(frozen=True)
 class HubQueue:
     spec: catalog.Queue
     queue: sqs.Queue
     dlq: sqs.Queue
-
-
-def consumers(queue_id: str) -> tuple[catalog.Function, ...]:
-    return tuple(f for f in catalog.FUNCTIONS if f.sqs_trigger == queue_id)
-
-
-def visibility_timeout_s(queue_id: str) -> int:
-    timeouts = [f.timeout_s for f in consumers(queue_id)] or [30]
-    return VISIBILITY_FACTOR * max(timeouts)
 
 
 class HubQueues(Construct):
@@ -58,7 +46,7 @@ class HubQueues(Construct):
             queue = sqs.Queue(
                 self,
                 spec.id,
-                visibility_timeout=Duration.seconds(visibility_timeout_s(spec.id)),
+                visibility_timeout=Duration.seconds(catalog.visibility_timeout_s(spec)),
                 retention_period=Duration.days(spec.retention_days),
                 encryption=sqs.QueueEncryption.SQS_MANAGED,
                 enforce_ssl=True,

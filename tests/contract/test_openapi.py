@@ -38,6 +38,12 @@ def test_every_route_is_documented_with_its_auth(route):
     assert {"400", "401", "404"} <= set(operation["responses"])
 
 
+@pytest.mark.parametrize("route", catalog.ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_every_route_documents_its_catalog_success_status(route):
+    responses = DOCUMENT["paths"][route.path][route.method.lower()]["responses"]
+    assert [status for status in responses if status.startswith("2")] == [str(route.success_status)]
+
+
 @pytest.fixture(scope="module")
 def hub():
     from local.hub import LocalHub

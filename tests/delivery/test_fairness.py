@@ -13,8 +13,8 @@ from hub.delivery.models import DeliveryLog
 from hub.delivery.sender import AttemptResult
 from hub.delivery.subscriptions import RetryPolicy, Target
 from hub.platform import catalog, settings
+from local.harness import Subscriber
 from tests.delivery.conftest import accept, message_event
-from tests.delivery.servers import ThreadedSubscriber
 from tests.delivery.test_delivery import logs, subscribe
 
 NOW = 1_800_000_000
@@ -173,7 +173,7 @@ def short_timeouts(monkeypatch):
 
 @pytest.fixture
 def hanging():
-    server = ThreadedSubscriber(delay_s=3.0)
+    server = Subscriber(delay_s=3.0).start()
     yield server
     server.close()
 

@@ -17,7 +17,7 @@ from cryptography.x509.oid import NameOID
 
 from hub.delivery import sender, urls
 from hub.platform import settings
-from tests.delivery.servers import ThreadedSubscriber
+from local.harness import Subscriber
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def sockets(monkeypatch):
 
 @pytest.fixture
 def listener():
-    server = ThreadedSubscriber()
+    server = Subscriber().start()
     yield server
     server.close()
 
@@ -272,7 +272,7 @@ def _certificates(tmp_path, name: str) -> tuple[str, ssl.SSLContext]:
 def tls_listener(tmp_path, monkeypatch):
     ca_bundle, context = _certificates(tmp_path, "hooks.example.test")
     monkeypatch.setattr(sender, "CA_BUNDLE", ca_bundle)
-    server = ThreadedSubscriber(context)
+    server = Subscriber(context).start()
     yield server
     server.close()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from hub.platform import catalog
-from infra.constructs.queues import VISIBILITY_FACTOR
 
 from .helpers import of_type
 
@@ -71,7 +70,9 @@ def test_queues_as_declared(hub):
         assert queue["MessageRetentionPeriod"] == spec.retention_days * 86400 == 14 * 86400
         consumers = [f for f in catalog.FUNCTIONS if f.sqs_trigger == spec.id]
         for f in consumers:
-            assert queue["VisibilityTimeout"] >= VISIBILITY_FACTOR * f.timeout_s
+            assert queue["VisibilityTimeout"] >= spec.visibility_factor * f.timeout_s
+        assert spec.visibility_factor >= 6  # AWS's advice for a Lambda event source
+        assert queue["VisibilityTimeout"] == catalog.visibility_timeout_s(spec)  # what the local hub creates too
         for props in (queue, dlq):
             assert props["SqsManagedSseEnabled"] is True
 

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+import requests
 
 from hub.platform import catalog
 from local.client import InProcessClient
@@ -101,3 +102,51 @@ def test_local_answers_are_the_stacks_gateway_responses() -> None:
         stack_status, stack_code, stack_message = stack[response_type]
         assert (stack_code, stack_message) == (code, message), response_type
         assert stack_status in ("", str(status)), response_type
+
+
+# ---- over HTTP: werkzeug reads the request (announced or chunked bodies) and the limits hold on the wire
+
+
+@pytest.fixture
+def served():
+    from local.gateway import GatewayServer
+
+    recorder = Recorder()
+    server = GatewayServer("127.0.0.1", 0, gateway(recorder))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api/whatsapp/webhook/s1", recorder
+    server.shutdown()
+    server.server_close()
+
+
+def chunks(total: int, size: int = MB):
+    while total > 0:
+        yield b"x" * min(size, total)
+        total -= size
+
+
+def test_a_chunked_body_reaches_the_function_whole(served) -> None:
+    url, recorder = served
+    reply = requests.post(url, data=chunks(3 * 1000, size=1000), timeout=30)
+    assert reply.status_code == 200 and recorder.events[0]["body"] == "x" * 3000
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])
+def test_a_body_over_10_mb_on_the_wire_is_413_and_never_reaches_the_function(served, chunked) -> None:
+    url, recorder = served
+    size = catalog.API_MAX_REQUEST_BYTES + 1
+    reply = requests.post(url, data=chunks(size) if chunked else b"x" * size, timeout=60)
+    body = reply.json()
+    assert (reply.status_code, body["error"]["code"], body["error"]["message"]) == (
+        413,
+        "PAYLOAD_TOO_LARGE",
+        "Request body too large",
+    )
+    assert recorder.events == []
+
+
+def test_headers_reach_the_function_as_sent(served) -> None:
+    url, recorder = served
+    requests.post(url, data=b"{}", headers={"x-Mixed-Case": "v"}, timeout=30)
+    assert recorder.events[0]["headers"]["x-Mixed-Case"] == "v"

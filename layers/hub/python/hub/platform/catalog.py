@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Auth = Literal["tenant", "admin", "gateway", "public", "link"]
+SuccessStatus = Literal[200, 201, 202, 204]
 """`link`: a connect link's token (hub.connect.links), in the path or as `Authorization: Bearer`; checked by the handler."""
 KeyType = Literal["S", "N"]
 StreamView = Literal["NEW_IMAGE", "NEW_AND_OLD_IMAGES"]
@@ -107,6 +108,10 @@ class Queue:
     retention_days: int = 14
     """SQS's maximum (1,209,600 s)."""
     dlq_retention_days: int = 14
+    visibility_factor: int = 6
+    """The queue's visibility timeout is this many times its consumer's function timeout (AWS's advice for a
+    Lambda event source: at least 6), so a batch still in flight is not handed to a second instance
+    (`visibility_timeout_s`)."""
 
 
 @dataclass(frozen=True)
@@ -187,10 +192,9 @@ class Route:
     body: bool = False
     content_types: tuple[str, ...] = ("application/json",)
     """Media types of the success response (the connect page serves HTML, script, style, an icon)."""
-    created: bool = False
-    """Answers 201 Created."""
-    accepted: bool = False
-    """Answers 202 Accepted: the work goes on after the answer (its progress has a route of its own)."""
+    success_status: SuccessStatus = 200
+    """The status of its success answer (201: it creates something); the handler answers it
+    (hub.platform.http.success) and the OpenAPI document declares it."""
 
 
 TENANTS = Table(
@@ -445,7 +449,7 @@ ROUTES: tuple[Route, ...] = (
         body=True,
     ),
     Route("GET", "/api/whatsapp/webhook/{handle}", "receiver", "gateway", "Verification challenge"),
-    Route("POST", "/api/whatsapp/session", "sessions", "tenant", "Register a session", body=True),
+    Route("POST", "/api/whatsapp/session", "sessions", "tenant", "Register a session", body=True, success_status=201),
     Route("DELETE", "/api/whatsapp/session/{sessionId}", "sessions", "tenant", "Delete a session"),
     Route("GET", "/api/whatsapp/session/status/{sessionId}", "sessions", "tenant", "Session status"),
     Route("GET", "/api/whatsapp/session/list-realtime", "sessions", "tenant", "List sessions with summary"),
@@ -458,7 +462,7 @@ ROUTES: tuple[Route, ...] = (
         "tenant",
         "Register a gateway credential (authenticates every session of the tenant on one gateway)",
         body=True,
-        created=True,
+        success_status=201,
     ),
     Route("GET", "/api/gateway-credentials", "sessions", "tenant", "List gateway credentials (never their keys)"),
     Route("DELETE", "/api/gateway-credentials/{credentialId}", "sessions", "tenant", "Revoke a gateway credential"),
@@ -493,7 +497,7 @@ ROUTES: tuple[Route, ...] = (
                 "tenant",
                 f"Create a {whose} subscription (secret shown once)",
                 True,
-                created=True,
+                success_status=201,
             ),
             Route("GET", f"{base}/{{subscriptionId}}", "webhooks", "tenant", f"One {whose} subscription"),
             Route(
@@ -515,7 +519,7 @@ ROUTES: tuple[Route, ...] = (
                 "tenant",
                 f"Re-send a {whose} subscription's failed deliveries since a time, in the background",
                 body=True,
-                accepted=True,
+                success_status=202,
             ),
             Route(
                 "POST",
@@ -535,9 +539,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/webhook/stats", "webhooks", "tenant", "Delivery statistics"),
     Route("DELETE", "/api/webhook/logs", "webhooks", "tenant", "Clear delivery logs", body=True),
     Route("GET", "/api/keys", "admin", "tenant", "The tenant's API keys (never their values)"),
-    Route("POST", "/api/keys", "admin", "tenant", "A second API key for the tenant (shown once)", created=True),
+    Route("POST", "/api/keys", "admin", "tenant", "A second API key for the tenant (shown once)", success_status=201),
     Route("DELETE", "/api/keys/{keyId}", "admin", "tenant", "Revoke one of the tenant's API keys"),
-    Route("POST", "/api/admin/tenants", "admin", "admin", "Create a tenant", body=True),
+    Route("POST", "/api/admin/tenants", "admin", "admin", "Create a tenant", body=True, success_status=201),
     Route("GET", "/api/admin/tenants", "admin", "admin", "List tenants"),
     Route("DELETE", "/api/admin/tenants/{tenantId}", "admin", "admin", "Revoke a tenant"),
     Route(
@@ -547,7 +551,7 @@ ROUTES: tuple[Route, ...] = (
         "tenant",
         "Create a connect link for one session",
         body=True,
-        created=True,
+        success_status=201,
     ),
     Route(
         "DELETE",
@@ -563,7 +567,7 @@ ROUTES: tuple[Route, ...] = (
         "tenant",
         "Create a connect link for one user's sessions",
         body=True,
-        created=True,
+        success_status=201,
     ),
     Route("GET", "/api/connect/status", "connect", "link", "Status of what a connect link names (Bearer link token)"),
     Route("GET", "/connect/{token}", "connect", "link", "The connect page (HTML)", content_types=("text/html",)),
@@ -627,3 +631,13 @@ def failure_queue(queue_id: str) -> FailureQueue:
 
 def function(name: str) -> Function:
     return next(f for f in FUNCTIONS if f.name == name)
+
+
+def consumers(queue_id: str) -> tuple[Function, ...]:
+    """The functions the queue triggers."""
+    return tuple(f for f in FUNCTIONS if f.sqs_trigger == queue_id)
+
+
+def visibility_timeout_s(spec: Queue) -> int:
+    """The queue's visibility timeout: `visibility_factor` times its slowest consumer's timeout (30 s without one)."""
+    return spec.visibility_factor * max((f.timeout_s for f in consumers(spec.id)), default=30)

@@ -24,6 +24,12 @@ def ok(data: Any, status: int = 200, **extra: Any) -> Response:
     return json_response(status, {"success": True, "data": data, **extra})
 
 
+def success(app: APIGatewayRestResolver, data: Any) -> Response:
+    """The route's success answer, with the status its catalog entry declares (catalog.Route.success_status)."""
+    route = app.context.get("route")
+    return ok(data, status=route.success_status if route is not None else 200)
+
+
 def _error_response(error: errors.ApiError) -> Response:
     response = json_response(error.status, error.body())
     response.headers.update(error.headers())
@@ -139,8 +145,9 @@ def _admit(event: APIGatewayProxyEvent) -> str | None:
 
 def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Admits the request (size, auth per the catalog) before routing and validation, then resolves it."""
+    admitted = APIGatewayProxyEvent(event)
     try:
-        app.append_context(tenant_id=_admit(APIGatewayProxyEvent(event)))
+        app.append_context(tenant_id=_admit(admitted), route=_ROUTES.get((admitted.http_method, admitted.resource)))
     except (errors.ApiError, exceptions.HubError) as caught:
         error = errors.from_exception(caught) if isinstance(caught, exceptions.HubError) else caught
         return {

@@ -2,6 +2,11 @@
 variables each function gets (`function_env_names`), the one declaration the stack, the local
 hub and the tests build each function's environment from.
 
+Each tunable setting is declared once, as a field of the pydantic model `Settings`: its variable
+(the field's alias), default, bounds (`Bounds`) and description. The variables naming the stack's
+tables and queues are declared on the catalog (`Table.env_var`, `Queue.env_var`, ...). `SETTINGS`
+lists both for the README check, the stack and the local hub.
+
 Handlers read the environment only through this module. In Lambda that is `os.environ`; the
 local hub and the tests run every function in one process, so their invoker sets the function's
 own environment for the duration of an invocation (`function_environment`), and nothing else is
@@ -17,16 +22,220 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import core_schema
 
 from hub.platform import catalog
 
 
 @dataclass(frozen=True)
+class Bounds:
+    """An integer setting's bounds. A value outside them is clamped to the nearest bound, not refused (a
+    deployed function keeps working with a sane value); a value that is not an integer fails `load()`."""
+
+    low: int
+    high: int | None = None
+
+    def clamp(self, value: int) -> int:
+        value = max(value, self.low)
+        return value if self.high is None else min(value, self.high)
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.clamp, handler(source))
+
+
+def _env_bool(value: Any) -> bool:
+    """Only `true` (any case) is true: any other text is false, as the variable was always read."""
+    return value if isinstance(value, bool) else str(value).lower() == "true"
+
+
+HUB_FUNCTION = "HUB_FUNCTION"
+"""Every function's own catalog name: the cold-start check finds the function's declaration by it."""
+
+
+def _unset(env_var: str, description: str) -> Any:
+    """A text setting empty by default (most are set by the stack, or stood in for by the local hub)."""
+    return Field("", alias=env_var, description=description)
+
+
+class Settings(BaseModel):
+    """Every tunable setting: field alias = environment variable, default, `Bounds`, description.
+
+    `load()` builds it from the running function's environment; an empty or missing variable takes the
+    default. Integers outside their `Bounds` are clamped (see `Bounds`)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    retry_attempts: Annotated[int, Bounds(0, catalog.MAX_RETRY_ATTEMPTS)] = Field(
+        3,
+        alias="WEBHOOK_RETRY_ATTEMPTS",
+        description="Retries after the first delivery attempt (per subscription overridable, 0..10)",
+    )
+    retry_delay_ms: Annotated[int, Bounds(0)] = Field(
+        5000, alias="WEBHOOK_RETRY_DELAY", description="Base retry delay in ms; attempt n waits base * 2**(n-1)"
+    )
+    timeout_ms: Annotated[int, Bounds(100, 30000)] = Field(
+        10000, alias="WEBHOOK_TIMEOUT_MS", description="Subscriber request timeout in ms (max 30000)"
+    )
+    log_retention_days: Annotated[int, Bounds(1)] = Field(
+        30, alias="WEBHOOK_LOG_RETENTION_DAYS", description="Days a delivery log is kept (DynamoDB TTL)"
+    )
+    disable_after_hours: Annotated[int, Bounds(1, 720)] = Field(
+        120,
+        alias="SUBSCRIPTION_DISABLE_AFTER_HOURS",
+        description="A subscription whose every attempt has failed for this many hours is disabled (1..720; "
+        "default 5 days)",
+    )
+    max_qr_attempts: Annotated[int, Bounds(1)] = Field(
+        3,
+        alias="MAX_QR_ATTEMPTS",
+        description="QR codes per connection cycle before the session is auto-disconnected",
+    )
+    max_body_bytes: int = Field(262144, alias="MAX_BODY_BYTES", description="Largest accepted request body")
+    dedupe_window_hours: Annotated[int, Bounds(1)] = Field(
+        24, alias="DEDUPE_WINDOW_HOURS", description="How long a received event is remembered for duplicate detection"
+    )
+    max_clock_skew_seconds: Annotated[int, Bounds(0)] = Field(
+        300,
+        alias="MAX_CLOCK_SKEW_SECONDS",
+        description="How far past the receive time an event time is trusted; later ones are ordered by the receive time",
+    )
+    credential_rotation_overlap_s: Annotated[int, Bounds(0, 604800)] = Field(
+        86400,
+        alias="CREDENTIAL_ROTATION_OVERLAP_S",
+        description="Seconds an inbound secret or a gateway credential's key stays accepted after a rotation, "
+        "unless the rotation asks for another overlap (0 to 604800)",
+    )
+    tenant_status_cache_s: Annotated[int, Bounds(0)] = Field(
+        30,
+        alias="TENANT_STATUS_CACHE_S",
+        description="Seconds a receiver instance trusts a tenant's standing (active or revoked) before reading it "
+        "again: a revoked tenant's events are refused within this long (0: read on every event)",
+    )
+    gateway_rate_limit_per_second: Annotated[int, Bounds(0)] = Field(
+        20,
+        alias="GATEWAY_RATE_LIMIT_PER_SECOND",
+        description="Events per second one session's gateway may post, averaged over GATEWAY_RATE_WINDOW_SECONDS; "
+        "more are refused with 429 RATE_LIMITED and Retry-After (0: no limit)",
+    )
+    gateway_rate_window_seconds: Annotated[int, Bounds(1, 3600)] = Field(
+        10,
+        alias="GATEWAY_RATE_WINDOW_SECONDS",
+        description="The ingest limit's fixed window: a session may post "
+        "GATEWAY_RATE_LIMIT_PER_SECOND x this many events per window, all at once (its burst)",
+    )
+    max_json_depth: Annotated[int, Bounds(2, 512)] = Field(
+        64,
+        alias="MAX_JSON_DEPTH",
+        description="Deepest nesting of arrays/objects accepted in a JSON body (checked before parsing)",
+    )
+    local: Annotated[bool, BeforeValidator(_env_bool)] = Field(
+        False,
+        alias="HUB_LOCAL",
+        description="true when running as the local hub: allows http:// subscribers on loopback",
+    )
+    public_base_url: str = _unset(
+        "PUBLIC_BASE_URL", "Base URL the hub is reached at, used for receiverUrl (defaults to the request's host)"
+    )
+    admin_api_key: str = _unset(
+        "ADMIN_API_KEY", "Operator key for /api/admin (locally; in the cloud read from ADMIN_KEY_SECRET_ARN)"
+    )
+    admin_key_secret_arn: str = _unset(
+        "ADMIN_KEY_SECRET_ARN", "Secrets Manager secret holding the operator key (set by the stack)"
+    )
+    rest_api_id: str = _unset("REST_API_ID", "The REST API whose keys the tenant manager creates (set by the stack)")
+    usage_plan_ids: str = _unset(
+        "USAGE_PLAN_IDS",
+        "JSON map of plan name to API Gateway usage plan id (set by the stack on the admin "
+        "function); without it, outside HUB_LOCAL, tenants are refused",
+    )
+    hub_function: str = _unset(HUB_FUNCTION, "The function's catalog name (set by the stack and the local invoker)")
+    service_name: str = Field(
+        "wa-webhook-hub", alias="POWERTOOLS_SERVICE_NAME", description="Service name in logs, traces and metrics"
+    )
+    metrics_namespace: str = Field(
+        "WaWebhookHub", alias="POWERTOOLS_METRICS_NAMESPACE", description="CloudWatch namespace of the hub's metrics"
+    )
+    log_level: str = Field("INFO", alias="LOG_LEVEL", description="Log level")
+    connect_link_max_ttl_s: Annotated[int, Bounds(60, 86400)] = Field(
+        86400,
+        alias="CONNECT_LINK_MAX_TTL_S",
+        description="Longest lifetime a connect link may ask for, in seconds (at most 24 hours)",
+    )
+    connect_link_ttl_s: Annotated[int, Bounds(60)] = Field(
+        900,
+        alias="CONNECT_LINK_TTL_S",
+        description="Default lifetime of a connect link, in seconds (at most CONNECT_LINK_MAX_TTL_S)",
+    )
+    connect_link_secret: str = _unset(
+        "CONNECT_LINK_SECRET", "Key that signs connect links (locally; in the cloud read from CONNECT_LINK_SECRET_ARN)"
+    )
+    connect_link_secret_arn: str = _unset(
+        "CONNECT_LINK_SECRET_ARN",
+        "Secrets Manager secret holding the connect-link signing key (set by the stack; "
+        "its AWSPREVIOUS version still verifies after a rotation)",
+    )
+    connect_websocket_url: str = _unset(
+        "CONNECT_WEBSOCKET_URL", "wss:// URL of the WebSocket API the connect page listens on (set by the stack)"
+    )
+    connections_api_endpoint: str = _unset(
+        "CONNECTIONS_API_ENDPOINT",
+        "https:// endpoint of the WebSocket API's @connections management API (set by the stack)",
+    )
+    connect_frame_ancestors: str = Field(
+        "'none'",
+        alias="CONNECT_FRAME_ANCESTORS",
+        description="CSP frame-ancestors of the connect page: origins allowed to embed it in an iframe",
+    )
+    pydantic_disable_plugins: str = Field(
+        "__all__",
+        alias="PYDANTIC_DISABLE_PLUGINS",
+        description="Read by pydantic: skips the plugin scan of installed packages at cold start",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("connect_link_ttl_s")
+    @classmethod
+    def _within_max_ttl(cls, value: int, info: ValidationInfo) -> int:
+        return min(value, info.data.get("connect_link_max_ttl_s", value))
+
+
+def _text(value: object) -> str:
+    """A default as the environment spells it (`false`, not `False`)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@dataclass(frozen=True)
 class Setting:
+    """One environment variable the hub reads: a `Settings` field or a catalog table/queue variable."""
+
     env_var: str
     default: str
     description: str
+    bounds: Bounds | None = None
+
+
+def _model_settings() -> tuple[Setting, ...]:
+    found = []
+    for field in Settings.model_fields.values():
+        assert field.alias, "every setting names its environment variable"
+        bounds = next((m for m in field.metadata if isinstance(m, Bounds)), None)
+        found.append(Setting(field.alias, _text(field.default), field.description or "", bounds))
+    return tuple(found)
 
 
 ResourceKind = Literal[
@@ -62,118 +271,8 @@ class Resource:
     """The catalog id (tables, queues, failure queues) or ADMIN_KEY_SECRET / REST_API."""
 
 
-HUB_FUNCTION = "HUB_FUNCTION"
-"""Every function's own catalog name: the cold-start check finds the function's declaration by it."""
-
 SETTINGS: tuple[Setting, ...] = (
-    (
-        Setting(
-            "WEBHOOK_RETRY_ATTEMPTS",
-            "3",
-            "Retries after the first delivery attempt (per subscription overridable, 0..10)",
-        ),
-        Setting("WEBHOOK_RETRY_DELAY", "5000", "Base retry delay in ms; attempt n waits base * 2**(n-1)"),
-        Setting("WEBHOOK_TIMEOUT_MS", "10000", "Subscriber request timeout in ms (max 30000)"),
-        Setting("WEBHOOK_LOG_RETENTION_DAYS", "30", "Days a delivery log is kept (DynamoDB TTL)"),
-        Setting(
-            "SUBSCRIPTION_DISABLE_AFTER_HOURS",
-            "120",
-            "A subscription whose every attempt has failed for this many hours is disabled (1..720; default 5 days)",
-        ),
-        Setting("MAX_QR_ATTEMPTS", "3", "QR codes per connection cycle before the session is auto-disconnected"),
-        Setting("MAX_BODY_BYTES", "262144", "Largest accepted request body"),
-        Setting("DEDUPE_WINDOW_HOURS", "24", "How long a received event is remembered for duplicate detection"),
-        Setting(
-            "MAX_CLOCK_SKEW_SECONDS",
-            "300",
-            "How far past the receive time an event time is trusted; later ones are ordered by the receive time",
-        ),
-        Setting(
-            "CREDENTIAL_ROTATION_OVERLAP_S",
-            "86400",
-            "Seconds an inbound secret or a gateway credential's key stays accepted after a rotation, unless the "
-            "rotation asks for another overlap (0 to 604800)",
-        ),
-        Setting(
-            "TENANT_STATUS_CACHE_S",
-            "30",
-            "Seconds a receiver instance trusts a tenant's standing (active or revoked) "
-            "before reading it again: a revoked tenant's events are refused within this long (0: read on every event)",
-        ),
-        Setting(
-            "GATEWAY_RATE_LIMIT_PER_SECOND",
-            "20",
-            "Events per second one session's gateway may post, averaged over "
-            "GATEWAY_RATE_WINDOW_SECONDS; more are refused with 429 RATE_LIMITED and Retry-After (0: no limit)",
-        ),
-        Setting(
-            "GATEWAY_RATE_WINDOW_SECONDS",
-            "10",
-            "The ingest limit's fixed window: a session may post "
-            "GATEWAY_RATE_LIMIT_PER_SECOND x this many events per window, all at once (its burst)",
-        ),
-        Setting(
-            "MAX_JSON_DEPTH", "64", "Deepest nesting of arrays/objects accepted in a JSON body (checked before parsing)"
-        ),
-        Setting("HUB_LOCAL", "false", "true when running as the local hub: allows http:// subscribers on loopback"),
-        Setting(
-            "PUBLIC_BASE_URL",
-            "",
-            "Base URL the hub is reached at, used for receiverUrl (defaults to the request's host)",
-        ),
-        Setting(
-            "ADMIN_API_KEY", "", "Operator key for /api/admin (locally; in the cloud read from ADMIN_KEY_SECRET_ARN)"
-        ),
-        Setting("ADMIN_KEY_SECRET_ARN", "", "Secrets Manager secret holding the operator key (set by the stack)"),
-        Setting("REST_API_ID", "", "The REST API whose keys the tenant manager creates (set by the stack)"),
-        Setting(
-            "USAGE_PLAN_IDS",
-            "",
-            "JSON map of plan name to API Gateway usage plan id (set by the stack on the admin "
-            "function); without it, outside HUB_LOCAL, tenants are refused",
-        ),
-        Setting(HUB_FUNCTION, "", "The function's catalog name (set by the stack and the local invoker)"),
-        Setting("POWERTOOLS_SERVICE_NAME", "wa-webhook-hub", "Service name in logs, traces and metrics"),
-        Setting("POWERTOOLS_METRICS_NAMESPACE", "WaWebhookHub", "CloudWatch namespace of the hub's metrics"),
-        Setting("LOG_LEVEL", "INFO", "Log level"),
-        Setting("CONNECT_LINK_TTL_S", "900", "Default lifetime of a connect link, in seconds"),
-        Setting(
-            "CONNECT_LINK_MAX_TTL_S",
-            "86400",
-            "Longest lifetime a connect link may ask for, in seconds (at most 24 hours)",
-        ),
-        Setting(
-            "CONNECT_LINK_SECRET",
-            "",
-            "Key that signs connect links (locally; in the cloud read from CONNECT_LINK_SECRET_ARN)",
-        ),
-        Setting(
-            "CONNECT_LINK_SECRET_ARN",
-            "",
-            "Secrets Manager secret holding the connect-link signing key (set by the stack; "
-            "its AWSPREVIOUS version still verifies after a rotation)",
-        ),
-        Setting(
-            "CONNECT_WEBSOCKET_URL",
-            "",
-            "wss:// URL of the WebSocket API the connect page listens on (set by the stack)",
-        ),
-        Setting(
-            "CONNECTIONS_API_ENDPOINT",
-            "",
-            "https:// endpoint of the WebSocket API's @connections management API (set by the stack)",
-        ),
-        Setting(
-            "CONNECT_FRAME_ANCESTORS",
-            "'none'",
-            "CSP frame-ancestors of the connect page: origins allowed to embed it in an iframe",
-        ),
-        Setting(
-            "PYDANTIC_DISABLE_PLUGINS",
-            "__all__",
-            "Read by pydantic: skips the plugin scan of installed packages at cold start",
-        ),
-    )
+    _model_settings()
     + tuple(Setting(t.env_var, "", f"DynamoDB table {t.id} (set by the stack)") for t in catalog.TABLES)
     + tuple(
         Setting(v, "", f"SQS queue URL for {q.id} (set by the stack)")
@@ -189,6 +288,7 @@ SETTINGS: tuple[Setting, ...] = (
         for q in catalog.FAILURE_QUEUES
     )
 )
+"""Every variable the hub reads: the `Settings` fields, then the catalog's table and queue variables."""
 
 _DEFAULTS = {s.env_var: s.default for s in SETTINGS}
 
@@ -236,16 +336,7 @@ def resources(function: catalog.Function) -> tuple[Resource, ...]:
 def stack_owned() -> frozenset[str]:
     """Variables the stack sets per function (resources, HUB_FUNCTION) or never sets (local
     stand-ins): never taken from the common settings."""
-    names = {r.env_var for f in catalog.FUNCTIONS for r in resources(f)} | _REQUIRED
-    names |= {
-        "ADMIN_KEY_SECRET_ARN",
-        "REST_API_ID",
-        "USAGE_PLAN_IDS",
-        HUB_FUNCTION,
-        "CONNECT_LINK_SECRET_ARN",
-        "CONNECT_WEBSOCKET_URL",
-        "CONNECTIONS_API_ENDPOINT",
-    }
+    names = {r.env_var for f in catalog.FUNCTIONS for r in resources(f)} | _REQUIRED | {HUB_FUNCTION}
     return frozenset(names | set(LOCAL_STAND_INS.values()))
 
 
@@ -318,73 +409,21 @@ def check_environment() -> None:
         raise MissingSetting(f"{name}: {', '.join(missing)} not set (set by the stack; no fallback names)")
 
 
-@dataclass(frozen=True)
-class Settings:
-    retry_attempts: int
-    retry_delay_ms: int
-    timeout_ms: int
-    log_retention_days: int
-    disable_after_hours: int
-    max_qr_attempts: int
-    max_body_bytes: int
-    dedupe_window_hours: int
-    max_clock_skew_seconds: int
-    max_json_depth: int
-    gateway_rate_limit_per_second: int
-    gateway_rate_window_seconds: int
-    local: bool
-    public_base_url: str
-    connect_link_ttl_s: int
-    connect_link_max_ttl_s: int
-
-
-_LOADED = (
-    "WEBHOOK_RETRY_ATTEMPTS",
-    "WEBHOOK_RETRY_DELAY",
-    "WEBHOOK_TIMEOUT_MS",
-    "WEBHOOK_LOG_RETENTION_DAYS",
-    "SUBSCRIPTION_DISABLE_AFTER_HOURS",
-    "MAX_QR_ATTEMPTS",
-    "MAX_BODY_BYTES",
-    "DEDUPE_WINDOW_HOURS",
-    "MAX_CLOCK_SKEW_SECONDS",
-    "MAX_JSON_DEPTH",
-    "GATEWAY_RATE_LIMIT_PER_SECOND",
-    "GATEWAY_RATE_WINDOW_SECONDS",
-    "HUB_LOCAL",
-    "PUBLIC_BASE_URL",
-    "CONNECT_LINK_TTL_S",
-    "CONNECT_LINK_MAX_TTL_S",
-)
+_VARIABLES = tuple(field.alias or name for name, field in Settings.model_fields.items())
 
 
 def load() -> Settings:
     """The running function's settings, parsed once per distinct set of values (the cache is keyed by
-    them, so functions with different environments in one process never see each other's)."""
-    return _parsed(tuple(env(name) for name in _LOADED))
+    them, so functions with different environments in one process never see each other's). An empty or
+    missing variable takes its default; integers are clamped to their `Bounds`; a value that cannot be
+    parsed (`WEBHOOK_TIMEOUT_MS=soon`) raises pydantic's ValidationError naming the variable."""
+    variables = environ()
+    return _parsed(tuple(variables.get(name) or "" for name in _VARIABLES))
 
 
 @lru_cache(maxsize=16)
 def _parsed(values: tuple[str, ...]) -> Settings:
-    raw = dict(zip(_LOADED, values, strict=True))
-    return Settings(
-        retry_attempts=min(max(int(raw["WEBHOOK_RETRY_ATTEMPTS"]), 0), catalog.MAX_RETRY_ATTEMPTS),
-        retry_delay_ms=max(int(raw["WEBHOOK_RETRY_DELAY"]), 0),
-        timeout_ms=min(max(int(raw["WEBHOOK_TIMEOUT_MS"]), 100), 30000),
-        log_retention_days=max(int(raw["WEBHOOK_LOG_RETENTION_DAYS"]), 1),
-        disable_after_hours=min(max(int(raw["SUBSCRIPTION_DISABLE_AFTER_HOURS"]), 1), 720),
-        max_qr_attempts=max(int(raw["MAX_QR_ATTEMPTS"]), 1),
-        max_body_bytes=int(raw["MAX_BODY_BYTES"]),
-        dedupe_window_hours=max(int(raw["DEDUPE_WINDOW_HOURS"]), 1),
-        max_clock_skew_seconds=max(int(raw["MAX_CLOCK_SKEW_SECONDS"]), 0),
-        max_json_depth=min(max(int(raw["MAX_JSON_DEPTH"]), 2), 512),
-        gateway_rate_limit_per_second=max(int(raw["GATEWAY_RATE_LIMIT_PER_SECOND"]), 0),
-        gateway_rate_window_seconds=min(max(int(raw["GATEWAY_RATE_WINDOW_SECONDS"]), 1), 3600),
-        local=raw["HUB_LOCAL"].lower() == "true",
-        public_base_url=raw["PUBLIC_BASE_URL"].rstrip("/"),
-        connect_link_max_ttl_s=(max_ttl := min(max(int(raw["CONNECT_LINK_MAX_TTL_S"]), 60), 86400)),
-        connect_link_ttl_s=min(max(int(raw["CONNECT_LINK_TTL_S"]), 60), max_ttl),
-    )
+    return Settings.model_validate({name: value for name, value in zip(_VARIABLES, values, strict=True) if value})
 
 
 load.cache_clear = _parsed.cache_clear  # type: ignore[attr-defined]  # for callers that reset per-process caches

@@ -50,7 +50,7 @@ def standing(tenant_id: str) -> Standing:
     tenant-wide subscriptions reaches every instance within that time."""
     now = time.monotonic()
     cached = _tenant_standing.get(tenant_id)
-    if cached and now - cached[0] < int(settings.env("TENANT_STATUS_CACHE_S")):
+    if cached and now - cached[0] < settings.load().tenant_status_cache_s:
         return cached[1]
     found = tenants.standing(tenant_id)
     _tenant_standing[tenant_id] = (now, found)

@@ -78,7 +78,7 @@ class RotateSecret(BaseModel):
 
 
 def overlap_s(requested: int | None) -> int:
-    return requested if requested is not None else int(settings.env("CREDENTIAL_ROTATION_OVERLAP_S"))
+    return requested if requested is not None else settings.load().credential_rotation_overlap_s
 
 
 def new_secret() -> str:
