@@ -1,7 +1,7 @@
 """`python -m bench [figure ...]`: runs the figures (all by default), prints each with its target,
 and merges their numbers into bench/results.json.
 
-Figures: cold_import, layer_import, aws_requests, receiver_throughput, delivery, cost, capacity_billed, idle_cost,
+Figures: cold_import, layer_import, aws_requests, receiver_throughput, delivery, cost, capacity_billed, hot_keys, idle_cost,
 list_realtime, connect_push, noisy_neighbour.
 """
 
@@ -27,6 +27,7 @@ from bench import (  # noqa: E402
     connect_push,
     cost,
     delivery_batch,
+    hot_keys,
     idle_cost,
     layer_import,
     list_realtime,
@@ -44,6 +45,7 @@ FIGURES = {
         delivery_batch,
         cost,
         capacity_billed,
+        hot_keys,
         idle_cost,
         list_realtime,
         connect_push,
@@ -51,7 +53,7 @@ FIGURES = {
     )
 }
 """In running order: cost reuses aws_requests' capacity units and the delivery figure's slow batch, capacity_billed
-the cost figure's Lambda durations."""
+the cost figure's Lambda durations, hot_keys capacity_billed's units."""
 
 
 def main(argv: list[str]) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 
 from bench import aws_requests, cost, prices
 from bench import harness as h
+from hub.platform import catalog
 
 NAME = "capacity_billed"
 BURST = aws_requests.BURST
@@ -67,15 +68,48 @@ def _figures(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def measure(burst: int = BURST) -> dict[str, dict[str, Any]]:
-    """Per kind, the billed capacity of one event (a burst of `burst` after one warm-up event)."""
+COUNTER_BURSTS = (1, 10, BURST)
+"""Bursts of messages (one per aggregator batch of each stream) that show how the counters amortize."""
+
+
+def measure(burst: int = BURST) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Per kind, the billed capacity of one event (a burst of `burst` after one warm-up event); and the Counters
+    write units per message by writer at each of COUNTER_BURSTS."""
     out: dict[str, dict[str, Any]] = {}
     with aws_requests.rig() as hub:
         for kind, (make_body, _) in KINDS.items():
             session = hub.session(f"bench-billed-{kind}")
             hub.measure(session, [make_body(0)])  # warm-up
             out[kind] = _figures(hub.measure(session, [make_body(n) for n in range(1, burst + 1)]))
-    return out
+        counters: dict[str, Any] = {}
+        for size in COUNTER_BURSTS:
+            session = hub.session(f"bench-counters-{size}")
+            hub.measure(session, [_message(0)])
+            units = hub.measure(session, [_message(n) for n in range(1, size + 1)])["write_units_by_item"]
+            by_writer: dict[str, float] = {}
+            for name, value in units.items():
+                phase, _, table = name.split(".", 2)
+                if table == "Counters":
+                    by_writer[phase] = h.rounded(by_writer.get(phase, 0.0) + value)
+            counters[str(size)] = by_writer
+    return out, counters
+
+
+def counters_summary(measured: dict[str, Any]) -> dict[str, Any]:
+    """How the Counters writes amortize: the aggregator's per batch (from the largest burst), per message at the
+    catalog's batch sizes, and the receiver's ingest-limit share."""
+    trigger = next(t for f in catalog.FUNCTIONS if f.name == "aggregator" for t in f.stream_triggers)
+    per_batch = measured[str(BURST)].get("aggregator", 0.0) * BURST
+    return {
+        "measured_per_message_by_burst": measured,
+        "aggregator_write_units_per_batch": h.rounded(per_batch),
+        "aggregator_batch_size": trigger.batch_size,
+        "aggregator_batching_window_s": trigger.batching_window_s,
+        "aggregator_per_message_by_events_per_batch": {
+            str(n): h.rounded(per_batch / n, 4) for n in (1, 10, 100, trigger.batch_size)
+        },
+        "receiver_ingest_limit_per_message_busy_session": measured[str(BURST)].get("receiver", 0.0),
+    }
 
 
 def mix(by_kind: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -109,8 +143,9 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         f"capacity_billed_per_event (one subscriber, first-attempt success, bursts of {BURST} per kind after a "
         "warm-up event; every write priced on its table and on each index whose entry changed)"
     )
-    by_kind = measure()
+    by_kind, counters_measured = measure()
     by_kind["mix"] = mix(by_kind)
+    counters = counters_summary(counters_measured)
     durations = (results.get("cost_inputs") or {}).get("ms_per_invocation") or {}
     usd: dict[str, Any] = {}
     for kind, figures in by_kind.items():
@@ -147,4 +182,16 @@ def run(results: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             print(f"        {units:>7g} WRU  {name}")
     if not durations:
         print("  (no cost figure in results.json yet: the dollars leave Lambda compute out; run `cost` first)")
-    return {"capacity_billed_per_event": by_kind, "cost_billed_usd_per_million_events": usd}, targets
+    print(
+        f"  Counters: the aggregator writes {counters['aggregator_write_units_per_batch']:g} WRU per batch of one "
+        f"session's messages (Events + Deliveries streams); per message at 1/10/100/"
+        f"{counters['aggregator_batch_size']} messages a batch: "
+        + ", ".join(f"{v:g}" for v in counters["aggregator_per_message_by_events_per_batch"].values())
+        + f"; the ingest limit adds {counters['receiver_ingest_limit_per_message_busy_session']:g} per message "
+        "of a busy session (none for a quiet one)"
+    )
+    return {
+        "capacity_billed_per_event": by_kind,
+        "cost_billed_usd_per_million_events": usd,
+        "counters_write_units_per_event": counters,
+    }, targets

@@ -152,7 +152,8 @@ class HubConfig(BaseModel):
     keep_replaced_indexes: Annotated[frozenset[str], BeforeValidator(_name_list)] = Field(
         frozenset(),
         alias="keepReplacedIndexes",
-        description="`<Table>.<index>` names of replaced indexes (catalog.Index.replaces) the tables keep "
+        description="`<Table>.<index>` names of replaced (catalog.Index.replaces) or retired (catalog.Table.retired) "
+        "indexes the tables keep "
         "(docs/migration.md)",
     )
     defer_indexes: Annotated[frozenset[str], BeforeValidator(_name_list)] = Field(
@@ -207,7 +208,8 @@ class HubConfig(BaseModel):
     @field_validator("keep_replaced_indexes")
     @classmethod
     def _replaced_indexes(cls, names: frozenset[str]) -> frozenset[str]:
-        return _known_indexes(names, {f"{t.id}.{i.replaces}" for t in catalog.TABLES for i in t.indexes if i.replaces})
+        replaced = {f"{t.id}.{i.replaces}" for t in catalog.TABLES for i in t.indexes if i.replaces}
+        return _known_indexes(names, replaced | {f"{t.id}.{r.name}" for t in catalog.TABLES for r in t.retired})
 
     @field_validator("defer_indexes")
     @classmethod
@@ -216,7 +218,9 @@ class HubConfig(BaseModel):
 
     @model_validator(mode="after")
     def _deferred_only_while_replaced_kept(self) -> HubConfig:
-        replaced_of = {f"{t.id}.{i.name}": f"{t.id}.{i.replaces}" for t in catalog.TABLES for i in t.indexes}
+        replaced_of = {
+            f"{t.id}.{i.name}": f"{t.id}.{i.replaces or i.fallback}" for t in catalog.TABLES for i in t.indexes
+        }
         orphaned = sorted(name for name in self.defer_indexes if replaced_of[name] not in self.keep_replaced_indexes)
         if orphaned:
             raise ValueError(

@@ -254,7 +254,7 @@ def test_every_cited_module_and_test_exists():
     [
         "`layers/hub/python/hub/no_such_module.py`",
         "logic in hub/ingest/gone.py",
-        "`tests/api/test_receiver.py::test_no_such_test`",
+        "`tests/ingest/test_receiver.py::test_no_such_test`",
         "`tests/no_such_folder/test_x.py`",
     ],
 )
@@ -265,6 +265,6 @@ def test_a_missing_module_or_test_is_caught(text):
 def test_existing_modules_and_tests_pass():
     text = (
         "`layers/hub/python/hub/ingest/state.py`, hub/delivery/worker.py, `constructs/api.py` (from infra/README.md), "
-        "`tests/domain/test_state.py::test_any_arrival_order_gives_the_time_order_state`"
+        "`tests/ingest/test_state.py::test_any_arrival_order_gives_the_time_order_state`"
     )
     assert missing_code(ROOT / "infra" / "README.md", text) == []

@@ -154,7 +154,7 @@ def handle_list_logs(
 
 @app.get("/api/webhook/logs/<webhookId>")
 def handle_get_log(webhookId: str):
-    return api.ok(webhook_logs.owned_log(api.tenant(app), webhookId).public())
+    return api.ok(webhook_logs.detail(api.tenant(app), webhookId))
 
 
 @app.post("/api/webhook/retry/<webhookId>")

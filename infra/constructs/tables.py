@@ -16,15 +16,16 @@ def _attr(key: catalog.Key) -> dynamodb.Attribute:
 
 
 def indexes(spec: catalog.Table, keep_replaced: frozenset[str], defer: frozenset[str]) -> list[catalog.Index]:
-    """The indexes the table has in this deploy: the declared ones but those deferred, then the replaced ones
-    still kept (with their ALL projection), in a migration's steps (docs/migration.md)."""
+    """The indexes the table has in this deploy: the declared ones but those deferred, then the replaced and
+    retired ones still kept (with their ALL projection), in a migration's steps (docs/migration.md)."""
     declared = [i for i in spec.indexes if f"{spec.id}.{i.name}" not in defer]
     kept = [
         catalog.Index(i.replaces, i.partition_key, i.sort_key, projection="ALL")
         for i in spec.indexes
         if i.replaces and f"{spec.id}.{i.replaces}" in keep_replaced
     ]
-    return declared + kept
+    retired = [r for r in spec.retired if f"{spec.id}.{r.name}" in keep_replaced]
+    return declared + kept + retired
 
 
 class HubTables(Construct):

@@ -19,25 +19,27 @@ def test_by_default_the_tables_have_the_declared_indexes_only():
         assert indexes(spec, cfg.keep_replaced_indexes, cfg.defer_indexes) == list(spec.indexes)
 
 
-def test_a_migration_step_keeps_replaced_indexes_with_all_projection_and_defers_new_ones():
+def test_a_migration_step_keeps_replaced_and_retired_indexes_with_all_projection_and_defers_new_ones():
     cfg = _load(
         keepReplacedIndexes="Sessions.byTenant,Sessions.byOwner,Sessions.byStatus",
-        deferIndexes=["Sessions.byOwnerKeys", "Sessions.byStatusKeys"],
+        deferIndexes=["Sessions.byTenantList"],
     )
     got = {i.name: i for i in indexes(catalog.SESSIONS, cfg.keep_replaced_indexes, cfg.defer_indexes)}
-    assert set(got) == {"byTenantKeys", "byBucketKeys", "byTenant", "byOwner", "byStatus"}
-    assert got["byTenant"].projection == "ALL"
-    assert got["byTenant"].partition_key == catalog.SESSIONS_BY_TENANT.partition_key
-    assert got["byTenantKeys"].projection == "KEYS_ONLY"
+    assert set(got) == {"byOwnerKeys", "byTenant", "byOwner", "byStatus"}
+    assert got["byTenant"].projection == got["byStatus"].projection == "ALL"
+    assert got["byOwner"].partition_key == catalog.SESSIONS_BY_OWNER.partition_key
+    assert got["byStatus"].partition_key == catalog.Key("statusKey")  # a retired index keeps its own keys
+    assert got["byOwnerKeys"].projection == "KEYS_ONLY"
     assert indexes(catalog.DELIVERIES, cfg.keep_replaced_indexes, cfg.defer_indexes) == list(catalog.DELIVERIES.indexes)
 
 
 @pytest.mark.parametrize(
     "ctx",
     [
-        {"keepReplacedIndexes": "Sessions.byTenantKeys"},  # not a replaced index
+        {"keepReplacedIndexes": "Sessions.byOwnerKeys"},  # not a replaced index
+        {"keepReplacedIndexes": "Deliveries.byInstance"},  # the Deliveries table is new: nothing to keep
         {"deferIndexes": "Sessions.byTenant", "keepReplacedIndexes": "Sessions.byTenant"},  # not a declared index
-        {"deferIndexes": "Nowhere.byTenantKeys"},
+        {"deferIndexes": "Nowhere.byOwnerKeys"},
     ],
 )
 def test_unknown_index_names_are_refused(ctx):
@@ -45,9 +47,16 @@ def test_unknown_index_names_are_refused(ctx):
         _load(**ctx)
 
 
-def test_an_index_is_deferred_only_while_the_one_it_replaces_is_kept():
+@pytest.mark.parametrize(
+    "ctx",
+    [
+        {"deferIndexes": "Sessions.byOwnerKeys", "keepReplacedIndexes": "Sessions.byTenant"},
+        {"deferIndexes": "Sessions.byTenantList", "keepReplacedIndexes": "Sessions.byOwner"},  # its fallback
+    ],
+)
+def test_an_index_is_deferred_only_while_the_one_it_replaces_or_falls_back_to_is_kept(ctx):
     with pytest.raises(config.ConfigError, match="must be in 'keepReplacedIndexes'"):
-        _load(deferIndexes="Sessions.byOwnerKeys", keepReplacedIndexes="Sessions.byTenant")
+        _load(**ctx)
 
 
 def test_every_replacing_index_has_a_new_name():

@@ -201,8 +201,12 @@ def usage_days(items: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
 ALL_INSTANCES = "*"
 
 
-def _stats_sk(instance_id: str, day: str) -> str:
-    return f"stats#{instance_id}#{day}"
+def _stats_key(tenant_id: str, instance_id: str, day: str) -> dict[str, str]:
+    """A per-day stats item: the whole tenant's in the tenant's partition; an instance's in a partition of its own,
+    so that an aggregator batch touching many of a tenant's instances does not pile their writes on one key
+    (bench/README.md, hot_keys)."""
+    pk = tenant_pk(tenant_id) if instance_id == ALL_INSTANCES else f"stats#{tenant_id}#{instance_id}"
+    return {"pk": pk, "sk": f"stats#{instance_id}#{day}"}
 
 
 def outcome_deltas(status: str, event: str, sign: int = 1) -> dict[str, int]:
@@ -212,19 +216,16 @@ def outcome_deltas(status: str, event: str, sign: int = 1) -> dict[str, int]:
 
 def stats_keys(tenant_id: str, instance_id: str, day: str) -> list[dict[str, str]]:
     """The per-day delivery stats items a delivery counts in: its instance's and its whole tenant's."""
-    return [{"pk": tenant_pk(tenant_id), "sk": _stats_sk(instance, day)} for instance in (instance_id, ALL_INSTANCES)]
+    return [_stats_key(tenant_id, instance, day) for instance in (instance_id, ALL_INSTANCES)]
 
 
 def read_stats(tenant_id: str, instance_id: str | None, first_day: str, last_day: str) -> list[dict[str, Any]]:
     """The per-day stats items of the period for one instance or the whole tenant: one query, at most a row a day."""
     instance = instance_id or ALL_INSTANCES
+    first, last = _stats_key(tenant_id, instance, first_day), _stats_key(tenant_id, instance, last_day)
     response = ddb.client().query(
         TableName=ddb.name(TABLE),
         KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
-        ExpressionAttributeValues=ddb.values(
-            pk=tenant_pk(tenant_id),
-            first=_stats_sk(instance, first_day),
-            last=_stats_sk(instance, last_day),
-        ),
+        ExpressionAttributeValues=ddb.values(pk=first["pk"], first=first["sk"], last=last["sk"]),
     )
     return [ddb.from_item(item) for item in response["Items"]]

@@ -48,11 +48,14 @@ def deliveries_of(event: StoredEvent, log_retention_days: int) -> list[DeliveryL
     expires = int((received + timedelta(days=log_retention_days)).timestamp())
     return [
         DeliveryLog(
-            webhookId=outbound.webhook_id(event.eventId, target.subscriptionId),
+            webhookId=outbound.webhook_id(
+                event.eventId, target.subscriptionId, event.tenantId, event.sessionId, event.receivedAt
+            ),
             tenantId=event.tenantId,
             instanceId=event.sessionId,
             eventId=event.eventId,
             event=event.event,
+            eventKey=event.eventKey,
             payload=event.payload,
             target=target,
             createdAt=event.receivedAt,
@@ -65,7 +68,7 @@ def deliveries_of(event: StoredEvent, log_retention_days: int) -> list[DeliveryL
 
 def message_for(log: DeliveryLog) -> DeliveryMessage:
     """The whole delivery when it fits inline; else its pending log is stored and the message names it."""
-    if len(log.payload.encode("utf-8")) <= INLINE_PAYLOAD_LIMIT_BYTES:
+    if len((log.payload or "").encode("utf-8")) <= INLINE_PAYLOAD_LIMIT_BYTES:
         return DeliveryMessage(webhookId=log.webhookId, first=log)
     with contextlib.suppress(AlreadyExists):
         delivery_store.create(log)
@@ -74,9 +77,9 @@ def message_for(log: DeliveryLog) -> DeliveryMessage:
 
 def messages_of(change: Change) -> list[DeliveryMessage]:
     """The delivery messages of a stream record: none unless it newly records an event."""
-    if not event_store.newly_recorded(change.old, change.new):
+    if change.new is None or not event_store.newly_recorded(change.old, change.new):
         return []
-    event = StoredEvent.model_validate(change.new)
+    event = event_store.from_values(change.new)
     return [message_for(log) for log in deliveries_of(event, settings.load().log_retention_days)]
 
 
@@ -189,9 +192,9 @@ def replay(change: Change, webhook_ids: list[str] | None = None) -> int:
     earlier replay's message is still queued, never sends an event twice (the worker works on a pending
     log once).
     """
-    if not event_store.newly_recorded(change.old, change.new):
+    if change.new is None or not event_store.newly_recorded(change.old, change.new):
         return 0
-    event = StoredEvent.model_validate(change.new)
+    event = event_store.from_values(change.new)
     wanted = set(webhook_ids) if webhook_ids is not None else None
     messages = [
         DeliveryMessage(webhookId=log.webhookId)
@@ -202,9 +205,12 @@ def replay(change: Change, webhook_ids: list[str] | None = None) -> int:
 
 
 def _pending(log: DeliveryLog) -> bool:
-    """Stores the delivery's pending log unless it exists; True while no attempt has been made."""
+    """Stores the delivery's pending log unless it exists; True while no attempt has been made.
+
+    The log keeps its own copy of the payload: a set-aside record may be replayed after its event's record is gone.
+    """
     try:
-        delivery_store.create(log)
+        delivery_store.create(log, with_payload=True)
         return True
     except AlreadyExists:
         pass

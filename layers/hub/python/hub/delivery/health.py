@@ -140,11 +140,12 @@ def _notify(log: DeliveryLog, disabled: Subscription, since: str) -> None:
             datetime.fromisoformat(at.replace("Z", "+00:00")) + timedelta(days=settings.load().log_retention_days)
         ).timestamp()
     )
+    # No event record holds this payload: its log keeps it (hub.delivery.store.to_item, a log without `eventKey`).
     messages = [
         DeliveryMessage(
-            webhookId=outbound.webhook_id(event_id, subscription.id),
+            webhookId=(webhook_id := outbound.webhook_id(event_id, subscription.id, log.tenantId, log.instanceId, at)),
             first=DeliveryLog(
-                webhookId=outbound.webhook_id(event_id, subscription.id),
+                webhookId=webhook_id,
                 tenantId=log.tenantId,
                 instanceId=log.instanceId,
                 eventId=event_id,

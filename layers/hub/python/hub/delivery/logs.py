@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.counters import store as counters
-from hub.delivery import outbound, queue, sender, signing, urls
+from hub.delivery import outbound, payloads, queue, sender, signing, urls
 from hub.delivery import store as delivery_store
 from hub.delivery.models import DeliveryLog, DeliveryMessage
 from hub.delivery.subscriptions import SigningSecret
@@ -41,6 +41,11 @@ def owned_log(tenant_id: str, webhook_id: str) -> DeliveryLog:
     if log is None or log.tenantId != tenant_id:
         raise NotFound.of("Webhook log")
     return log
+
+
+def detail(tenant_id: str, webhook_id: str) -> dict[str, Any]:
+    """One log as GET /api/webhook/logs/{webhookId} shows it, with the payload from its event's record."""
+    return payloads.with_payload(owned_log(tenant_id, webhook_id)).public()
 
 
 def test_timeout_ms() -> int:

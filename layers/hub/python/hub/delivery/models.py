@@ -30,7 +30,12 @@ class DeliveryLog(BaseModel):
     instanceId: str
     eventId: str
     event: str
-    payload: str
+    eventKey: str | None = None
+    """The key (with `instanceId`) of the event's record (hub.ingest.store), which stores the payload."""
+    payload: str | None = None
+    """The body sent. Carried whole in a first attempt's queue message; the stored log leaves it out (the event's
+    record keeps it as long as the log lives) and it is read back from there when needed (hub.delivery.payloads).
+    None on a log read from the table, until then."""
     target: Target
     status: DeliveryStatus = "pending"
     attempts: int = 0
@@ -61,7 +66,7 @@ class DeliveryLog(BaseModel):
             "updatedAt": self.updatedAt,
         }
         if with_attempts:
-            shown["payload"] = json.loads(self.payload)
+            shown["payload"] = json.loads(self.payload) if self.payload is not None else None
             shown["attemptLog"] = [a.model_dump() for a in self.attemptLog]
         return shown
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -102,5 +104,52 @@ def event_id(tenant_id: str, session_id: str, scoped_key: str, recorded_at: str)
     return "evt_" + _digest(tenant_id, session_id, scoped_key, recorded_at)[:26]
 
 
-def webhook_id(event_id_: str, subscription_id: str) -> str:
-    return "wh_" + _digest(event_id_, subscription_id)[:26]
+WEBHOOK_DIGEST_CHARS = 26
+
+
+@dataclass(frozen=True)
+class LogLocation:
+    """Where a delivery's log is stored (hub.delivery.store keys it by these), read back from its webhook id."""
+
+    tenant_id: str
+    instance_id: str
+    created_at: str
+    digest: str
+
+
+def webhook_id(event_id_: str, subscription_id: str, tenant_id: str, instance_id: str, created_at: str) -> str:
+    """A delivery's id: the same for every dispatch of the event to the subscription (a digest of both), and
+    opaque to clients, though it carries where its log is stored (tenant, instance, creation time), so the log
+    is found from the id alone with no lookup item."""
+    return located_webhook_id(
+        LogLocation(tenant_id, instance_id, created_at, _digest(event_id_, subscription_id)[:WEBHOOK_DIGEST_CHARS])
+    )
+
+
+def located_webhook_id(where: LogLocation) -> str:
+    # A space is in none of the parts (tenant ids, session ids (hub.sessions.store.ID_PATTERN), ISO times).
+    text = f"{where.tenant_id} {where.created_at} {where.instance_id}".encode()
+    return f"wh_{where.digest}_{base64.urlsafe_b64encode(text).decode().rstrip('=')}"
+
+
+def locate(webhook_id_: str) -> LogLocation | None:
+    """Where the log of a webhook id is stored; None for an id this release did not make (or not an id at all)."""
+    prefix, digest, rest = (
+        webhook_id_[:3],
+        webhook_id_[3 : 3 + WEBHOOK_DIGEST_CHARS],
+        webhook_id_[4 + WEBHOOK_DIGEST_CHARS :],
+    )
+    if (
+        prefix != "wh_"
+        or len(digest) != WEBHOOK_DIGEST_CHARS
+        or webhook_id_[3 + WEBHOOK_DIGEST_CHARS : 4 + WEBHOOK_DIGEST_CHARS] != "_"
+    ):
+        return None
+    try:
+        parts = base64.urlsafe_b64decode(rest + "=" * (-len(rest) % 4)).decode().split(" ")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if len(parts) != 3 or not all(parts):
+        return None
+    tenant_id, created_at, instance_id = parts
+    return LogLocation(tenant_id, instance_id, created_at, digest)

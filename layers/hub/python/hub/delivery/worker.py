@@ -27,7 +27,7 @@ from enum import Enum
 
 from pydantic import ValidationError
 
-from hub.delivery import backoff, fairness, health, queue, recovery, sender, signing
+from hub.delivery import backoff, fairness, health, payloads, queue, recovery, sender, signing
 from hub.delivery import secrets as subscription_secrets
 from hub.delivery import store as delivery_store
 from hub.delivery.models import Attempt, DeliveryLog, DeliveryMessage
@@ -41,6 +41,9 @@ def is_transient(error: BaseException) -> bool:
     """Errors from AWS (throttling, outages: hub.platform.ddb.is_aws_failure): the message comes back and is
     tried again. Any other error is the message's own (bad data, a bad secret) and would recur on every receive."""
     return ddb.is_aws_failure(error)
+
+
+PAYLOAD_GONE = "the event's payload is no longer stored (its record expired, was purged or was recorded again)"
 
 
 class Outcome(str, Enum):
@@ -123,6 +126,7 @@ def send_attempt(
     log: DeliveryLog, secrets: list[str], moment: datetime, timeout_ms: int | None = None
 ) -> sender.AttemptResult:
     """Signs the log's payload with `secrets` (its subscription's current ones, newest first) and sends it once."""
+    assert log.payload is not None
     body = log.payload.encode("utf-8")
     headers = signing.headers(
         body,
@@ -149,6 +153,9 @@ def process(body: str, receipt_handle: str, receive_count: int = 1) -> Outcome:
         message = DeliveryMessage.model_validate_json(body)
     except ValidationError as error:
         _give_up(body, None, _webhook_id_in(body), f"unreadable queue message: {error.errors()[0]['msg']}")
+        return Outcome.PARKED
+    if message.first is None and message.recovery is None and delivery_store.key_of_id(message.webhookId) is None:
+        _give_up(body, message, None, f"{message.webhookId!r} names no log of the Deliveries table (docs/migration.md)")
         return Outcome.PARKED
     try:
         if message.recovery is not None:
@@ -218,12 +225,12 @@ def _current(message: DeliveryMessage, receive_count: int) -> tuple[DeliveryLog 
     """
     if message.first is not None and receive_count == 1:
         return message.first, False
-    log = delivery_store.get(message.webhookId)
+    log = delivery_store.get(message.webhookId, message.first)
     if log is None and message.first is not None:
         try:
             delivery_store.create(message.first)
         except AlreadyExists:
-            return delivery_store.get(message.webhookId), True
+            return delivery_store.get(message.webhookId, message.first), True
         return message.first, True
     return log, log is not None
 
@@ -253,6 +260,7 @@ def _deliver(message: DeliveryMessage, receipt_handle: str, receive_count: int) 
     if wait > 0:
         queue.reschedule(receipt_handle, backoff.hide_seconds(wait))
         raise NotDueYet(f"{log.webhookId}: retry due in {wait:.0f} s; hidden again")
+    log = payloads.with_payload(log)
     try:
         subscription = subscription_secrets.subscription(log, cached=not stored)
         if not subscription.enabled and not stored:  # a cached read may predate its re-enabling: read it again
@@ -263,6 +271,8 @@ def _deliver(message: DeliveryMessage, receipt_handle: str, receive_count: int) 
         if not subscription.enabled:
             reason = f"subscription disabled ({subscription.disabledReason}): not sent"
             result = sender.AttemptResult(False, None, 0, reason, None, permanent=True)
+        elif log.payload is None:
+            result = sender.AttemptResult(False, None, 0, PAYLOAD_GONE, None, permanent=True)
         else:
             result = _send(log, subscription.signing_secrets(moment), receipt_handle, receive_count, moment)
     after, delay = _next_state(log, result, moment)

@@ -174,7 +174,9 @@ def receive(record: SessionRecord, event: NormalizedEvent, raw_body: bytes, now:
         for sub in auth.standing(record.tenantId).subscriptions
         if sub.wants(event_type)
     ]
-    expires = int((now + timedelta(hours=config.dedupe_window_hours)).timestamp())
+    dedupe_window = timedelta(hours=config.dedupe_window_hours)
+    # The record holds the payload its delivery logs send and show: kept as long as they are (their TTL).
+    keep = max(dedupe_window, timedelta(days=config.log_retention_days)) if targets else dedupe_window
     original = event_store.record(
         record.sessionId,
         key,
@@ -187,8 +189,8 @@ def receive(record: SessionRecord, event: NormalizedEvent, raw_body: bytes, now:
             payload=payload,
             targets=targets,
         ),
-        int(now.timestamp()),
-        expires,
+        iso(now - dedupe_window),
+        int((now + keep).timestamp()),
     )
     if original is not None:
         if lifecycle and original.orderKey:

@@ -1,11 +1,16 @@
-"""Events table: every accepted event, keyed for dedupe within the tenant's session (TTL = dedupe window).
+"""Events table: every accepted event, keyed for dedupe within the tenant's session.
 
 A new record is the hub's commit point for an event: the table's stream feeds the dispatcher
-(one delivery per target) and the aggregator (usage counts).
+(one delivery per target) and the aggregator (usage counts). The record is also where the event's
+outbound payload is stored, once: its delivery logs refer to it (hub.delivery.store) instead of
+copying it. So a record lives as long as its logs may need it (`expiresAt`, the TTL: the log retention
+for an event with subscribers), while it counts as a duplicate only within the dedupe window after its
+`receivedAt`.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,10 +23,15 @@ from hub.sessions.store import session_key
 TABLE = catalog.EVENTS
 
 
-def record(session_id: str, event_key: str, event: EventRecord, now_epoch: int, expires_at: int) -> StoredEvent | None:
-    """Records the event of the tenant's (`event.tenantId`) session unless the same one is already held (and
-    unexpired); returns that one (a duplicate), else None."""
-    values = event.model_dump(exclude={"targets"}, exclude_none=True)
+def record(
+    session_id: str, event_key: str, event: EventRecord, dedupe_since: str, expires_at: int
+) -> StoredEvent | None:
+    """Records the event of the tenant's (`event.tenantId`) session unless the same one was recorded at or after
+    `dedupe_since` (the start of the dedupe window, an ISO time as `receivedAt`); returns that one (a duplicate),
+    else None. The record is kept until `expires_at` (its TTL): as long as its delivery logs, which send and show
+    its payload."""
+    # The id and type are in the payload (its `id` and `event`): not stored twice (hub.ingest.store.from_values).
+    values = event.model_dump(exclude={"targets", "eventId", "event"}, exclude_none=True)
     values["targets"] = [t.model_dump(exclude_none=True) for t in event.targets]
     item = {
         "sessionKey": session_key(event.tenantId, session_id),
@@ -34,8 +44,8 @@ def record(session_id: str, event_key: str, event: EventRecord, now_epoch: int, 
         ddb.client().put_item(
             TableName=ddb.name(TABLE),
             Item=ddb.to_item(item),
-            ConditionExpression="attribute_not_exists(sessionKey) OR expiresAt < :now",
-            ExpressionAttributeValues=ddb.values(now=now_epoch),
+            ConditionExpression="attribute_not_exists(sessionKey) OR receivedAt < :since",
+            ExpressionAttributeValues=ddb.values(since=dedupe_since),
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as error:
@@ -43,6 +53,24 @@ def record(session_id: str, event_key: str, event: EventRecord, now_epoch: int, 
             return from_item(error.response["Item"])
         raise
     return None
+
+
+def payload_of(tenant_id: str, session_id: str, event_key: str, event_id: str) -> str | None:
+    """The stored outbound payload of the event `event_id` (recorded under that key of the tenant's session), or
+    None when the record is gone (expired, purged) or now holds another occurrence (the key was recorded again
+    after its dedupe window)."""
+    item = (
+        ddb.client()
+        .get_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"sessionKey": session_key(tenant_id, session_id), "eventKey": event_key}),
+            ProjectionExpression="payload",
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+    payload = ddb.from_item(item).get("payload") if item else None
+    return payload if _envelope(payload).get("id") == event_id else None
 
 
 def newly_recorded(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
@@ -54,8 +82,26 @@ def newly_recorded(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None)
 
 
 def from_item(item: dict[str, Any]) -> StoredEvent:
-    """An event record from its item, as read from the table or from a stream image."""
-    return StoredEvent.model_validate(ddb.from_item(item))
+    """An event record from its item, as read from the table."""
+    return from_values(ddb.from_item(item))
+
+
+def from_values(values: Mapping[str, Any]) -> StoredEvent:
+    """An event record from an item's plain values (a stream image, or a deserialized item): its id and type are
+    read from its payload (a record of an earlier release also stores them apart)."""
+    if "eventId" not in values or "event" not in values:
+        envelope = _envelope(values.get("payload"))
+        found = {"eventId": envelope.get("id"), "event": envelope.get("event")}
+        values = {**{k: v for k, v in found.items() if isinstance(v, str)}, **values}
+    return StoredEvent.model_validate(values)  # a ValidationError for a record that is no event
+
+
+def _envelope(payload: Any) -> dict[str, Any]:
+    try:
+        envelope = json.loads(payload) if isinstance(payload, str) else {}
+    except ValueError:
+        return {}
+    return envelope if isinstance(envelope, dict) else {}
 
 
 def delete_of_session(session_id: str, tenant_id: str, until: float) -> tuple[int, bool]:

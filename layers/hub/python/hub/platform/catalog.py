@@ -39,6 +39,9 @@ class Index:
     projection: Projection = "KEYS_ONLY"
     non_key_attributes: tuple[str, ...] = ()
     replaces: str | None = None
+    fallback: str | None = None
+    """A retired index (`Table.retired`) of other keys that the store lists through while this one is missing
+    or backfilling, in a migration's steps (docs/migration.md)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,9 @@ class Table:
     ttl_attribute: str | None = None
     stream: StreamView | None = None
     """The table's DynamoDB stream, read by the functions that have a StreamTrigger on it."""
+    retired: tuple[Index, ...] = ()
+    """Indexes of an earlier release that no declared index replaces with the same keys: a deployed table keeps
+    them while a migration needs them (docs/migration.md), never otherwise."""
 
 
 MAX_RETRY_ATTEMPTS = 10
@@ -206,24 +212,24 @@ TENANTS = Table(
 )
 """Tenant records and the lookups a caller's credential or URL is resolved by: API-key hashes, receiver handles
 (hub.sessions.store), gateway-credential hashes (hub.tenants.store)."""
-SESSIONS_BY_TENANT = Index("byTenantKeys", Key("tenantId"), Key("sessionId"), replaces="byTenant")
 SESSIONS_BY_OWNER = Index("byOwnerKeys", Key("ownerKey"), Key("sessionId"), replaces="byOwner")
-SESSIONS_BY_STATUS = Index("byStatusKeys", Key("statusKey"), Key("sessionId"), replaces="byStatus")
-SESSIONS_BY_BUCKET = Index("byBucketKeys", Key("bucketKey"), Key("sessionId"), replaces="byBucket")
-"""The session listings' indexes (keys only: a page is completed from the table)."""
+SESSIONS_LIST = Index("byTenantList", Key("tenantId"), Key("listKey"), fallback="byTenant")
+"""The session listings' indexes (keys only: a page is completed from the table). `listKey` is
+`<bucket>#<status>#<sessionId>`: the tenant's list, and with begins_with its bucket and status filters, from one
+index, whose entry a status change moves once (hub.sessions.store)."""
 SESSIONS = Table(
     id="Sessions",
     env_var="SESSIONS_TABLE",
     # `<tenantId>#<sessionId>`: a session id is the tenant's own (two tenants may each have `default`); one
     # partition per session, so no tenant's traffic shares one partition key (docs/migration.md).
     partition_key=Key("sessionKey"),
-    indexes=(
-        SESSIONS_BY_TENANT,
-        SESSIONS_BY_OWNER,
-        SESSIONS_BY_STATUS,
-        SESSIONS_BY_BUCKET,
-    ),
+    indexes=(SESSIONS_BY_OWNER, SESSIONS_LIST),
     stream="NEW_AND_OLD_IMAGES",
+    retired=(
+        Index("byTenant", Key("tenantId"), Key("sessionId"), projection="ALL"),
+        Index("byStatus", Key("statusKey"), Key("sessionId"), projection="ALL"),
+        Index("byBucket", Key("bucketKey"), Key("sessionId"), projection="ALL"),
+    ),
 )
 EVENTS = Table(
     id="Events",
@@ -240,17 +246,19 @@ COUNTERS = Table(
     sort_key=Key("sk"),
     ttl_attribute="expiresAt",  # the aggregator's applied-record markers (hub.counters.store); counters never expire
 )
-DELIVERIES_BY_TENANT = Index("byTenantKeys", Key("tenantId"), Key("createdKey"), replaces="byTenant")
-DELIVERIES_BY_INSTANCE = Index("byInstanceKeys", Key("instanceKey"), Key("createdKey"), replaces="byInstance")
-"""The delivery-log listings' indexes (keys only: a page is completed from the table)."""
+DELIVERIES_BY_TENANT = Index("byTenantKeys", Key("tenantShard"), Key("createdKey"))
+"""The tenant-wide log listing (keys only: a page is completed from the table). `tenantShard` is
+`<tenant>#<shard of the instance>`: every delivery writes an entry, so one partition per tenant would cap a tenant
+at DynamoDB's 1,000 write units per second per partition; the store spreads a tenant over its shards
+(hub.delivery.store.TENANT_SHARDS) and merges them newest first."""
 DELIVERIES = Table(
     id="Deliveries",
     env_var="DELIVERIES_TABLE",
-    partition_key=Key("webhookId"),
-    indexes=(
-        DELIVERIES_BY_TENANT,
-        DELIVERIES_BY_INSTANCE,
-    ),
+    # `<tenant>#<instance>`, `<createdAt>#<digest>`: an instance's logs, newest first, are a partition of the
+    # table; the webhook id carries this key (hub.delivery.outbound.locate).
+    partition_key=Key("instanceKey"),
+    sort_key=Key("createdKey"),
+    indexes=(DELIVERIES_BY_TENANT,),
     ttl_attribute="expiresAt",
     stream="NEW_AND_OLD_IMAGES",
 )
@@ -340,8 +348,9 @@ FUNCTIONS: tuple[Function, ...] = (
         memory_mb=256,
         timeout_s=30,
         # Sessions: POST /api/webhook/test with an instanceId and no secret reads that session's subscription.
+        # Events: a log's payload is read from its event's record (hub.delivery.payloads).
         # Endpoints: recoveries' records (hub.delivery.endpoints_store).
-        tables=(TENANTS.id, SESSIONS.id, DELIVERIES.id, COUNTERS.id, ENDPOINTS.id),
+        tables=(TENANTS.id, SESSIONS.id, EVENTS.id, DELIVERIES.id, COUNTERS.id, ENDPOINTS.id),
         queues=(DELIVERY_QUEUE.id,),
     ),
     Function(
@@ -362,7 +371,8 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=60,
         # Sessions, Tenants: the subscription's current secret is read at send time (hub.delivery.secrets), from
         # its session or, for a tenant-wide subscription, its tenant record.
-        tables=(TENANTS.id, SESSIONS.id, DELIVERIES.id, ENDPOINTS.id),
+        # Events: a retry reads the payload from the event's record (hub.delivery.payloads).
+        tables=(TENANTS.id, SESSIONS.id, EVENTS.id, DELIVERIES.id, ENDPOINTS.id),
         queues=(DELIVERY_QUEUE.id,),
         sqs_trigger=DELIVERY_QUEUE.id,
         batch_size=10,

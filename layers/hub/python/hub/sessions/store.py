@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,19 +46,23 @@ class HandleTaken(AlreadyExists):
     """The receiver handle is taken (a generated one: draw another)."""
 
 
-def _index_keys(tenant_id: str, user_id: str, status: str, bucket: str) -> dict[str, str]:
+def list_key(bucket: str, status: str, session_id: str) -> str:
+    """The session's sort key in its tenant's list index (catalog.SESSIONS_LIST): by bucket, status, id."""
+    return f"{bucket}#{status}#{session_id}"
+
+
+def _index_keys(record: SessionRecord) -> dict[str, str]:
     return {
-        "ownerKey": f"{tenant_id}#{user_id}",
-        "statusKey": f"{tenant_id}#{status}",
-        "bucketKey": f"{tenant_id}#{bucket}",
+        "ownerKey": f"{record.tenantId}#{record.userId}",
+        "listKey": list_key(record.bucket, record.status, record.sessionId),
     }
 
 
 def to_item(record: SessionRecord) -> dict[str, Any]:
     values = record.model_dump(exclude={"state", "subscriptions"}, exclude_none=True)
-    values["state"] = record.state.model_dump_json(exclude_defaults=True)
+    values["state"] = state_json(record.state)
     values["subscriptions"] = [s.model_dump(exclude_none=True) for s in record.subscriptions]
-    values.update(_index_keys(record.tenantId, record.userId, record.status, record.bucket))
+    values.update(_index_keys(record))
     values["sessionKey"] = session_key(record.tenantId, record.sessionId)
     return ddb.to_item(values)
 
@@ -66,10 +71,31 @@ def _from_item(item: dict[str, Any]) -> SessionRecord:
     return from_values(ddb.from_item(item))
 
 
+SAME_AS_BASE = "="
+"""Stored in place of an order key equal to the state's `base_key` (they mostly are): the item stays under 1 KB."""
+SHARED_KEYS = ("cycle_key", "last_key")
+
+
+def state_json(session_state: SessionState) -> str:
+    """The state as the item stores it: its non-default fields, order keys equal to `base_key` abbreviated."""
+    values = session_state.model_dump(mode="json", exclude_defaults=True)
+    for name in SHARED_KEYS:
+        if name in values and values[name] == values.get("base_key"):
+            values[name] = SAME_AS_BASE
+    return json.dumps(values, separators=(",", ":"))
+
+
+def _state_of(text: str | None) -> SessionState:
+    values = json.loads(text or "{}")
+    for name in SHARED_KEYS:
+        if values.get(name) == SAME_AS_BASE:
+            values[name] = values["base_key"]
+    return SessionState.model_validate(values)
+
+
 def from_values(values: dict[str, Any]) -> SessionRecord:
     """A record from an item's plain values (a stream image, or a deserialized item)."""
-    values = {**values, "state": SessionState.model_validate(json.loads(values.get("state") or "{}"))}
-    return SessionRecord.model_validate(values)
+    return SessionRecord.model_validate({**values, "state": _state_of(values.get("state"))})
 
 
 def get(tenant_id: str, session_id: str) -> SessionRecord | None:
@@ -221,17 +247,16 @@ def remove(record: SessionRecord) -> None:
 def save_state(before: SessionRecord, after: SessionRecord) -> bool:
     """Stores `after`'s state; False when somebody changed the session since `before` was read.
 
-    An index key is written only when it changes, so an event that leaves the status and bucket as they were
-    (loading progress, a repeated status) touches no index entry."""
-    before_keys = _index_keys(before.tenantId, before.userId, before.status, before.bucket)
-    after_keys = _index_keys(after.tenantId, after.userId, after.status, after.bucket)
+    The list index key is written only when it changes, so an event that leaves the status and bucket as they
+    were (loading progress, a repeated status) touches no index entry, and a change moves one entry."""
+    before_keys, after_keys = _index_keys(before), _index_keys(after)
     fields = {
-        "state": after.state.model_dump_json(exclude_defaults=True),
+        "state": state_json(after.state),
         "status": after.status,
         "bucket": after.bucket,
         "updatedAt": after.updatedAt,
         "lastEventAt": after.lastEventAt,
-        **{k: after_keys[k] for k in ("statusKey", "bucketKey") if after_keys[k] != before_keys[k]},
+        **{k: after_keys[k] for k in ("listKey",) if after_keys[k] != before_keys[k]},
     }
     assignments = ", ".join(f"#{k} = :{k}" for k in fields)
     try:
@@ -296,6 +321,54 @@ def save_subscriptions(record: SessionRecord, subscriptions: list[Subscription])
         )
 
 
+def add_list_keys(until: float) -> tuple[int, bool]:
+    """Gives each session an earlier release stored its `listKey` (and drops its statusKey and bucketKey), until
+    `until` (monotonic); returns (sessions updated, complete). A migration step (docs/migration.md): a session
+    that changes status meanwhile gets its key from that change, which this never overwrites."""
+    params: dict[str, Any] = {
+        "TableName": ddb.name(TABLE),
+        "FilterExpression": "attribute_not_exists(listKey)",
+        "ProjectionExpression": "sessionKey, sessionId, #status, #bucket",
+        "ExpressionAttributeNames": {"#status": "status", "#bucket": "bucket"},
+    }
+    updated = 0
+    while time.monotonic() < until:
+        page = ddb.client().scan(**params)
+        for values in map(ddb.from_item, page["Items"]):
+            try:
+                ddb.client().update_item(
+                    TableName=ddb.name(TABLE),
+                    Key=ddb.to_item({"sessionKey": values["sessionKey"]}),
+                    UpdateExpression="SET listKey = :key REMOVE statusKey, bucketKey",
+                    ConditionExpression="attribute_exists(sessionKey) AND attribute_not_exists(listKey)",
+                    ExpressionAttributeValues=ddb.values(
+                        key=list_key(values["bucket"], values["status"], values["sessionId"])
+                    ),
+                )
+                updated += 1
+            except ClientError as error:
+                if not ddb.is_conditional_failure(error):
+                    raise
+        if "LastEvaluatedKey" not in page:
+            return updated, True
+        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return updated, False
+
+
+def _prefixes(status: str | None) -> list[str]:
+    """The list-index key prefixes a status filter reads: all, a bucket, or a status in each bucket it can be in."""
+    if status is None:
+        return [""]
+    if status in state.BUCKETS:
+        return [f"{status}#"]
+    buckets = dict.fromkeys(state.bucket_of(state.SessionStatus(status), needs_qr) for needs_qr in (False, True))
+    return [f"{bucket}#{status}#" for bucket in buckets]
+
+
+RANGE = "range"
+"""The cursor's part that says which of a listing's key ranges (`_prefixes`) it stopped in."""
+
+
 def query_page(
     tenant_id: str,
     *,
@@ -304,38 +377,90 @@ def query_page(
     limit: int,
     cursor: dict[str, Any] | None,
 ) -> tuple[list[SessionRecord], dict[str, Any] | None]:
-    """One page of the tenant's sessions: `limit` keys through the narrowest index (keys only), completed from
-    the table with one BatchGetItem; never a scan.
+    """One page of the tenant's sessions: at most `limit` keys from an index (keys only), completed from the table
+    with one BatchGetItem; never a scan.
 
-    With both `user_id` and `status`, the owner index is read and its page filtered by status (as a
-    FilterExpression would: after the limit, so a page may hold fewer than `limit` sessions).
+    The tenant's list index answers the plain list and the status and bucket filters (one begins_with range, or
+    one per bucket a status can count in, read one after the other). With `user_id`, the owner index is read and
+    its page filtered by status (as a FilterExpression would: after the limit, so a page may hold fewer).
     """
     if user_id is not None:
-        index, key, value = catalog.SESSIONS_BY_OWNER, "ownerKey", f"{tenant_id}#{user_id}"
-    elif status is not None:
-        index, key = (
-            (catalog.SESSIONS_BY_BUCKET, "bucketKey")
-            if status in state.BUCKETS
-            else (catalog.SESSIONS_BY_STATUS, "statusKey")
-        )
-        value = f"{tenant_id}#{status}"
-    else:
-        index, key, value = catalog.SESSIONS_BY_TENANT, "tenantId", tenant_id
+        params = _params("ownerKey = :pk", tenant_id, limit, cursor, pk=f"{tenant_id}#{user_id}")
+        response = _query(catalog.SESSIONS_BY_OWNER, params, cursor)
+        records = _complete(response["Items"])
+        if status is not None:
+            records = [r for r in records if (r.bucket if status in state.BUCKETS else r.status) == status]
+        return records, response.get("LastEvaluatedKey")
+    prefixes = _prefixes(status)
+    start = dict(cursor or {})
+    value = ddb.from_item({RANGE: start.pop(RANGE)})[RANGE] if RANGE in start else 0
+    if isinstance(value, str) or value not in range(len(prefixes)):
+        raise ddb.invalid_cursor()
+    position = int(value)
+    entries: list[dict[str, Any]] = []
+    last: dict[str, Any] | None = start or None
+    while position < len(prefixes) and len(entries) < limit:
+        condition = "tenantId = :pk" + (" AND begins_with(listKey, :prefix)" if prefixes[position] else "")
+        values = {"prefix": prefixes[position]} if prefixes[position] else {}
+        params = _params(condition, tenant_id, limit - len(entries), last, pk=tenant_id, **values)
+        try:
+            response = _query(catalog.SESSIONS_LIST, params, last)
+        except IndexUnavailable:
+            return _fallback_page(tenant_id, status, limit, cursor)
+        entries += response["Items"]
+        last = response.get("LastEvaluatedKey")
+        if last is None:
+            position += 1
+    records = _complete(entries)
+    if position >= len(prefixes):
+        return records, None
+    return records, {**(last or {}), RANGE: ddb.to_value(position)}
+
+
+class IndexUnavailable(Exception):
+    """The list index is missing or backfilling (a migration's step)."""
+
+
+def _params(condition: str, tenant_id: str, limit: int, start: dict[str, Any] | None, **values: str) -> dict[str, Any]:
     params: dict[str, Any] = {
         "TableName": ddb.name(TABLE),
         "Limit": limit,
-        "KeyConditionExpression": f"{key} = :pk",
-        "ExpressionAttributeValues": ddb.values(pk=value),
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": ddb.values(**values),
     }
-    if cursor:
-        params["ExclusiveStartKey"] = cursor
+    if start:
+        params["ExclusiveStartKey"] = start
+    return params
+
+
+def _query(index: catalog.Index, params: dict[str, Any], cursor: dict[str, Any] | None) -> dict[str, Any]:
     try:
-        response = ddb.query_index(index, params)
+        return ddb.query_index(index, params)
+    except ClientError as error:
+        if index.fallback and ddb.index_unavailable(error):
+            raise IndexUnavailable(index.name) from error
+        if cursor and ddb.error_code(error) == "ValidationException":
+            raise ddb.invalid_cursor() from error
+        raise
+
+
+def _complete(entries: list[dict[str, Any]]) -> list[SessionRecord]:
+    return [_from_item(item) for item in ddb.get_many(TABLE, [ddb.key_of(TABLE, e) for e in entries])]
+
+
+def _fallback_page(
+    tenant_id: str, status: str | None, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[SessionRecord], dict[str, Any] | None]:
+    """A page through the retired tenant index (docs/migration.md), filtered after the limit; its cursors are
+    not the list index's (a listing crossing the switch starts again)."""
+    params = _params("tenantId = :pk", tenant_id, limit, cursor, pk=tenant_id)
+    try:
+        response = ddb.client().query(IndexName=catalog.SESSIONS_LIST.fallback, **params)
     except ClientError as error:
         if cursor and ddb.error_code(error) == "ValidationException":
             raise ddb.invalid_cursor() from error
         raise
-    records = [_from_item(item) for item in ddb.get_many(TABLE, [ddb.key_of(TABLE, e) for e in response["Items"]])]
-    if user_id is not None and status is not None:
-        records = [r for r in records if (r.bucket if status in state.BUCKETS else r.status) == status]
+    records = [_from_item(item) for item in response["Items"]]  # an ALL-projection index: whole items
+    if status is not None:
+        records = [r for r in records if status in (r.bucket, r.status)]
     return records, response.get("LastEvaluatedKey")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DIALECT_FIXTURES = FIXTURES / "dialects"
 SEED_FIXTURES = FIXTURES / "seeds"
 

@@ -105,7 +105,7 @@ def test_revocation_erases_the_tenants_data_stops_its_deliveries_and_frees_its_s
     }
     assert items(catalog.SESSIONS) == [] and items(catalog.EVENTS) == [] and items(catalog.TENANTS) == []
     [cancelled] = [ddb.from_item(i) for i in items(catalog.DELIVERIES)]
-    assert (cancelled["status"], cancelled["payload"]) == ("failed", "null")
+    assert cancelled["status"] == "failed" and "payload" not in cancelled
 
     worker.drain(timeout_s=10)  # the retry comes back, finds its delivery cancelled, and is dropped
     assert len(subscriber.received) == 1

@@ -100,7 +100,8 @@ def delivery(status: str, attempts: int, day: str = "2026-01-02") -> dict:
 
 
 def stats(day: str, instance: str = "s1") -> tuple[str, str]:
-    return counters.tenant_pk("t1"), f"stats#{instance}#{day}"
+    pk = counters.tenant_pk("t1") if instance == "*" else "stats#t1#s1"  # an instance's stats: a partition apiece
+    return pk, f"stats#{instance}#{day}"
 
 
 def test_attempts_and_outcomes_count_once_and_a_manual_retry_takes_the_outcome_back():

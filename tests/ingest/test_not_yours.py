@@ -12,7 +12,7 @@ import pytest
 
 from hub.ingest import store as event_store
 from hub.platform import ddb
-from tests.dialects.helpers import load
+from tests.ingest.dialects.helpers import load
 
 UNKNOWN_HANDLE = "rcv_" + "0" * 32
 

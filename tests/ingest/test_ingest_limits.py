@@ -6,7 +6,7 @@ import pytest
 
 from hub.ingest import limits as ingest_limits
 from hub.platform import catalog, ddb
-from tests.api.test_receiver import post_event
+from tests.ingest.test_receiver import post_event
 
 WINDOW_START = 1_800_000_000  # a multiple of every window used here
 

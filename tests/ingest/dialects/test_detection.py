@@ -12,7 +12,7 @@ import pytest
 
 from hub.ingest.dialects import DIALECT_NAMES, DIALECTS, _claims, worker
 
-LAYER = Path(__file__).resolve().parents[2] / "layers" / "hub" / "python"
+LAYER = Path(__file__).resolve().parents[3] / "layers" / "hub" / "python"
 
 
 @pytest.mark.parametrize("entry", _claims.ORDER, ids=lambda d: d.name)

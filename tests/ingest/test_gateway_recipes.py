@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from tests.dialects.helpers import raw
+from tests.ingest.dialects.helpers import raw
 
 JSON = {"Content-Type": "application/json"}
 EVOLUTION_MESSAGE = "dialects/evolution-api/messages.upsert.json"
