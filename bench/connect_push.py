@@ -64,7 +64,7 @@ def measure_latency() -> dict[str, Any]:
                 body = json.dumps({**_event_body(n), "timestamp": 1767225600000 + n * 1000}).encode()
                 started = time.perf_counter()
                 reply = requests.post(
-                    f"{hub.base_url}{h.receive_target('bench-push')}",
+                    f"{hub.base_url}{h.receive_target(session['receiverHandle'])}",
                     data=body,
                     timeout=10,
                     headers=h.signed_headers(session["inboundSecret"], body),
@@ -116,7 +116,10 @@ def measure_cost() -> dict[str, Any]:
                     body = json.dumps({**_event_body(n), "timestamp": 1767225600000 + n * 1000}).encode()
                     pump.drain()
                     function, event = api.event(
-                        "POST", h.receive_target("bench-cost"), h.signed_headers(session["inboundSecret"], body), body
+                        "POST",
+                        h.receive_target(session["receiverHandle"]),
+                        h.signed_headers(session["inboundSecret"], body),
+                        body,
                     )
                     api.invoke(function, event)
                     meter.reset()

@@ -61,7 +61,7 @@ def measure_durations() -> dict[str, Any]:
                     body = make_body(n)
                     function, event = api.event(
                         "POST",
-                        h.receive_target(session["sessionId"]),
+                        h.receive_target(session["receiverHandle"]),
                         h.signed_headers(session["inboundSecret"], body),
                         body,
                     )

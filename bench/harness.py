@@ -517,15 +517,16 @@ def qr_body(n: int) -> bytes:
     return json.dumps({"event": "qr", "data": {"qr": qr_string(n)}, "timestamp": 1767225600000 + n * 1000}).encode()
 
 
-def receive_target(session_id: str) -> str:
-    return f"/api/whatsapp/webhook/{session_id}"
+def receive_target(handle: str) -> str:
+    """The receiver URL's path of the session with this receiver handle."""
+    return f"/api/whatsapp/webhook/{handle}"
 
 
 def post_event(api: Api, session: dict[str, Any], body: bytes) -> dict[str, Any]:
     """Posts a gateway body to the session's receiver URL, signed with its inbound secret: the answer's data."""
     reply = api.call(
         "POST",
-        receive_target(session["sessionId"]),
+        receive_target(session["receiverHandle"]),
         raw=body,
         headers=signed_headers(session["inboundSecret"], body),
     )

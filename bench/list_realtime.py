@@ -61,6 +61,7 @@ def _seed(tenant_id: str) -> None:
         record = SessionRecord(
             sessionId=f"bench-{n:05d}",
             tenantId=tenant_id,
+            receiverHandle=f"rcv_bench_{n:05d}",  # listings never read the handle's lookup
             userId=f"user-{n % OWNERS}",
             createdAt=created,
             updatedAt=created,

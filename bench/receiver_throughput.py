@@ -35,7 +35,7 @@ FLOOD_ALLOWANCE_PER_SECOND = "1000000"
 def _build(api: h.Api, session: dict[str, Any], n: int) -> tuple[str, dict[str, Any], bytes, dict[str, str]]:
     body = h.message_body(n)
     headers = h.signed_headers(session["inboundSecret"], body)
-    function, event = api.event("POST", h.receive_target(session["sessionId"]), headers, body)
+    function, event = api.event("POST", h.receive_target(session["receiverHandle"]), headers, body)
     return function, event, body, headers
 
 

@@ -35,10 +35,11 @@ SUBSCRIBER=$!; trap 'kill $SUBSCRIBER' EXIT
 HOOK=http://127.0.0.1:$SUB_PORT/hook
 wait_until curl -s -o /dev/null $HOOK   # listening
 
-# register a session; its inboundSecret (for the gateway) is shown once
+# register a session; its inboundSecret (for the gateway) is shown once; its receiverUrl is the gateway's URL
 S=demo-$(date +%s)
-SECRET=$(api -X POST $B/api/whatsapp/session -H "X-API-Key: $K" \
-  -d '{"sessionId": "'$S'", "userId": "user-1", "events": ["session.*", "message.*"]}' | field inboundSecret)
+CREATED=$(api -X POST $B/api/whatsapp/session -H "X-API-Key: $K" \
+  -d '{"sessionId": "'$S'", "userId": "user-1", "events": ["session.*", "message.*"]}')
+SECRET=$(echo "$CREATED" | field inboundSecret) RECEIVER=$(echo "$CREATED" | field receiverUrl)
 
 # default subscription (docs/contract.md §2): our subscriber, its secret, a retry policy
 api -X PUT $B/api/instance/$S -H "X-API-Key: $K" \
@@ -47,14 +48,15 @@ api -X PUT $B/api/instance/$S -H "X-API-Key: $K" \
 # a gateway posts an event (any dialect): sign the exact body with the inbound secret
 BODY='{"event":"qr","data":{"qr":"1@ABC,def,ghi"}}'
 SIG=$(printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
-api -X POST $B/api/whatsapp/webhook/$S -H "X-Webhook-Signature: $SIG" -d "$BODY"
+api -X POST $RECEIVER -H "X-Webhook-Signature: $SIG" -d "$BODY"
 # a gateway that can only be given a URL: ?token=<inboundSecret>
-api -X POST "$B/api/whatsapp/webhook/$S?token=$SECRET" -d '{"event":"ready","data":{}}'
-# dialects that carry the session in the body (WAHA session, Evolution instance, device deviceHash, wwebjs-api sessionId)
+api -X POST "$RECEIVER?token=$SECRET" -d '{"event":"ready","data":{}}'
+# dialects that carry the session in the body (WAHA session, Evolution instance, device deviceHash, wwebjs-api sessionId):
+# the generated inboundSecret names its session, so it opens the shared URL too
 api -X POST "$B/api/whatsapp/webhook?token=$SECRET" \
   -d '{"event":"message","session":"'$S'","payload":{"id":"m1","from":"62812@c.us","body":"hi"},"id":"evt_'$S'","timestamp":'$(date +%s)000'}'
 # verification handshake: answers the challenge
-api "$B/api/whatsapp/webhook/$S?hub.verify_token=$SECRET&hub.challenge=42"
+api "$RECEIVER?hub.verify_token=$SECRET&hub.challenge=42"
 
 # session state
 api $B/api/whatsapp/session/status/$S -H "X-API-Key: $K"

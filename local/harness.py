@@ -52,14 +52,16 @@ def reset_clients() -> None:
 
 
 def reset_cached_clients() -> None:
-    """A fresh process's caches: clients, settings, tenant standings, endpoint breakers, subscription health,
-    subscription secrets and ingest windows are cached per process, as in Lambda."""
+    """A fresh process's caches: clients, settings, tenant standings, receiver handles, endpoint breakers,
+    subscription health, subscription secrets and ingest windows are cached per process, as in Lambda."""
     from hub.delivery import fairness, health
     from hub.delivery import secrets as subscription_secrets
+    from hub.ingest import access
     from hub.ingest import limits as ingest_limits
     from hub.tenants import auth
 
     auth.clear_cache()
+    access.clear_cache()
     fairness.clear_cache()
     health.clear_cache()
     ingest_limits.clear_cache()

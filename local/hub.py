@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from hub.connect import push_store
 from hub.delivery import health as subscription_health
 from hub.delivery import secrets as subscription_secrets
+from hub.ingest import access
 from hub.ingest import limits as ingest_limits
 from hub.platform import catalog, settings
 from hub.tenants import auth
@@ -149,6 +150,7 @@ class LocalHub:
         push_store.client.cache_clear()  # bound to the management endpoint of the hub it first saw
         subscription_secrets.clear_cache()  # secrets, ingest windows and tenant standings of the embedded AWS just emptied
         auth.clear_cache()
+        access.clear_cache()
         ingest_limits.clear_cache()
         subscription_health.clear_cache()
         settings.load.cache_clear()

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import hashlib
 import hmac
+import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -37,7 +38,9 @@ def serve(secret: str, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServe
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             problem = verify(secret, body, dict(self.headers.items()))
             verdict = f"REFUSED ({problem})" if problem else "verified"
-            print(f"{self.headers.get('X-Webhook-Event')} {verdict}: {body.decode(errors='replace')}", flush=True)
+            line = f"{self.headers.get('X-Webhook-Event')} {verdict}: {body.decode(errors='replace')}\n"
+            sys.stdout.write(line)  # one write: concurrent deliveries never interleave within a line
+            sys.stdout.flush()
             self.send_response(401 if problem else 204)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -28,10 +28,9 @@ def handler(event: DynamoDBStreamEvent, context):
         if not record.dynamodb:
             continue
         try:
-            message = watching.change_message(
-                watching.session_of_image(record.dynamodb.old_image),
-                watching.session_of_image(record.dynamodb.new_image),
-            )
+            old = watching.session_of_image(record.dynamodb.old_image)
+            new = watching.session_of_image(record.dynamodb.new_image)
+            message = watching.change_message(old, new)
         except ValidationError as error:  # not a session the hub wrote: nothing a page could show
             logger.warning(
                 "session image not understood; nothing pushed",
@@ -39,8 +38,9 @@ def handler(event: DynamoDBStreamEvent, context):
             )
             continue
         if message is not None:
-            session_id = message.get("sessionId") or message["session"]["sessionId"]
-            latest[(session_id, message["type"] == "link.revoked")] = message
+            changed = new or old
+            assert changed is not None  # a message comes of an image
+            latest[(watching.watch_key(changed), message["type"] == "link.revoked")] = message
     pushed = pushing.push(latest)
     if pushed.sent:
         metrics.add_metric(name=catalog.Metric.PUSHES_SENT, unit=MetricUnit.Count, value=pushed.sent)

@@ -15,6 +15,7 @@ from hub.platform import clock
 from hub.platform import http as api
 from hub.platform.observability import logger, make_tracer
 from hub.sessions import registry, views
+from hub.tenants import gateway_credentials
 
 tracer = make_tracer()
 app = api.make_resolver()
@@ -69,6 +70,35 @@ def handle_put_instance_webhook(instanceId: str, request: Annotated[registry.Sub
 @app.get("/api/usage")
 def handle_get_usage(days: Annotated[int, Query(ge=1, le=90)] = 30):
     return api.ok(registry.usage(_tenant(), days))
+
+
+@app.post("/api/gateway-credentials")
+def handle_create_gateway_credential(request: Annotated[gateway_credentials.CreateCredential, Body()]):
+    return api.ok(gateway_credentials.create(_tenant(), request), status=201)
+
+
+@app.get("/api/gateway-credentials")
+def handle_list_gateway_credentials():
+    return api.ok(gateway_credentials.list_for(_tenant()))
+
+
+@app.delete("/api/gateway-credentials/<credentialId>")
+def handle_revoke_gateway_credential(credentialId: str):
+    return api.ok(gateway_credentials.revoke(_tenant(), credentialId))
+
+
+@app.post("/api/gateway-credentials/<credentialId>/rotate-secret")
+def handle_rotate_gateway_credential(
+    credentialId: str, request: Annotated[gateway_credentials.RotateSecret | None, Body()] = None
+):
+    return api.ok(gateway_credentials.rotate(_tenant(), credentialId, request or gateway_credentials.RotateSecret()))
+
+
+@app.post("/api/whatsapp/session/<sessionId>/rotate-inbound-secret")
+def handle_rotate_inbound_secret(
+    sessionId: str, request: Annotated[gateway_credentials.RotateSecret | None, Body()] = None
+):
+    return api.ok(registry.rotate_inbound_secret(_tenant(), sessionId, request or gateway_credentials.RotateSecret()))
 
 
 @logger.inject_lambda_context

@@ -29,12 +29,12 @@ def _connect(connection_id: str, event: dict) -> dict:
     token = (event.get("queryStringParameters") or {}).get("token")
     try:
         link = links.verify(token)
-        session_ids = [r.sessionId for r in watching.sessions(link)]
+        session_keys = [watching.watch_key(r) for r in watching.sessions(link)]
     except HubError as error:
         logger.info("connection refused", extra={"code": error.code})
         return _refused(error)
-    watching.watch(connection_id, session_ids, min(link.expires_at, int(time.time()) + MAX_CONNECTION_S), link.kind)
-    logger.info("connection watches", extra={"sessions": len(session_ids), "kind": link.kind})
+    watching.watch(connection_id, session_keys, min(link.expires_at, int(time.time()) + MAX_CONNECTION_S), link.kind)
+    logger.info("connection watches", extra={"sessions": len(session_keys), "kind": link.kind})
     return {"statusCode": 200}
 
 

@@ -34,7 +34,7 @@ def _post_event(api, session: dict, body: dict) -> None:
     signature = hmac.new(session["inboundSecret"].encode(), raw, hashlib.sha256).hexdigest()
     reply = api.call(
         "POST",
-        RECEIVER.format(session["sessionId"]),
+        RECEIVER.format(session["receiverHandle"]),
         raw=raw,
         headers={"Content-Type": "application/json", "X-Webhook-Signature": signature},
     )

@@ -52,7 +52,7 @@ def post_event(hub: LocalHub, session: dict, body: dict) -> None:
     raw = json.dumps(body).encode()
     signature = hmac.new(session["inboundSecret"].encode(), raw, hashlib.sha256).hexdigest()
     reply = requests.post(
-        f"{hub.base_url}/api/whatsapp/webhook/{session['sessionId']}",
+        f"{hub.base_url}/api/whatsapp/webhook/{session['receiverHandle']}",
         data=raw,
         timeout=10,
         headers={"Content-Type": "application/json", "X-Webhook-Signature": signature},
@@ -76,9 +76,16 @@ def receive_status(socket, status: str, timeout_s: float = 5) -> dict:
 
 
 def _watchers(session_id: str) -> list:
+    """The watchers of the dev tenant's session (the only tenant of these hubs)."""
     from hub.connect import store as connections
+    from hub.platform import ddb
 
-    return connections.watching(session_id)
+    keys = {
+        item["sessionKey"]["S"]
+        for item in ddb.client().scan(TableName=ddb.name(connections.TABLE))["Items"]
+        if item["sessionKey"]["S"].endswith("#" + session_id)
+    }
+    return [w for key in keys for w in connections.watching(key)]
 
 
 def test_status_changes_are_pushed_to_the_sessions_watchers(hub: LocalHub) -> None:
@@ -114,8 +121,10 @@ def test_a_gone_connection_is_forgotten(hub: LocalHub) -> None:
     from hub.connect import store as connections
 
     session = create_session(hub, "push-gone")
-    connections.add("gone-connection=", ["push-gone"], int(time.time()) + 600, "session", now=time.time() - 60)
-    connections.add("just-connecting=", ["push-gone"], int(time.time()) + 600, "session")
+    connections.add(
+        "gone-connection=", [f"{hub.dev_tenant_id}#push-gone"], int(time.time()) + 600, "session", now=time.time() - 60
+    )
+    connections.add("just-connecting=", [f"{hub.dev_tenant_id}#push-gone"], int(time.time()) + 600, "session")
     post_event(hub, session, {"event": "qr", "data": {"qr": "1@gone"}})
     deadline = time.monotonic() + 5
     while len(_watchers("push-gone")) > 1 and time.monotonic() < deadline:
@@ -187,7 +196,9 @@ def test_changes_no_watcher_sees_are_not_pushed() -> None:
     from hub.connect import watching
     from hub.sessions.store import SessionRecord
 
-    before = SessionRecord(sessionId="s", tenantId="t", userId="u", createdAt="a", updatedAt="a", inboundSecret="x")
+    before = SessionRecord(
+        sessionId="s", tenantId="t", receiverHandle="rcv_s", userId="u", createdAt="a", updatedAt="a", inboundSecret="x"
+    )
     touched = before.model_copy(update={"updatedAt": "b", "version": 1})
     assert watching.change_message(before, touched) is None
     moved = before.model_copy(update={"state": before.state.model_copy(update={"phone_number": "6281234"})})

@@ -349,11 +349,11 @@ def test_subscriptions_can_change_while_the_session_receives_events(api, tenant,
 
     key = tenant["apiKey"]
     subscribe(api, key, "s1", subscriber.url)
-    read_before_event = sessions.get("s1")
+    read_before_event = sessions.get(tenant["tenantId"], "s1")
     accept(status_event("s1"))
-    assert sessions.get("s1").version > read_before_event.version
+    assert sessions.get(tenant["tenantId"], "s1").version > read_before_event.version
     replacement = Subscription(url=subscriber.url, secret="whsec_" + "A" * 44, events=["message.*"])
     sessions.save_subscriptions(read_before_event, [replacement])
-    assert [s.events for s in sessions.get("s1").subscriptions] == [["message.*"]]
+    assert [s.events for s in sessions.get(tenant["tenantId"], "s1").subscriptions] == [["message.*"]]
     with pytest.raises(ChangedMeanwhile):  # the store's report of DynamoDB's ConditionalCheckFailed
         sessions.save_subscriptions(read_before_event, [replacement])

@@ -96,14 +96,14 @@ def test_a_key_recorded_again_after_the_dedupe_window_no_longer_serves_the_first
 
     first = event("evt_first", "2026-01-01T00:00:00.000Z")
     assert event_store.record("s", "k", first, "2025-12-31T00:00:00.000Z", 9) is None
-    assert event_store.payload_of("s", "k", "evt_first") == envelope("evt_first")
+    assert event_store.payload_of("t", "s", "k", "evt_first") == envelope("evt_first")
     within = event_store.record("s", "k", event("evt_dup", "2026-01-01T12:00:00.000Z"), "2025-12-31T12:00:00.000Z", 9)
     assert within is not None and (within.eventId, within.event) == ("evt_first", "message")  # read from the payload
     # a day later the first one is past the dedupe window, though its record has not expired
     later = event("evt_second", "2026-01-02T00:00:01.000Z")
     assert event_store.record("s", "k", later, "2026-01-01T00:00:01.000Z", 9) is None
-    assert event_store.payload_of("s", "k", "evt_first") is None
-    assert event_store.payload_of("s", "k", "evt_second") == envelope("evt_second")
+    assert event_store.payload_of("t", "s", "k", "evt_first") is None
+    assert event_store.payload_of("t", "s", "k", "evt_second") == envelope("evt_second")
 
 
 def test_a_delivery_an_earlier_release_queued_keeps_its_payload_in_its_log(aws):

@@ -154,7 +154,7 @@ def test_a_stored_secret_that_cannot_sign_fails_its_delivery_at_once(api, tenant
     poisoned = Subscription(
         url=subscriber.url, secret="whsec_this-is-not-base64!!"
     )  # stored before secrets were checked
-    sessions.save_subscriptions(sessions.get("s1"), [poisoned])
+    sessions.save_subscriptions(sessions.get(tenant["tenantId"], "s1"), [poisoned])
     accept(status_event("s1"))
     assert worker.poll_once() == 1
     [log] = logs(api, key)

@@ -92,7 +92,7 @@ def test_a_deleted_sessions_pending_delivery_fails_with_a_clear_error(api, tenan
     subscribe(api, key, "s1", subscriber.url)
     accept(status_event("s1"))
     worker.streams.pump()  # queued, not yet attempted
-    sessions.remove("s1", tenant["tenantId"])
+    sessions.remove(sessions.get(tenant["tenantId"], "s1"))
     if how == "registered_again":
         subscribe(api, key, "s1", subscriber.url)
     worker.drain()

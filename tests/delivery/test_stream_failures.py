@@ -48,7 +48,7 @@ def put_raw_event(session_id: str, event_key: str, **fields: Any) -> None:
     """An Events item the receiver would never write (a bug, an older schema): not a valid StoredEvent."""
     ddb.client().put_item(
         TableName=settings.table_name(catalog.EVENTS),
-        Item=ddb.to_item({"sessionId": session_id, "eventKey": event_key, **fields}),
+        Item=ddb.to_item({"sessionKey": f"t-x#{session_id}", "sessionId": session_id, "eventKey": event_key, **fields}),
     )
 
 
@@ -106,12 +106,13 @@ def test_a_record_that_is_no_valid_event_is_set_aside_whole_and_the_shard_goes_o
     [aside] = failure_messages(catalog.DISPATCHER_FAILURES)
     assert aside["function"] == "dispatcher" and aside["reason"].startswith("ValidationError")
     assert ddb.from_item(aside["record"]["dynamodb"]["NewImage"]) == {
+        "sessionKey": "t-x#s1",
         "sessionId": "s1",
         "eventKey": "broken#1",
         "receivedAt": "2026-01-01T00:00:00.000Z",
         "tenantId": "t-x",
     }
-    assert aside["keys"] == {"sessionId": {"S": "s1"}, "eventKey": {"S": "broken#1"}}
+    assert aside["keys"] == {"sessionKey": {"S": "t-x#s1"}, "eventKey": {"S": "broken#1"}}
     assert failure_messages(catalog.AGGREGATOR_FAILURES) == [] and dead_letters() == []
 
 
@@ -136,7 +137,7 @@ def test_deliveries_sqs_refuses_are_set_aside_then_replayed_once_after_stream_an
     events_table = settings.table_name(catalog.EVENTS)
     for item in ddb.client().scan(TableName=events_table)["Items"]:
         ddb.client().delete_item(
-            TableName=events_table, Key={"sessionId": item["sessionId"], "eventKey": item["eventKey"]}
+            TableName=events_table, Key={"sessionKey": item["sessionKey"], "eventKey": item["eventKey"]}
         )
     streams.pump()
     url = settings.env(catalog.DISPATCHER_FAILURES.env_var)
@@ -277,7 +278,7 @@ def test_a_record_the_aggregator_cannot_count_is_set_aside_and_the_others_count(
     api.create_session(key, sessionId="s1")
     ddb.client().put_item(
         TableName=settings.table_name(catalog.SESSIONS),
-        Item=ddb.to_item({"sessionId": "broken", "tenantId": "t-x", "status": "ready"}),
+        Item=ddb.to_item({"sessionKey": "t-x#broken", "sessionId": "broken", "tenantId": "t-x", "status": "ready"}),
     )  # no bucket
     api.create_session(key, sessionId="s2")
     streams.pump()

@@ -47,7 +47,7 @@ def post_signed(api, session, body):
     signature = hmac.new(session["inboundSecret"].encode(), raw, hashlib.sha256).hexdigest()
     return api.call(
         "POST",
-        f"/api/whatsapp/webhook/{session['sessionId']}",
+        f"/api/whatsapp/webhook/{session['receiverHandle']}",
         raw=raw,
         headers={"Content-Type": "application/json", "X-Webhook-Signature": signature},
     )

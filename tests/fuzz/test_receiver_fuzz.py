@@ -64,9 +64,9 @@ def recorded_events() -> int:
     from hub.ingest import store as event_store
     from hub.platform import ddb
 
-    return ddb.client().query(
+    return ddb.client().scan(
         TableName=ddb.name(event_store.TABLE),
-        KeyConditionExpression="sessionId = :s",
+        FilterExpression="sessionId = :s",
         ExpressionAttributeValues=ddb.values(s="fuzz-1"),
         Select="COUNT",
     )["Count"]
@@ -78,7 +78,7 @@ def post(api, session, raw: bytes, content_type: str = "application/json"):
     before = recorded_events()
     reply = api.call(
         "POST",
-        "/api/whatsapp/webhook/fuzz-1",
+        "/api/whatsapp/webhook/" + session["receiverHandle"],
         raw=raw,
         headers={"Content-Type": content_type, "X-Webhook-Signature": signature},
     )

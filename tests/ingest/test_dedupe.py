@@ -60,7 +60,7 @@ def post(api, session, body):
     signature = hmac.new(session["inboundSecret"].encode(), raw, hashlib.sha256).hexdigest()
     reply = api.call(
         "POST",
-        "/api/whatsapp/webhook/" + session["sessionId"],
+        "/api/whatsapp/webhook/" + session["receiverHandle"],
         raw=raw,
         headers={"Content-Type": "application/json", "X-Webhook-Signature": signature},
     )
@@ -73,9 +73,9 @@ def status_of(api, session):
 
 
 def payloads(session_id: str) -> list[dict]:
-    items = ddb.client().query(
+    items = ddb.client().scan(
         TableName=ddb.name(event_store.TABLE),
-        KeyConditionExpression="sessionId = :s",
+        FilterExpression="sessionId = :s",
         ExpressionAttributeValues=ddb.values(s=session_id),
     )["Items"]
     return [json.loads(event_store.from_item(item).payload) for item in items]
@@ -133,8 +133,8 @@ def test_a_session_id_reused_by_another_tenant_starts_afresh(api, session):
     assert status_of(api, reused)["status"] == "session_connected"
 
 
-def test_an_event_recorded_again_after_the_window_gets_new_ids(api, session):
-    record = session_store.get("wa-1")
+def test_an_event_recorded_again_after_the_window_gets_new_ids(api, tenant, session):
+    record = session_store.get(tenant["tenantId"], "wa-1")
     body = {"event": "message", "data": message(1)["data"]}
     event = dialects.normalize(body, session_id="wa-1")
     start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -220,16 +220,17 @@ def _run(steps) -> tuple[dict, list[dict], dict]:
     tenant = session_store.SessionRecord(
         sessionId="p-1",
         tenantId="t-1",
+        receiverHandle="rcv_p1",
         userId="u",
         createdAt="2026-01-01T00:00:00.000Z",
         updatedAt="2026-01-01T00:00:00.000Z",
         inboundSecret="s",
     )
     table = ddb.name(event_store.TABLE)
-    for item in ddb.client().query(
-        TableName=table, KeyConditionExpression="sessionId = :s", ExpressionAttributeValues=ddb.values(s="p-1")
+    for item in ddb.client().scan(
+        TableName=table, FilterExpression="sessionId = :s", ExpressionAttributeValues=ddb.values(s="p-1")
     )["Items"]:
-        ddb.client().delete_item(TableName=table, Key={"sessionId": item["sessionId"], "eventKey": item["eventKey"]})
+        ddb.client().delete_item(TableName=table, Key={"sessionKey": item["sessionKey"], "eventKey": item["eventKey"]})
     ddb.client().put_item(TableName=ddb.name(session_store.TABLE), Item=session_store.to_item(tenant))
     ids: dict[int, str] = {}
     latest, retries = 0, 0
@@ -239,13 +240,13 @@ def _run(steps) -> tuple[dict, list[dict], dict]:
         now = T0 + timedelta(minutes=latest, milliseconds=retries)
         raw = json.dumps(ORIGINALS[body]).encode()
         receipt = receiving.receive(
-            session_store.get("p-1"), dialects.normalize(ORIGINALS[body], session_id="p-1"), raw, now
+            session_store.get("t-1", "p-1"), dialects.normalize(ORIGINALS[body], session_id="p-1"), raw, now
         )
         if is_retry:
             assert receipt.duplicate and receipt.eventId == ids[position]
         else:
             ids[position] = receipt.eventId
-    final = session_store.get("p-1")
+    final = session_store.get("t-1", "p-1")
     return final.state.model_dump(), sorted(payloads("p-1"), key=lambda p: p["id"]), ids
 
 

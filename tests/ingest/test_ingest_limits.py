@@ -45,9 +45,9 @@ def message(n: int, session_id: str) -> dict:
 
 
 def recorded(session_id: str) -> list[dict]:
-    items = ddb.client().query(
+    items = ddb.client().scan(
         TableName=ddb.name(catalog.EVENTS),
-        KeyConditionExpression="sessionId = :s",
+        FilterExpression="sessionId = :s",
         ExpressionAttributeValues=ddb.values(s=session_id),
     )["Items"]
     return [ddb.from_item(item) for item in items]

@@ -30,7 +30,7 @@ def post_event(api, session, body, *, path_session=True, sign=True, headers=None
     sent = {"Content-Type": "application/json", **(headers or {})}
     if sign:
         sent["X-Webhook-Signature"] = hmac.new(session["inboundSecret"].encode(), raw, hashlib.sha256).hexdigest()
-    target = "/api/whatsapp/webhook/" + session["sessionId"] if path_session else "/api/whatsapp/webhook"
+    target = "/api/whatsapp/webhook/" + session["receiverHandle"] if path_session else "/api/whatsapp/webhook"
     return api.call("POST", target, raw=raw, headers=sent)
 
 
@@ -132,15 +132,15 @@ def test_late_event_is_kept_but_does_not_roll_back(api, session):
 
 
 def recorded_events(session) -> list:
-    return ddb.client().query(
+    return ddb.client().scan(
         TableName=ddb.name(event_store.TABLE),
-        KeyConditionExpression="sessionId = :s",
+        FilterExpression="sessionId = :s",
         ExpressionAttributeValues=ddb.values(s=session["sessionId"]),
     )["Items"]
 
 
-def test_concurrent_copies_of_one_event_apply_once(api, session):
-    record = session_store.get(session["sessionId"])
+def test_concurrent_copies_of_one_event_apply_once(api, tenant, session):
+    record = session_store.get(tenant["tenantId"], session["sessionId"])
     event = dialects.normalize({"event": "ready", "data": {}}, session_id=session["sessionId"])
     receipts, failures = [], []
     barrier = threading.Barrier(4)
@@ -159,7 +159,7 @@ def test_concurrent_copies_of_one_event_apply_once(api, session):
         thread.join()
     assert failures == []
     assert sorted(r.duplicate for r in receipts) == [False, True, True, True]
-    assert session_store.get(session["sessionId"]).version == record.version + 1
+    assert session_store.get(tenant["tenantId"], session["sessionId"]).version == record.version + 1
 
 
 @pytest.mark.parametrize("credential", ["hmac-sha256", "waha-sha512", "hub-signature", "token", "api-key"])
@@ -179,7 +179,7 @@ def test_every_gateway_credential_is_accepted(api, session, credential):
         query = "?token=" + session["inboundSecret"]
     else:
         headers["X-Api-Key"] = session["inboundSecret"]
-    reply = api.call("POST", f"/api/whatsapp/webhook/{session['sessionId']}{query}", raw=raw, headers=headers)
+    reply = api.call("POST", f"/api/whatsapp/webhook/{session['receiverHandle']}{query}", raw=raw, headers=headers)
     assert reply.status == 200, reply.raw
 
 
@@ -191,9 +191,9 @@ def test_bad_or_missing_credentials_are_401_and_write_nothing(api, session, head
     assert recorded_events(session) == []
 
 
-def test_unknown_session_is_404(api, session):
+def test_an_unknown_session_is_refused_like_a_bad_credential(api, session):
     reply = api.call("POST", "/api/whatsapp/webhook/nobody", body={"event": "ready", "data": {}})
-    assert (reply.status, reply.error_code) == (404, "NOT_FOUND")
+    assert (reply.status, reply.error_code) == (401, "INVALID_SIGNATURE")
 
 
 def test_body_of_no_dialect_is_400_naming_what_was_expected(api, session):
@@ -214,7 +214,7 @@ def test_invalid_json_and_oversized_bodies(api, session):
     signature = hmac.new(session["inboundSecret"].encode(), raw, hashlib.sha256).hexdigest()
     reply = api.call(
         "POST",
-        "/api/whatsapp/webhook/wa-1",
+        "/api/whatsapp/webhook/" + session["receiverHandle"],
         raw=raw,
         headers={"Content-Type": "application/json", "X-Webhook-Signature": signature},
     )
@@ -232,15 +232,29 @@ def test_session_carried_in_the_body(api, session):
         "timestamp": 1735732790123,
         "engine": "NOWEB",
     }
-    reply = post_event(api, session, body, path_session=False)
+    # a signature alone cannot say whose `wa-1` this is: the session's inbound secret in clear names it
+    unnamed = post_event(api, session, body, path_session=False)
+    assert (unnamed.status, unnamed.error_code) == (401, "INVALID_SIGNATURE")
+    named = {"X-Api-Key": session["inboundSecret"]}
+    reply = post_event(api, session, body, path_session=False, headers=named)
     assert reply.status == 200, reply.raw
     assert status_of(api, session)["status"] == "session_connected"
-    missing = post_event(api, session, {"event": "ready", "data": {}}, path_session=False)
+    missing = post_event(api, session, {"event": "ready", "data": {}}, path_session=False, headers=named)
     assert (missing.status, missing.error_code) == (400, "VALIDATION_ERROR")
+    other = post_event(api, session, {**body, "session": "wa-2"}, path_session=False, headers=named)
+    assert (other.status, other.error_code) == (401, "INVALID_SIGNATURE")  # the secret names wa-1, not wa-2
 
 
 def test_verification_echoes_the_challenge(api, session):
-    ok = api.call("GET", f"/api/whatsapp/webhook/wa-1?hub.verify_token={session['inboundSecret']}&hub.challenge=12345")
+    ok = api.call(
+        "GET",
+        f"/api/whatsapp/webhook/{session['receiverHandle']}?hub.verify_token={session['inboundSecret']}&hub.challenge=12345",
+    )
     assert (ok.status, ok.raw) == (200, b"12345")
-    assert api.call("GET", "/api/whatsapp/webhook/wa-1?hub.verify_token=wrong&hub.challenge=1").status == 403
-    assert api.call("GET", "/api/whatsapp/webhook/nobody?hub.verify_token=x&hub.challenge=1").status == 404
+    assert (
+        api.call(
+            "GET", f"/api/whatsapp/webhook/{session['receiverHandle']}?hub.verify_token=wrong&hub.challenge=1"
+        ).status
+        == 403
+    )
+    assert api.call("GET", "/api/whatsapp/webhook/nobody?hub.verify_token=x&hub.challenge=1").status == 403

@@ -169,7 +169,7 @@ def test_hub_delivers_and_counts_through_its_streams(httpserver) -> None:
         body = json.dumps({"event": "ready", "data": {}}).encode()
         signature = hmac.new(created["data"]["inboundSecret"].encode(), body, hashlib.sha256).hexdigest()
         reply = requests.post(
-            f"{hub.base_url}/api/whatsapp/webhook/local-1",
+            created["data"]["receiverUrl"],
             data=body,
             timeout=10,
             headers={"Content-Type": "application/json", "X-Webhook-Signature": signature},

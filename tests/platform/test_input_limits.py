@@ -24,18 +24,21 @@ def session(api, tenant):
 
 
 def recorded() -> list[dict]:
-    items = ddb.client().query(
+    items = ddb.client().scan(
         TableName=ddb.name(event_store.TABLE),
-        KeyConditionExpression="sessionId = :s",
+        FilterExpression="sessionId = :s",
         ExpressionAttributeValues=ddb.values(s="wa-1"),
     )["Items"]
     return [json.loads(event_store.from_item(item).payload) for item in items]
 
 
-def post_raw(api, session, raw: bytes, path: str = "/api/whatsapp/webhook/wa-1"):
+def post_raw(api, session, raw: bytes, path: str | None = None):
     signature = hmac.new(session["inboundSecret"].encode(), raw, hashlib.sha256).hexdigest()
     return api.call(
-        "POST", path, raw=raw, headers={"Content-Type": "application/json", "X-Webhook-Signature": signature}
+        "POST",
+        path or "/api/whatsapp/webhook/" + session["receiverHandle"],
+        raw=raw,
+        headers={"Content-Type": "application/json", "X-Webhook-Signature": signature},
     )
 
 
@@ -55,7 +58,10 @@ def test_deep_nesting_is_a_400_on_every_json_route_and_auth_comes_first(api, ses
     assert (
         api.call("POST", "/api/admin/tenants", raw=raw, headers=json_headers, admin=True).error_code == "INVALID_JSON"
     )
-    for path in ["/api/whatsapp/webhook/wa-1", "/api/whatsapp/webhook?token=" + session["inboundSecret"]]:
+    for path in [
+        "/api/whatsapp/webhook/" + session["receiverHandle"],
+        "/api/whatsapp/webhook?token=" + session["inboundSecret"],
+    ]:
         reply = post_raw(api, session, raw, path)
         assert (reply.status, reply.error_code) == (400, "INVALID_JSON"), reply.raw
     assert recorded() == []
@@ -161,7 +167,8 @@ def test_a_session_id_no_session_can_have_is_unknown_without_a_lookup(api, sessi
     looked_up = []
     real = ddb.client()
     monkeypatch.setattr(session_store.ddb, "client", lambda: looked_up.append(1) or real)
-    assert session_store.get(session_id) is None and looked_up == []
+    assert session_store.get("t-1", session_id) is None and session_store.resolve_handle(session_id) is None
+    assert looked_up == []
     body = json.dumps({"dataType": "ready", "sessionId": session_id}).encode()
     reply = api.call("POST", "/api/whatsapp/webhook?token=x", raw=body, headers={"Content-Type": "application/json"})
-    assert reply.status in (400, 404), reply.raw
+    assert reply.status in (400, 401), reply.raw

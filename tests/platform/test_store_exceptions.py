@@ -20,7 +20,13 @@ NOW = "2026-01-01T00:00:00.000Z"
 
 def session(session_id: str = "s-1") -> SessionRecord:
     return SessionRecord(
-        sessionId=session_id, tenantId="t-1", userId="u", createdAt=NOW, updatedAt=NOW, inboundSecret="x"
+        sessionId=session_id,
+        tenantId="t-1",
+        receiverHandle=f"rcv_{session_id}",
+        userId="u",
+        createdAt=NOW,
+        updatedAt=NOW,
+        inboundSecret="x",
     )
 
 
@@ -44,6 +50,8 @@ def test_the_sessions_store_reports_a_taken_id_and_changes_meanwhile(aws):
     session_store.create(record)
     with pytest.raises(exceptions.AlreadyExists):
         session_store.create(record)
+    with pytest.raises(session_store.HandleTaken):  # another session, the same receiver handle
+        session_store.create(record.model_copy(update={"sessionId": "s-2"}))
     session_store.save_subscriptions(record, [])  # the subscriptions' version moves on
     with pytest.raises(exceptions.ChangedMeanwhile):
         session_store.save_subscriptions(record, [])
@@ -52,7 +60,7 @@ def test_the_sessions_store_reports_a_taken_id_and_changes_meanwhile(aws):
         session_store.delete(stale)
     session_store.delete(record)
     with pytest.raises(exceptions.ChangedMeanwhile):
-        session_store.revoke_links(record.sessionId, 1)
+        session_store.revoke_links(record.tenantId, record.sessionId, 1)
 
 
 def test_a_listing_cursor_the_index_refuses_is_an_invalid_cursor(aws, monkeypatch):

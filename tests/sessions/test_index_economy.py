@@ -24,9 +24,13 @@ def session(api, tenant):
 
 
 def _item(session_id: str) -> dict:
-    return ddb.client().get_item(
-        TableName=ddb.name(catalog.SESSIONS), Key=ddb.to_item({"sessionId": session_id}), ConsistentRead=True
-    )["Item"]
+    [item] = ddb.client().scan(
+        TableName=ddb.name(catalog.SESSIONS),
+        FilterExpression="sessionId = :s",
+        ExpressionAttributeValues=ddb.values(s=session_id),
+        ConsistentRead=True,
+    )["Items"]
+    return item
 
 
 def _spec() -> capacity.TableSpec:
@@ -172,7 +176,7 @@ def test_sessions_of_an_earlier_release_get_their_list_key_once(api, tenant):
     for n in (0, 1):  # as the previous release stored them
         ddb.client().update_item(
             TableName=table,
-            Key=ddb.to_item({"sessionId": f"s-{n}"}),
+            Key=ddb.to_item({"sessionKey": f"{tenant['tenantId']}#s-{n}"}),
             UpdateExpression="SET statusKey = :s REMOVE listKey",
             ExpressionAttributeValues=ddb.values(s=f"{tenant['tenantId']}#initializing"),
         )
@@ -187,10 +191,10 @@ def test_sessions_of_an_earlier_release_get_their_list_key_once(api, tenant):
     assert session_store.add_list_keys(until=time.monotonic() + 10) == (0, True)
 
 
-def test_a_stored_state_abbreviates_order_keys_equal_to_its_base_and_reads_back_whole(api, session):
+def test_a_stored_state_abbreviates_order_keys_equal_to_its_base_and_reads_back_whole(api, tenant, session):
     assert post_event(api, session, {"event": "ready", "data": {}, "timestamp": 1767225600000 + 5}).status == 200
     stored = _item("wa-1")["state"]["S"]
-    record = session_store.get("wa-1")
+    record = session_store.get(tenant["tenantId"], "wa-1")
     assert record is not None and record.state.base_key and record.state.last_key == record.state.base_key
     assert record.state.base_key not in stored.replace(record.state.base_key, "", 1)  # written once
     assert session_store.state_json(record.state) == stored

@@ -44,7 +44,8 @@ def test_tenant_routes_refuse_missing_or_unknown_keys(api, key):
 
 def test_register_session_returns_receiver_url_and_inbound_secret_once(api, tenant):
     created = api.create_session(tenant["apiKey"], sessionId="shop-1", userId="u-9")
-    assert created["receiverUrl"].endswith("/api/whatsapp/webhook/shop-1")
+    assert created["receiverHandle"].startswith("rcv_") and created["receiverHandle"] != "shop-1"
+    assert created["receiverUrl"].endswith("/api/whatsapp/webhook/" + created["receiverHandle"])
     assert created["inboundSecret"].startswith("whin_")
     status = api.call("GET", "/api/whatsapp/session/status/shop-1", api_key=tenant["apiKey"]).data
     assert "inboundSecret" not in status

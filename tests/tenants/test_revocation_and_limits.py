@@ -42,13 +42,17 @@ def test_a_revoked_tenants_sessions_answer_like_unknown_sessions(api, tenant, su
     assert post_signed(api, session, READY).status == 200
     revoked = api.call("DELETE", f"/api/admin/tenants/{tenant['tenantId']}", admin=True)
     assert revoked.status == 200 and revoked.data["purge"]["complete"] is False
-    assert ddb.client().get_item(TableName=ddb.name(catalog.SESSIONS), Key={"sessionId": {"S": "wa-1"}}).get("Item")
+    wa_1 = {"sessionKey": {"S": f"{tenant['tenantId']}#wa-1"}}
+    assert ddb.client().get_item(TableName=ddb.name(catalog.SESSIONS), Key=wa_1).get("Item")
 
-    unknown = post_signed(api, {**session, "sessionId": "never-registered"}, READY)
+    unknown = post_signed(api, {**session, "receiverHandle": "never-registered"}, READY)
     refused = post_signed(api, session, {**READY, "timestamp": 1735732900})
-    assert (refused.status, refused.json) == (unknown.status, unknown.json) == (404, unknown.json)
-    verify = api.call("GET", f"/api/whatsapp/webhook/wa-1?hub.verify_token={session['inboundSecret']}&hub.challenge=c")
-    assert verify.status == 404
+    assert (refused.status, refused.json) == (unknown.status, unknown.json) == (401, unknown.json)
+    verify = api.call(
+        "GET",
+        f"/api/whatsapp/webhook/{session['receiverHandle']}?hub.verify_token={session['inboundSecret']}&hub.challenge=c",
+    )
+    assert verify.status == 403
 
     monkeypatch.undo()
     listed = api.call("GET", "/api/admin/tenants", admin=True).data
@@ -77,7 +81,7 @@ def test_a_receiver_instance_reads_its_tenants_standing_at_most_once_per_cache_p
     clock[0] += 29
     assert post_signed(api, session, {**READY, "timestamp": 1735732820}).status == 200  # still within the period
     clock[0] += 2
-    assert post_signed(api, session, {**READY, "timestamp": 1735732830}).status == 404
+    assert post_signed(api, session, {**READY, "timestamp": 1735732830}).status == 401
     assert reads == [tenant["tenantId"]] * 2
 
 

@@ -32,12 +32,12 @@ class Pushed:
 
 
 def push(latest: dict[tuple[str, bool], dict[str, Any]]) -> Pushed:
-    """Posts each message to the connections watching its session; `latest` maps (session id, is a revocation)
-    to the message. A revocation goes only to the connections opened with that session's links before it, and
+    """Posts each message to the connections watching its session; `latest` maps (the session's watch key,
+    hub.connect.watching.watch_key; is a revocation) to the message. A revocation goes only to the connections opened with that session's links before it, and
     those are forgotten (the page is told, then the connection is of no use)."""
     pushed = Pushed()
-    for (session_id, revocation), message in latest.items():
-        watchers = connections.watching(session_id)
+    for (watch_key, revocation), message in latest.items():
+        watchers = connections.watching(watch_key)
         if revocation:
             watchers = [w for w in watchers if w.link_kind == "session" and w.connected_at_ms <= message["revokedAt"]]
         if not watchers:

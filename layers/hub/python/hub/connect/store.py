@@ -12,15 +12,16 @@ BATCH_WRITE_MAX = 25
 """DynamoDB's limit on the requests of one BatchWriteItem."""
 
 
-def add(connection_id: str, session_ids: list[str], expires_at: int, link_kind: str, now: float | None = None) -> None:
-    """Records that the connection watches these sessions until `expires_at` (epoch seconds, the TTL)."""
+def add(connection_id: str, session_keys: list[str], expires_at: int, link_kind: str, now: float | None = None) -> None:
+    """Records that the connection watches these sessions (their `<tenantId>#<sessionId>`) until `expires_at`
+    (epoch seconds, the TTL)."""
     connected_at_ms = int((now if now is not None else time.time()) * 1000)
     requests = [
         {
             "PutRequest": {
                 "Item": ddb.to_item(
                     {
-                        "sessionId": s,
+                        "sessionKey": s,
                         "connectionId": connection_id,
                         "connectedAt": connected_at_ms,
                         "linkKind": link_kind,
@@ -29,21 +30,22 @@ def add(connection_id: str, session_ids: list[str], expires_at: int, link_kind: 
                 )
             }
         }
-        for s in session_ids
+        for s in session_keys
     ]
     _batch_write(requests)
 
 
-def watching(session_id: str, now: float | None = None) -> list[Watcher]:
-    """The connections watching a session, leaving out those past their TTL that DynamoDB has not deleted yet."""
+def watching(session_key: str, now: float | None = None) -> list[Watcher]:
+    """The connections watching a session (its `<tenantId>#<sessionId>`), leaving out those past their TTL that
+    DynamoDB has not deleted yet."""
     pages = (
         ddb.client()
         .get_paginator("query")
         .paginate(
             TableName=ddb.name(TABLE),
-            KeyConditionExpression="sessionId = :s",
+            KeyConditionExpression="sessionKey = :s",
             FilterExpression="expiresAt > :now",
-            ExpressionAttributeValues=ddb.values(s=session_id, now=int(now if now is not None else time.time())),
+            ExpressionAttributeValues=ddb.values(s=session_key, now=int(now if now is not None else time.time())),
             ProjectionExpression="connectionId, connectedAt, linkKind",
         )
     )
@@ -67,7 +69,7 @@ def remove(connection_id: str) -> int:
         )
     )
     keys = [
-        {"sessionId": item["sessionId"], "connectionId": item["connectionId"]}
+        {"sessionKey": item["sessionKey"], "connectionId": item["connectionId"]}
         for page in pages
         for item in page["Items"]
     ]

@@ -24,8 +24,8 @@ def sessions(link: links.Link) -> list[SessionRecord]:
     if not tenants.is_active(link.tenant_id):
         raise links.link_revoked()
     if link.session_id is not None:
-        record = session_store.get(link.session_id)
-        if record is None or record.tenantId != link.tenant_id or revoked(record, link.issued_at_ms):
+        record = session_store.get(link.tenant_id, link.session_id)
+        if record is None or revoked(record, link.issued_at_ms):
             raise links.link_revoked()
         return [record]
     records, _ = session_store.query_page(
@@ -34,9 +34,15 @@ def sessions(link: links.Link) -> list[SessionRecord]:
     return records
 
 
-def watch(connection_id: str, session_ids: list[str], until: int, link_kind: str) -> None:
-    """Records that the connection (opened with a link of `link_kind`) watches these sessions until `until`."""
-    connections.add(connection_id, session_ids, until, link_kind)
+def watch_key(record: SessionRecord) -> str:
+    """What the Connections table knows a watched session by (sessions of two tenants may share an id)."""
+    return session_store.session_key(record.tenantId, record.sessionId)
+
+
+def watch(connection_id: str, session_keys: list[str], until: int, link_kind: str) -> None:
+    """Records that the connection (opened with a link of `link_kind`) watches these sessions (their watch keys)
+    until `until`."""
+    connections.add(connection_id, session_keys, until, link_kind)
 
 
 def forget(connection_id: str) -> None:

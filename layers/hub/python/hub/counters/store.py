@@ -139,6 +139,24 @@ def apply_once(group: Changes, now: int) -> int:
     return requests
 
 
+def delete_summaries() -> int:
+    """Deletes every summary item (a migration rebuilds them from the copied sessions); returns how many."""
+    keys = [
+        ddb.from_item(item)
+        for page in ddb.client()
+        .get_paginator("scan")
+        .paginate(
+            TableName=ddb.name(TABLE),
+            FilterExpression="begins_with(sk, :summary)",
+            ExpressionAttributeValues=ddb.values(summary="summary"),
+            ProjectionExpression="pk, sk",
+        )
+        for item in page["Items"]
+    ]
+    ddb.delete_keys(TABLE, keys)
+    return len(keys)
+
+
 def usage_key(tenant_id: str, day: str) -> dict[str, str]:
     return {"pk": tenant_pk(tenant_id), "sk": f"usage#{day}"}
 

@@ -101,8 +101,8 @@ def _others(log: DeliveryLog) -> list[tuple[Subscription, bool]]:
     """The tenant's enabled subscriptions that want the event, but the disabled one: the same session's and the
     tenant-wide ones (with whether each is tenant-wide)."""
     found: list[tuple[Subscription, bool]] = []
-    session = session_store.get(log.instanceId)
-    if session is not None and session.tenantId == log.tenantId:
+    session = session_store.get(log.tenantId, log.instanceId)
+    if session is not None:
         found += [(s, False) for s in session.subscriptions]
     standing = tenant_store.standing(log.tenantId, consistent=True)
     if standing.active:

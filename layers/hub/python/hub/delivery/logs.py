@@ -65,8 +65,8 @@ def send_test(tenant_id: str, request: TestRequest) -> dict[str, Any]:
         raise Invalid.field("url", str(error)) from error
     secret, shown_secret = request.secret, None
     if secret is None and request.instanceId:
-        record = session_store.get(request.instanceId)
-        if record is None or record.tenantId != tenant_id:
+        record = session_store.get(tenant_id, request.instanceId)
+        if record is None:
             raise NotFound.of("Session")
         secret = next((s.secret for s in record.subscriptions), None)
     if secret is None:

@@ -11,4 +11,6 @@ def with_payload(log: DeliveryLog) -> DeliveryLog:
     holds it (past the log retention, the session purged, or its key recorded again after the dedupe window)."""
     if log.payload is not None or not log.eventKey:
         return log
-    return log.model_copy(update={"payload": event_store.payload_of(log.instanceId, log.eventKey, log.eventId)})
+    return log.model_copy(
+        update={"payload": event_store.payload_of(log.tenantId, log.instanceId, log.eventKey, log.eventId)}
+    )

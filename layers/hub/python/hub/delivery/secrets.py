@@ -24,7 +24,8 @@ from hub.tenants import store as tenant_store
 CACHE_S = 60.0
 
 Owner = tuple[str, str, str]
-"""(table name, "session" or "tenant", its id): whose subscriptions a delivery's is."""
+"""(table name, "session" or "tenant", its id): whose subscriptions a delivery's is (a session's id is its
+`<tenantId>#<sessionId>` key)."""
 _cache: dict[Owner, tuple[float, dict[str, Subscription] | None]] = {}
 _cache_lock = threading.Lock()
 _key_locks: dict[Owner, threading.Lock] = {}
@@ -43,7 +44,7 @@ def clear_cache() -> None:
 def _owner(log: DeliveryLog) -> Owner:
     if log.target.tenantWide:
         return (ddb.name(tenant_store.TABLE), "tenant", log.tenantId)
-    return (ddb.name(session_store.TABLE), "session", log.instanceId)
+    return (ddb.name(session_store.TABLE), "session", session_store.session_key(log.tenantId, log.instanceId))
 
 
 def _subscriptions_of(log: DeliveryLog) -> dict[str, Subscription] | None:
@@ -51,7 +52,7 @@ def _subscriptions_of(log: DeliveryLog) -> dict[str, Subscription] | None:
     if log.target.tenantWide:
         standing = tenant_store.standing(log.tenantId, consistent=True)
         return {s.id: s for s in standing.subscriptions} if standing.active else None
-    found = session_store.subscription_secrets(log.instanceId)
+    found = session_store.subscription_secrets(log.tenantId, log.instanceId)
     if found is None or found.tenantId != log.tenantId or log.target.sessionCreatedAt not in (None, found.createdAt):
         return None
     return found.subscriptions

@@ -135,8 +135,8 @@ def load(scope: Scope) -> Listing:
         if not standing.active:
             raise Unauthenticated("Missing or invalid API key")
         return Listing(standing.subscriptions, standing.subscriptionsVersion)
-    record = session_store.get(scope.session_id)
-    if record is None or record.tenantId != scope.tenant_id:
+    record = session_store.get(scope.tenant_id, scope.session_id)
+    if record is None:
         raise NotFound.of("Session")
     return Listing(record.subscriptions, record.subscriptionsVersion, record)
 

@@ -127,7 +127,7 @@ def _apply_to_session(
             return
         if session_store.save_state(record, outcome.after):
             return
-        fresh = session_store.get(record.sessionId)
+        fresh = session_store.get(record.tenantId, record.sessionId)
         if fresh is None:
             return
         record = fresh

@@ -1,4 +1,4 @@
-"""Events table: every accepted event, keyed for dedupe within the session.
+"""Events table: every accepted event, keyed for dedupe within the tenant's session.
 
 A new record is the hub's commit point for an event: the table's stream feeds the dispatcher
 (one delivery per target) and the aggregator (usage counts). The record is also where the event's
@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from hub.ingest.records import EventRecord, StoredEvent
 from hub.platform import catalog, ddb
+from hub.sessions.store import session_key
 
 TABLE = catalog.EVENTS
 
@@ -25,17 +26,25 @@ TABLE = catalog.EVENTS
 def record(
     session_id: str, event_key: str, event: EventRecord, dedupe_since: str, expires_at: int
 ) -> StoredEvent | None:
-    """Records the event unless the same one was recorded at or after `dedupe_since` (the start of the dedupe
-    window, an ISO time as `receivedAt`); returns that one (a duplicate), else None. The record is kept until
-    `expires_at` (its TTL): as long as its delivery logs, which send and show its payload."""
+    """Records the event of the tenant's (`event.tenantId`) session unless the same one was recorded at or after
+    `dedupe_since` (the start of the dedupe window, an ISO time as `receivedAt`); returns that one (a duplicate),
+    else None. The record is kept until `expires_at` (its TTL): as long as its delivery logs, which send and show
+    its payload."""
     # The id and type are in the payload (its `id` and `event`): not stored twice (hub.ingest.store.from_values).
     values = event.model_dump(exclude={"targets", "eventId", "event"}, exclude_none=True)
     values["targets"] = [t.model_dump(exclude_none=True) for t in event.targets]
+    item = {
+        "sessionKey": session_key(event.tenantId, session_id),
+        "sessionId": session_id,
+        "eventKey": event_key,
+        "expiresAt": expires_at,
+        **values,
+    }
     try:
         ddb.client().put_item(
             TableName=ddb.name(TABLE),
-            Item=ddb.to_item({"sessionId": session_id, "eventKey": event_key, "expiresAt": expires_at, **values}),
-            ConditionExpression="attribute_not_exists(sessionId) OR receivedAt < :since",
+            Item=ddb.to_item(item),
+            ConditionExpression="attribute_not_exists(sessionKey) OR receivedAt < :since",
             ExpressionAttributeValues=ddb.values(since=dedupe_since),
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
@@ -46,14 +55,15 @@ def record(
     return None
 
 
-def payload_of(session_id: str, event_key: str, event_id: str) -> str | None:
-    """The stored outbound payload of the event `event_id` (recorded under that key), or None when the record is
-    gone (expired, purged) or now holds another occurrence (the key was recorded again after its dedupe window)."""
+def payload_of(tenant_id: str, session_id: str, event_key: str, event_id: str) -> str | None:
+    """The stored outbound payload of the event `event_id` (recorded under that key of the tenant's session), or
+    None when the record is gone (expired, purged) or now holds another occurrence (the key was recorded again
+    after its dedupe window)."""
     item = (
         ddb.client()
         .get_item(
             TableName=ddb.name(TABLE),
-            Key=ddb.to_item({"sessionId": session_id, "eventKey": event_key}),
+            Key=ddb.to_item({"sessionKey": session_key(tenant_id, session_id), "eventKey": event_key}),
             ProjectionExpression="payload",
             ConsistentRead=True,
         )
@@ -95,16 +105,12 @@ def _envelope(payload: Any) -> dict[str, Any]:
 
 
 def delete_of_session(session_id: str, tenant_id: str, until: float) -> tuple[int, bool]:
-    """Deletes the events the tenant's session recorded, until `until` (monotonic); returns (count, complete).
-
-    Only records of `tenant_id` go: a session id another tenant registered later keeps its events.
-    """
+    """Deletes the events the tenant's session recorded, until `until` (monotonic); returns (count, complete)."""
     params: dict[str, Any] = {
         "TableName": ddb.name(TABLE),
-        "KeyConditionExpression": "sessionId = :sid",
-        "FilterExpression": "tenantId = :tid",
-        "ExpressionAttributeValues": ddb.values(sid=session_id, tid=tenant_id),
-        "ProjectionExpression": "sessionId, eventKey",
+        "KeyConditionExpression": "sessionKey = :key",
+        "ExpressionAttributeValues": ddb.values(key=session_key(tenant_id, session_id)),
+        "ProjectionExpression": "sessionKey, eventKey",
         "Limit": 100,
     }
     deleted = 0

@@ -208,7 +208,10 @@ TENANTS = Table(
     env_var="TENANTS_TABLE",
     partition_key=Key("pk"),
     sort_key=Key("sk"),
+    ttl_attribute="expiresAt",  # a rotated-out gateway-credential key's lookup, after its overlap
 )
+"""Tenant records and the lookups a caller's credential or URL is resolved by: API-key hashes, receiver handles
+(hub.sessions.store), gateway-credential hashes (hub.tenants.store)."""
 SESSIONS_BY_OWNER = Index("byOwnerKeys", Key("ownerKey"), Key("sessionId"), replaces="byOwner")
 SESSIONS_LIST = Index("byTenantList", Key("tenantId"), Key("listKey"), fallback="byTenant")
 """The session listings' indexes (keys only: a page is completed from the table). `listKey` is
@@ -217,7 +220,9 @@ index, whose entry a status change moves once (hub.sessions.store)."""
 SESSIONS = Table(
     id="Sessions",
     env_var="SESSIONS_TABLE",
-    partition_key=Key("sessionId"),
+    # `<tenantId>#<sessionId>`: a session id is the tenant's own (two tenants may each have `default`); one
+    # partition per session, so no tenant's traffic shares one partition key (docs/migration.md).
+    partition_key=Key("sessionKey"),
     indexes=(SESSIONS_BY_OWNER, SESSIONS_LIST),
     stream="NEW_AND_OLD_IMAGES",
     retired=(
@@ -229,7 +234,7 @@ SESSIONS = Table(
 EVENTS = Table(
     id="Events",
     env_var="EVENTS_TABLE",
-    partition_key=Key("sessionId"),
+    partition_key=Key("sessionKey"),  # the session's `<tenantId>#<sessionId>`, as in Sessions
     sort_key=Key("eventKey"),
     ttl_attribute="expiresAt",
     stream="NEW_AND_OLD_IMAGES",
@@ -260,12 +265,13 @@ DELIVERIES = Table(
 CONNECTIONS = Table(
     id="Connections",
     env_var="CONNECTIONS_TABLE",
-    partition_key=Key("sessionId"),
+    partition_key=Key("sessionKey"),
     sort_key=Key("connectionId"),
-    indexes=(Index("byConnection", Key("connectionId"), Key("sessionId"), projection="ALL"),),
+    indexes=(Index("byConnection", Key("connectionId"), Key("sessionKey"), projection="ALL"),),
     ttl_attribute="expiresAt",
 )
-"""Who watches which session over the WebSocket API: one item per (session, connection), gone at TTL."""
+"""Who watches which session (its `<tenantId>#<sessionId>`) over the WebSocket API: one item per (session,
+connection), gone at TTL."""
 ENDPOINTS = Table(
     id="Endpoints",
     env_var="ENDPOINTS_TABLE",
@@ -433,17 +439,59 @@ MAX_STREAM_READERS = 2
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/health", "sessions", "public", "Liveness and version"),
-    Route("POST", "/api/whatsapp/webhook/{sessionId}", "receiver", "gateway", "Receive one gateway event", body=True),
+    Route(
+        "POST",
+        "/api/whatsapp/webhook/{handle}",
+        "receiver",
+        "gateway",
+        "Receive one gateway event (receiver URL)",
+        body=True,
+    ),
     Route(
         "POST", "/api/whatsapp/webhook", "receiver", "gateway", "Receive one gateway event (session in body)", body=True
     ),
-    Route("GET", "/api/whatsapp/webhook/{sessionId}", "receiver", "gateway", "Verification challenge"),
+    Route(
+        "POST",
+        "/api/whatsapp/webhook/{handle}/{event}",
+        "receiver",
+        "gateway",
+        "Receive one gateway event (receiver URL with the event appended, Evolution API's webhookByEvents)",
+        body=True,
+    ),
+    Route("GET", "/api/whatsapp/webhook/{handle}", "receiver", "gateway", "Verification challenge"),
     Route("POST", "/api/whatsapp/session", "sessions", "tenant", "Register a session", body=True, success_status=201),
     Route("DELETE", "/api/whatsapp/session/{sessionId}", "sessions", "tenant", "Delete a session"),
     Route("GET", "/api/whatsapp/session/status/{sessionId}", "sessions", "tenant", "Session status"),
     Route("GET", "/api/whatsapp/session/list-realtime", "sessions", "tenant", "List sessions with summary"),
     Route("PUT", "/api/instance/{instanceId}", "sessions", "tenant", "Set the default webhook subscription", body=True),
     Route("GET", "/api/usage", "sessions", "tenant", "Per-day usage counts"),
+    Route(
+        "POST",
+        "/api/gateway-credentials",
+        "sessions",
+        "tenant",
+        "Register a gateway credential (authenticates every session of the tenant on one gateway)",
+        body=True,
+        success_status=201,
+    ),
+    Route("GET", "/api/gateway-credentials", "sessions", "tenant", "List gateway credentials (never their keys)"),
+    Route("DELETE", "/api/gateway-credentials/{credentialId}", "sessions", "tenant", "Revoke a gateway credential"),
+    Route(
+        "POST",
+        "/api/gateway-credentials/{credentialId}/rotate-secret",
+        "sessions",
+        "tenant",
+        "Rotate a gateway credential's key (the current one stays accepted for the overlap)",
+        body=True,
+    ),
+    Route(
+        "POST",
+        "/api/whatsapp/session/{sessionId}/rotate-inbound-secret",
+        "sessions",
+        "tenant",
+        "Rotate a session's inbound secret (the current one stays accepted for the overlap)",
+        body=True,
+    ),
     *(
         route
         for base, whose in (

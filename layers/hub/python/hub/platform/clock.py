@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 
@@ -11,3 +12,13 @@ def iso(moment: datetime) -> str:
 
 def now_iso() -> str:
     return iso(datetime.now(UTC))
+
+
+def now_epoch() -> int:
+    """Seconds since the epoch: when a rotated-out secret's overlap has ended (hub.ingest.access,
+    hub.tenants.gateway_credentials)."""
+    return int(time.time())
+
+
+def iso_of_epoch(seconds: int) -> str:
+    return iso(datetime.fromtimestamp(seconds, UTC))

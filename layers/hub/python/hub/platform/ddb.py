@@ -284,6 +284,17 @@ def query_index(index: catalog.Index, params: dict[str, Any]) -> dict[str, Any]:
     return client().query(IndexName=index.replaces, **params)
 
 
+def put_new(table: catalog.Table, item: dict[str, Any]) -> dict[str, Any]:
+    """A TransactWriteItems `Put` of `item` (plain values) that fails when the table holds an item of its key."""
+    return {
+        "Put": {
+            "TableName": name(table),
+            "Item": to_item(item),
+            "ConditionExpression": f"attribute_not_exists({table.partition_key.name})",
+        }
+    }
+
+
 def key_of(table: catalog.Table, item: dict[str, Any]) -> dict[str, Any]:
     """The table key of an item or an index entry (wire format)."""
     return {k.name: item[k.name] for k in (table.partition_key, table.sort_key) if k}

@@ -13,8 +13,14 @@ def new_api_key() -> str:
     return "wak_" + secrets.token_urlsafe(32)
 
 
-def new_inbound_secret() -> str:
-    return "whin_" + secrets.token_urlsafe(32)
+def new_receiver_handle() -> str:
+    """An opaque, globally unique name of a session in its receiver URL."""
+    return "rcv_" + secrets.token_hex(16)
+
+
+def new_inbound_secret(handle: str) -> str:
+    """A session's inbound secret; it carries the session's handle, so presented in clear it names its session."""
+    return f"whin_{handle}." + secrets.token_urlsafe(32)
 
 
 def new_signing_secret() -> str:
@@ -48,7 +54,7 @@ def gateway_request_is_authentic(
 
     Accepted: `X-Webhook-Signature` (hex HMAC-SHA256), `X-Webhook-Hmac` (hex HMAC-SHA512,
     or the algorithm `X-Webhook-Hmac-Algorithm` names), `X-Hub-Signature-256: sha256=<hex>` (GOWA), `x-hmac-signature` (wuzapi, hex HMAC-SHA256),
-    `?token=<secret>`, `X-Api-Key: <secret>`. Each comparison is constant-time.
+    `?token=<secret>`, `X-Api-Key: <secret>`, `apikey: <secret>`. Each comparison is constant-time.
     """
     checks: list[tuple[str | None, str]] = []
     signature = headers.get("x-webhook-signature")
@@ -63,7 +69,16 @@ def gateway_request_is_authentic(
         hex_signature = headers.get(name)
         if hex_signature:
             checks.append((_strip_prefix(hex_signature.strip(), "sha256=").lower(), hmac_hex(secret, body)))
-    for presented in (query.get("token"), headers.get("x-api-key")):
-        if presented:
-            checks.append((presented, secret))
+    for presented in clear_credentials(headers, query):
+        checks.append((presented, secret))
     return any(keys_match(presented, expected) for presented, expected in checks)
+
+
+CLEAR_CREDENTIAL_HEADERS = ("x-api-key", "apikey")
+"""Headers a gateway can send a key in: `X-Api-Key` (wwebjs-api, WAHA custom headers), `apikey` (Evolution API's
+custom webhook headers)."""
+
+
+def clear_credentials(headers: Mapping[str, str], query: Mapping[str, str]) -> list[str]:
+    """The credentials the request presents in clear: `?token=`, then the key headers."""
+    return [v for v in (query.get("token"), *(headers.get(h) for h in CLEAR_CREDENTIAL_HEADERS)) if v]

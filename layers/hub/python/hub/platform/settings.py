@@ -110,6 +110,12 @@ class Settings(BaseModel):
         alias="MAX_CLOCK_SKEW_SECONDS",
         description="How far past the receive time an event time is trusted; later ones are ordered by the receive time",
     )
+    credential_rotation_overlap_s: Annotated[int, Bounds(0, 604800)] = Field(
+        86400,
+        alias="CREDENTIAL_ROTATION_OVERLAP_S",
+        description="Seconds an inbound secret or a gateway credential's key stays accepted after a rotation, "
+        "unless the rotation asks for another overlap (0 to 604800)",
+    )
     tenant_status_cache_s: Annotated[int, Bounds(0)] = Field(
         30,
         alias="TENANT_STATUS_CACHE_S",

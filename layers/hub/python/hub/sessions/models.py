@@ -9,17 +9,23 @@ from hub.ingest import state
 from hub.ingest.state import SessionState
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
-"""What a session id may be (checked at registration): never longer than DynamoDB's 2048-byte key limit."""
+"""What a session id may be (checked at registration): never longer than DynamoDB's 2048-byte key limit.
+A receiver handle matches it too (a generated one, `rcv_…`, or a session id of a release with global ids)."""
 STATUS_FILTERS = frozenset(s.value for s in state.SessionStatus) | frozenset(state.BUCKETS)
 
 
 class SessionRecord(BaseModel):
     sessionId: str
     tenantId: str
+    receiverHandle: str
+    """Opaque and globally unique: the receiver URL names the session by it."""
     userId: str
     createdAt: str
     updatedAt: str
     inboundSecret: str
+    previousInboundSecret: str | None = None
+    """The secret before the last rotation, accepted until `previousInboundSecretExpiresAt` (epoch s)."""
+    previousInboundSecretExpiresAt: int | None = None
     status: str = state.SessionStatus.INITIALIZING.value
     bucket: str = "loading"
     version: int = 0
@@ -38,3 +44,10 @@ class SubscriptionSecrets(BaseModel):
     createdAt: str
     subscriptions: dict[str, Subscription]
     """Subscription id -> the subscription (its current secrets, its state)."""
+
+
+class HandleTarget(BaseModel):
+    """What a receiver handle names."""
+
+    tenantId: str
+    sessionId: str

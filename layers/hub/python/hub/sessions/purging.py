@@ -79,7 +79,7 @@ def purge_tenant(tenant_id: str, until: float) -> Purge:
             purge.events += deleted
             if not events_done:
                 return purge
-            session_store.remove(record.sessionId, tenant_id)
+            session_store.remove(record)
             purge.sessions += 1
         if not cursor:
             purge.complete = True

@@ -18,12 +18,13 @@ from hub.delivery.subscriptions import (
     Subscription,
 )
 from hub.ingest.models import SessionStatus
-from hub.platform import ddb, security
+from hub.platform import clock, ddb, security
 from hub.platform.clock import iso
-from hub.platform.exceptions import AlreadyExists, ChangedMeanwhile, Conflict, Invalid, NotFound
+from hub.platform.exceptions import AlreadyExists, ChangedMeanwhile, Conflict, Invalid, NotFound, Unavailable
 from hub.sessions import purging, views
 from hub.sessions import store as session_store
 from hub.sessions.models import ID_PATTERN, STATUS_FILTERS, SessionRecord
+from hub.tenants import gateway_credentials
 
 SESSION_ID_PATTERN = ID_PATTERN
 
@@ -42,21 +43,37 @@ class RegisterSession(BaseModel):
 
     sessionId: str | None = Field(default=None, pattern=SESSION_ID_PATTERN)
     userId: str = Field(min_length=1, max_length=256)
+    inboundSecret: str | None = Field(
+        default=None,
+        max_length=gateway_credentials.MAX_SECRET_LENGTH,
+        pattern=gateway_credentials.OWN_SECRET_PATTERN,
+        description="The gateway's own secret (e.g. WAHA Plus's hmac.key), at least "
+        f"{gateway_credentials.MIN_SECRET_LENGTH} characters; generated when absent",
+    )
     webhookUrl: str | None = Field(default=None, max_length=2048)
     events: list[str] | None = Field(default=None, max_length=32)
 
 
 def owned_session(tenant_id: str, session_id: str) -> SessionRecord:
     """The tenant's session; another tenant's session is 404, never 403."""
-    record = session_store.get(session_id)
-    if record is None or record.tenantId != tenant_id:
+    record = session_store.get(tenant_id, session_id)
+    if record is None:
         raise NotFound.of("Session")
     return record
+
+
+HANDLE_ATTEMPTS = 3
+"""Handles are 128 random bits: a taken one is drawn again (a session of an earlier release may hold any id)."""
+
+
+def receiver_url(base_url: str, handle: str) -> str:
+    return f"{base_url}/api/whatsapp/webhook/{handle}"
 
 
 def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[str, Any]:
     now = iso(datetime.now(UTC))
     session_id = request.sessionId or "ses_" + secrets.token_hex(10)
+    own_secret = request.inboundSecret and gateway_credentials.check_own_secret(request.inboundSecret, "inboundSecret")
     subscriptions: list[Subscription] = []
     if request.webhookUrl:
         subscriptions.append(
@@ -68,29 +85,39 @@ def register(tenant_id: str, request: RegisterSession, base_url: str) -> dict[st
                 updatedAt=now,
             )
         )
-    record = SessionRecord(
-        sessionId=session_id,
-        tenantId=tenant_id,
-        userId=request.userId,
-        createdAt=now,
-        updatedAt=now,
-        inboundSecret=security.new_inbound_secret(),
-        subscriptions=subscriptions,
-        status=SessionStatus.INITIALIZING.value,
-        bucket="loading",
-    )
-    try:
-        session_store.create(record)
-    except AlreadyExists as error:
-        raise Conflict(error.message) from error
+    for _ in range(HANDLE_ATTEMPTS):
+        handle = security.new_receiver_handle()
+        record = SessionRecord(
+            sessionId=session_id,
+            tenantId=tenant_id,
+            receiverHandle=handle,
+            userId=request.userId,
+            createdAt=now,
+            updatedAt=now,
+            inboundSecret=own_secret or security.new_inbound_secret(handle),
+            subscriptions=subscriptions,
+            status=SessionStatus.INITIALIZING.value,
+            bucket="loading",
+        )
+        try:
+            session_store.create(record)
+            break
+        except session_store.HandleTaken:
+            continue
+        except AlreadyExists as error:
+            raise Conflict(error.message) from error
+    else:
+        raise Unavailable("Could not draw a free receiver handle; retry")
     created: dict[str, Any] = {
         "sessionId": session_id,
         "userId": request.userId,
         "status": record.status,
-        "receiverUrl": f"{base_url}/api/whatsapp/webhook/{session_id}",
-        "inboundSecret": record.inboundSecret,
+        "receiverHandle": record.receiverHandle,
+        "receiverUrl": receiver_url(base_url, record.receiverHandle),
         "createdAt": now,
     }
+    if not own_secret:  # shown once; a secret of the caller's own is never echoed
+        created["inboundSecret"] = record.inboundSecret
     if subscriptions:
         created["webhook"] = {**subscriptions[0].public(), "secret": subscriptions[0].secret}
     return created
@@ -112,6 +139,28 @@ def delete(tenant_id: str, session_id: str) -> dict[str, Any]:
         "deleted": True,
         **purging.purge_session(tenant_id, session_id, purging.deadline()).public(),
     }
+
+
+def rotate_inbound_secret(tenant_id: str, session_id: str, request: gateway_credentials.RotateSecret) -> dict[str, Any]:
+    """A new inbound secret (shown once when generated; it keeps naming the session); the current one is
+    accepted for the overlap, then refused."""
+    record = owned_session(tenant_id, session_id)
+    secret = (
+        gateway_credentials.check_own_secret(request.secret, "secret")
+        if request.secret
+        else security.new_inbound_secret(record.receiverHandle)
+    )
+    if secret == record.inboundSecret:
+        raise Invalid.field("secret", "unchanged", "The new secret is the current one")
+    expires_at = clock.now_epoch() + gateway_credentials.overlap_s(request.overlapSeconds)
+    try:
+        session_store.rotate_inbound_secret(record, secret, expires_at)
+    except ChangedMeanwhile as error:
+        raise Conflict(error.message) from error
+    rotated: dict[str, Any] = {"sessionId": session_id, "previousSecretExpiresAt": clock.iso_of_epoch(expires_at)}
+    if not request.secret:
+        rotated["inboundSecret"] = secret
+    return rotated
 
 
 def set_default_subscription(tenant_id: str, instance_id: str, request: SubscriptionInput) -> dict[str, Any]:
@@ -162,7 +211,7 @@ def revoke_links(tenant_id: str, session_id: str, at_ms: int) -> None:
     """Refuses the session's connect links issued up to `at_ms` (epoch ms)."""
     owned_session(tenant_id, session_id)
     try:
-        session_store.revoke_links(session_id, at_ms)
+        session_store.revoke_links(tenant_id, session_id, at_ms)
     except ChangedMeanwhile as error:
         raise NotFound.of("Session") from error
 

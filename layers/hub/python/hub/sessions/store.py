@@ -1,10 +1,18 @@
-"""Sessions table: one item per session with its owner, state, inbound secret and subscriptions."""
+"""Sessions table: one item per session with its owner, state, inbound secret and subscriptions.
+
+A session is keyed by its tenant and its own id (`sessionKey` = `<tenantId>#<sessionId>`). Its gateway reaches it
+through its receiver handle: an opaque, globally unique id in the receiver URL, resolved through a lookup item in
+the Tenants table (`RCV#<handle>`), written and deleted with the session in one transaction. A session copied from
+the tables of a release whose session ids were global has its old id as its handle, so URLs issued then keep
+working (docs/migration.md).
+"""
 
 from __future__ import annotations
 
 import json
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -14,9 +22,28 @@ from hub.ingest import state
 from hub.ingest.state import SessionState
 from hub.platform import catalog, ddb
 from hub.platform.exceptions import AlreadyExists, ChangedMeanwhile
-from hub.sessions.models import ID_PATTERN, SessionRecord, SubscriptionSecrets
+from hub.sessions.models import ID_PATTERN, HandleTarget, SessionRecord, SubscriptionSecrets
 
 TABLE = catalog.SESSIONS
+LOOKUPS = catalog.TENANTS
+HANDLE_SK = "RCV"
+
+
+def session_key(tenant_id: str, session_id: str) -> str:
+    """The table key of a tenant's session (tenant ids and session ids hold no `#`)."""
+    return f"{tenant_id}#{session_id}"
+
+
+def _key(tenant_id: str, session_id: str) -> dict[str, Any]:
+    return ddb.to_item({"sessionKey": session_key(tenant_id, session_id)})
+
+
+def _handle_key(handle: str) -> dict[str, str]:
+    return {"pk": f"RCV#{handle}", "sk": HANDLE_SK}
+
+
+class HandleTaken(AlreadyExists):
+    """The receiver handle is taken (a generated one: draw another)."""
 
 
 def list_key(bucket: str, status: str, session_id: str) -> str:
@@ -36,6 +63,7 @@ def to_item(record: SessionRecord) -> dict[str, Any]:
     values["state"] = state_json(record.state)
     values["subscriptions"] = [s.model_dump(exclude_none=True) for s in record.subscriptions]
     values.update(_index_keys(record))
+    values["sessionKey"] = session_key(record.tenantId, record.sessionId)
     return ddb.to_item(values)
 
 
@@ -70,20 +98,36 @@ def from_values(values: dict[str, Any]) -> SessionRecord:
     return SessionRecord.model_validate({**values, "state": _state_of(values.get("state"))})
 
 
-def get(session_id: str) -> SessionRecord | None:
-    """The session, or None; an id no session can have (ID_PATTERN) is not looked up (a gateway may send any
-    string, and DynamoDB refuses keys over 2048 bytes)."""
+def get(tenant_id: str, session_id: str) -> SessionRecord | None:
+    """The tenant's session, or None; an id no session can have (ID_PATTERN) is not looked up (a gateway may send
+    any string, and DynamoDB refuses keys over 2048 bytes)."""
     if not re.fullmatch(ID_PATTERN, session_id):
         return None
     item = (
         ddb.client()
-        .get_item(TableName=ddb.name(TABLE), Key=ddb.to_item({"sessionId": session_id}), ConsistentRead=True)
+        .get_item(TableName=ddb.name(TABLE), Key=_key(tenant_id, session_id), ConsistentRead=True)
         .get("Item")
     )
     return _from_item(item) if item else None
 
 
-def subscription_secrets(session_id: str) -> SubscriptionSecrets | None:
+def resolve_handle(handle: str) -> HandleTarget | None:
+    """The tenant and session a receiver handle names, or None (a handle is never reused, so the answer may be
+    cached; the session itself must still be read, and carry this handle)."""
+    if not re.fullmatch(ID_PATTERN, handle):
+        return None
+    item = (
+        ddb.client()
+        .get_item(TableName=ddb.name(LOOKUPS), Key=ddb.to_item(_handle_key(handle)), ConsistentRead=True)
+        .get("Item")
+    )
+    if not item:
+        return None
+    values = ddb.from_item(item)
+    return HandleTarget(tenantId=values["tenantId"], sessionId=values["sessionId"])
+
+
+def subscription_secrets(tenant_id: str, session_id: str) -> SubscriptionSecrets | None:
     """The session's subscription secrets (a projection of its item: not its state), or None when it is gone."""
     if not re.fullmatch(ID_PATTERN, session_id):
         return None
@@ -91,7 +135,7 @@ def subscription_secrets(session_id: str) -> SubscriptionSecrets | None:
         ddb.client()
         .get_item(
             TableName=ddb.name(TABLE),
-            Key=ddb.to_item({"sessionId": session_id}),
+            Key=_key(tenant_id, session_id),
             ConsistentRead=True,
             ProjectionExpression="tenantId, createdAt, subscriptions",
         )
@@ -107,37 +151,97 @@ def subscription_secrets(session_id: str) -> SubscriptionSecrets | None:
     )
 
 
+def _handle_put(record: SessionRecord) -> dict[str, Any]:
+    values = {"tenantId": record.tenantId, "sessionId": record.sessionId}
+    return ddb.put_new(LOOKUPS, {**_handle_key(record.receiverHandle), **values})
+
+
+def _handle_delete(record: SessionRecord) -> dict[str, Any]:
+    """Deletes the handle's lookup if it still names this session."""
+    return {
+        "Delete": {
+            "TableName": ddb.name(LOOKUPS),
+            "Key": ddb.to_item(_handle_key(record.receiverHandle)),
+            "ConditionExpression": "attribute_not_exists(pk) OR (tenantId = :tenant AND sessionId = :session)",
+            "ExpressionAttributeValues": ddb.values(tenant=record.tenantId, session=record.sessionId),
+        }
+    }
+
+
 def create(record: SessionRecord) -> None:
-    """Stores a new session; AlreadyExists when its id is taken."""
-    with ddb.condition_failure_raises(AlreadyExists(f"Session {record.sessionId!r} already exists")):
-        ddb.client().put_item(
-            TableName=ddb.name(TABLE), Item=to_item(record), ConditionExpression="attribute_not_exists(sessionId)"
+    """Stores a new session and its handle's lookup together: AlreadyExists when the tenant has a session of that
+    id, HandleTaken when the handle is taken."""
+    try:
+        ddb.client().transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": ddb.name(TABLE),
+                        "Item": to_item(record),
+                        "ConditionExpression": "attribute_not_exists(sessionKey)",
+                    }
+                },
+                _handle_put(record),
+            ]
         )
+    except ClientError as error:
+        codes = ddb.cancellation_codes(error)
+        if codes[:1] == ["ConditionalCheckFailed"]:
+            raise AlreadyExists(f"Session {record.sessionId!r} already exists") from error
+        if codes[1:2] == ["ConditionalCheckFailed"]:
+            raise HandleTaken(f"Receiver handle {record.receiverHandle!r} is taken") from error
+        raise
+
+
+def legacy_items(table_name: str) -> Iterator[dict[str, Any]]:
+    """The items (plain values) of a Sessions table of a release whose session ids were global."""
+    for page in ddb.client().get_paginator("scan").paginate(TableName=table_name, ConsistentRead=True):
+        for item in page["Items"]:
+            yield ddb.from_item(item)
+
+
+def import_legacy(values: dict[str, Any]) -> bool:
+    """Stores a session of a release whose session ids were global, with its old id as its receiver handle (so
+    its receiver URL keeps working); False when it is here already (a copy run again)."""
+    record = from_values({**values, "receiverHandle": values.get("receiverHandle") or values["sessionId"]})
+    try:
+        create(record)
+    except AlreadyExists:
+        return False
+    return True
 
 
 def delete(record: SessionRecord) -> None:
-    """Deletes the session; ChangedMeanwhile when it changed since `record` was read."""
-    with ddb.condition_failure_raises(ChangedMeanwhile("Session changed while being deleted; retry")):
-        ddb.client().delete_item(
-            TableName=ddb.name(TABLE),
-            Key=ddb.to_item({"sessionId": record.sessionId}),
-            ConditionExpression="version = :version",
-            ExpressionAttributeValues=ddb.values(version=record.version),
-        )
-
-
-def remove(session_id: str, tenant_id: str) -> None:
-    """Deletes the session whatever its version, if it is still the tenant's (a revoked tenant's purge)."""
+    """Deletes the session and its handle's lookup; ChangedMeanwhile when the session changed since `record` was
+    read."""
     try:
-        ddb.client().delete_item(
-            TableName=ddb.name(TABLE),
-            Key=ddb.to_item({"sessionId": session_id}),
-            ConditionExpression="tenantId = :tenant",
-            ExpressionAttributeValues=ddb.values(tenant=tenant_id),
+        ddb.client().transact_write_items(
+            TransactItems=[
+                {
+                    "Delete": {
+                        "TableName": ddb.name(TABLE),
+                        "Key": _key(record.tenantId, record.sessionId),
+                        "ConditionExpression": "version = :version",
+                        "ExpressionAttributeValues": ddb.values(version=record.version),
+                    }
+                },
+                _handle_delete(record),
+            ]
         )
     except ClientError as error:
-        if not ddb.is_conditional_failure(error):
-            raise
+        if ddb.cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+            raise ChangedMeanwhile("Session changed while being deleted; retry") from error
+        raise
+
+
+def remove(record: SessionRecord) -> None:
+    """Deletes the session whatever its version, and its handle's lookup (a revoked tenant's purge)."""
+    ddb.client().transact_write_items(
+        TransactItems=[
+            {"Delete": {"TableName": ddb.name(TABLE), "Key": _key(record.tenantId, record.sessionId)}},
+            _handle_delete(record),
+        ]
+    )
 
 
 def save_state(before: SessionRecord, after: SessionRecord) -> bool:
@@ -158,7 +262,7 @@ def save_state(before: SessionRecord, after: SessionRecord) -> bool:
     try:
         ddb.client().update_item(
             TableName=ddb.name(TABLE),
-            Key=ddb.to_item({"sessionId": after.sessionId}),
+            Key=_key(after.tenantId, after.sessionId),
             UpdateExpression=f"SET {assignments}, version = :nextVersion",
             ConditionExpression="version = :version",
             ExpressionAttributeNames={f"#{k}": k for k in fields},
@@ -171,14 +275,28 @@ def save_state(before: SessionRecord, after: SessionRecord) -> bool:
     return True
 
 
-def revoke_links(session_id: str, at_ms: int) -> None:
+def rotate_inbound_secret(record: SessionRecord, secret: str, previous_expires_at: int) -> None:
+    """Makes `secret` the session's inbound secret, the current one accepted until `previous_expires_at`;
+    ChangedMeanwhile when the secret was rotated (or the session deleted) since `record` was read."""
+    with ddb.condition_failure_raises(ChangedMeanwhile("The inbound secret changed meanwhile; retry")):
+        ddb.client().update_item(
+            TableName=ddb.name(TABLE),
+            Key=_key(record.tenantId, record.sessionId),
+            UpdateExpression="SET inboundSecret = :new, previousInboundSecret = :current, "
+            "previousInboundSecretExpiresAt = :expires",
+            ConditionExpression="inboundSecret = :current",
+            ExpressionAttributeValues=ddb.values(new=secret, current=record.inboundSecret, expires=previous_expires_at),
+        )
+
+
+def revoke_links(tenant_id: str, session_id: str, at_ms: int) -> None:
     """Refuses the session's connect links issued up to `at_ms`; ChangedMeanwhile when the session is gone."""
     with ddb.condition_failure_raises(ChangedMeanwhile("Session was deleted meanwhile")):
         ddb.client().update_item(
             TableName=ddb.name(TABLE),
-            Key=ddb.to_item({"sessionId": session_id}),
+            Key=_key(tenant_id, session_id),
             UpdateExpression="SET linksRevokedAt = :at",
-            ConditionExpression="attribute_exists(sessionId)",
+            ConditionExpression="attribute_exists(sessionKey)",
             ExpressionAttributeValues=ddb.values(at=at_ms),
         )
 
@@ -191,9 +309,9 @@ def save_subscriptions(record: SessionRecord, subscriptions: list[Subscription])
     with ddb.condition_failure_raises(ChangedMeanwhile("Subscriptions changed meanwhile; retry")):
         ddb.client().update_item(
             TableName=ddb.name(TABLE),
-            Key=ddb.to_item({"sessionId": record.sessionId}),
+            Key=_key(record.tenantId, record.sessionId),
             UpdateExpression="SET subscriptions = :subs, subscriptionsVersion = :next",
-            ConditionExpression="attribute_exists(sessionId) AND "
+            ConditionExpression="attribute_exists(sessionKey) AND "
             "(attribute_not_exists(subscriptionsVersion) OR subscriptionsVersion = :current)",
             ExpressionAttributeValues=ddb.values(
                 subs=[s.model_dump(exclude_none=True) for s in subscriptions],
@@ -210,7 +328,7 @@ def add_list_keys(until: float) -> tuple[int, bool]:
     params: dict[str, Any] = {
         "TableName": ddb.name(TABLE),
         "FilterExpression": "attribute_not_exists(listKey)",
-        "ProjectionExpression": "sessionId, #status, #bucket",
+        "ProjectionExpression": "sessionKey, sessionId, #status, #bucket",
         "ExpressionAttributeNames": {"#status": "status", "#bucket": "bucket"},
     }
     updated = 0
@@ -220,9 +338,9 @@ def add_list_keys(until: float) -> tuple[int, bool]:
             try:
                 ddb.client().update_item(
                     TableName=ddb.name(TABLE),
-                    Key=ddb.to_item({"sessionId": values["sessionId"]}),
+                    Key=ddb.to_item({"sessionKey": values["sessionKey"]}),
                     UpdateExpression="SET listKey = :key REMOVE statusKey, bucketKey",
-                    ConditionExpression="attribute_exists(sessionId) AND attribute_not_exists(listKey)",
+                    ConditionExpression="attribute_exists(sessionKey) AND attribute_not_exists(listKey)",
                     ExpressionAttributeValues=ddb.values(
                         key=list_key(values["bucket"], values["status"], values["sessionId"])
                     ),

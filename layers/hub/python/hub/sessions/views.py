@@ -16,6 +16,7 @@ def session_status(record: SessionRecord, *, with_image: bool = True) -> dict[st
     shown = state.view(record.state, settings.load().max_qr_attempts)
     body: dict[str, Any] = {
         "sessionId": record.sessionId,
+        "receiverHandle": record.receiverHandle,
         "status": shown.status.value,
         "message": shown.message,
         "qr": shown.qr,

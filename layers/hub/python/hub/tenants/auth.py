@@ -1,4 +1,4 @@
-"""Who is calling: tenants by X-API-Key, operators by X-Admin-Key, gateways by their session."""
+"""Who is calling: tenants by X-API-Key, operators by X-Admin-Key; whether a gateway's tenant is active."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import time
 
 from hub.platform import security, settings
 from hub.platform.exceptions import Unauthenticated
-from hub.sessions import store as sessions
-from hub.sessions.models import SessionRecord
 from hub.tenants import store as tenants
 from hub.tenants.models import Standing
 
@@ -59,18 +57,10 @@ def standing(tenant_id: str) -> Standing:
     return found
 
 
-def _tenant_active(tenant_id: str) -> bool:
+def tenant_active(tenant_id: str) -> bool:
     return standing(tenant_id).active
 
 
 def clear_cache() -> None:
     """Drops what this instance knows of tenants (a fresh execution environment)."""
     _tenant_standing.clear()
-
-
-def gateway_session(session_id: str) -> SessionRecord | None:
-    """The session a gateway posts to; None when unknown or when its tenant is revoked (answered alike)."""
-    record = sessions.get(session_id)
-    if record is None or not _tenant_active(record.tenantId):
-        return None
-    return record

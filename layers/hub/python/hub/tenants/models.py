@@ -44,3 +44,21 @@ class Standing(BaseModel):
     active: bool
     subscriptions: list[Subscription] = []
     subscriptionsVersion: int = 0
+
+
+class GatewayCredential(BaseModel):
+    credentialId: str
+    tenantId: str
+    name: str
+    gateway: str | None = None
+    createdAt: str
+    keyHash: str
+    rotatedAt: str | None = None
+    previousKeyHash: str | None = None
+    previousExpiresAt: int | None = None
+    """Epoch seconds: until then the key before the last rotation is accepted too."""
+
+
+class CredentialLookup(BaseModel):
+    tenantId: str
+    credentialId: str

@@ -25,6 +25,7 @@ from hub.platform.clock import iso
 from hub.platform.exceptions import AlreadyExists, Conflict, Invalid, NotConfigured, NotFound, Unauthenticated
 from hub.sessions import purging
 from hub.tenants import api_keys_store as api_keys
+from hub.tenants import gateway_credentials
 from hub.tenants import store as tenant_store
 from hub.tenants.models import MAX_KEYS, Tenant, TenantKey, key_id_of
 
@@ -171,6 +172,7 @@ def revoke(tenant_id: str) -> dict[str, Any] | None:
             if key.apiGatewayKeyId:
                 api_keys.delete(key.apiGatewayKeyId)
     tenant = tenant_store.mark_revoked(tenant_id, iso(datetime.now(UTC))) or tenant
+    gateway_credentials.revoke_all(tenant_id)
     purged = purging.purge_tenant(tenant_id, purging.deadline())
     if purged.complete:
         tenant_store.forget(tenant_id)

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from hub.delivery.subscriptions import Subscription
 from hub.platform import catalog, ddb
 from hub.platform.exceptions import AlreadyExists, Busy, ChangedMeanwhile
-from hub.tenants.models import Standing, Tenant, TenantKey, key_id_of
+from hub.tenants.models import CredentialLookup, GatewayCredential, Standing, Tenant, TenantKey, key_id_of
 
 TABLE = catalog.TENANTS
 TENANT_PK = "TENANT"
@@ -205,17 +205,23 @@ def save_subscriptions(tenant_id: str, subscriptions: list[Subscription], versio
         )
 
 
-def list_all() -> list[Tenant]:
+def _items_of(pk: str) -> list[dict[str, Any]]:
+    """Every item of one partition (plain values), strongly consistent."""
     pages = (
         ddb.client()
         .get_paginator("query")
         .paginate(
             TableName=ddb.name(TABLE),
             KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=ddb.values(pk=TENANT_PK),
+            ExpressionAttributeValues=ddb.values(pk=pk),
+            ConsistentRead=True,
         )
     )
-    return [_tenant(ddb.from_item(item)) for page in pages for item in page["Items"]]
+    return [ddb.from_item(item) for page in pages for item in page["Items"]]
+
+
+def list_all() -> list[Tenant]:
+    return [_tenant(values) for values in _items_of(TENANT_PK)]
 
 
 def mark_revoked(tenant_id: str, revoked_at: str) -> Tenant | None:
@@ -256,3 +262,133 @@ def forget(tenant_id: str) -> None:
             *_key_lookups(_keys_of(record), "Delete"),
         ]
     )
+
+
+# -- gateway credentials: a secret that authenticates every session of its tenant on one gateway ----------------
+# A record per credential (pk GWCS#<tenantId>, sk <credentialId>) and a lookup per accepted key hash
+# (pk GWC#<hash>, sk GWC); a rotated-out key's lookup carries `expiresAt` (epoch s; the table's TTL attribute):
+# read past it, it is refused.
+
+MAX_GATEWAY_CREDENTIALS = 25
+"""Credentials one tenant may hold."""
+
+
+def _credentials_pk(tenant_id: str) -> str:
+    return f"GWCS#{tenant_id}"
+
+
+def _lookup_key(key_hash: str) -> dict[str, Any]:
+    return ddb.to_item({"pk": f"GWC#{key_hash}", "sk": "GWC"})
+
+
+def _lookup_put(credential: GatewayCredential, key_hash: str) -> dict[str, Any]:
+    values = {"tenantId": credential.tenantId, "credentialId": credential.credentialId}
+    return ddb.put_new(TABLE, {"pk": f"GWC#{key_hash}", "sk": "GWC", **values})
+
+
+def _lookup_delete(key_hash: str) -> dict[str, Any]:
+    return {"Delete": {"TableName": ddb.name(TABLE), "Key": _lookup_key(key_hash)}}
+
+
+def _credential_put(credential: GatewayCredential, condition: str, **values: Any) -> dict[str, Any]:
+    put: dict[str, Any] = {
+        "TableName": ddb.name(TABLE),
+        "Item": ddb.to_item(
+            {"pk": _credentials_pk(credential.tenantId), "sk": credential.credentialId, **credential.model_dump()}
+        ),
+        "ConditionExpression": condition,
+    }
+    if values:
+        put["ExpressionAttributeValues"] = ddb.values(**values)
+    return {"Put": put}
+
+
+def _transact(items: list[dict[str, Any]], *, taken_at: int | None = None) -> None:
+    """Writes `items` together: AlreadyExists when the lookup at `taken_at` exists, ChangedMeanwhile when any
+    other condition failed."""
+    try:
+        ddb.client().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        codes = ddb.cancellation_codes(error)
+        if "ConditionalCheckFailed" not in codes:
+            raise
+        if taken_at is not None and codes[taken_at] == "ConditionalCheckFailed":
+            raise AlreadyExists("That key is already registered as a gateway credential") from error
+        raise ChangedMeanwhile("Gateway credential changed meanwhile; retry") from error
+
+
+def create_credential(credential: GatewayCredential) -> None:
+    """Stores the credential and its key's lookup; AlreadyExists when the key is already one."""
+    _transact(
+        [_credential_put(credential, "attribute_not_exists(pk)"), _lookup_put(credential, credential.keyHash)],
+        taken_at=1,
+    )
+
+
+def credentials(tenant_id: str) -> list[GatewayCredential]:
+    return [GatewayCredential.model_validate(values) for values in _items_of(_credentials_pk(tenant_id))]
+
+
+def credential(tenant_id: str, credential_id: str) -> GatewayCredential | None:
+    item = (
+        ddb.client()
+        .get_item(
+            TableName=ddb.name(TABLE),
+            Key=ddb.to_item({"pk": _credentials_pk(tenant_id), "sk": credential_id}),
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+    return GatewayCredential.model_validate(ddb.from_item(item)) if item else None
+
+
+def delete_credential(credential: GatewayCredential) -> None:
+    """Deletes the credential and every lookup of it; ChangedMeanwhile when it was rotated meanwhile."""
+    items: list[dict[str, Any]] = [
+        {
+            "Delete": {
+                "TableName": ddb.name(TABLE),
+                "Key": ddb.to_item({"pk": _credentials_pk(credential.tenantId), "sk": credential.credentialId}),
+                "ConditionExpression": "keyHash = :current",
+                "ExpressionAttributeValues": ddb.values(current=credential.keyHash),
+            }
+        },
+        _lookup_delete(credential.keyHash),
+    ]
+    if credential.previousKeyHash:
+        items.append(_lookup_delete(credential.previousKeyHash))
+    _transact(items)
+
+
+def rotate_credential(before: GatewayCredential, after: GatewayCredential) -> None:
+    """Stores `after` (a new key; the key of `before` accepted until `after.previousExpiresAt`): the new key's
+    lookup, the old key's lookup given its expiry, and the key before that forgotten. AlreadyExists when the
+    new key is already a credential, ChangedMeanwhile when `before` is no longer current."""
+    assert after.previousKeyHash == before.keyHash and after.previousExpiresAt is not None
+    items: list[dict[str, Any]] = [
+        _credential_put(after, "keyHash = :current", current=before.keyHash),
+        _lookup_put(after, after.keyHash),
+        {
+            "Update": {
+                "TableName": ddb.name(TABLE),
+                "Key": _lookup_key(before.keyHash),
+                "UpdateExpression": "SET expiresAt = :expires",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": ddb.values(expires=after.previousExpiresAt),
+            }
+        },
+    ]
+    if before.previousKeyHash and before.previousKeyHash != after.keyHash:
+        items.append(_lookup_delete(before.previousKeyHash))
+    _transact(items, taken_at=1)
+
+
+def credential_for_key(key_hash: str, now_epoch: int) -> CredentialLookup | None:
+    """The credential a key is (its lookup), unless that key was rotated out and its overlap has ended."""
+    item = ddb.client().get_item(TableName=ddb.name(TABLE), Key=_lookup_key(key_hash), ConsistentRead=True).get("Item")
+    if not item:
+        return None
+    values = ddb.from_item(item)
+    if values.get("expiresAt") is not None and values["expiresAt"] <= now_epoch:
+        return None
+    return CredentialLookup(tenantId=values["tenantId"], credentialId=values["credentialId"])

@@ -40,6 +40,7 @@ __all__ = [
     "NoDialectMatched",
     "decode_body",
     "detect",
+    "event_url_suffix",
     "normalize",
     "session_id_from_body",
 ]
@@ -106,6 +107,15 @@ def session_id_from_body(body: Any) -> str | None:
     dialect = detect(body)
     value = dialect.session_id(body) if dialect is not None else None
     return value if isinstance(value, str) and value else None
+
+
+def event_url_suffix(body: Any) -> str | None:
+    """The path segment a gateway appends to its webhook URL for this body's event, if it does: Evolution API's
+    `webhookByEvents` appends `/<event in kebab case>` (`messages.upsert` -> `/messages-upsert`)."""
+    dialect = detect(body)
+    if dialect is None or dialect.NAME != "evolution" or not isinstance(body.get("event"), str):
+        return None
+    return body["event"].lower().replace(".", "-").replace("_", "-")
 
 
 def normalize(body: Any, *, session_id: str | None) -> NormalizedEvent:
