@@ -47,6 +47,7 @@ def reset_clients() -> None:
     from hub.platform import ddb, settings
 
     ddb.client.cache_clear()
+    ddb.resource.cache_clear()
     queue.client.cache_clear()
     settings.load.cache_clear()
 

@@ -8,31 +8,25 @@ from hub.connect.models import Watcher
 from hub.platform import catalog, ddb
 
 TABLE = catalog.CONNECTIONS
-BATCH_WRITE_MAX = 25
-"""DynamoDB's limit on the requests of one BatchWriteItem."""
 
 
 def add(connection_id: str, session_keys: list[str], expires_at: int, link_kind: str, now: float | None = None) -> None:
     """Records that the connection watches these sessions (their `<tenantId>#<sessionId>`) until `expires_at`
     (epoch seconds, the TTL)."""
     connected_at_ms = int((now if now is not None else time.time()) * 1000)
-    requests = [
-        {
-            "PutRequest": {
-                "Item": ddb.to_item(
-                    {
-                        "sessionKey": s,
-                        "connectionId": connection_id,
-                        "connectedAt": connected_at_ms,
-                        "linkKind": link_kind,
-                        "expiresAt": expires_at,
-                    }
-                )
+    ddb.write_batch(
+        TABLE,
+        puts=(
+            {
+                "sessionKey": s,
+                "connectionId": connection_id,
+                "connectedAt": connected_at_ms,
+                "linkKind": link_kind,
+                "expiresAt": expires_at,
             }
-        }
-        for s in session_keys
-    ]
-    _batch_write(requests)
+            for s in session_keys
+        ),
+    )
 
 
 def watching(session_key: str, now: float | None = None) -> list[Watcher]:
@@ -69,22 +63,9 @@ def remove(connection_id: str) -> int:
         )
     )
     keys = [
-        {"sessionKey": item["sessionKey"], "connectionId": item["connectionId"]}
+        ddb.from_item({"sessionKey": item["sessionKey"], "connectionId": item["connectionId"]})
         for page in pages
         for item in page["Items"]
     ]
-    _batch_write([{"DeleteRequest": {"Key": key}} for key in keys])
+    ddb.write_batch(TABLE, deletes=keys)
     return len(keys)
-
-
-def _batch_write(requests: list[dict]) -> None:
-    """Writes in batches of 25, resending what DynamoDB leaves unprocessed."""
-    for start in range(0, len(requests), BATCH_WRITE_MAX):
-        pending = {ddb.name(TABLE): requests[start : start + BATCH_WRITE_MAX]}
-        for attempt in range(5):
-            pending = ddb.client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-            if not pending:
-                break
-            time.sleep(0.05 * 2**attempt)
-        if pending:
-            raise RuntimeError(f"DynamoDB left {sum(len(v) for v in pending.values())} connection writes unprocessed")

@@ -153,7 +153,7 @@ def delete_summaries() -> int:
         )
         for item in page["Items"]
     ]
-    ddb.delete_keys(TABLE, keys)
+    ddb.write_batch(TABLE, deletes=keys)
     return len(keys)
 
 

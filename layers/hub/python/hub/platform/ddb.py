@@ -193,7 +193,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
 
 
 @cache
-def _resource():
+def resource():
     return boto3.resource("dynamodb", config=CLIENT_CONFIG)
 
 
@@ -202,7 +202,7 @@ def write_batch(
 ) -> None:
     """Puts whole items and deletes by key (plain values) through boto3's batch writer, which sends 25 per
     BatchWriteItem and resends what DynamoDB leaves unprocessed."""
-    with _resource().Table(name(table)).batch_writer() as batch:
+    with resource().Table(name(table)).batch_writer() as batch:
         for item in puts:
             batch.put_item(Item={k: v for k, v in item.items() if v is not None})
         for key in deletes:
