@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from werkzeug import Response
 
-from hub.delivery import recovery
+from hub.delivery import health, recovery
 from hub.platform import catalog, ddb, settings
 from hub.platform.clock import iso
 from tests.delivery.conftest import accept, message_event
 from tests.delivery.test_delivery import logs, subscribe
+from tests.delivery.test_rotation import live_with_the_hub
+from tests.delivery.test_secret_references import verifies
 from tests.delivery.test_subscriptions import SESSION_ROUTES, TENANT_ROUTES, create
 
 DOWN = Response("down", status=503)
@@ -209,3 +211,65 @@ def test_a_recovery_does_not_hold_other_tenants_live_deliveries(api, tenant, sub
     worker.drain()
     progress = api.call("GET", f"/api/recoveries/{started.data['recoveryId']}", api_key=key).data
     assert (progress["status"], progress["resent"]) == ("done", 12)
+
+
+def test_every_session_of_the_tenant_is_told_once_signed_with_its_own_secret_and_no_other_tenant(
+    api, tenant, subscriber, worker, clock, one_hour, monkeypatch
+):
+    live_with_the_hub(clock, monkeypatch)
+    key = tenant["apiKey"]
+    subscribe(api, key, "a1", subscriber.url + "?failing", retry=NO_RETRIES)
+    api.create_session(key, sessionId="b1")
+    watchers = {
+        "b-watcher": create(
+            api, key, SESSION_ROUTES.format("b1"), url=subscriber.url + "?b-watcher", events=["webhook.*"]
+        ),
+        "tenant-watcher": create(api, key, TENANT_ROUTES, url=subscriber.url + "?tenant-watcher", events=["*"]),
+    }
+    other = api.create_tenant("other")["apiKey"]
+    api.create_session(other, sessionId="o1")
+    create(api, other, SESSION_ROUTES.format("o1"), url=subscriber.url + "?other-session", events=["webhook.*"])
+    create(api, other, TENANT_ROUTES, url=subscriber.url + "?other-tenant", events=["webhook.*"])
+    subscriber.behaviour = lambda n, request: DOWN if request.args.get("failing") is not None else Response("ok")
+
+    for n, wait in enumerate((0, 1800, 1801)):
+        clock.advance(wait)
+        accept(message_event("a1", n=n))
+        worker.drain()
+    assert api.call("GET", SESSION_ROUTES.format("a1") + "/default", api_key=key).data["enabled"] is False
+    worker.drain()
+
+    told = [r for r in subscriber.received if json.loads(r["body"])["event"] == "webhook.endpoint_disabled"]
+    assert sorted(r["query"] for r in told) == ["b-watcher", "tenant-watcher"]  # once each; no other tenant's
+    for request in told:
+        body = json.loads(request["body"])
+        own, others = watchers[request["query"]]["secret"], [w["secret"] for w in watchers.values()]
+        assert verifies(own, request) and [verifies(s, request) for s in others].count(True) == 1
+        assert body["instanceId"] == ("b1" if request["query"] == "b-watcher" else "a1")
+        assert (body["data"]["sessionId"], body["data"]["subscriptionId"]) == ("a1", "default")
+    assert len({json.loads(r["body"])["id"] for r in told}) == 1  # one event, one id
+    shown = logs(api, key, "?instanceId=b1")
+    assert [(entry["event"], entry["status"]) for entry in shown] == [("webhook.endpoint_disabled", "success")]
+
+
+def test_past_the_bound_the_sessions_not_told_are_logged(
+    api, tenant, subscriber, worker, clock, one_hour, monkeypatch, caplog
+):
+    monkeypatch.setattr(health, "NOTIFY_SESSION_PAGES", 1)
+    monkeypatch.setattr(health, "SESSION_PAGE_SIZE", 2)
+    key = tenant["apiKey"]
+    subscribe(api, key, "a1", subscriber.url + "?failing", retry=NO_RETRIES)
+    for session_id in ("b1", "c1"):
+        api.create_session(key, sessionId=session_id)
+        create(api, key, SESSION_ROUTES.format(session_id), url=f"{subscriber.url}?{session_id}", events=["webhook.*"])
+    subscriber.behaviour = lambda n, request: DOWN if request.args.get("failing") is not None else Response("ok")
+
+    for n, wait in enumerate((0, 3601)):
+        clock.advance(wait)
+        accept(message_event("a1", n=n))
+        worker.drain()
+
+    told = [r["query"] for r in subscriber.received if json.loads(r["body"])["event"] == "webhook.endpoint_disabled"]
+    assert told == ["b1"]  # the page held a1 and b1; c1 is past the bound
+    [record] = [r for r in caplog.records if "not sent to the subscriptions" in r.getMessage()]
+    assert record.levelname == "ERROR" and record.sessionsToldUpTo == "b1" and record.tenantId == tenant["tenantId"]

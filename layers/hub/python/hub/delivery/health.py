@@ -1,5 +1,6 @@
 """Subscription health: a subscription whose every attempt has failed for SUBSCRIPTION_DISABLE_AFTER_HOURS is
-disabled, and the tenant's other enabled subscriptions are sent a `webhook.endpoint_disabled` event.
+disabled, and the tenant's other enabled subscriptions (tenant-wide ones and those of every session of the
+tenant, within a bound: NOTIFY_SESSION_PAGES) are sent a `webhook.endpoint_disabled` event.
 
 Health is written on a change of state only (hub.delivery.endpoints_store): the first failure after a success
 records `failingSince`, the next success deletes it, so neither a healthy nor a steadily failing subscription
@@ -13,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from hub.delivery import endpoints_store as store
 from hub.delivery import outbound, queue
@@ -97,68 +100,134 @@ def _disable(log: DeliveryLog, key: str, since: str, moment: datetime) -> None:
     _notify(log, disabled, since)
 
 
-def _others(log: DeliveryLog) -> list[tuple[Subscription, bool]]:
-    """The tenant's enabled subscriptions that want the event, but the disabled one: the same session's and the
-    tenant-wide ones (with whether each is tenant-wide)."""
-    found: list[tuple[Subscription, bool]] = []
-    session = session_store.get(log.tenantId, log.instanceId)
-    if session is not None:
-        found += [(s, False) for s in session.subscriptions]
+NOTIFY_SESSION_PAGES = 10
+SESSION_PAGE_SIZE = 100
+"""`webhook.endpoint_disabled` goes to the subscriptions of the tenant's first NOTIFY_SESSION_PAGES pages of
+SESSION_PAGE_SIZE sessions (1,000 sessions, in the list index's order: one Query and one BatchGetItem a page), and
+to every tenant-wide subscription; the sessions past that are not told, and an error log says which (those
+listed after the last one told)."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A subscription to tell, and the session its delivery is logged under (whose item holds a session
+    subscription's secret: hub.delivery.secrets)."""
+
+    subscription: Subscription
+    tenant_wide: bool
+    instance_id: str
+    session_created_at: str
+
+
+def _session_recipients(tenant_id: str) -> tuple[list[Recipient], str | None]:
+    """The subscriptions of the tenant's sessions, listed page by page up to the bound; and the id of the last
+    session listed when the bound stopped the listing before its end (else None)."""
+    found: list[Recipient] = []
+    cursor: dict[str, Any] | None = None
+    last: str | None = None
+    for _ in range(NOTIFY_SESSION_PAGES):
+        records, cursor = session_store.query_page(
+            tenant_id, user_id=None, status=None, limit=SESSION_PAGE_SIZE, cursor=cursor
+        )
+        found += [Recipient(s, False, r.sessionId, r.createdAt) for r in records for s in r.subscriptions]
+        if cursor is None:
+            return found, None
+        last = records[-1].sessionId if records else None
+    return found, last
+
+
+def _others(log: DeliveryLog, disabled_session: str | None) -> tuple[list[Recipient], str | None]:
+    """The tenant's enabled subscriptions that want the event, but the disabled one: every tenant-wide one and
+    those of each of the tenant's sessions (within the bound: `_session_recipients`)."""
+    found: list[Recipient] = []
     standing = tenant_store.standing(log.tenantId, consistent=True)
     if standing.active:
-        found += [(s, True) for s in standing.subscriptions]
-    return [
-        (s, wide)
-        for s, wide in found
-        if s.wants(DISABLED_EVENT) and not (s.id == log.target.subscriptionId and wide == bool(log.target.tenantWide))
+        found += [Recipient(s, True, log.instanceId, log.target.sessionCreatedAt or "") for s in standing.subscriptions]
+    sessions, stopped_after = _session_recipients(log.tenantId)
+    found += sessions
+    wanted = [
+        r
+        for r in found
+        if r.subscription.wants(DISABLED_EVENT)
+        and not (
+            r.subscription.id == log.target.subscriptionId
+            and r.tenant_wide == (disabled_session is None)
+            and (r.tenant_wide or r.instance_id == disabled_session)
+        )
     ]
+    return wanted, stopped_after
+
+
+def disabled_event_id(tenant_id: str, session_id: str | None, subscription_id: str, disabled_at: str) -> str:
+    """The `webhook.endpoint_disabled` event's id: the same for every telling of one disabling (a subscription,
+    its session or `*` for a tenant-wide one, and when it was disabled), so its deliveries' ids are too."""
+    text = f"{tenant_id}#{session_id or '*'}#{subscription_id}#{disabled_at}"
+    return "evt_" + hashlib.sha256(text.encode()).hexdigest()[:26]
 
 
 def _notify(log: DeliveryLog, disabled: Subscription, since: str) -> None:
-    """Queues a `webhook.endpoint_disabled` delivery to each of the tenant's other enabled subscriptions."""
+    """Queues a `webhook.endpoint_disabled` delivery to each of the tenant's other enabled subscriptions, each
+    logged under its own session (a tenant-wide one's under the session whose delivery found the failure)."""
     at = disabled.disabledAt or ""
-    event_id = "evt_" + hashlib.sha256(f"{log.tenantId}#{log.instanceId}#{disabled.id}#{at}".encode()).hexdigest()[:26]
-    payload = outbound.OutboundEvent(
-        id=event_id,
-        event=DISABLED_EVENT,
-        instanceId=log.instanceId,
-        timestamp=at,
-        data={
-            "subscriptionId": disabled.id,
-            "tenantWide": bool(log.target.tenantWide),
-            "sessionId": None if log.target.tenantWide else log.instanceId,
-            "url": disabled.url,
-            "failingSince": since,
-            "disabledAt": at,
-            "disabledReason": disabled.disabledReason,
-        },
-        source=outbound.Source(dialect="hub", event=DISABLED_EVENT),
-    ).model_dump_json()
-    session_created_at = log.target.sessionCreatedAt or ""
+    disabled_session = None if log.target.tenantWide else log.instanceId
+    event_id = disabled_event_id(log.tenantId, disabled_session, disabled.id, at)
+    data = {
+        "subscriptionId": disabled.id,
+        "tenantWide": disabled_session is None,
+        "sessionId": disabled_session,
+        "url": disabled.url,
+        "failingSince": since,
+        "disabledAt": at,
+        "disabledReason": disabled.disabledReason,
+    }
     expires = int(
         (
             datetime.fromisoformat(at.replace("Z", "+00:00")) + timedelta(days=settings.load().log_retention_days)
         ).timestamp()
     )
+    recipients, stopped_after = _others(log, disabled_session)
     # No event record holds this payload: its log keeps it (hub.delivery.store.to_item, a log without `eventKey`).
     messages = [
         DeliveryMessage(
-            webhookId=(webhook_id := outbound.webhook_id(event_id, subscription.id, log.tenantId, log.instanceId, at)),
+            webhookId=(
+                webhook_id := outbound.webhook_id(
+                    event_id, recipient.subscription.id, log.tenantId, recipient.instance_id, at
+                )
+            ),
             first=DeliveryLog(
                 webhookId=webhook_id,
                 tenantId=log.tenantId,
-                instanceId=log.instanceId,
+                instanceId=recipient.instance_id,
                 eventId=event_id,
                 event=DISABLED_EVENT,
-                payload=payload,
-                target=subscription.target(session_created_at, tenant_wide=wide),
+                payload=outbound.OutboundEvent(
+                    id=event_id,
+                    event=DISABLED_EVENT,
+                    instanceId=recipient.instance_id,
+                    timestamp=at,
+                    data=data,
+                    source=outbound.Source(dialect="hub", event=DISABLED_EVENT),
+                ).model_dump_json(),
+                target=recipient.subscription.target(recipient.session_created_at, tenant_wide=recipient.tenant_wide),
                 createdAt=at,
                 updatedAt=at,
                 expiresAt=expires,
             ),
         )
-        for subscription, wide in _others(log)
+        for recipient in recipients
     ]
     refused = queue.enqueue(messages) if messages else []
     if refused:
         logger.error("could not queue every webhook.endpoint_disabled delivery", extra={"refused": refused})
+    if stopped_after is not None:
+        logger.error(
+            "webhook.endpoint_disabled not sent to the subscriptions of the tenant's sessions listed after the "
+            "bound (NOTIFY_SESSION_PAGES x SESSION_PAGE_SIZE sessions)",
+            extra={
+                "tenantId": log.tenantId,
+                "eventId": event_id,
+                "subscriptionId": disabled.id,
+                "sessionsToldUpTo": stopped_after,
+                "sessionsBound": NOTIFY_SESSION_PAGES * SESSION_PAGE_SIZE,
+            },
+        )
