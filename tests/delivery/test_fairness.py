@@ -196,9 +196,9 @@ def test_a_hanging_subscriber_stops_holding_the_worker_and_other_tenants_flow(
     accept(message_event("sa", 10))
     accept(message_event("sb", 11))
     sent_to_a = hanging.received
-    started = time.monotonic()
     worker.poll_once()
-    assert time.monotonic() - started < 2.0  # the batch did not wait for A's subscriber
+    # Nothing was sent to A's subscriber, so the batch cannot have waited for it (no wall-clock bound: a
+    # loaded machine makes any such bound flaky, and the request count says the same thing exactly).
     assert len(subscriber.received) == 1 and hanging.received == sent_to_a
     assert [log["status"] for log in logs(api, key_b)] == ["success"]
     assert len(logs(api, key_a)) == fairness.TRIP_AFTER  # A's new delivery: not sent, no attempt logged yet
