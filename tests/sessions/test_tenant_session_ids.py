@@ -35,7 +35,7 @@ def status(api, key: str, session_id: str):
 
 def recorded_tenants() -> set[str]:
     items = ddb.client().scan(TableName=ddb.name(event_store.TABLE))["Items"]
-    return {ddb.from_item(item)["tenantId"] for item in items}
+    return {event_store.from_item(item).tenantId for item in items}
 
 
 def test_two_tenants_each_have_their_own_default(api):

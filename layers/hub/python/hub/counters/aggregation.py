@@ -55,7 +55,7 @@ def event_deltas(old: Image | None, new: Image | None) -> Deltas:
     deltas: Deltas = defaultdict(Counter)
     if event_store.newly_recorded(old, new):
         assert new is not None
-        _add(deltas, counters.usage_key(new["tenantId"], new["receivedAt"][:10]), {"eventsReceived": 1})
+        _add(deltas, counters.usage_key(event_store.tenant_of(new), new["receivedAt"][:10]), {"eventsReceived": 1})
     return deltas
 
 

@@ -30,9 +30,10 @@ def record(
     `dedupe_since` (the start of the dedupe window, an ISO time as `receivedAt`); returns that one (a duplicate),
     else None. The record is kept until `expires_at` (its TTL): as long as its delivery logs, which send and show
     its payload."""
-    # The id and type are in the payload (its `id` and `event`): not stored twice (hub.ingest.store.from_values).
-    values = event.model_dump(exclude={"targets", "eventId", "event"}, exclude_none=True)
-    values["targets"] = [t.model_dump(exclude_none=True) for t in event.targets]
+    # Nothing stored twice (read back by from_values): the id and type are in the payload (its `id` and `event`),
+    # the tenant in `sessionKey`, a target's defaults are left out: a message's record stays < 1 KB.
+    values = event.model_dump(exclude={"targets", "eventId", "event", "tenantId"}, exclude_none=True)
+    values["targets"] = [t.model_dump(exclude_none=True, exclude_defaults=True) for t in event.targets]
     item = {
         "sessionKey": session_key(event.tenantId, session_id),
         "sessionId": session_id,
@@ -88,12 +89,20 @@ def from_item(item: dict[str, Any]) -> StoredEvent:
 
 def from_values(values: Mapping[str, Any]) -> StoredEvent:
     """An event record from an item's plain values (a stream image, or a deserialized item): its id and type are
-    read from its payload (a record of an earlier release also stores them apart)."""
+    read from its payload, its tenant from `sessionKey` (a record of an earlier release also stores them apart)."""
+    if "tenantId" not in values:
+        values = {"tenantId": tenant_of(values), **values}
     if "eventId" not in values or "event" not in values:
         envelope = _envelope(values.get("payload"))
         found = {"eventId": envelope.get("id"), "event": envelope.get("event")}
         values = {**{k: v for k, v in found.items() if isinstance(v, str)}, **values}
     return StoredEvent.model_validate(values)  # a ValidationError for a record that is no event
+
+
+def tenant_of(values: Mapping[str, Any]) -> str:
+    """The tenant of an event record's plain values: the head of its `sessionKey` (`<tenantId>#<sessionId>`;
+    tenant ids hold no `#`), or the `tenantId` a record of an earlier release stores."""
+    return values.get("tenantId") or str(values.get("sessionKey", "")).partition("#")[0]
 
 
 def _envelope(payload: Any) -> dict[str, Any]:

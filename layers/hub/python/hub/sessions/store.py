@@ -61,7 +61,7 @@ def _index_keys(record: SessionRecord) -> dict[str, str]:
 def to_item(record: SessionRecord) -> dict[str, Any]:
     values = record.model_dump(exclude={"state", "subscriptions"}, exclude_none=True)
     values["state"] = state_json(record.state)
-    values["subscriptions"] = [s.model_dump(exclude_none=True) for s in record.subscriptions]
+    values["subscriptions"] = [s.model_dump(exclude_none=True, exclude_defaults=True) for s in record.subscriptions]
     values.update(_index_keys(record))
     values["sessionKey"] = session_key(record.tenantId, record.sessionId)
     return ddb.to_item(values)
@@ -314,7 +314,7 @@ def save_subscriptions(record: SessionRecord, subscriptions: list[Subscription])
             ConditionExpression="attribute_exists(sessionKey) AND "
             "(attribute_not_exists(subscriptionsVersion) OR subscriptionsVersion = :current)",
             ExpressionAttributeValues=ddb.values(
-                subs=[s.model_dump(exclude_none=True) for s in subscriptions],
+                subs=[s.model_dump(exclude_none=True, exclude_defaults=True) for s in subscriptions],
                 current=record.subscriptionsVersion,
                 next=record.subscriptionsVersion + 1,
             ),
