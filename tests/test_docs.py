@@ -202,7 +202,7 @@ def test_a_broken_link_is_caught(text):
 
 def test_a_good_link_passes():
     text = (
-        "docs/contract.md §5, §6.3 and docs/decisions.md#session-ids-are-global, "
+        "docs/contract.md §5, §6.3 and docs/decisions.md#session-ids-are-the-tenants-own, "
         "[state](docs/contract.md#5-session-state), [schemas](docs/openapi.json), [top](#routes)"
     )
     assert broken_links(ROOT / "README.md", text) == []
