@@ -23,8 +23,8 @@ READ_LIMIT = 3000
 KINDS = ("message", "status_change", "qr", "mix")
 
 KEYS: dict[str, tuple[str, str, int]] = {
-    "Events": ("session", "sessionId: the session's events", 1),
-    "Sessions": ("session", "sessionId: the session item", 1),
+    "Events": ("session", "sessionKey: the session's events", 1),
+    "Sessions": ("session", "sessionKey: the session item", 1),
     "Deliveries": ("session", "instanceKey: the instance's logs", 1),
     "Deliveries.byTenantKeys": (
         "tenant",
