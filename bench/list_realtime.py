@@ -41,7 +41,7 @@ def _seed(tenant_id: str) -> None:
     from hub.ingest.models import SessionStatus
     from hub.platform import ddb
     from hub.sessions import store as session_store
-    from hub.sessions.store import SessionRecord
+    from hub.sessions.models import SessionRecord
 
     client = h.side_client("dynamodb")
     table = ddb.name(session_store.TABLE)

@@ -194,7 +194,7 @@ def test_a_message_over_api_gateways_payload_quota_is_refused() -> None:
 
 def test_changes_no_watcher_sees_are_not_pushed() -> None:
     from hub.connect import watching
-    from hub.sessions.store import SessionRecord
+    from hub.sessions.models import SessionRecord
 
     before = SessionRecord(
         sessionId="s", tenantId="t", receiverHandle="rcv_s", userId="u", createdAt="a", updatedAt="a", inboundSecret="x"

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from hub.platform import clock, security
 from hub.sessions import store as session_store
-from hub.sessions.store import SessionRecord
+from hub.sessions.models import SessionRecord
 from hub.tenants import auth, gateway_credentials
 
 HANDLE_CACHE_MAX = 10_000
